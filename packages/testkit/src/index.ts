@@ -1,0 +1,4 @@
+export { type Daemon, freePort, listen, startDaemon, waitForPort } from './net.ts';
+export { startNginx } from './nginx.ts';
+export { tempDir } from './temp.ts';
+export { needTools, which } from './tools.ts';
