@@ -117,6 +117,10 @@ class DirectoryStore implements PkiStore {
   private manifest: Manifest | undefined;
   private current: Slot | undefined;
   private next: Slot | undefined;
+  // identity() is called per delivery attempt: describe the certificates once per change, not per call.
+  private cached: Identity | undefined;
+  private cachedCurrent: Slot | undefined;
+  private cachedNext: Slot | undefined;
 
   constructor(
     readonly dir: string,
@@ -373,7 +377,10 @@ class DirectoryStore implements PkiStore {
     this.requireStore();
     const current = this.current!;
     const next = this.next;
-    return {
+    if (this.cached && this.cachedCurrent === current && this.cachedNext === next) return this.cached;
+    this.cachedCurrent = current;
+    this.cachedNext = next;
+    this.cached = Object.freeze({
       certPem: current.certPem,
       keyPem: current.keyPem,
       chainPem: current.chainPem,
@@ -389,7 +396,8 @@ class DirectoryStore implements PkiStore {
             },
           }
         : {}),
-    };
+    });
+    return this.cached;
   }
 }
 

@@ -65,6 +65,8 @@ describe('PkiStore', () => {
     const again = await openPkiStore(dir, { now: c.now });
     assert.equal(again.identity().next?.fingerprints.sha256, rotating.next.fingerprints.sha256);
 
+    assert.equal(store.identity(), store.identity(), 'described once per change');
+    assert.ok(Object.isFrozen(store.identity()));
     const promoted = await store.promote();
     assert.equal(promoted.current.fingerprints.sha256, rotating.next.fingerprints.sha256);
     assert.equal(promoted.keyPem, rotating.next.keyPem);
