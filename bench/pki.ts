@@ -82,6 +82,16 @@ export async function run(): Promise<void> {
   console.log(
     `parseDn                    ${fmt(ours)}/s   @peculiar/x509 Name ${fmt(peer)}/s   ratio ${(ours / peer).toFixed(2)}`,
   );
+  let peerReadsNginx = true;
+  try {
+    new x509.Name(NGINX_DN);
+  } catch {
+    peerReadsNginx = false;
+  }
+  const nginxForm = syncRate(1, () => parseDn(NGINX_DN));
+  console.log(
+    `parseDn (nginx form)       ${fmt(nginxForm)}/s   peer ${peerReadsNginx ? 'parses it' : 'cannot parse it'}`,
+  );
 
   // Node caches `subject` on the object, so both sides start from the DER: parse it, read the subject.
   const fromDer = syncRate(1, () => dnFromX509(new X509Certificate(der)));
