@@ -1,3 +1,5 @@
+export { startCaddy } from './caddy.ts';
+export { startHaproxy } from './haproxy.ts';
 export { type Daemon, freePort, listen, startDaemon, waitForPort } from './net.ts';
 export { startNginx } from './nginx.ts';
 export { tempDir } from './temp.ts';
