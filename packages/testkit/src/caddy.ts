@@ -21,12 +21,12 @@ export async function startCaddy(
   const confPath = join(dir, 'Caddyfile');
   const home = join(dir, 'home');
   const daemon = await startDaemon('env', (port) => {
-    const text = config(port);
-    const global = /^\s*\{\s*\n/.exec(text);
-    writeFileSync(
-      confPath,
-      global ? `${global[0]}${ISOLATION(dir)}${text.slice(global[0].length)}` : `{\n${ISOLATION(dir)}}\n${text}`,
-    );
+    const lines = config(port).split('\n');
+    // The global options block, if any, is the first thing after blank lines and comments.
+    const first = lines.findIndex((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+    if (first >= 0 && lines[first]?.trim() === '{') lines.splice(first + 1, 0, ISOLATION(dir));
+    else lines.unshift(`{\n${ISOLATION(dir)}}`);
+    writeFileSync(confPath, lines.join('\n'));
     // `env` execs Caddy in place, so the daemon's pid (and SIGTERM) is Caddy's own.
     return [
       `HOME=${home}`,

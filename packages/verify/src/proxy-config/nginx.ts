@@ -30,8 +30,9 @@ export function nginxConfig(o: CheckedOptions): string {
     // nginx refuses a map whose longest key does not fit a hash bucket (default: one 64-byte cache
     // line), and DNs are longer than that. The setting is http-wide: drop it if yours is larger.
     const longest = Math.max(...dns.map((dn) => Buffer.byteLength(dn)));
-    let bucket = 64;
-    while (bucket < longest + 16) bucket *= 2;
+    // Each entry also holds a pointer and a length, aligned to 8 bytes: leave room for them.
+    let bucket = 128;
+    while (bucket < longest + 32) bucket *= 2;
     lines.push(
       '',
       `map_hash_bucket_size ${bucket};`,
