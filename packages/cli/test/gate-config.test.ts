@@ -47,9 +47,11 @@ test('bad values are refused naming the flag', () => {
   refuses({ upstream: 'ftp://x' }, '--upstream');
   refuses({ upstream: 'http://x', listen: 'x:y' }, '--listen');
   refuses({ upstream: 'http://x', 'max-body': '-1' }, '--max-body');
-  refuses({ upstream: 'http://x', 'tls-cert': '/a' }, '--tls-cert/--tls-key/--client-ca');
+  refuses({ upstream: 'http://x', 'tls-cert': '/a' }, '--tls-cert/--tls-key');
+  refuses({ upstream: 'http://x', 'tls-cert': '/a', 'tls-key': '/b' }, '--client-ca');
+  refuses({ upstream: 'http://x', secret: ['whsec_x'], tolerance: '5m' }, '--tolerance');
   refuses({ upstream: 'http://x', 'require-subject': ['CN=a'] }, '--require-subject');
-  refuses({ upstream: 'http://x', 'tls-cert': '/nope', 'tls-key': '/nope', 'client-ca': '/nope' }, '--tls-cert');
+  refuses({ upstream: 'http://x', 'tls-cert': '/nope', 'tls-key': '/nope', 'client-ca': '/nope' }, '--client-ca');
 });
 
 test('--config: the policy is taken as written, and never merged with policy flags', () => {

@@ -2,23 +2,17 @@ import assert from 'node:assert/strict';
 import { Agent, createServer, type IncomingHttpHeaders, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { listen } from '@hookwarden/testkit';
-import { createSignatureChecker, generateSecret, sign } from '@hookwarden/verify/signature';
+import { createVerifier } from '@hookwarden/verify';
+import { generateSecret, sign } from '@hookwarden/verify/signature';
 import type { GateLog } from '../src/gate/log.ts';
 import { createGate, type Gate } from '../src/gate/server.ts';
-import type { GateVerifier } from '../src/gate/types.ts';
 import { verifiedHeaderValue } from '../src/gate/verified-header.ts';
 
-// The gate is generic over its verifier; here it is the real Standard Webhooks check, so these tests
-// are about the gate itself: forwarding, refusing, caps, keep-alive, logs, shutdown.
+// The real verifier with a signature policy: these tests are about the gate itself (forwarding,
+// refusing, caps, keep-alive, logs, shutdown); mTLS and proxy modes run through the command.
 const SECRET = generateSecret();
 const NOW = 1_800_000_000_000;
-const check = createSignatureChecker({ secrets: [SECRET], now: () => NOW });
-const verifier: GateVerifier = {
-  async verify(req) {
-    const { msgId, timestamp } = check(req.headers, req.body);
-    return { checks: ['signature'], clientIp: req.remoteAddress, webhookId: msgId, timestamp };
-  },
-};
+const verifier = createVerifier({ signature: { secrets: [SECRET] }, now: () => NOW });
 
 interface Seen {
   headers: IncomingHttpHeaders;
@@ -87,9 +81,6 @@ describe('the gate in front of a real upstream', () => {
       upstream: `http://127.0.0.1:${upstreamPort}/base`,
       needsBody: true,
       maxBodyBytes: 4096,
-      tlsFacts: () => {
-        throw new Error('no TLS here');
-      },
       log,
     });
     port = await listen(gate.server);
@@ -180,9 +171,6 @@ test('an upstream that does not answer gives 502 HW_UPSTREAM_UNAVAILABLE', async
     upstream: `http://127.0.0.1:${deadPort}`,
     needsBody: true,
     maxBodyBytes: 4096,
-    tlsFacts: () => {
-      throw new Error('no TLS here');
-    },
     log: (e) => logs.push(e),
   });
   const port = await listen(gate.server);
@@ -217,9 +205,6 @@ test('close() lets a request in flight finish', async () => {
     upstream: `http://127.0.0.1:${upstreamPort}`,
     needsBody: true,
     maxBodyBytes: 4096,
-    tlsFacts: () => {
-      throw new Error('no TLS here');
-    },
     log: () => {},
   });
   const port = await listen(gate.server);

@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import type { ProxyKind, VerifyPolicy } from '@hookwarden/verify';
 import { HookwardenError } from '@hookwarden/verify/errors';
 
 /** Everything `hookwarden gate` runs with, from flags or a JSON file; checked once at start. */
@@ -8,7 +9,7 @@ export interface GateConfig {
   tls?: { certPath: string; keyPath: string; clientCaPath: string };
   maxBodyBytes: number;
   /** Handed to createVerifier as is: it validates and names any bad field. */
-  policy: Record<string, unknown>;
+  policy: VerifyPolicy;
 }
 
 export interface GateFlags {
@@ -70,36 +71,41 @@ function parseSize(field: string, value: string | number | undefined): number {
   return n;
 }
 
-/** The verify policy the flags describe; parts left out stay out (createVerifier refuses an empty one). */
-export function policyFromFlags(f: GateFlags, tlsHere: boolean, clientCaPem?: string): Record<string, unknown> {
-  const policy: Record<string, unknown> = {};
+/**
+ * The verify policy the flags describe; parts left out stay out (createVerifier refuses an empty one
+ * and names any bad value). `clientCaPem` is the chain check's trust anchor in both modes.
+ */
+export function policyFromFlags(f: GateFlags, tlsHere: boolean, clientCaPem?: string): VerifyPolicy {
+  const policy: VerifyPolicy = {};
   const identity = {
-    ...(f['require-subject'] ? { subjects: f['require-subject'] } : {}),
+    ...(clientCaPem ? { caBundlePem: clientCaPem } : {}),
+    ...(f['require-subject'] ? { subject: f['require-subject'] } : {}),
     ...(f['require-dns'] ? { dnsNames: f['require-dns'] } : {}),
     ...(f.pin ? { pins: f.pin } : {}),
   };
   if (tlsHere) {
     policy.https = true;
-    policy.clientCertificate = { source: 'socket', caBundlePem: clientCaPem, ...identity };
+    policy.clientCertificate = { source: 'socket', ...identity };
   } else if (f['proxy-headers']) {
-    policy.clientCertificate = { source: f['proxy-headers'], ...identity };
-  } else if (Object.keys(identity).length > 0) {
-    throw new GateConfigError(
-      '--require-subject/--require-dns/--pin',
-      'need --tls-cert/--client-ca or --proxy-headers',
-    );
+    policy.clientCertificate = { source: f['proxy-headers'] as ProxyKind, ...identity };
+  } else if (f['require-subject'] || f['require-dns'] || f.pin) {
+    throw new GateConfigError('--require-subject/--require-dns/--pin', 'need --tls-cert/--tls-key or --proxy-headers');
   }
   if (f['trust-proxy']) policy.trustedProxies = f['trust-proxy'];
-  if (f['allow-ip']) policy.ipAllowlist = { cidrs: f['allow-ip'] };
+  if (f['allow-ip']) policy.ipAllowlist = f['allow-ip'];
   if (f.secret || f['public-key']) {
+    if (f.tolerance !== undefined && !/^[0-9]+$/.test(f.tolerance)) {
+      throw new GateConfigError('--tolerance', 'expected a whole number of seconds');
+    }
     policy.signature = {
       ...(f.secret ? { secrets: f.secret } : {}),
       ...(f['public-key'] ? { publicKeys: f['public-key'] } : {}),
       ...(f.tolerance ? { toleranceSeconds: Number(f.tolerance) } : {}),
     };
-    policy.replay = {};
+    // A signed id is authenticated: refusing a repeat costs one map entry per message.
+    policy.replay = true;
   }
-  if (f['trust-document']) policy.trustDocument = { url: f['trust-document'] };
+  if (f['trust-document']) policy.trustDocument = f['trust-document'];
   return policy;
 }
 
@@ -166,25 +172,32 @@ export function loadGateConfig(f: GateFlags): LoadedGateConfig {
   const certPath = f['tls-cert'] ?? (fileTls?.cert as string | undefined);
   const keyPath = f['tls-key'] ?? (fileTls?.key as string | undefined);
   const caPath = f['client-ca'] ?? (fileTls?.clientCa as string | undefined);
-  const tlsGiven = [certPath, keyPath, caPath].filter((p) => p !== undefined).length;
-  if (tlsGiven !== 0 && tlsGiven !== 3) {
-    throw new GateConfigError('--tls-cert/--tls-key/--client-ca', 'give all three to terminate TLS here, or none');
+  if ((certPath === undefined) !== (keyPath === undefined)) {
+    throw new GateConfigError('--tls-cert/--tls-key', 'give both to terminate TLS here, or neither');
   }
+  if (certPath !== undefined && caPath === undefined) {
+    throw new GateConfigError(
+      '--client-ca',
+      'required with --tls-cert: the CAs whose client certificates are accepted',
+    );
+  }
+  const clientCaPem = caPath === undefined ? undefined : readPem('--client-ca', caPath);
   const tls =
-    tlsGiven === 3
-      ? {
-          certPem: readPem('--tls-cert', certPath!),
-          keyPem: readPem('--tls-key', keyPath!),
-          clientCaPem: readPem('--client-ca', caPath!),
-        }
+    certPath !== undefined && keyPath !== undefined && clientCaPem !== undefined
+      ? { certPem: readPem('--tls-cert', certPath), keyPem: readPem('--tls-key', keyPath), clientCaPem }
       : undefined;
-  let policy: Record<string, unknown>;
+  let policy: VerifyPolicy;
   if (file) {
     if (typeof file.policy !== 'object' || file.policy === null)
       throw new GateConfigError('policy', 'expected an object');
-    policy = file.policy as Record<string, unknown>;
+    policy = file.policy as VerifyPolicy;
+    // The file names the CA file once (tls.clientCa); the socket check trusts the same CAs.
+    const cc = policy.clientCertificate;
+    if (tls && cc && typeof cc === 'object' && cc.source === 'socket' && cc.caBundlePem === undefined) {
+      policy = { ...policy, clientCertificate: { ...cc, caBundlePem: tls.clientCaPem } };
+    }
   } else {
-    policy = policyFromFlags(f, tls !== undefined, tls?.clientCaPem);
+    policy = policyFromFlags(f, tls !== undefined, clientCaPem);
   }
   return {
     listen: parseListen(String(f.listen ?? file?.listen ?? '127.0.0.1:8080')),

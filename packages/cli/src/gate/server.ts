@@ -1,22 +1,21 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
+import { httpsServerOptions, tlsFactsFromSocket, type Verifier } from '@hookwarden/verify';
 import { HookwardenError } from '@hookwarden/verify/errors';
 import { readCapped } from './body.ts';
 import { createUpstream } from './forward.ts';
 import type { GateLog } from './log.ts';
-import type { GateVerifier, TlsFacts } from './types.ts';
 import { verifiedHeaderValue } from './verified-header.ts';
 
 export interface GateOptions {
-  verifier: GateVerifier;
+  verifier: Pick<Verifier, 'verify'>;
   upstream: string;
   /** Terminate TLS here, requesting a client certificate; without it the gate serves plain HTTP behind a proxy. */
   tls?: { certPem: string; keyPem: string; clientCaPem: string };
   /** Buffer the body for the verifier (signatures need it); otherwise it streams to the upstream. */
   needsBody: boolean;
   maxBodyBytes: number;
-  tlsFacts: (socket: TLSSocket) => TlsFacts;
   log: GateLog;
   now?: () => number;
 }
@@ -60,7 +59,7 @@ export function createGate(opts: GateOptions): Gate {
         headers: req.headers,
         body: body ?? new Uint8Array(0),
         remoteAddress: socket.remoteAddress ?? '',
-        ...(opts.tls ? { tls: opts.tlsFacts(socket) } : {}),
+        ...(opts.tls ? { tls: tlsFactsFromSocket(socket) } : {}),
       });
       Object.assign(entry, {
         decision: 'accepted',
@@ -98,15 +97,9 @@ export function createGate(opts: GateOptions): Gate {
   };
   const server = opts.tls
     ? createHttpsServer(
-        {
-          cert: opts.tls.certPem,
-          key: opts.tls.keyPem,
-          ca: opts.tls.clientCaPem,
-          requestCert: true,
-          // The handshake always completes so that a refusal is a logged decision with a code and a
-          // {code, detail} answer; the verifier fails closed on anything but an authorized chain.
-          rejectUnauthorized: false,
-        },
+        // The handshake always completes so that a refusal is a logged decision with a code and a
+        // {code, detail} answer; the verifier fails closed on anything but an authorized chain.
+        httpsServerOptions({ ...opts.tls, rejectUnauthorized: false }),
         listener,
       )
     : createHttpServer(listener);
