@@ -7,7 +7,10 @@ export interface Command {
 }
 
 // Loaded lazily so that `hookwarden gate` never pays for the server's dependencies.
-const commands: Record<string, () => Promise<{ command: Command }>> = {};
+const commands: Record<string, () => Promise<{ command: Command }>> = {
+  gate: () => import('./commands/gate.ts'),
+  'proxy-config': () => import('./commands/proxy-config.ts'),
+};
 
 function usage(): string {
   const lines = Object.keys(commands)
