@@ -50,6 +50,7 @@ describe('policy validation', () => {
       [{ ipAllowlist: ['10.0.0.1/8'] }, /^ipAllowlist\[0\]: .*host bits set; did you mean 10\.0\.0\.0\/8/],
       [{ ipAllowlist: ['10.0.0.0/8', 'nope'] }, /^ipAllowlist\[1\]:/],
       [{ https: true, trustedProxies: ['::1/129'] }, /^trustedProxies\[0\]:/],
+      [{ https: true, trustedProxies: ['10.0.0.0/8', '::/0'] }, /^trustedProxies\[1\]: trusts every address/],
       [{ https: true, forwardedHeader: 'x-real-ip' }, /^forwardedHeader:/],
       [{ clientCertificate: { source: 'apache' } }, /^clientCertificate\.source:/],
       [{ clientCertificate: { source: 'nginx' } }, /^trustedProxies: is required/],
