@@ -1,0 +1,34 @@
+export {
+  HookwardenError,
+  PolicyError,
+  VERIFICATION_CODES,
+  type VerificationCode,
+  VerificationError,
+} from './errors.ts';
+export { IpSet, parseCidr, parseIp } from './ip.ts';
+export type {
+  CertificateSource,
+  ClientCertificatePolicy,
+  ReplayPolicy,
+  SignaturePolicy,
+  VerifyPolicy,
+} from './policy.ts';
+export type { CustomHeaderMap, ProxyKind } from './proxy-headers/index.ts';
+export { MemoryReplayStore, type ReplayStore } from './replay.ts';
+export {
+  createSignatureChecker,
+  generateEd25519Key,
+  generateSecret,
+  sign,
+  verifySignature,
+} from './signature.ts';
+export { httpsServerOptions, tlsFactsFromSocket } from './tls.ts';
+export type { TrustDocument, TrustDocumentOptions } from './trust-document.ts';
+export {
+  type Check,
+  createVerifier,
+  type VerifiedFacts,
+  type VerifiedIdentity,
+  type Verifier,
+  type VerifyRequest,
+} from './verifier.ts';
