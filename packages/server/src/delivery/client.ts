@@ -5,7 +5,7 @@ import { createSecureContext, TLSSocket } from 'node:tls';
 import { Agent } from 'undici';
 import { type CipherPolicy, DEFAULT_CIPHER_POLICY, nodeCipherString } from './ciphers.ts';
 import { classifyError } from './classify.ts';
-import { buildConnector, handshakeFactsOf } from './connector.ts';
+import { buildConnector, connectionContext, countRequest, handshakeFactsOf } from './connector.ts';
 import { DeliveryError, invalidOption } from './errors.ts';
 import { parseRetryAfter } from './retry.ts';
 import { parseEndpointUrl } from './ssrf.ts';
@@ -69,13 +69,17 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
   async function deliver(req: DeliveryRequest): Promise<AttemptOutcome> {
     const start = opts.now();
     const elapsed = () => Math.max(0, opts.now() - start);
-    const fail = (err: unknown, tls?: TlsFacts): AttemptOutcome => ({
-      ok: false,
-      durationMs: elapsed(),
-      responseExcerpt: '',
-      failure: classifyError(err),
-      ...(tls ? { tls } : {}),
-    });
+    const fail = (err: unknown, socket?: Socket): AttemptOutcome => {
+      const tls = socket ? tlsFactsOf(socket, identity !== undefined) : undefined;
+      return {
+        ok: false,
+        durationMs: elapsed(),
+        responseExcerpt: '',
+        failure: classifyError(err, socket ? connectionContext(socket) : {}),
+        ...(tls ? { tls } : {}),
+      };
+    };
+    let identity: ClientIdentity | undefined;
     if (closed) return fail(new DeliveryError('HW_DELIVERY_CLOSED', 'the delivery client is closed', { status: 503 }));
     let url: URL;
     try {
@@ -84,6 +88,7 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       return fail(err);
     }
     const https = url.protocol === 'https:';
+    identity = https ? (req.tls?.clientIdentity ?? opts.identity()) : undefined;
     let policy = opts.cipherPolicy;
     if (req.tls?.cipherPolicy) {
       try {
@@ -92,7 +97,6 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
         return fail(err);
       }
     }
-    const identity = https ? (req.tls?.clientIdentity ?? opts.identity()) : undefined;
     let agent: Agent;
     try {
       agent = agentFor(identity, https ? req.tls?.serverCaPem : undefined, policy);
@@ -147,7 +151,7 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       return outcome;
     } catch (err) {
       const cause = controller.signal.aborted ? controller.signal.reason : err;
-      return fail(cause, seen.socket ? tlsFactsOf(seen.socket, identity !== undefined) : undefined);
+      return fail(cause, seen.socket);
     } finally {
       clearTimeout(timer);
       pendingBodies.delete(body);
@@ -175,7 +179,10 @@ subscribe('undici:client:sendHeaders', (message) => {
   const body = request?.body;
   if (body && typeof body === 'object') {
     const seen = pendingBodies.get(body);
-    if (seen && socket) seen.socket = socket;
+    if (seen && socket) {
+      seen.socket = socket;
+      countRequest(socket);
+    }
   }
 });
 

@@ -26,6 +26,10 @@ type UndiciConnect = (
 
 interface ConnectionInfo {
   tap: HandshakeTap;
+  /** Requests written on this connection so far. */
+  requests: number;
+  /** The TLS layer's own error (an alert), which undici may report only as "other side closed". */
+  error?: Error;
   /** For a resumed session: the connection whose handshake authenticated us. */
   resumedFrom?: ConnectionInfo;
 }
@@ -88,7 +92,7 @@ export function buildConnector(opts: ConnectorOptions): UndiciConnect {
       tap = new HandshakeTap(raw);
       const sessionKey = `${host}:${portNumber}`;
       const cached = sessions.get(sessionKey);
-      const info: ConnectionInfo = { tap };
+      const info: ConnectionInfo = { tap, requests: 0 };
       const tlsSocket: TLSSocket = tlsConnect({
         socket: tap,
         host,
@@ -111,7 +115,8 @@ export function buildConnector(opts: ConnectorOptions): UndiciConnect {
         raw.setKeepAlive(true, 60_000);
         finish(null, tlsSocket);
       });
-      tlsSocket.once('error', (err) => {
+      tlsSocket.on('error', (err) => {
+        info.error ??= err;
         if (cached) sessions.delete(sessionKey);
         finish(err);
       });
@@ -138,6 +143,19 @@ function dial(host: string, checked: LookupAddress[], port: number, localAddress
       else cb(null, first.address, first.family);
     }) as never,
   });
+}
+
+/** Counts a request written on `socket`; answers how many it carried including this one. */
+export function countRequest(socket: Socket): number {
+  const info = connections.get(socket);
+  return info ? ++info.requests : 0;
+}
+
+/** What a delivery failure on `socket` should be judged by: the TLS error and the handshake. */
+export function connectionContext(socket: Socket): { error?: Error; facts?: HandshakeFacts; requests: number } {
+  const info = connections.get(socket);
+  if (!info) return { requests: 0 };
+  return { error: info.error, facts: handshakeFactsOf(socket), requests: info.requests };
 }
 
 /** What the handshake of the connection behind `socket` showed. */

@@ -63,7 +63,7 @@ export class HandshakeTap extends Duplex {
     });
     raw.on('end', () => this.push(null));
     raw.on('error', (err) => this.destroy(err));
-    raw.on('close', () => this.destroy());
+    // Not destroyed on 'close': the receiver's last bytes (often an alert) must still reach TLS.
   }
 
   override _read(): void {
