@@ -36,13 +36,13 @@ async function receiver(options: ServerOptions, answer: 'ok' | 'close' = 'ok'): 
   const server = createHttpsServer({ key: pki.server.key, cert: pki.server.cert, ...options }, (req, res) => {
     const socket = req.socket as TLSSocket;
     const peer = socket.getPeerCertificate(true);
+    // Leaf, then issuers as the receiver resolved them (it stops at a self-signed root).
     let chainLength = 0;
-    for (
-      let c = peer;
-      c && c.raw && chainLength < 5;
-      c = c.issuerCertificate === c ? (undefined as never) : c.issuerCertificate
-    )
+    let c: typeof peer | undefined = peer;
+    while (c?.raw && chainLength < 5) {
       chainLength++;
+      c = c.issuerCertificate === c ? undefined : c.issuerCertificate;
+    }
     r.peers.push({
       subject: peer?.subject ? String(peer.subject.CN) : undefined,
       authorized: socket.authorized,
