@@ -1,12 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { tempDir } from '@hookwarden/testkit';
+import { chainPem, createHierarchy, createSelfSignedCa, issueCertificate } from '@hookwarden/pki';
 
 /**
- * Certificates for the loopback TLS tests, made by the real openssl CLI: a receiver CA and its
- * server certificate (localhost, receiver.test, 127.0.0.1), the platform's root → intermediate →
- * client leaf, and an unrelated CA a receiver may trust instead of ours.
+ * Certificates for the loopback TLS tests, from the project's own PKI: a receiver CA and its server
+ * certificate (localhost, receiver.test, 127.0.0.1), the platform's root → intermediate → client
+ * leaf, and an unrelated CA a receiver may trust instead of ours.
  */
 export interface TestPki {
   serverCa: string;
@@ -16,101 +13,22 @@ export interface TestPki {
   otherCa: string;
 }
 
-export function makeTestPki(): TestPki {
-  const dir = tempDir('hw-delivery-pki-');
-  try {
-    const p = (name: string) => join(dir.path, name);
-    const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    const ca = (name: string, cn: string) =>
-      openssl(
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        p(`${name}.key`),
-        '-out',
-        p(`${name}.pem`),
-        '-subj',
-        `/CN=${cn}`,
-        '-days',
-        '2',
-        '-addext',
-        'basicConstraints=critical,CA:TRUE',
-        '-addext',
-        'keyUsage=critical,keyCertSign,cRLSign',
-      );
-    const issue = (name: string, cn: string, issuer: string, ext: string) => {
-      writeFileSync(p(`${name}.ext`), ext);
-      openssl(
-        'req',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        p(`${name}.key`),
-        '-out',
-        p(`${name}.csr`),
-        '-subj',
-        `/CN=${cn}`,
-      );
-      openssl(
-        'x509',
-        '-req',
-        '-in',
-        p(`${name}.csr`),
-        '-CA',
-        p(`${issuer}.pem`),
-        '-CAkey',
-        p(`${issuer}.key`),
-        '-CAcreateserial',
-        '-out',
-        p(`${name}.pem`),
-        '-days',
-        '2',
-        '-extfile',
-        p(`${name}.ext`),
-      );
-    };
-    ca('serverca', 'Receiver Test CA');
-    issue(
-      'server',
-      'localhost',
-      'serverca',
-      'subjectAltName=DNS:localhost,DNS:receiver.test,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n',
-    );
-    ca('root', 'Platform Test Root');
-    issue(
-      'intermediate',
-      'Platform Test Intermediate',
-      'root',
-      'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n',
-    );
-    issue(
-      'client',
-      'hookwarden-test-client',
-      'intermediate',
-      'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n',
-    );
-    ca('other', 'Someone Else CA');
-    const read = (name: string) => readFileSync(p(name), 'utf8');
-    return {
-      serverCa: read('serverca.pem'),
-      server: { cert: read('server.pem'), key: read('server.key') },
-      platformRoot: read('root.pem'),
-      client: {
-        certPem: read('client.pem'),
-        keyPem: read('client.key'),
-        chainPem: read('client.pem') + read('intermediate.pem'),
-      },
-      otherCa: read('other.pem'),
-    };
-  } finally {
-    dir.cleanup();
-  }
+export async function makeTestPki(): Promise<TestPki> {
+  const receiverCa = await createSelfSignedCa({ subject: 'CN=Receiver Test CA', validityDays: 2 });
+  const server = await issueCertificate(receiverCa, {
+    subject: 'CN=localhost',
+    dnsNames: ['localhost', 'receiver.test'],
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+    validityDays: 2,
+  });
+  const platform = await createHierarchy({ subject: 'CN=hookwarden-test-client,O=Hookwarden Tests', validityDays: 2 });
+  const other = await createSelfSignedCa({ subject: 'CN=Someone Else CA', validityDays: 2 });
+  return {
+    serverCa: receiverCa.certPem,
+    server: { cert: server.certPem, key: server.keyPem },
+    platformRoot: platform.root.certPem,
+    client: { certPem: platform.leaf.certPem, keyPem: platform.leaf.keyPem, chainPem: chainPem(platform) },
+    otherCa: other.certPem,
+  };
 }

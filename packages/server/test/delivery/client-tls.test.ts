@@ -15,8 +15,8 @@ let pki: TestPki;
 const servers: Server[] = [];
 const clients: { close(): Promise<void> }[] = [];
 
-before(() => {
-  pki = makeTestPki();
+before(async () => {
+  pki = await makeTestPki();
 });
 after(async () => {
   await Promise.all(clients.map((c) => c.close()));
