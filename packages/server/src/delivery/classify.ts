@@ -121,3 +121,31 @@ function opensslReason(message: string): string {
   const m = /^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/.exec(message);
   return m ? m[1]! : message;
 }
+
+/**
+ * nginx checks client certificates per request, after the handshake: it answers 400 with one of
+ * these titles instead of failing TLS (its internal codes 495 / 496 are never sent).
+ */
+const NGINX_CERTIFICATE_PAGES = /<title>400 (No required SSL certificate was sent|The SSL certificate error)<\/title>/;
+
+export function classifyStatus(
+  statusCode: number,
+  excerpt: string,
+  location?: string,
+): { kind: FailureKind; message: string } | undefined {
+  if (statusCode >= 200 && statusCode < 300) return undefined;
+  if (statusCode >= 300 && statusCode < 400) {
+    const to = location ? `redirect to ${location.slice(0, 300)}` : 'redirect';
+    return {
+      kind: 'redirect',
+      message: `the receiver answered ${statusCode} (${to}), which is not followed: configure the final URL`,
+    };
+  }
+  const nginx = statusCode === 400 ? NGINX_CERTIFICATE_PAGES.exec(excerpt) : null;
+  if (nginx)
+    return {
+      kind: 'tls_client_certificate_rejected',
+      message: `the receiver refused our client certificate (HTTP 400: ${nginx[1]})`,
+    };
+  return { kind: 'http_status', message: `the receiver answered ${statusCode}` };
+}

@@ -4,7 +4,7 @@ import { isIP, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import { Agent } from 'undici';
 import { type CipherPolicy, DEFAULT_CIPHER_POLICY, nodeCipherString } from './ciphers.ts';
-import { classifyError } from './classify.ts';
+import { classifyError, classifyStatus } from './classify.ts';
 import { buildConnector, connectionContext, countRequest, handshakeFactsOf } from './connector.ts';
 import { DeliveryError, invalidOption } from './errors.ts';
 import { parseRetryAfter } from './retry.ts';
@@ -137,15 +137,9 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       if (truncated) outcome.responseTruncated = true;
       const retryAfterMs = parseRetryAfter(res.headers['retry-after'], opts.now());
       if (retryAfterMs !== undefined) outcome.retryAfterMs = retryAfterMs;
-      if (statusCode >= 300 && statusCode < 400) {
-        const location = res.headers.location;
-        outcome.failure = {
-          kind: 'redirect',
-          message: `the receiver answered ${statusCode} (redirect to ${String(location ?? 'nowhere').slice(0, 300)}), which is not followed: configure the final URL`,
-        };
-      } else if (!outcome.ok) {
-        outcome.failure = { kind: 'http_status', message: `the receiver answered ${statusCode}` };
-      }
+      const location = res.headers.location;
+      const failure = classifyStatus(statusCode, text, Array.isArray(location) ? location[0] : location);
+      if (failure) outcome.failure = failure;
       const tls = seen.socket ? tlsFactsOf(seen.socket, identity !== undefined) : undefined;
       if (tls) outcome.tls = tls;
       return outcome;
