@@ -26,6 +26,8 @@ const DEFAULTS = {
   connectionsPerOrigin: 16,
 };
 const USER_AGENT = 'Hookwarden-Webhooks/0.1';
+/** Pools (identity × trusted CA × cipher policy) kept open; a rotation leaves the old one to age out. */
+const MAX_POOLS = 256;
 
 /**
  * One attempt to deliver one signed request to one endpoint. Connection pools are kept per client
@@ -40,7 +42,17 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
   function agentFor(identity: ClientIdentity | undefined, serverCaPem: string | undefined, policy: CipherPolicy) {
     const key = sha256(JSON.stringify([identity?.chainPem ?? identity?.certPem ?? '', serverCaPem ?? '', policy]));
     let agent = agents.get(key);
-    if (!agent) {
+    if (agent) {
+      // Most recently used last: the oldest pools go first when there are too many.
+      agents.delete(key);
+      agents.set(key, agent);
+    } else {
+      if (agents.size >= MAX_POOLS) {
+        const [oldestKey, oldest] = agents.entries().next().value as [string, Agent];
+        agents.delete(oldestKey);
+        // Graceful: requests already dispatched on it finish first.
+        void oldest.close().catch(() => {});
+      }
       const secureContext = createSecureContext({
         ...(identity ? { cert: identity.chainPem || identity.certPem, key: identity.keyPem } : {}),
         ...(serverCaPem ? { ca: serverCaPem } : {}),
