@@ -2,8 +2,9 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type SecureContext, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { forbiddenAddressReason, unmapIPv4 } from './address.ts';
 import { DeliveryError } from './errors.ts';
+import type { HandshakeFacts } from './handshake.ts';
 import { type LookupAddress, type LookupFn, resolveAllowed } from './ssrf.ts';
-import { type HandshakeFacts, HandshakeTap } from './tap.ts';
+import { HandshakeTap } from './tap.ts';
 
 /**
  * The one place where delivery sockets are opened (undici's `connect` hook). It resolves the host
