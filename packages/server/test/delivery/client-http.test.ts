@@ -269,3 +269,28 @@ test('the egress address is the source the receiver sees; durations come from th
     await c.close();
   }
 });
+
+test('several checked addresses: one connection goes to one of them, none is looked up again', async () => {
+  let calls = 0;
+  const two: LookupFn = async () => {
+    calls++;
+    return [
+      { address: '127.0.0.3', family: 4 },
+      { address: '127.0.0.1', family: 4 },
+    ];
+  };
+  let remoteSeen = false;
+  handler = (_req, _b, res) => {
+    remoteSeen = true;
+    res.end('ok');
+  };
+  const c = client({ lookup: two });
+  try {
+    const out = await c.deliver({ url: `http://multi.test:${port}/`, headers: {}, body: '{}', allowHttp: true });
+    assert.equal(out.ok, true, out.failure?.message);
+    assert.equal(remoteSeen, true);
+    assert.equal(calls, 1);
+  } finally {
+    await c.close();
+  }
+});
