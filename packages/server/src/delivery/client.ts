@@ -100,7 +100,6 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       return fail(err);
     }
     const https = url.protocol === 'https:';
-    identity = https ? (req.tls?.clientIdentity ?? opts.identity()) : undefined;
     let policy = opts.cipherPolicy;
     if (req.tls?.cipherPolicy) {
       try {
@@ -111,9 +110,20 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
     }
     let agent: Agent;
     try {
+      identity = https ? (req.tls?.clientIdentity ?? opts.identity()) : undefined;
       agent = agentFor(identity, https ? req.tls?.serverCaPem : undefined, policy);
     } catch (err) {
-      return fail(err);
+      // Our side is broken (unreadable identity, bad PEM): nothing was sent. OpenSSL's message names
+      // the problem, never the key material.
+      return {
+        ok: false,
+        durationMs: elapsed(),
+        responseExcerpt: '',
+        failure: {
+          kind: 'tls_other',
+          message: `our client identity or TLS settings are unusable (${(err as Error)?.message ?? err})`,
+        },
+      };
     }
 
     const body = Buffer.from(req.body, 'utf8');

@@ -87,7 +87,7 @@ export function buildConnector(opts: ConnectorOptions): UndiciConnect {
           );
         } else if (protocol !== 'https:') finish(null, raw);
       });
-      raw.once('error', (err) => finish(err));
+      raw.on('error', (err) => finish(err));
       if (protocol !== 'https:') return;
 
       tap = new HandshakeTap(raw);

@@ -236,3 +236,26 @@ test('https to a name resolving to loopback is refused without allowPrivateTarge
   assert.equal(out.failure?.kind, 'ssrf_blocked');
   assert.equal(r.connections, 0);
 });
+
+test('a broken identity or identity provider fails the attempt without throwing or echoing the key', async () => {
+  const r = await receiver({});
+  const secretLooking = 'PRIVATE-KEY-MATERIAL-must-not-appear';
+  const bad = await client().deliver({
+    url: r.url,
+    headers: {},
+    body: '{}',
+    tls: { serverCaPem: pki.serverCa, clientIdentity: { certPem: 'nope', keyPem: secretLooking, chainPem: 'nope' } },
+  });
+  assert.equal(bad.ok, false);
+  assert.equal(bad.failure?.kind, 'tls_other', bad.failure?.message);
+  assert.doesNotMatch(bad.failure?.message ?? '', /PRIVATE-KEY-MATERIAL/);
+  const throwing = await client({
+    identity: () => {
+      throw new Error('pki store unreadable');
+    },
+  }).deliver({ url: r.url, headers: {}, body: '{}', tls: { serverCaPem: pki.serverCa } });
+  assert.equal(throwing.ok, false);
+  assert.equal(throwing.failure?.kind, 'tls_other');
+  assert.match(throwing.failure?.message ?? '', /identity .*pki store unreadable/);
+  assert.equal(r.connections, 0);
+});
