@@ -31,8 +31,8 @@ interface ConnectionInfo {
   requests: number;
   /** The TLS layer's own error (an alert), which undici may report only as "other side closed". */
   error?: Error;
-  /** For a resumed session: the connection whose handshake authenticated us. */
-  resumedFrom?: ConnectionInfo;
+  /** For a resumed session: what the full handshake that created the session showed. */
+  inherited?: HandshakeFacts;
 }
 
 const connections = new WeakMap<Socket, ConnectionInfo>();
@@ -50,7 +50,7 @@ export class ConnectTimeoutError extends DeliveryError {
 export function buildConnector(opts: ConnectorOptions): UndiciConnect {
   // Sessions live per connector, i.e. per identity + trust + cipher policy: a session set up under
   // one client certificate or one trusted CA is never resumed under another.
-  const sessions = new Map<string, { session: Buffer; info: ConnectionInfo }>();
+  const sessions = new Map<string, { session: Buffer; facts: HandshakeFacts }>();
 
   return ({ hostname, protocol, port }, callback) => {
     let settled = false;
@@ -106,11 +106,13 @@ export function buildConnector(opts: ConnectorOptions): UndiciConnect {
       socket = tlsSocket;
       tlsSocket.on('keylog', (line) => tap?.keylog(line));
       tlsSocket.on('session', (session: Buffer) => {
+        // Our certificate flight precedes any ticket, so the facts are complete by now.
+        const facts = tlsSocket.isSessionReused() && cached ? cached.facts : tap!.facts();
         if (sessions.size >= SESSION_CACHE_LIMIT) sessions.delete(sessions.keys().next().value as string);
-        sessions.set(sessionKey, { session, info: info.resumedFrom ?? info });
+        sessions.set(sessionKey, { session, facts });
       });
       tlsSocket.once('secureConnect', () => {
-        if (tlsSocket.isSessionReused() && cached) info.resumedFrom = cached.info;
+        if (tlsSocket.isSessionReused() && cached) info.inherited = cached.facts;
         connections.set(tlsSocket, info);
         raw.setNoDelay(true);
         raw.setKeepAlive(true, 60_000);
@@ -164,12 +166,11 @@ export function handshakeFactsOf(socket: Socket): HandshakeFacts | undefined {
   const info = connections.get(socket);
   if (!info) return undefined;
   const own = info.tap.facts();
-  if (!info.resumedFrom) return own;
+  if (!info.inherited) return own;
   // A resumed session repeats no certificate exchange: the original handshake's answer holds.
-  const original = info.resumedFrom.tap.facts();
   return {
     ...own,
-    certificateRequested: original.certificateRequested,
-    clientCertificateSent: original.clientCertificateSent,
+    certificateRequested: info.inherited.certificateRequested,
+    clientCertificateSent: info.inherited.clientCertificateSent,
   };
 }

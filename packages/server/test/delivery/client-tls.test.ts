@@ -29,10 +29,11 @@ interface Receiver {
   port: number;
   connections: number;
   peers: { subject?: string; authorized: boolean; chainLength: number }[];
+  resumed: boolean[];
 }
 
 async function receiver(options: ServerOptions, answer: 'ok' | 'close' = 'ok'): Promise<Receiver> {
-  const r: Receiver = { url: '', port: 0, connections: 0, peers: [] };
+  const r: Receiver = { url: '', port: 0, connections: 0, peers: [], resumed: [] };
   const server = createHttpsServer({ key: pki.server.key, cert: pki.server.cert, ...options }, (req, res) => {
     const socket = req.socket as TLSSocket;
     const peer = socket.getPeerCertificate(true);
@@ -48,6 +49,7 @@ async function receiver(options: ServerOptions, answer: 'ok' | 'close' = 'ok'): 
       authorized: socket.authorized,
       chainLength,
     });
+    r.resumed.push(socket.isSessionReused());
     req.resume();
     req.on('end', () => {
       if (answer === 'close') res.setHeader('connection', 'close');
@@ -150,6 +152,7 @@ for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
     assert.equal(first.ok && second.ok, true, second.failure?.message);
     assert.equal(r.connections, 2);
     assert.equal(second.tls?.clientCertificateSent, true);
+    assert.deepEqual(r.resumed, [false, true]);
     assert.equal(r.peers.length, 2);
   });
 }
