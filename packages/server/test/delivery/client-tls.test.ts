@@ -195,9 +195,15 @@ test('no common protocol: a TLS 1.0-only receiver, and a receiver with no suite 
   const tls10 = await c.deliver({ url: old.url, headers: {}, body: '{}', tls: { serverCaPem: pki.serverCa } });
   assert.equal(tls10.failure?.kind, 'tls_no_common_protocol', tls10.failure?.message);
 
-  const picky = await receiver({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' });
-  const out = await c.deliver({
-    url: picky.url,
+  // TLS 1.3 with only a CCM suite: valid, but not in the policy we offer.
+  const picky = await receiver({ minVersion: 'TLSv1.3', ciphers: 'TLS_AES_128_CCM_SHA256' });
+  const out = await c.deliver({ url: picky.url, headers: {}, body: '{}', tls: { serverCaPem: pki.serverCa } });
+  assert.equal(out.failure?.kind, 'tls_no_common_protocol', out.failure?.message);
+
+  // The same through a per-endpoint policy that shares no suite with a TLS 1.2 receiver.
+  const tls12 = await receiver({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' });
+  const narrowed = await c.deliver({
+    url: tls12.url,
     headers: {},
     body: '{}',
     tls: {
@@ -210,7 +216,7 @@ test('no common protocol: a TLS 1.0-only receiver, and a receiver with no suite 
       },
     },
   });
-  assert.equal(out.failure?.kind, 'tls_no_common_protocol', out.failure?.message);
+  assert.equal(narrowed.failure?.kind, 'tls_no_common_protocol', narrowed.failure?.message);
 });
 
 test('a TCP listener that never answers the handshake times out', async () => {
