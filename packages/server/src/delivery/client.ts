@@ -92,7 +92,7 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       };
     };
     let identity: ClientIdentity | undefined;
-    if (closed) return fail(new DeliveryError('HW_DELIVERY_CLOSED', 'the delivery client is closed', { status: 503 }));
+    if (closed) return fail(new DeliveryError('HW_DELIVERY_CLOSED', 'the delivery client is closed'));
     let url: URL;
     try {
       url = parseEndpointUrl(req.url, req.allowHttp === true);

@@ -43,7 +43,7 @@ export const HANDSHAKE_FACTS = Symbol('hookwarden.handshakeFacts');
 
 export class ConnectTimeoutError extends DeliveryError {
   constructor(ms: number) {
-    super('HW_DELIVERY_CONNECT_TIMEOUT', `connection not established within ${ms} ms`, { status: 504 });
+    super('HW_DELIVERY_CONNECT_TIMEOUT', `connection not established within ${ms} ms`);
   }
 }
 
@@ -80,11 +80,7 @@ export function buildConnector(opts: ConnectorOptions): UndiciConnect {
         const allowed = addresses.some((a) => unmapIPv4(a.address) === unmapIPv4(dialled));
         const reason = opts.allowPrivateTargets ? undefined : forbiddenAddressReason(dialled);
         if (!allowed || reason) {
-          finish(
-            new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', `refused to talk to ${dialled}: ${reason}`, {
-              status: 422,
-            }),
-          );
+          finish(new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', `refused to talk to ${dialled}: ${reason}`));
         } else if (protocol !== 'https:') finish(null, raw);
       });
       raw.on('error', (err) => finish(err));
