@@ -106,6 +106,7 @@ export const command: Command = {
     });
     await gate.close();
     log({ msg: 'stopped', signal });
+    log.flush?.();
     return 0;
   },
 };
