@@ -1,6 +1,6 @@
 /**
  * Envoy `x-forwarded-client-cert`: `Key=Value;Key=Value,Key=Value...`, one element per hop, keys
- * case-insensitive, values holding `,;=` double-quoted with `\"` escapes. Only the last element is
+ * case-insensitive, values holding `,;=` double-quoted with `\"` escapes (the only escape). Only the last element is
  * used: it is the one our own edge proxy appended; earlier ones came from further away.
  */
 import { VerificationError } from '../errors.ts';
@@ -31,8 +31,9 @@ export function parseXfcc(value: string): XfccElement[] {
       let closed = false;
       while (i < value.length) {
         const c = value[i]!;
-        if (c === '\\' && i + 1 < value.length) {
-          v += value[i + 1];
+        // Only `\"` is an escape: other backslashes belong to the value (RFC 2253 escapes in Subject).
+        if (c === '\\' && value[i + 1] === '"') {
+          v += '"';
           i += 2;
         } else if (c === '"') {
           closed = true;
