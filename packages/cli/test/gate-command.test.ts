@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
@@ -326,6 +326,79 @@ describe('hookwarden gate behind a proxy, with a signature', () => {
     });
     assert.equal(JSON.parse(tampered.body!).code, 'HW_SIGNATURE_INVALID');
     assert.ok(!JSON.stringify(gate.logs).includes(secret.slice(6)), 'the secret is never logged');
+  });
+});
+
+describe('hookwarden gate following the trust document', () => {
+  let gate: RunningGate;
+  let fetches = 0;
+  const doc = createServer((_req, res) => {
+    fetches++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        version: 1,
+        caBundlePem: readFileSync(m.files.ca, 'utf8'),
+        certificates: { current: { fingerprints: { sha256Hex: fingerprints(m.platform.certPem).sha256Hex } } },
+        egressCidrs: ['203.0.113.0/24'],
+        signingPublicKeys: [],
+      }),
+    );
+  });
+  before(async () => {
+    const docPort = await listen(doc);
+    gate = await startGate([
+      '--upstream',
+      upstreamUrl,
+      '--trust-proxy',
+      '127.0.0.2/32',
+      '--proxy-headers',
+      'nginx',
+      '--trust-document',
+      `http://127.0.0.1:${docPort}/api/v1/trust`,
+    ]);
+  });
+  after(async () => {
+    await gate.stop();
+    doc.close();
+  });
+
+  function forwarded(clientIp: string): Record<string, string> {
+    return {
+      'x-ssl-client-verify': 'SUCCESS',
+      'x-ssl-client-subject-dn': PLATFORM_DN,
+      'x-ssl-client-cert': encodeURIComponent(m.platform.certPem),
+      'x-forwarded-for': clientIp,
+    };
+  }
+
+  test("the document's pin, CA bundle and egress range admit the platform", async () => {
+    assert.ok(fetches >= 1, 'fetched at start');
+    const reply = await plainCall(gate.port, {
+      headers: forwarded('203.0.113.7'),
+      body: '{}',
+      localAddress: '127.0.0.2',
+    });
+    assert.equal(reply.status, 200, JSON.stringify(reply));
+    const facts = JSON.parse(String(seen.at(-1)!.headers['hookwarden-verified']));
+    assert.deepEqual([...facts.checks].sort(), ['client-certificate', 'ip-allowlist']);
+  });
+
+  test('a source outside the egress range, or a certificate not pinned, is refused', async () => {
+    const outside = await plainCall(gate.port, {
+      headers: forwarded('198.51.100.1'),
+      body: '{}',
+      localAddress: '127.0.0.2',
+    });
+    assert.equal(JSON.parse(outside.body!).code, 'HW_IP_DENIED');
+    const unpinned = await plainCall(gate.port, {
+      headers: {
+        ...forwarded('203.0.113.7'),
+        'x-ssl-client-cert': encodeURIComponent(m.wrong.chain.split(/(?<=-----END CERTIFICATE-----\n)/)[0]!),
+      },
+      body: '{}',
+      localAddress: '127.0.0.2',
+    });
+    assert.equal(unpinned.status, 403, unpinned.body);
   });
 });
 

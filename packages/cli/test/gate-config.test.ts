@@ -3,6 +3,8 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { tempDir } from '@hookwarden/testkit';
+import { HookwardenError } from '@hookwarden/verify/errors';
+import fc from 'fast-check';
 import { DEFAULT_MAX_BODY_BYTES, type GateFlags, loadGateConfig } from '../src/gate/config.ts';
 
 const dir = tempDir();
@@ -79,4 +81,43 @@ test('--config holding a secret must not be readable by others', () => {
   const broken = join(dir.path, 'broken.json');
   writeFileSync(broken, '{');
   refuses({ config: broken }, '--config');
+});
+
+test('property: any flag values give a config or a HookwardenError, never anything else', () => {
+  const value = fc.oneof(
+    fc.string(),
+    fc.constantFrom('http://127.0.0.1:1', '127.0.0.1:0', '0', '65536', '[::1]:80', '/dev/null', SECRET, '10.0.0.0/8'),
+  );
+  const list = fc.option(fc.array(value, { maxLength: 2 }), { nil: undefined });
+  fc.assert(
+    fc.property(
+      fc.record(
+        {
+          listen: value,
+          upstream: value,
+          'tls-cert': value,
+          'tls-key': value,
+          'client-ca': value,
+          'trust-proxy': list,
+          'proxy-headers': value,
+          'require-subject': list,
+          pin: list,
+          'allow-ip': list,
+          secret: list,
+          tolerance: value,
+          'trust-document': value,
+          'max-body': value,
+        },
+        { requiredKeys: [] },
+      ),
+      (flags) => {
+        try {
+          loadGateConfig(flags as GateFlags);
+        } catch (err) {
+          assert.ok(err instanceof HookwardenError, String(err));
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

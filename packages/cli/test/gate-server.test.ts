@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { listen } from '@hookwarden/testkit';
 import { createVerifier } from '@hookwarden/verify';
 import { generateSecret, sign } from '@hookwarden/verify/signature';
+import fc from 'fast-check';
 import type { GateLog } from '../src/gate/log.ts';
 import { createGate, type Gate } from '../src/gate/server.ts';
 import { verifiedHeaderValue } from '../src/gate/verified-header.ts';
@@ -228,4 +229,14 @@ test('the facts header is ASCII and restores any Unicode exactly', () => {
   const value = verifiedHeaderValue(facts);
   assert.match(value, /^[\x20-\x7e]*$/);
   assert.deepEqual(JSON.parse(value), facts);
+  fc.assert(
+    fc.property(
+      fc.record({ subject: fc.string({ unit: 'grapheme' }), dnsNames: fc.array(fc.string()) }),
+      (identity) => {
+        const v = verifiedHeaderValue({ identity });
+        assert.match(v, /^[\x20-\x7e]*$/);
+        assert.deepEqual(JSON.parse(v), { identity });
+      },
+    ),
+  );
 });

@@ -28,7 +28,9 @@ Options:
   --secret whsec_...       Standard Webhooks signing secret (repeatable, for rotation)
   --public-key whpk_...    Standard Webhooks Ed25519 public key (repeatable)
   --tolerance SECONDS      signature timestamp tolerance (default 300)
-  --trust-document URL     follow the platform's trust document (CA bundle, pins, egress IPs, keys)
+  --trust-document URL     follow the platform's trust document: its CA bundle and current/next
+                           pins for the client certificate, its egress CIDRs as the IP allowlist
+                           (unless --allow-ip), its Ed25519 keys alongside --secret/--public-key
   --max-body BYTES         largest body buffered for signature checks (default 1048576) -> 413
   -h, --help               show this help
 
@@ -106,6 +108,7 @@ export const command: Command = {
     });
     await gate.close();
     log({ msg: 'stopped', signal });
+    log.flush?.();
     return 0;
   },
 };

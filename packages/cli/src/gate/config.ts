@@ -93,6 +93,8 @@ export function policyFromFlags(f: GateFlags, tlsHere: boolean, clientCaPem?: st
   }
   if (f['trust-proxy']) policy.trustedProxies = f['trust-proxy'];
   if (f['allow-ip']) policy.ipAllowlist = f['allow-ip'];
+  // Following the trust document means following its egress addresses too ([] = the document's).
+  else if (f['trust-document']) policy.ipAllowlist = [];
   if (f.secret || f['public-key']) {
     if (f.tolerance !== undefined && !/^[0-9]+$/.test(f.tolerance)) {
       throw new GateConfigError('--tolerance', 'expected a whole number of seconds');

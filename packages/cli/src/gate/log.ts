@@ -1,6 +1,23 @@
 /** One JSON line per decision. Callers pass facts only: never secrets, keys, bodies or query strings. */
-export type GateLog = (entry: Record<string, unknown>) => void;
+export type GateLog = ((entry: Record<string, unknown>) => void) & { flush?: () => void };
 
-export function jsonLines(write: (line: string) => void, now: () => number = Date.now): GateLog {
-  return (entry) => write(`${JSON.stringify({ time: new Date(now()).toISOString(), ...entry })}\n`);
+/**
+ * Lines are gathered during one event-loop turn and written together: stdout on a pipe is
+ * synchronous on Linux, and one write per request measured as the gate's largest single cost.
+ * `flush` writes what is pending (call it before exiting).
+ */
+export function jsonLines(write: (text: string) => void, now: () => number = Date.now): GateLog {
+  let pending: string[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    write(text);
+  };
+  const log: GateLog = (entry) => {
+    if (pending.length === 0) setImmediate(flush);
+    pending.push(`${JSON.stringify({ time: new Date(now()).toISOString(), ...entry })}\n`);
+  };
+  log.flush = flush;
+  return log;
 }
