@@ -177,11 +177,11 @@ export interface Store {
   /**
    * Stores the message and, in the same transaction, one pending delivery per enabled endpoint whose
    * event-type and channel filters match. An existing `eventId` in the application returns the
-   * stored message with `created: false` and enqueues nothing.
+   * stored message with `created: false` and enqueues nothing. `fanOut: false` stores it only.
    */
   createMessage(
     msg: MessageRow,
-    opts: { deliverAt?: number },
+    opts: { deliverAt?: number; fanOut?: boolean },
   ): Promise<{ message: MessageRow; created: boolean; deliveries: number }>;
   /** By id or eventId. */
   getMessage(appId: string, idOrEventId: string): Promise<MessageRow | undefined>;

@@ -92,7 +92,7 @@ export function openSqliteStore(path: string): Store {
   };
 
   const createMessage = db.transaction(
-    (msg: MessageRow, due: number): { message: MessageRow; created: boolean; deliveries: number } => {
+    (msg: MessageRow, due: number, fanOut: boolean): { message: MessageRow; created: boolean; deliveries: number } => {
       if (msg.eventId !== null) {
         const existing = stmt('SELECT * FROM messages WHERE app_id = ? AND event_id = ?').get(msg.appId, msg.eventId);
         if (existing) return { message: messageFromRow(existing as Raw), created: false, deliveries: 0 };
@@ -110,6 +110,7 @@ export function openSqliteStore(path: string): Store {
         msg.payload,
         msg.createdAt,
       );
+      if (!fanOut) return { message: msg, created: true, deliveries: 0 };
       const info = stmt(ENQUEUE_MESSAGE).run({
         msgId: msg.id,
         appId: msg.appId,
@@ -364,7 +365,7 @@ export function openSqliteStore(path: string): Store {
     },
 
     async createMessage(msg, opts) {
-      return createMessage(msg, opts.deliverAt ?? msg.createdAt);
+      return createMessage(msg, opts.deliverAt ?? msg.createdAt, opts.fanOut ?? true);
     },
     async getMessage(appId, idOrEventId) {
       const r = stmt('SELECT * FROM messages WHERE app_id = ? AND (id = ? OR event_id = ?)').get(
