@@ -1,0 +1,124 @@
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { forbiddenAddressReason } from './address.ts';
+import { DeliveryError } from './errors.ts';
+
+export { forbiddenAddressReason } from './address.ts';
+
+export interface LookupAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** Resolves a host name to every address it has. Injectable so tests never need real DNS. */
+export type LookupFn = (hostname: string) => Promise<LookupAddress[]>;
+
+export const systemLookup: LookupFn = async (hostname) => {
+  const all = await dnsLookup(hostname, { all: true, verbatim: true });
+  return all.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+};
+
+/** `[::1]` → `::1`: URL host names keep the brackets of IPv6 literals. */
+export function bareHostname(hostname: string): string {
+  return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
+}
+
+/** RFC 6761: `localhost` and `*.localhost` are loopback whatever a resolver answers. */
+function isLocalhostName(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/\.$/, '');
+  return h === 'localhost' || h.endsWith('.localhost');
+}
+
+/**
+ * Resolves `hostname` once and judges every address: one forbidden address refuses the whole name
+ * (a resolver that mixes a public and a private answer is either broken or an attack). The caller
+ * dials only the addresses returned here, so a second, different answer (DNS rebinding) is never
+ * consulted.
+ */
+export async function resolveAllowed(
+  hostname: string,
+  opts: { allowPrivateTargets: boolean; lookup?: LookupFn },
+): Promise<LookupAddress[]> {
+  const host = bareHostname(hostname);
+  const literal = isIP(host);
+  let addresses: LookupAddress[];
+  if (literal !== 0) {
+    addresses = [{ address: host, family: literal === 6 ? 6 : 4 }];
+  } else {
+    if (!opts.allowPrivateTargets && isLocalhostName(host)) {
+      throw new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', `${host} is a loopback name (RFC 6761)`, {
+        status: 422,
+      });
+    }
+    try {
+      addresses = await (opts.lookup ?? systemLookup)(host);
+    } catch (err) {
+      throw new DeliveryError(
+        'HW_ENDPOINT_URL_UNRESOLVABLE',
+        `cannot resolve ${host}: ${(err as Error)?.message ?? err}`,
+        { status: 422, cause: err },
+      );
+    }
+    if (!Array.isArray(addresses) || addresses.length === 0) {
+      throw new DeliveryError('HW_ENDPOINT_URL_UNRESOLVABLE', `${host} resolves to no address`, { status: 422 });
+    }
+  }
+  for (const a of addresses) {
+    const reason = forbiddenAddressReason(a.address);
+    if (reason === 'not an IP address') {
+      throw new DeliveryError('HW_ENDPOINT_URL_UNRESOLVABLE', `${host} resolved to '${a.address}', not an address`, {
+        status: 422,
+      });
+    }
+    if (reason && !opts.allowPrivateTargets) {
+      const via = literal ? '' : ` (resolved from ${host})`;
+      throw new DeliveryError(
+        'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS',
+        `${a.address}${via} is not a public address: ${reason}; only development setups may allow private targets`,
+        { status: 422 },
+      );
+    }
+  }
+  return addresses;
+}
+
+/**
+ * The check run when an endpoint is created or its URL changed, so a customer learns at once that a
+ * URL can never be delivered to. The dispatcher checks again at connect time (`resolveAllowed`).
+ */
+export async function assertTargetAllowed(
+  url: string,
+  opts: { allowPrivateTargets: boolean; allowHttp: boolean; lookup?: LookupFn },
+): Promise<void> {
+  const parsed = parseEndpointUrl(url, opts.allowHttp);
+  await resolveAllowed(parsed.hostname, opts);
+}
+
+/** Parses and checks the scheme of an endpoint URL; throws HW_ENDPOINT_URL_* with the reason. */
+export function parseEndpointUrl(url: string, allowHttp: boolean): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new DeliveryError('HW_ENDPOINT_URL_INVALID', `'${String(url).slice(0, 200)}' is not a valid URL`, {
+      status: 422,
+    });
+  }
+  if (parsed.protocol === 'http:') {
+    if (!allowHttp) {
+      throw new DeliveryError(
+        'HW_ENDPOINT_URL_HTTP_NOT_ALLOWED',
+        'plain http:// sends callbacks unencrypted and unauthenticated; use https:// or allow http for this endpoint explicitly',
+        { status: 422 },
+      );
+    }
+  } else if (parsed.protocol !== 'https:') {
+    throw new DeliveryError('HW_ENDPOINT_URL_SCHEME', `scheme '${parsed.protocol}' is not supported: use https://`, {
+      status: 422,
+    });
+  }
+  if (parsed.hostname === '') {
+    throw new DeliveryError('HW_ENDPOINT_URL_INVALID', 'the URL has no host', { status: 422 });
+  }
+  return parsed;
+}
