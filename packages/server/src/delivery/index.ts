@@ -3,6 +3,7 @@ export { type CipherPolicy, DEFAULT_CIPHER_POLICY, nodeCipherString, type TlsVer
 export { createDeliveryClient } from './client.ts';
 export { DeliveryError } from './errors.ts';
 export { DEFAULT_MAX_RETRY_AFTER_MS, DEFAULT_RETRY_SCHEDULE_MS, nextAttemptDelay, parseRetryAfter } from './retry.ts';
+export { signedHeaders } from './signing.ts';
 export {
   assertTargetAllowed,
   type LookupAddress,
