@@ -193,15 +193,16 @@ export interface Store {
 
   /**
    * Leases up to `limit` due deliveries to `workerId` until `now + leaseMs`. Rows whose lease expired
-   * are due again: a crashed dispatcher loses nothing. Endpoints in `skipEndpoints` are left alone
-   * (they already have enough in flight).
+   * are due again: a crashed dispatcher loses nothing. No endpoint gets more than
+   * `perEndpointLimit` minus its `inFlight` count, so a slow endpoint cannot take every slot.
    */
   claimDeliveries(opts: {
     workerId: string;
     now: number;
     leaseMs: number;
     limit: number;
-    skipEndpoints?: string[];
+    perEndpointLimit?: number;
+    inFlight?: ReadonlyMap<string, number>;
   }): Promise<ClaimedDelivery[]>;
   /** Records a batch of outcomes in one transaction (group commit) and releases their leases. */
   recordOutcomes(outcomes: Outcome[], now: number): Promise<void>;

@@ -175,7 +175,7 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       assert.deepEqual(await store.getAttempt(a.id, c.message.id, attempts.data[0]!.id), attempts.data[0]);
     });
 
-    test('retry, give up, recover; skipped endpoints are not claimed; disabling fails pending rows', async () => {
+    test('retry, give up, recover; busy endpoints get no more than their quota; disabling fails pending rows', async () => {
       await drain(store, T0);
       const a = await app();
       const ep = await endpoint(a.id);
@@ -186,7 +186,8 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
         now: T0,
         leaseMs: 1000,
         limit: 10,
-        skipEndpoints: [other.id],
+        perEndpointLimit: 1,
+        inFlight: new Map([[other.id, 1]]),
       });
       assert.deepEqual(
         skipped.map((c) => c.endpoint.id),
@@ -204,7 +205,8 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
         now: T0 + 5000,
         leaseMs: 1000,
         limit: 10,
-        skipEndpoints: [other.id],
+        perEndpointLimit: 1,
+        inFlight: new Map([[other.id, 1]]),
       });
       assert.equal(retry[0]?.attempts, 1);
       await store.recordOutcomes([{ deliveryId: retry[0]!.id, attempt: attemptFor(m.message, ep, 2) }], T0 + 5000);
@@ -215,7 +217,8 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
         now: T0 + 6000,
         leaseMs: 1000,
         limit: 10,
-        skipEndpoints: [other.id],
+        perEndpointLimit: 1,
+        inFlight: new Map([[other.id, 1]]),
       });
       assert.equal(recovered.length, 1);
       await store.recordOutcomes([{ deliveryId: recovered[0]!.id, attempt: attemptFor(m.message, ep, 0) }], T0 + 6000);

@@ -18,7 +18,7 @@ import type {
   Store,
 } from '../types.ts';
 import { pageSql, toPage } from './page.ts';
-import { CLAIM_DELIVERIES } from './queue/claim.ts';
+import { CLAIM_FOR_ENDPOINT, DUE_ENDPOINTS } from './queue/claim.ts';
 import { COMPLETE_DELIVERY } from './queue/complete.ts';
 import { ENQUEUE_MESSAGE } from './queue/enqueue-message.ts';
 import { ENQUEUE_ONE } from './queue/enqueue-one.ts';
@@ -123,15 +123,28 @@ export function openSqliteStore(path: string): Store {
     },
   );
 
+  let rotation = 0;
   const claim = db.transaction(
-    (workerId: string, now: number, leaseMs: number, limit: number, skip: string[]): ClaimedDelivery[] => {
-      const rows = stmt(CLAIM_DELIVERIES).all({
-        workerId,
-        now,
-        until: now + leaseMs,
-        limit,
-        skip: JSON.stringify(skip),
-      }) as Raw[];
+    (
+      workerId: string,
+      now: number,
+      leaseMs: number,
+      limit: number,
+      perEndpoint: number,
+      inFlight: ReadonlyMap<string, number>,
+    ): ClaimedDelivery[] => {
+      const due = (stmt(DUE_ENDPOINTS).all({ now }) as { id: string }[]).map((r) => r.id);
+      const rows: Raw[] = [];
+      // Start at a different endpoint each time: no endpoint is always served last.
+      rotation = (rotation + 1) % Math.max(1, due.length);
+      for (let i = 0; i < due.length && rows.length < limit; i++) {
+        const endpointId = due[(i + rotation) % due.length] as string;
+        const quota = Math.min(perEndpoint - (inFlight.get(endpointId) ?? 0), limit - rows.length);
+        if (quota <= 0) continue;
+        rows.push(
+          ...(stmt(CLAIM_FOR_ENDPOINT).all({ workerId, now, until: now + leaseMs, limit: quota, endpointId }) as Raw[]),
+        );
+      }
       if (rows.length === 0) return [];
       const msgIds = JSON.stringify([...new Set(rows.map((r) => r.msg_id))]);
       const endpointIds = JSON.stringify([...new Set(rows.map((r) => r.endpoint_id))]);
@@ -404,7 +417,7 @@ export function openSqliteStore(path: string): Store {
     },
 
     async claimDeliveries(o) {
-      return claim(o.workerId, o.now, o.leaseMs, o.limit, o.skipEndpoints ?? []);
+      return claim(o.workerId, o.now, o.leaseMs, o.limit, o.perEndpointLimit ?? o.limit, o.inFlight ?? new Map());
     },
     async recordOutcomes(outcomes, now) {
       if (outcomes.length > 0) record(outcomes, now);

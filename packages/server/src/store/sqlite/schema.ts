@@ -78,7 +78,7 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
-  CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, status);
+  CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, status, next_attempt_at);
   CREATE TABLE attempts (
     id TEXT PRIMARY KEY,
     delivery_id INTEGER NOT NULL,
