@@ -94,7 +94,11 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     // One write transaction for the whole batch (group commit); chained so writes stay in order.
     flushing = flushing
       .then(() => store.recordOutcomes(batch, now()))
-      .then(() => opts.onRecorded?.(batch))
+      .then(() => {
+        opts.onRecorded?.(batch);
+        // Retries were just scheduled: let the loop recompute when it next has work.
+        signal();
+      })
       .catch((err) => opts.onError?.(err));
     return flushing;
   }
