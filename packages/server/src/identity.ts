@@ -1,22 +1,5 @@
-import { X509Certificate } from 'node:crypto';
-import { fingerprints } from '@hookwarden/pki';
+import { describeCertificate } from '@hookwarden/pki';
 import type { PlatformIdentity } from './server.ts';
-
-function describe(certPem: string) {
-  const cert = new X509Certificate(certPem);
-  const dnsNames = (cert.subjectAltName ?? '')
-    .split(', ')
-    .filter((s) => s.startsWith('DNS:'))
-    .map((s) => s.slice(4));
-  return {
-    // Node prints the subject one RDN per line, most significant first; RFC 4514 lists it reversed.
-    subject: cert.subject.split('\n').reverse().join(','),
-    dnsNames,
-    notBefore: new Date(cert.validFrom),
-    notAfter: new Date(cert.validTo),
-    fingerprints: fingerprints(certPem),
-  };
-}
 
 /** The platform identity from PEM material (leaf + chain, key, CA bundle), described for the trust document. */
 export function identityFromPem(input: {
@@ -31,7 +14,7 @@ export function identityFromPem(input: {
     keyPem: input.keyPem,
     chainPem: input.chainPem,
     caBundlePem: input.caBundlePem,
-    current: describe(input.certPem),
-    ...(input.nextCertPem ? { next: describe(input.nextCertPem) } : {}),
+    current: describeCertificate(input.certPem),
+    ...(input.nextCertPem ? { next: describeCertificate(input.nextCertPem) } : {}),
   };
 }

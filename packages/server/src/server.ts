@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import { pino } from 'pino';
+import type { pino } from 'pino';
 import { buildApi } from './api/app.ts';
 import { hashToken } from './api/auth.ts';
 import { type CipherPolicy, DEFAULT_CIPHER_POLICY } from './delivery/ciphers.ts';
@@ -10,6 +10,7 @@ import { assertTargetAllowed } from './delivery/ssrf.ts';
 import type { DeliveryClient } from './delivery/types.ts';
 import { createDispatcher, type Dispatcher, type DispatcherOptions } from './dispatcher/dispatcher.ts';
 import { invalidOption, ServerError } from './errors.ts';
+import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { openSqliteStore } from './store/sqlite/index.ts';
 import type { Store } from './store/types.ts';
@@ -86,25 +87,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (!options.store && !options.dataDir) throw invalidOption('dataDir', 'is required when no store is given');
   const now = options.now ?? Date.now;
   const host = options.host ?? '127.0.0.1';
-  const logger =
-    options.logger ??
-    pino({
-      level: options.logLevel ?? 'info',
-      // Defence in depth: these never reach a log line even if a future call logs a whole object.
-      redact: {
-        paths: [
-          'req.headers.authorization',
-          'headers.authorization',
-          '*.secret',
-          '*.secrets',
-          '*.keyPem',
-          '*.key',
-          '*.token',
-        ],
-        censor: '[redacted]',
-      },
-    });
+  const logger = options.logger ?? createLogger(options.logLevel);
   const store = options.store ?? openSqliteStore(join(options.dataDir as string, 'hookwarden.db'));
+  // SQLite: this process is the only dispatcher of its data directory, so leftover leases are a
+  // crashed predecessor's. Redeliver them now rather than after the lease (at-least-once).
+  if (!options.store) await store.releaseAllLeases(now());
   const allowPrivateTargets = options.allowPrivateTargets ?? false;
   const cipherPolicy = options.cipherPolicy ?? DEFAULT_CIPHER_POLICY;
   const signingKeys = options.signingKeys ?? [];
@@ -148,13 +135,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     onError: (err) => logger.error({ err }, 'dispatcher error'),
   });
 
-  let trustCache: { identity: PlatformIdentity; doc: TrustDocument } | undefined;
+  // Keyed by the certificates themselves: identity() may hand out a fresh object on every call.
+  let trustCache: { key: string; doc: TrustDocument } | undefined;
   const trust = async (): Promise<TrustDocument | undefined> => {
     const identity = options.identity();
     if (!identity) return undefined;
-    if (trustCache?.identity !== identity) {
+    const key =
+      identity.caBundlePem + identity.current.fingerprints.sha256Hex + (identity.next?.fingerprints.sha256Hex ?? '');
+    if (trustCache?.key !== key) {
       trustCache = {
-        identity,
+        key,
         doc: buildTrustDocument({
           caBundlePem: identity.caBundlePem,
           current: identity.current,

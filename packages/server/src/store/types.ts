@@ -208,6 +208,8 @@ export interface Store {
   recordOutcomes(outcomes: Outcome[], now: number): Promise<void>;
   /** Clears every lease held by `workerId` (graceful shutdown) so another dispatcher may claim at once. */
   releaseLeases(workerId: string, now: number): Promise<number>;
+  /** Start-up of a single-process store: every remaining lease is a dead dispatcher's; make it due now. */
+  releaseAllLeases(now: number): Promise<number>;
   /** The earliest instant a delivery becomes due (pending or lease expiry), for the fallback timer. */
   nextDueAt(): Promise<number | undefined>;
   queueStats(now: number): Promise<{ depth: number; oldestDueAgeMs: number }>;

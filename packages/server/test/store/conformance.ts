@@ -162,6 +162,11 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
         again.map((c) => c.id),
         first.map((c) => c.id),
       );
+      assert.equal(await store.releaseAllLeases(T0 + 1000), 1, "a start-up release frees a dead worker's lease");
+      assert.equal(
+        (await store.claimDeliveries({ workerId: 'w2', now: T0 + 1000, leaseMs: 29_000, limit: 10 })).length,
+        1,
+      );
       // Graceful release makes it due at once.
       assert.equal(await store.releaseLeases('w2', T0 + 30_001), 1);
       const third = await store.claimDeliveries({ workerId: 'w3', now: T0 + 30_001, leaseMs: 1000, limit: 10 });

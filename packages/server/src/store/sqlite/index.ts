@@ -1,3 +1,4 @@
+import { closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { conflict } from '../../errors.ts';
 import type {
@@ -25,7 +26,7 @@ import { ENQUEUE_ONE } from './queue/enqueue-one.ts';
 import { FAIL_PENDING_OF_ENDPOINT } from './queue/fail-disabled.ts';
 import { NEXT_DUE } from './queue/next-due.ts';
 import { RECOVER_ENDPOINT } from './queue/recover.ts';
-import { RELEASE_LEASES } from './queue/release.ts';
+import { RELEASE_ALL_LEASES, RELEASE_LEASES } from './queue/release.ts';
 import { QUEUE_STATS } from './queue/stats.ts';
 import {
   appFromRow,
@@ -48,6 +49,9 @@ function isUniqueViolation(err: unknown): boolean {
  * SQLite's single writer: each method is one short transaction and never yields mid-way.
  */
 export function openSqliteStore(path: string): Store {
+  // The database holds endpoint secrets and tenant client keys: owner-only, like every key file.
+  // SQLite gives its -wal and -shm files the database file's mode.
+  if (path !== ':memory:' && !existsSync(path)) closeSync(openSync(path, 'a', 0o600));
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a power cut may lose the last commits but never corrupts; a process crash
@@ -425,6 +429,9 @@ export function openSqliteStore(path: string): Store {
     async releaseLeases(workerId, now) {
       if (!db.open) return 0;
       return stmt(RELEASE_LEASES).run({ workerId, now }).changes;
+    },
+    async releaseAllLeases(now) {
+      return stmt(RELEASE_ALL_LEASES).run({ now }).changes;
     },
     async nextDueAt() {
       const r = stmt(NEXT_DUE).get() as { at: number | null };
