@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   ca: () => import('./commands/ca.ts'),
   gate: () => import('./commands/gate.ts'),
   'proxy-config': () => import('./commands/proxy-config.ts'),
+  serve: () => import('./commands/serve.ts'),
 };
 
 function usage(): string {

@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openPkiStore } from '@hookwarden/pki';
+import { createLogger, type PlatformIdentity, ServerError, startServer } from '@hookwarden/server';
+import { generateEd25519Key } from '@hookwarden/verify/signature';
+import type { Command } from '../main.ts';
+
+const HELP = `Usage: hookwarden serve [options]
+
+Runs the delivery platform: the Svix-compatible API, the dispatcher and the trust document.
+
+Options (each also read from the environment variable shown):
+  --port <n>                 HOOKWARDEN_PORT            listen port (default 8071)
+  --host <addr>              HOOKWARDEN_HOST            listen address (default 127.0.0.1)
+  --data <dir>               HOOKWARDEN_DATA            data directory (default ./hookwarden-data)
+  --database-url <url>       HOOKWARDEN_DATABASE_URL    PostgreSQL (not available yet)
+  --egress-address <ip>      HOOKWARDEN_EGRESS_ADDRESS  source address for deliveries
+  --egress-cidr <cidr>       HOOKWARDEN_EGRESS_CIDRS    address receivers see (repeatable; env: comma-separated)
+  --allow-private-targets    HOOKWARDEN_ALLOW_PRIVATE_TARGETS=1  deliver to loopback/private addresses (development only)
+  --retry-schedule <ms,...>  HOOKWARDEN_RETRY_SCHEDULE_MS  retry delays in ms (default: Standard Webhooks schedule)
+  --log-level <level>        HOOKWARDEN_LOG_LEVEL       fatal|error|warn|info|debug (default info)
+  -h, --help                 this help
+The admin token comes from HOOKWARDEN_ADMIN_TOKEN, else <data>/admin-token (created on first start).
+`;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const GRACE_MS = 10_000;
+
+function bad(detail: string): ServerError {
+  return new ServerError('HW_CLI_USAGE', detail, { status: 400 });
+}
+
+/** Reads a secret file, or creates it 0600 with `create()` on first start. */
+function secretFile(path: string, create: () => string): { value: string; created: boolean } {
+  if (existsSync(path)) return { value: readFileSync(path, 'utf8').trim(), created: false };
+  const value = create();
+  writeFileSync(path, `${value}\n`, { mode: 0o600, flag: 'wx' });
+  return { value, created: true };
+}
+
+export const command: Command = {
+  summary: 'run the delivery platform (API, dispatcher, trust document)',
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        data: { type: 'string' },
+        'database-url': { type: 'string' },
+        'egress-address': { type: 'string' },
+        'egress-cidr': { type: 'string', multiple: true },
+        'allow-private-targets': { type: 'boolean' },
+        'retry-schedule': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const env = process.env;
+    const portText = values.port ?? env.HOOKWARDEN_PORT ?? '8071';
+    const port = Number(portText);
+    if (!/^\d{1,5}$/.test(portText) || port > 65535) throw bad(`--port: '${portText}' is not a port number`);
+    const logLevel = values['log-level'] ?? env.HOOKWARDEN_LOG_LEVEL ?? 'info';
+    if (!LOG_LEVELS.includes(logLevel)) throw bad(`--log-level: '${logLevel}' is not one of ${LOG_LEVELS.join(', ')}`);
+    const databaseUrl = values['database-url'] ?? env.HOOKWARDEN_DATABASE_URL;
+    if (databaseUrl) {
+      throw new ServerError(
+        'HW_DATABASE_UNSUPPORTED',
+        'PostgreSQL support is not available yet: omit --database-url to keep everything in SQLite under --data',
+        { status: 500 },
+      );
+    }
+    const scheduleText = values['retry-schedule'] ?? env.HOOKWARDEN_RETRY_SCHEDULE_MS;
+    const retryScheduleMs = scheduleText?.split(',').map((s) => Number(s.trim()));
+    if (retryScheduleMs?.some((n) => !Number.isInteger(n) || n < 0)) {
+      throw bad('--retry-schedule: give non-negative whole milliseconds separated by commas');
+    }
+    const egressCidrs = values['egress-cidr'] ?? env.HOOKWARDEN_EGRESS_CIDRS?.split(',').filter(Boolean) ?? [];
+    const allowPrivateTargets =
+      values['allow-private-targets'] ?? ['1', 'true', 'yes'].includes(env.HOOKWARDEN_ALLOW_PRIVATE_TARGETS ?? '');
+
+    const dataDir = resolve(values.data ?? env.HOOKWARDEN_DATA ?? 'hookwarden-data');
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(dataDir, 0o700);
+    const logger = createLogger(logLevel);
+
+    // The client certificate: created on first start unless `hookwarden ca import` put one there.
+    const pki = await openPkiStore(join(dataDir, 'pki'));
+    if (!pki.exists()) {
+      await pki.init({ subject: 'CN=Hookwarden webhooks,O=Hookwarden', keyType: 'ec-p256' });
+      logger.info({ dir: pki.dir }, 'created the CA hierarchy and client certificate');
+    }
+    // describeCertificate is not free: keep one identity, refreshed when the operator signals a rotation.
+    let identity: PlatformIdentity = pki.identity();
+    const reload = async () => {
+      await pki.reload();
+      identity = pki.identity();
+      logger.info({ fingerprint: identity.current.fingerprints.sha256 }, 'client certificate reloaded');
+    };
+
+    let adminToken = env.HOOKWARDEN_ADMIN_TOKEN;
+    if (!adminToken) {
+      const file = secretFile(join(dataDir, 'admin-token'), () => `hwadm_${randomBytes(32).toString('base64url')}`);
+      adminToken = file.value;
+      if (file.created) {
+        // Shown once, on the terminal only, never through the JSON log.
+        process.stderr.write(
+          `\nAdmin token (also saved to ${join(dataDir, 'admin-token')}, mode 0600):\n  ${adminToken}\n\n`,
+        );
+      }
+    }
+    const signing = JSON.parse(
+      secretFile(join(dataDir, 'signing-key.json'), () => JSON.stringify(generateEd25519Key())).value,
+    ) as { secret: string; publicKey: string };
+
+    const server = await startServer({
+      port,
+      host: values.host ?? env.HOOKWARDEN_HOST ?? '127.0.0.1',
+      dataDir,
+      adminToken,
+      identity: () => identity,
+      signingKeys: [signing],
+      egressCidrs,
+      allowPrivateTargets,
+      ...((values['egress-address'] ?? env.HOOKWARDEN_EGRESS_ADDRESS)
+        ? { egressAddress: values['egress-address'] ?? env.HOOKWARDEN_EGRESS_ADDRESS }
+        : {}),
+      logger,
+      ...(retryScheduleMs ? { dispatcher: { retryScheduleMs } } : {}),
+    });
+    logger.info({ url: server.url, data: dataDir }, 'hookwarden listening');
+
+    return await new Promise<number>((done) => {
+      const stop = (signal: string) => {
+        logger.info({ signal }, 'stopping: no new claims, finishing in-flight deliveries');
+        server.close({ deadlineMs: GRACE_MS }).then(
+          () => {
+            logger.info('stopped');
+            done(0);
+          },
+          (err) => {
+            logger.error({ err }, 'unclean stop');
+            done(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.on('SIGHUP', () => {
+        reload().catch((err) => logger.error({ err }, 'reload failed'));
+      });
+    });
+  },
+};

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '@hookwarden/testkit';
+
+const BIN = fileURLToPath(new URL('../bin/hookwarden.js', import.meta.url));
+const dir = tempDir();
+after(() => dir.cleanup());
+
+const env = { ...process.env, HOOKWARDEN_ADMIN_TOKEN: '' };
+
+test('serve --help, and clear errors for bad options', () => {
+  const help = spawnSync(process.execPath, [BIN, 'serve', '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /--egress-cidr/);
+  const pg = spawnSync(process.execPath, [BIN, 'serve', '--database-url', 'postgres://db/hw', '--data', dir.path], {
+    encoding: 'utf8',
+    env,
+  });
+  assert.equal(pg.status, 1);
+  assert.match(pg.stderr, /HW_DATABASE_UNSUPPORTED: PostgreSQL support is not available yet/);
+  const port = spawnSync(process.execPath, [BIN, 'serve', '--port', '99999'], { encoding: 'utf8', env });
+  assert.equal(port.status, 1);
+  assert.match(port.stderr, /--port/);
+});
+
+test('first start on a fresh data dir: CA, client certificate, admin token 0600 printed once; SIGTERM exits 0', async () => {
+  const data = join(dir.path, 'fresh');
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', data], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"hookwarden listening"/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+  });
+  const token = readFileSync(join(data, 'admin-token'), 'utf8').trim();
+  assert.equal(statSync(join(data, 'admin-token')).mode & 0o777, 0o600);
+  assert.equal(statSync(data).mode & 0o777, 0o700);
+  assert.equal(statSync(join(data, 'hookwarden.db')).mode & 0o777, 0o600);
+  assert.ok(err.includes(token), 'the token is shown on the terminal');
+  assert.ok(!out.includes(token), 'the token never reaches the JSON log');
+  const apps = await fetch(`${url}/api/v1/app`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(apps.status, 200);
+  const trust = (await (await fetch(`${url}/api/v1/trust`)).json()) as {
+    certificates: { current: { subject: string } };
+    signingPublicKeys: string[];
+  };
+  assert.match(trust.certificates.current.subject, /CN=Hookwarden webhooks/);
+  assert.equal(trust.signingPublicKeys.length, 1);
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 0);
+  assert.ok(!out.includes(token));
+});

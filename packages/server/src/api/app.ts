@@ -1,0 +1,131 @@
+import { HookwardenError } from '@hookwarden/verify/errors';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { authenticate } from './auth.ts';
+import type { ApiDeps } from './context.ts';
+import { openApiCollector } from './openapi.ts';
+import { applicationRoutes } from './routes/applications.ts';
+import { attemptRoutes } from './routes/attempts.ts';
+import { authRoutes } from './routes/auth.ts';
+import { endpointRoutes } from './routes/endpoints.ts';
+import { eventTypeRoutes } from './routes/event-types.ts';
+import { healthRoutes } from './routes/health.ts';
+import { messageRoutes } from './routes/messages.ts';
+import { validatorCompiler } from './validation.ts';
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/** How long an Idempotency-Key replays its first answer (Svix keeps them about a day). */
+const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    public?: boolean;
+  }
+  interface FastifyRequest {
+    idempotencyScope?: string;
+  }
+}
+
+const LOCATION: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
+
+/** The Svix API v1, served by Fastify. Every route validates its input before touching the store. */
+export function buildApi(deps: ApiDeps, opts: { logger?: FastifyBaseLogger } = {}): FastifyInstance {
+  const api = Fastify({
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    requestIdHeader: 'x-request-id',
+  });
+  const openapi = openApiCollector();
+  api.setValidatorCompiler(validatorCompiler());
+  api.addHook('onRoute', openapi.onRoute);
+  api.decorateRequest('scope', undefined as never);
+
+  api.addHook('onRequest', async (req) => {
+    if (req.routeOptions.config.public || req.routeOptions.url === undefined) return;
+    req.scope = await authenticate(deps, req);
+  });
+
+  // Idempotency-Key: a retried POST gets the first answer back instead of acting twice.
+  api.addHook('preHandler', async (req, reply) => {
+    const key = req.headers['idempotency-key'];
+    if (req.method !== 'POST' || typeof key !== 'string' || !req.scope) return;
+    if (key.length === 0 || key.length > 256) return;
+    const who = req.scope.kind === 'admin' ? 'admin' : req.scope.appId;
+    const scope = `${who} ${req.url}`;
+    const hit = await deps.store.getIdempotent(scope, key, deps.now());
+    if (hit) {
+      reply.header('idempotent-replayed', 'true').code(hit.status).type('application/json');
+      return reply.send(hit.body.length ? hit.body : undefined);
+    }
+    req.idempotencyScope = scope;
+  });
+  api.addHook('onSend', async (req, reply, payload) => {
+    const key = req.headers['idempotency-key'];
+    if (req.idempotencyScope && typeof key === 'string' && reply.statusCode < 500 && reply.statusCode !== 409) {
+      const body = typeof payload === 'string' ? payload : '';
+      await deps.store.putIdempotent(
+        req.idempotencyScope,
+        key,
+        reply.statusCode,
+        body,
+        deps.now() + IDEMPOTENCY_TTL_MS,
+      );
+    }
+    return payload;
+  });
+
+  api.setErrorHandler((err: FastifyError & { loc?: string[] }, req, reply) => {
+    if (err.validation) {
+      const where = LOCATION[err.validationContext ?? 'body'] ?? 'body';
+      const detail = err.validation.map((v) => {
+        const path = v.instancePath.split('/').filter(Boolean);
+        const missing = (v.params as { missingProperty?: string }).missingProperty;
+        return {
+          loc: [where, ...path, ...(missing ? [missing] : [])],
+          msg: v.message ?? 'invalid',
+          type: `value_error.${v.keyword}`,
+        };
+      });
+      return reply.code(422).send({ code: 'HW_VALIDATION_FAILED', detail });
+    }
+    if (err instanceof HookwardenError) {
+      const loc = (err as HookwardenError & { loc?: string[] }).loc;
+      if (err.status === 422 && loc) {
+        return reply.code(422).send({ code: err.code, detail: [{ loc, msg: err.message, type: 'value_error' }] });
+      }
+      // Policy errors of other packages (bad URL, bad secret) are the caller's input: 422, not 500.
+      const status = err.status >= 500 && err.code.startsWith('HW_POLICY') ? 422 : err.status;
+      return reply.code(status).send(err.toJSON());
+    }
+    switch (err.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return reply
+          .code(413)
+          .send({ code: 'HW_PAYLOAD_TOO_LARGE', detail: `request body exceeds ${api.initialConfig.bodyLimit} bytes` });
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return reply.code(415).send({ code: 'HW_UNSUPPORTED_MEDIA_TYPE', detail: 'send application/json' });
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        return reply.code(400).send({ code: 'HW_BODY_INVALID', detail: 'the request body is not valid JSON' });
+    }
+    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      // Fastify's own 4xx (for example a JSON syntax error): keep the status, give it our shape.
+      return reply.code(err.statusCode).send({ code: 'HW_BAD_REQUEST', detail: err.message });
+    }
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send({ code: 'HW_INTERNAL', detail: 'internal error' });
+  });
+
+  api.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ code: 'HW_NOT_FOUND', detail: `no route ${req.method} ${req.url.split('?')[0]}` }),
+  );
+
+  applicationRoutes(api, deps);
+  eventTypeRoutes(api, deps);
+  endpointRoutes(api, deps);
+  messageRoutes(api, deps);
+  attemptRoutes(api, deps);
+  authRoutes(api, deps);
+  healthRoutes(api, deps);
+  api.get('/api/v1/openapi.json', { config: { public: true } }, async () => openapi.document());
+  return api;
+}

@@ -1,0 +1,65 @@
+import type { FastifyRequest } from 'fastify';
+import { notFound, ServerError } from '../errors.ts';
+import type { ApplicationRow, Store } from '../store/types.ts';
+import type { TrustDocument } from '../trust.ts';
+
+/** Everything the API needs from the rest of the server; injected so tests build it alone. */
+export interface ApiDeps {
+  store: Store;
+  /** SHA-256 of the admin token. */
+  adminTokenHash: Buffer;
+  now: () => number;
+  /** Base URL of this server, for links it hands out (app portal). */
+  publicUrl: string;
+  /** Refuses endpoint URLs the dispatcher would never dial (SSRF guard, plain http). */
+  checkEndpointUrl: (url: string, opts: { allowHttp: boolean }) => Promise<void>;
+  /** Wakes the dispatcher: deliveries were just enqueued. */
+  onEnqueued: () => void;
+  trust: () => Promise<TrustDocument | undefined>;
+  /** Prometheus text exposition, served at /metrics. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+  bodyLimit?: number;
+}
+
+export type Scope = { kind: 'admin' } | { kind: 'app'; appId: string };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    scope: Scope;
+  }
+}
+
+export const forbidden = (): ServerError =>
+  new ServerError('HW_FORBIDDEN', 'this token does not grant access to that resource', { status: 403 });
+
+export function requireAdmin(req: FastifyRequest): void {
+  if (req.scope.kind !== 'admin') throw forbidden();
+}
+
+/** The application named by the path (id or uid), if the caller's token may see it. */
+export async function appFor(deps: ApiDeps, req: FastifyRequest, idOrUid: string): Promise<ApplicationRow> {
+  const app = await deps.store.getApplication(idOrUid);
+  if (!app) {
+    if (req.scope.kind === 'app') throw forbidden();
+    throw notFound('application');
+  }
+  if (req.scope.kind === 'app' && req.scope.appId !== app.id) throw forbidden();
+  return app;
+}
+
+/** A 422 naming the failing field, shaped like the ones schema validation produces. */
+export function invalidField(loc: string[], msg: string): ServerError {
+  const err = new ServerError('HW_VALIDATION_FAILED', `${loc.join('.')}: ${msg}`, { status: 422 });
+  (err as ServerError & { loc?: string[] }).loc = loc;
+  return err;
+}
+
+export function parseTime(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : Date.parse(value);
+}
+
+export function splitList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value.split(',').filter((s) => s.length > 0);
+  return items.length > 0 ? items : undefined;
+}

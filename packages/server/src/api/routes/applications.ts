@@ -1,0 +1,102 @@
+import type { FastifyInstance } from 'fastify';
+import { notFound } from '../../errors.ts';
+import { newId } from '../../ids.ts';
+import { type ApiDeps, appFor, requireAdmin } from '../context.ts';
+import { applicationIn, applicationPatch, params, query } from '../schemas.ts';
+import { applicationOut, listOut } from '../views.ts';
+
+interface AppBody {
+  name?: string;
+  uid?: string | null;
+  metadata?: Record<string, string>;
+  rateLimit?: number | null;
+}
+type ListQuery = { limit: number; iterator?: string | null; order?: 'ascending' | 'descending' };
+
+export function applicationRoutes(api: FastifyInstance, deps: ApiDeps): void {
+  const { store } = deps;
+
+  api.get<{ Querystring: ListQuery }>('/api/v1/app', { schema: { querystring: query.list } }, async (req) => {
+    requireAdmin(req);
+    return listOut(await store.listApplications(req.query), applicationOut);
+  });
+
+  api.post<{ Body: AppBody; Querystring: { get_if_exists?: boolean } }>(
+    '/api/v1/app',
+    { schema: { body: applicationIn, querystring: query.createApp } },
+    async (req, reply) => {
+      requireAdmin(req);
+      const b = req.body;
+      if (req.query.get_if_exists && b.uid) {
+        const existing = await store.getApplication(b.uid);
+        if (existing) return reply.code(200).send(applicationOut(existing));
+      }
+      const app = await store.createApplication(
+        {
+          id: newId('app', deps.now()),
+          uid: b.uid ?? null,
+          name: b.name as string,
+          metadata: b.metadata ?? {},
+          rateLimit: b.rateLimit ?? null,
+        },
+        deps.now(),
+      );
+      return reply.code(201).send(applicationOut(app));
+    },
+  );
+
+  api.get<{ Params: { app_id: string } }>('/api/v1/app/:app_id', { schema: { params: params.app } }, async (req) =>
+    applicationOut(await appFor(deps, req, req.params.app_id)),
+  );
+
+  api.put<{ Params: { app_id: string }; Body: AppBody }>(
+    '/api/v1/app/:app_id',
+    { schema: { params: params.app, body: applicationIn } },
+    async (req) => {
+      const app = await appFor(deps, req, req.params.app_id);
+      const b = req.body;
+      const updated = await store.updateApplication(
+        {
+          ...app,
+          name: b.name as string,
+          uid: b.uid ?? null,
+          metadata: b.metadata ?? {},
+          rateLimit: b.rateLimit ?? null,
+        },
+        deps.now(),
+      );
+      return applicationOut(updated);
+    },
+  );
+
+  api.patch<{ Params: { app_id: string }; Body: AppBody }>(
+    '/api/v1/app/:app_id',
+    { schema: { params: params.app, body: applicationPatch } },
+    async (req) => {
+      const app = await appFor(deps, req, req.params.app_id);
+      const b = req.body;
+      const updated = await store.updateApplication(
+        {
+          ...app,
+          name: b.name ?? app.name,
+          uid: b.uid === undefined ? app.uid : b.uid,
+          metadata: b.metadata ?? app.metadata,
+          rateLimit: b.rateLimit === undefined ? app.rateLimit : b.rateLimit,
+        },
+        deps.now(),
+      );
+      return applicationOut(updated);
+    },
+  );
+
+  api.delete<{ Params: { app_id: string } }>(
+    '/api/v1/app/:app_id',
+    { schema: { params: params.app } },
+    async (req, reply) => {
+      requireAdmin(req);
+      const app = await appFor(deps, req, req.params.app_id);
+      if (!(await store.deleteApplication(app.id))) throw notFound('application');
+      return reply.code(204).send();
+    },
+  );
+}

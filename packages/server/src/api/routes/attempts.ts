@@ -1,0 +1,114 @@
+import type { FastifyInstance } from 'fastify';
+import { notFound } from '../../errors.ts';
+import type { AttemptFilter, StatusCode } from '../../store/types.ts';
+import { Trigger } from '../../store/types.ts';
+import { type ApiDeps, appFor, parseTime, splitList } from '../context.ts';
+import { params, query } from '../schemas.ts';
+import { attemptOut, listOut, messageOut } from '../views.ts';
+
+type Q = {
+  limit: number;
+  iterator?: string | null;
+  status?: number;
+  channel?: string;
+  before?: string;
+  after?: string;
+  event_types?: string;
+  endpoint_id?: string;
+  with_msg?: boolean;
+};
+
+const NAME = { type: 'string', minLength: 1, maxLength: 256, pattern: '^[a-zA-Z0-9\\-_.]+$' };
+
+function filterOf(q: Q): AttemptFilter {
+  return {
+    limit: q.limit,
+    iterator: q.iterator ?? null,
+    // Canceled (4) never happens here; Pending/Sending attempts are not stored rows.
+    status: q.status === undefined ? undefined : (q.status as StatusCode),
+    eventTypes: splitList(q.event_types),
+    channel: q.channel,
+    before: parseTime(q.before),
+    after: parseTime(q.after),
+  };
+}
+
+export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
+  const { store } = deps;
+
+  api.get<{ Params: { app_id: string; msg_id: string }; Querystring: Q }>(
+    '/api/v1/app/:app_id/attempt/msg/:msg_id',
+    { schema: { params: params.msg, querystring: query.attempts } },
+    async (req) => {
+      const app = await appFor(deps, req, req.params.app_id);
+      const msg = await store.getMessage(app.id, req.params.msg_id);
+      if (!msg) throw notFound('message');
+      const page = await store.listAttemptsByMessage(app.id, msg.id, filterOf(req.query));
+      const endpointId = req.query.endpoint_id;
+      if (endpointId) page.data = page.data.filter((a) => a.endpointId === endpointId);
+      return listOut(page, attemptOut);
+    },
+  );
+
+  api.get<{ Params: { app_id: string; endpoint_id: string }; Querystring: Q }>(
+    '/api/v1/app/:app_id/attempt/endpoint/:endpoint_id',
+    { schema: { params: params.endpoint, querystring: query.attempts } },
+    async (req) => {
+      const app = await appFor(deps, req, req.params.app_id);
+      const ep = await store.getEndpoint(app.id, req.params.endpoint_id);
+      if (!ep) throw notFound('endpoint');
+      const page = await store.listAttemptsByEndpoint(app.id, ep.id, filterOf(req.query));
+      if (!req.query.with_msg) return listOut(page, attemptOut);
+      const out = [];
+      for (const a of page.data) {
+        const m = await store.getMessage(app.id, a.msgId);
+        out.push({ ...attemptOut(a), msg: m ? messageOut(m, false) : null });
+      }
+      return { ...listOut(page, attemptOut), data: out };
+    },
+  );
+
+  api.get<{ Params: { app_id: string; msg_id: string; attempt_id: string } }>(
+    '/api/v1/app/:app_id/msg/:msg_id/attempt/:attempt_id',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          required: ['app_id', 'msg_id', 'attempt_id'],
+          properties: { app_id: NAME, msg_id: NAME, attempt_id: NAME },
+        },
+      },
+    },
+    async (req) => {
+      const app = await appFor(deps, req, req.params.app_id);
+      const msg = await store.getMessage(app.id, req.params.msg_id);
+      if (!msg) throw notFound('message');
+      const a = await store.getAttempt(app.id, msg.id, req.params.attempt_id);
+      if (!a) throw notFound('attempt');
+      return attemptOut(a);
+    },
+  );
+
+  api.post<{ Params: { app_id: string; msg_id: string; endpoint_id: string } }>(
+    '/api/v1/app/:app_id/msg/:msg_id/endpoint/:endpoint_id/resend',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          required: ['app_id', 'msg_id', 'endpoint_id'],
+          properties: { app_id: NAME, msg_id: NAME, endpoint_id: NAME },
+        },
+      },
+    },
+    async (req, reply) => {
+      const app = await appFor(deps, req, req.params.app_id);
+      const msg = await store.getMessage(app.id, req.params.msg_id);
+      if (!msg) throw notFound('message');
+      const ep = await store.getEndpoint(app.id, req.params.endpoint_id);
+      if (!ep) throw notFound('endpoint');
+      await store.enqueueDelivery(msg.id, ep.id, deps.now(), Trigger.manual);
+      deps.onEnqueued();
+      return reply.code(202).send({});
+    },
+  );
+}

@@ -1,0 +1,124 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { generateSecret, hmacKey } from '@hookwarden/verify/signature';
+import type { EndpointRow } from '../../store/types.ts';
+import { invalidField } from '../context.ts';
+
+/** The endpoint body as the schema admits it (Svix EndpointIn plus our extensions). */
+export interface EndpointBody {
+  url?: string;
+  uid?: string | null;
+  description?: string;
+  disabled?: boolean;
+  filterTypes?: string[] | null;
+  channels?: string[] | null;
+  metadata?: Record<string, string>;
+  headers?: Record<string, string> | null;
+  rateLimit?: number | null;
+  secret?: string | null;
+  version?: number | null;
+  serverCa?: string | null;
+  clientIdentity?: { certPem: string; keyPem: string; chainPem?: string } | null;
+  signatureScheme?: 'v1' | 'v1a';
+  allowHttp?: boolean;
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Each certificate of a PEM bundle must parse: a typo here would otherwise surface as failed deliveries. */
+export function checkServerCa(pem: string): string {
+  const blocks = pem.match(PEM_CERT) ?? [];
+  if (blocks.length === 0) throw invalidField(['body', 'serverCa'], 'holds no PEM certificate');
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch {
+      throw invalidField(['body', 'serverCa'], 'holds a certificate that does not parse');
+    }
+  }
+  return blocks.join('\n') + '\n';
+}
+
+export function checkClientIdentity(id: { certPem: string; keyPem: string; chainPem?: string }): {
+  certPem: string;
+  keyPem: string;
+} {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(id.certPem);
+  } catch {
+    throw invalidField(['body', 'clientIdentity', 'certPem'], 'is not a PEM certificate');
+  }
+  let matches = false;
+  try {
+    matches = cert.checkPrivateKey(createPrivateKey(id.keyPem));
+  } catch {
+    throw invalidField(['body', 'clientIdentity', 'keyPem'], 'is not a PEM private key');
+  }
+  if (!matches) throw invalidField(['body', 'clientIdentity', 'keyPem'], 'does not belong to certPem');
+  // The chain presented is leaf + intermediates; store it as one PEM so the dispatcher has it whole.
+  const chain = id.chainPem ? (id.chainPem.match(PEM_CERT) ?? []) : [];
+  const leaf = (id.certPem.match(PEM_CERT) ?? [id.certPem])[0] as string;
+  const rest = chain.filter((c) => c.replace(/\s/g, '') !== leaf.replace(/\s/g, ''));
+  return { certPem: [leaf, ...rest].join('\n') + '\n', keyPem: id.keyPem };
+}
+
+/** A secret given by the client, normalised to `whsec_` form; or a fresh one. */
+export function endpointSecret(given: string | null | undefined, loc: string[]): string {
+  if (given === null || given === undefined) return generateSecret();
+  const s = given.startsWith('whsec_') ? given : `whsec_${given}`;
+  try {
+    hmacKey(s);
+  } catch (err) {
+    throw invalidField(loc, (err as Error).message);
+  }
+  return s;
+}
+
+export function checkUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalidField(['body', 'url'], 'is not a URL');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw invalidField(['body', 'url'], 'must be an https:// URL');
+  }
+  if (parsed.username || parsed.password) throw invalidField(['body', 'url'], 'must not carry credentials');
+  return parsed;
+}
+
+/** Applies the body to an endpoint; `replace` (PUT) resets the Svix fields it omits. */
+export function applyEndpointBody(e: EndpointRow, b: EndpointBody, replace: boolean): EndpointRow {
+  const pick = <K extends keyof EndpointBody, V>(
+    key: K,
+    current: V,
+    reset: V,
+    map: (v: NonNullable<EndpointBody[K]>) => V,
+  ) => {
+    const v = b[key];
+    if (v === undefined) return replace ? reset : current;
+    if (v === null) return reset;
+    return map(v as NonNullable<EndpointBody[K]>);
+  };
+  const id = b.clientIdentity;
+  const identity = id === undefined ? undefined : id === null ? null : checkClientIdentity(id);
+  return {
+    ...e,
+    url: b.url ?? e.url,
+    uid: pick('uid', e.uid, null, (v) => v),
+    description: pick('description', e.description, '', (v) => v),
+    disabled: pick('disabled', e.disabled, false, (v) => v),
+    filterTypes: pick('filterTypes', e.filterTypes, null, (v) => v),
+    channels: pick('channels', e.channels, null, (v) => v),
+    metadata: pick('metadata', e.metadata, {}, (v) => v),
+    rateLimit: pick('rateLimit', e.rateLimit, null, (v) => v),
+    version: pick('version', e.version, 1, (v) => v),
+    // Extensions keep their value unless named: a Svix SDK's PUT does not know them.
+    serverCaPem: b.serverCa === undefined ? e.serverCaPem : b.serverCa === null ? null : checkServerCa(b.serverCa),
+    clientCertPem: identity === undefined ? e.clientCertPem : (identity?.certPem ?? null),
+    clientKeyPem: identity === undefined ? e.clientKeyPem : (identity?.keyPem ?? null),
+    signing: b.signatureScheme === undefined ? e.signing : b.signatureScheme === 'v1a' ? 'ed25519' : 'hmac',
+    allowHttp: b.allowHttp ?? e.allowHttp,
+  };
+}

@@ -1,0 +1,245 @@
+/**
+ * JSON Schemas of the request bodies and parameters: Fastify validates every request against them
+ * before a handler runs, and the OpenAPI document is built from the same objects. Field names and
+ * limits follow the Svix API v1; `x-hookwarden` marks our extensions.
+ */
+
+const NAME = '^[a-zA-Z0-9\\-_.]+$';
+const CHANNEL = '^[a-zA-Z0-9\\-_.:]+$';
+
+export const uid = { type: ['string', 'null'], minLength: 1, maxLength: 256, pattern: NAME } as const;
+const metadata = { type: 'object', additionalProperties: { type: 'string', maxLength: 4096 }, maxProperties: 64 };
+const rateLimit = { type: ['integer', 'null'], minimum: 0, maximum: 65535 };
+const eventTypeName = { type: 'string', minLength: 1, maxLength: 256, pattern: NAME };
+const channels = {
+  type: ['array', 'null'],
+  items: { type: 'string', minLength: 1, maxLength: 128, pattern: CHANNEL },
+  minItems: 1,
+  maxItems: 10,
+  uniqueItems: true,
+};
+const filterTypes = { type: ['array', 'null'], items: eventTypeName, minItems: 1, maxItems: 1000, uniqueItems: true };
+const headerMap = {
+  type: 'object',
+  additionalProperties: { type: 'string', maxLength: 4096 },
+  propertyNames: { pattern: "^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$", maxLength: 256 },
+  maxProperties: 32,
+};
+const pem = { type: 'string', minLength: 1, maxLength: 65536 };
+const secret = { type: ['string', 'null'], pattern: '^(whsec_)?[a-zA-Z0-9+/=]{32,100}$' };
+
+export const params = {
+  app: {
+    type: 'object',
+    required: ['app_id'],
+    properties: { app_id: { type: 'string', minLength: 1, maxLength: 256, pattern: NAME } },
+  },
+  endpoint: {
+    type: 'object',
+    required: ['app_id', 'endpoint_id'],
+    properties: {
+      app_id: { type: 'string', minLength: 1, maxLength: 256, pattern: NAME },
+      endpoint_id: { type: 'string', minLength: 1, maxLength: 256, pattern: NAME },
+    },
+  },
+  msg: {
+    type: 'object',
+    required: ['app_id', 'msg_id'],
+    properties: {
+      app_id: { type: 'string', minLength: 1, maxLength: 256, pattern: NAME },
+      msg_id: { type: 'string', minLength: 1, maxLength: 256, pattern: NAME },
+    },
+  },
+  eventType: {
+    type: 'object',
+    required: ['event_type_name'],
+    properties: { event_type_name: eventTypeName },
+  },
+} as const;
+
+const listProps = {
+  limit: { type: 'integer', minimum: 1, maximum: 250, default: 50 },
+  iterator: { type: ['string', 'null'], maxLength: 1024 },
+  order: { type: 'string', enum: ['ascending', 'descending'] },
+};
+
+export const query = {
+  list: { type: 'object', properties: listProps },
+  eventTypes: {
+    type: 'object',
+    properties: { ...listProps, include_archived: { type: 'boolean' }, with_content: { type: 'boolean' } },
+  },
+  createApp: { type: 'object', properties: { get_if_exists: { type: 'boolean' } } },
+  messages: {
+    type: 'object',
+    properties: {
+      ...listProps,
+      channel: { type: 'string', maxLength: 128 },
+      before: { type: 'string', format: 'date-time' },
+      after: { type: 'string', format: 'date-time' },
+      with_content: { type: 'boolean' },
+      tag: { type: 'string', maxLength: 128 },
+      event_types: { type: 'string', maxLength: 4096 },
+    },
+  },
+  withContent: { type: 'object', properties: { with_content: { type: 'boolean' } } },
+  attempts: {
+    type: 'object',
+    properties: {
+      ...listProps,
+      status: { type: 'integer', enum: [0, 1, 2, 3, 4] },
+      status_code_class: { type: 'integer', enum: [0, 100, 200, 300, 400, 500] },
+      channel: { type: 'string', maxLength: 128 },
+      tag: { type: 'string', maxLength: 128 },
+      endpoint_id: { type: 'string', maxLength: 256 },
+      before: { type: 'string', format: 'date-time' },
+      after: { type: 'string', format: 'date-time' },
+      with_content: { type: 'boolean' },
+      with_msg: { type: 'boolean' },
+      expanded_statuses: { type: 'boolean' },
+      event_types: { type: 'string', maxLength: 4096 },
+    },
+  },
+} as const;
+
+export const applicationIn = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 256 },
+    uid,
+    metadata,
+    rateLimit,
+    throttleRate: rateLimit,
+  },
+} as const;
+
+export const applicationPatch = {
+  type: 'object',
+  properties: applicationIn.properties,
+} as const;
+
+export const eventTypeIn = {
+  type: 'object',
+  required: ['name', 'description'],
+  properties: {
+    name: eventTypeName,
+    description: { type: 'string', maxLength: 4096 },
+    archived: { type: 'boolean' },
+    deprecated: { type: 'boolean' },
+    groupName: { type: ['string', 'null'], maxLength: 256 },
+    featureFlag: { type: ['string', 'null'], maxLength: 256 },
+    featureFlags: { type: ['array', 'null'], items: { type: 'string', maxLength: 256 }, maxItems: 10 },
+    schemas: { type: ['object', 'null'] },
+  },
+} as const;
+
+export const eventTypeUpdate = {
+  type: 'object',
+  required: ['description'],
+  properties: { ...eventTypeIn.properties },
+} as const;
+
+export const eventTypePatch = { type: 'object', properties: { ...eventTypeIn.properties } } as const;
+
+const endpointExtensions = {
+  serverCa: {
+    ...pem,
+    type: ['string', 'null'],
+    description: 'PEM certificate(s) to trust for this receiver instead of the public CAs.',
+    'x-hookwarden': true,
+  },
+  clientIdentity: {
+    type: ['object', 'null'],
+    description: "A tenant-specific client certificate presented instead of the platform's.",
+    'x-hookwarden': true,
+    required: ['certPem', 'keyPem'],
+    properties: { certPem: pem, keyPem: pem, chainPem: pem },
+  },
+  signatureScheme: {
+    type: 'string',
+    enum: ['v1', 'v1a'],
+    description: "v1 = HMAC-SHA256 with the endpoint secret; v1a = Ed25519 with the platform's key (trust document).",
+    'x-hookwarden': true,
+  },
+  allowHttp: {
+    type: 'boolean',
+    description: 'Permit a plain http:// URL (never for production receivers).',
+    'x-hookwarden': true,
+  },
+};
+
+const endpointProps = {
+  url: { type: 'string', minLength: 1, maxLength: 65536, format: 'uri' },
+  uid,
+  description: { type: 'string', maxLength: 4096 },
+  disabled: { type: 'boolean' },
+  filterTypes,
+  channels,
+  metadata,
+  headers: { ...headerMap, type: ['object', 'null'] },
+  rateLimit,
+  throttleRate: rateLimit,
+  secret,
+  version: { type: ['integer', 'null'], minimum: 1 },
+  ...endpointExtensions,
+};
+
+export const endpointIn = { type: 'object', required: ['url'], properties: endpointProps } as const;
+export const endpointPatch = { type: 'object', properties: endpointProps } as const;
+
+export const secretRotateIn = {
+  type: 'object',
+  properties: { key: secret, gracePeriodSeconds: { type: ['integer', 'null'], minimum: 0, maximum: 604800 } },
+} as const;
+export const headersIn = { type: 'object', required: ['headers'], properties: { headers: headerMap } } as const;
+export const headersPatch = {
+  type: 'object',
+  required: ['headers'],
+  properties: {
+    headers: { ...headerMap, additionalProperties: { type: ['string', 'null'], maxLength: 4096 } },
+    deleteHeaders: { type: 'array', items: { type: 'string', maxLength: 256 }, maxItems: 32 },
+  },
+} as const;
+export const recoverIn = {
+  type: 'object',
+  required: ['since'],
+  properties: {
+    since: { type: 'string', format: 'date-time' },
+    until: { type: ['string', 'null'], format: 'date-time' },
+  },
+} as const;
+export const eventExampleIn = {
+  type: 'object',
+  required: ['eventType'],
+  properties: { eventType: eventTypeName, exampleIndex: { type: 'integer', minimum: 0, maximum: 100 } },
+} as const;
+
+export const messageIn = {
+  type: 'object',
+  required: ['eventType', 'payload'],
+  properties: {
+    eventType: eventTypeName,
+    eventId: { type: ['string', 'null'], minLength: 1, maxLength: 256, pattern: NAME },
+    payload: { type: 'object' },
+    channels,
+    tags: { type: ['array', 'null'], items: { type: 'string', maxLength: 128 }, maxItems: 5 },
+    deliverAt: { type: ['string', 'null'], format: 'date-time' },
+    payloadRetentionPeriod: { type: ['integer', 'null'], minimum: 1, maximum: 90 },
+    payloadRetentionHours: { type: ['integer', 'null'], minimum: 1 },
+    application: { type: ['object', 'null'] },
+    transformationsParams: { type: ['object', 'null'] },
+  },
+} as const;
+
+export const appPortalAccessIn = {
+  type: 'object',
+  properties: {
+    expiry: { type: ['integer', 'null'], minimum: 1, maximum: 604800 },
+    readOnly: { type: ['boolean', 'null'] },
+    sessionId: { type: ['string', 'null'], maxLength: 256 },
+    featureFlags: { type: 'array', items: { type: 'string' } },
+    capabilities: { type: ['array', 'null'], items: { type: 'string' } },
+    application: { type: ['object', 'null'] },
+  },
+} as const;

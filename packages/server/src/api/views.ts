@@ -1,0 +1,91 @@
+import { X509Certificate } from 'node:crypto';
+import type { ApplicationRow, AttemptRow, EndpointRow, EventTypeRow, MessageRow, Page } from '../store/types.ts';
+
+// Store rows → the JSON the Svix API v1 answers (camelCase, ISO dates), plus our extensions.
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function listOut<T, O>(page: Page<T>, map: (row: T) => O) {
+  return { data: page.data.map(map), done: page.done, iterator: page.iterator, prevIterator: page.prevIterator };
+}
+
+export const applicationOut = (a: ApplicationRow) => ({
+  id: a.id,
+  uid: a.uid,
+  name: a.name,
+  metadata: a.metadata,
+  rateLimit: a.rateLimit,
+  createdAt: iso(a.createdAt),
+  updatedAt: iso(a.updatedAt),
+});
+
+export const eventTypeOut = (t: EventTypeRow, withSchemas = true) => ({
+  name: t.name,
+  description: t.description,
+  archived: t.archived,
+  deprecated: t.deprecated,
+  groupName: t.groupName,
+  schemas: withSchemas ? t.schemas : null,
+  createdAt: iso(t.createdAt),
+  updatedAt: iso(t.updatedAt),
+});
+
+function identitySummary(certPem: string | null) {
+  if (certPem === null) return null;
+  try {
+    const cert = new X509Certificate(certPem);
+    return { subject: cert.subject.split('\n').join(', '), fingerprintSha256: cert.fingerprint256 };
+  } catch {
+    return null;
+  }
+}
+
+export const endpointOut = (e: EndpointRow) => ({
+  id: e.id,
+  uid: e.uid,
+  url: e.url,
+  description: e.description,
+  disabled: e.disabled,
+  filterTypes: e.filterTypes,
+  channels: e.channels,
+  metadata: e.metadata,
+  rateLimit: e.rateLimit,
+  version: e.version,
+  createdAt: iso(e.createdAt),
+  updatedAt: iso(e.updatedAt),
+  // Extensions. The client key is never returned.
+  serverCa: e.serverCaPem,
+  clientIdentity: identitySummary(e.clientCertPem),
+  signatureScheme: e.signing === 'ed25519' ? 'v1a' : 'v1',
+  allowHttp: e.allowHttp,
+});
+
+export const messageOut = (m: MessageRow, withContent = true) => ({
+  id: m.id,
+  eventType: m.eventType,
+  eventId: m.eventId,
+  channels: m.channels,
+  tags: m.tags,
+  payload: withContent ? JSON.parse(m.payload) : {},
+  timestamp: iso(m.createdAt),
+});
+
+const STATUS_TEXT = ['success', 'pending', 'fail', 'sending', 'canceled'] as const;
+
+export const attemptOut = (a: AttemptRow) => ({
+  id: a.id,
+  msgId: a.msgId,
+  endpointId: a.endpointId,
+  url: a.url,
+  response: a.response,
+  responseStatusCode: a.statusCode,
+  responseDurationMs: a.durationMs,
+  status: a.status,
+  statusText: STATUS_TEXT[a.status] ?? 'fail',
+  timestamp: iso(a.createdAt),
+  triggerType: a.triggerType,
+  // Extensions: why it failed, and what the TLS handshake looked like.
+  failureKind: a.failureKind,
+  failureDetail: a.failureMessage,
+  tls: a.tls,
+});

@@ -1,0 +1,292 @@
+import { randomBytes } from 'node:crypto';
+import { nextAttemptDelay } from '../delivery/retry.ts';
+import { signedHeaders } from '../delivery/signing.ts';
+import type { AttemptOutcome, ClientIdentity, DeliveryClient } from '../delivery/types.ts';
+import { invalidOption } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { ClaimedDelivery, Outcome, Store } from '../store/types.ts';
+import { Status } from '../store/types.ts';
+
+export interface DispatcherOptions {
+  store: Store;
+  client: Pick<DeliveryClient, 'deliver'>;
+  now?: () => number;
+  /** Deliveries in flight at once, over all endpoints. */
+  concurrency?: number;
+  /** In flight at once to one endpoint: below `concurrency`, so a slow endpoint never takes every slot. */
+  perEndpointConcurrency?: number;
+  /** Rows claimed per round trip to the store. */
+  batchSize?: number;
+  /** Longer than the delivery client's total timeout, so a live lease never expires under a request. */
+  leaseMs?: number;
+  /** Fallback wake-up when no signal comes (another process enqueued, clock-driven retries). */
+  pollMs?: number;
+  retryScheduleMs?: readonly number[];
+  jitter?: number;
+  /** An endpoint failing without a single success for this long is disabled. */
+  disableAfterMs?: number;
+  /** Outcomes are written together: at most this many, or after this long. */
+  flushSize?: number;
+  flushMs?: number;
+  /** The platform's Ed25519 signing secrets (`whsk_`), for endpoints that use v1a. */
+  signingKeys?: () => string[];
+  onOutcome?: (o: { outcome: AttemptOutcome; delivery: ClaimedDelivery; final: boolean }) => void;
+  /** After each group commit: these outcomes are durable. */
+  onRecorded?: (outcomes: Outcome[]) => void;
+  onError?: (err: unknown) => void;
+  workerId?: string;
+}
+
+export interface Dispatcher {
+  start(): void;
+  /** New rows were enqueued: claim now instead of at the next poll. */
+  notify(): void;
+  /** Stop claiming, wait for in-flight deliveries up to `deadlineMs`, write outcomes, release leases. */
+  stop(opts?: { deadlineMs?: number }): Promise<void>;
+  readonly inFlight: number;
+}
+
+const DAY = 86_400_000;
+
+function positive(name: string, v: number | undefined, fallback: number): number {
+  const value = v ?? fallback;
+  if (!Number.isFinite(value) || value <= 0) throw invalidOption(name, 'must be a positive number');
+  return value;
+}
+
+export function createDispatcher(opts: DispatcherOptions): Dispatcher {
+  const store = opts.store;
+  const now = opts.now ?? Date.now;
+  const concurrency = positive('concurrency', opts.concurrency, 64);
+  const perEndpoint = positive('perEndpointConcurrency', opts.perEndpointConcurrency, Math.max(1, concurrency / 2));
+  const batchSize = positive('batchSize', opts.batchSize, 64);
+  const leaseMs = positive('leaseMs', opts.leaseMs, 60_000);
+  const pollMs = positive('pollMs', opts.pollMs, 1_000);
+  const disableAfterMs = positive('disableAfterMs', opts.disableAfterMs, 5 * DAY);
+  const flushSize = positive('flushSize', opts.flushSize, 128);
+  const flushMs = positive('flushMs', opts.flushMs, 5);
+  const workerId = opts.workerId ?? `dispatcher-${randomBytes(6).toString('hex')}`;
+  if (perEndpoint > concurrency) throw invalidOption('perEndpointConcurrency', 'must not exceed concurrency');
+
+  let running = false;
+  let loopDone: Promise<void> = Promise.resolve();
+  let wake: (() => void) | undefined;
+  let woken = false;
+  const perEndpointInFlight = new Map<string, number>();
+  const inFlight = new Set<Promise<void>>();
+  let pending: Outcome[] = [];
+  let flushTimer: NodeJS.Timeout | undefined;
+  let flushing: Promise<void> = Promise.resolve();
+
+  function signal(): void {
+    woken = true;
+    wake?.();
+  }
+
+  function flush(): Promise<void> {
+    if (flushTimer) {
+      clearTimeout(flushTimer);
+      flushTimer = undefined;
+    }
+    if (pending.length === 0) return flushing;
+    const batch = pending;
+    pending = [];
+    // One write transaction for the whole batch (group commit); chained so writes stay in order.
+    flushing = flushing
+      .then(() => store.recordOutcomes(batch, now()))
+      .then(() => {
+        opts.onRecorded?.(batch);
+        // Retries were just scheduled: let the loop recompute when it next has work.
+        signal();
+      })
+      .catch((err) => opts.onError?.(err));
+    return flushing;
+  }
+
+  function record(o: Outcome): void {
+    pending.push(o);
+    if (pending.length >= flushSize) void flush();
+    else flushTimer ??= setTimeout(() => void flush(), flushMs);
+  }
+
+  function signatureHeaders(d: ClaimedDelivery, at: number): Record<string, string> {
+    const timestamp = Math.floor(at / 1000);
+    const secrets =
+      d.endpoint.signing === 'ed25519'
+        ? (opts.signingKeys?.() ?? [])
+        : d.endpoint.secrets.filter((s) => s.expiresAt === null || s.expiresAt > at).map((s) => s.key);
+    if (secrets.length === 0) throw new Error(`endpoint ${d.endpoint.id} has no signing key`);
+    return signedHeaders({ msgId: d.message.id, timestamp, body: d.message.payload, secrets });
+  }
+
+  async function deliverOne(d: ClaimedDelivery): Promise<void> {
+    const started = now();
+    let outcome: AttemptOutcome;
+    try {
+      const e = d.endpoint;
+      const identity: ClientIdentity | undefined =
+        e.clientCertPem && e.clientKeyPem
+          ? { certPem: e.clientCertPem, keyPem: e.clientKeyPem, chainPem: e.clientCertPem }
+          : undefined;
+      outcome = await opts.client.deliver({
+        url: e.url,
+        headers: { ...e.headers, 'content-type': 'application/json', ...signatureHeaders(d, started) },
+        body: d.message.payload,
+        tls: {
+          ...(e.serverCaPem ? { serverCaPem: e.serverCaPem } : {}),
+          ...(identity ? { clientIdentity: identity } : {}),
+        },
+        allowHttp: e.allowHttp,
+      });
+    } catch (err) {
+      outcome = {
+        ok: false,
+        durationMs: now() - started,
+        responseExcerpt: '',
+        failure: { kind: 'tls_other', message: (err as Error).message ?? String(err) },
+      };
+      opts.onError?.(err);
+    }
+    const attemptsMade = d.attempts + 1;
+    const at = now();
+    let nextAttemptAt: number | undefined;
+    let disableEndpoint = false;
+    if (!outcome.ok) {
+      const gone = outcome.statusCode === 410;
+      const failingFor = at - (d.endpoint.failingSince ?? at);
+      if (gone || failingFor >= disableAfterMs) {
+        disableEndpoint = true;
+      } else {
+        const delay = nextAttemptDelay(attemptsMade, {
+          scheduleMs: opts.retryScheduleMs,
+          jitter: opts.jitter,
+          retryAfterMs: outcome.retryAfterMs,
+        });
+        if (delay !== undefined) nextAttemptAt = at + delay;
+      }
+    }
+    record({
+      deliveryId: d.id,
+      nextAttemptAt,
+      disableEndpoint,
+      attempt: {
+        id: newId('atmpt', at),
+        msgId: d.message.id,
+        endpointId: d.endpoint.id,
+        appId: d.message.appId,
+        url: d.endpoint.url,
+        status: outcome.ok ? Status.success : Status.fail,
+        statusCode: outcome.statusCode ?? 0,
+        response: outcome.responseExcerpt,
+        durationMs: Math.round(outcome.durationMs),
+        failureKind: outcome.failure?.kind ?? null,
+        failureMessage: outcome.failure?.message ?? null,
+        tls: outcome.tls
+          ? {
+              protocol: outcome.tls.protocol,
+              cipher: outcome.tls.cipher,
+              clientCertificateSent: outcome.tls.clientCertificateSent,
+              ...(outcome.tls.peerFingerprintSha256
+                ? { peerFingerprintSha256: outcome.tls.peerFingerprintSha256 }
+                : {}),
+            }
+          : null,
+        triggerType: d.triggerType,
+        createdAt: at,
+      },
+    });
+    opts.onOutcome?.({ outcome, delivery: d, final: nextAttemptAt === undefined });
+  }
+
+  function launch(d: ClaimedDelivery): void {
+    const ep = d.endpoint.id;
+    perEndpointInFlight.set(ep, (perEndpointInFlight.get(ep) ?? 0) + 1);
+    const p: Promise<void> = deliverOne(d).finally(() => {
+      const left = (perEndpointInFlight.get(ep) ?? 1) - 1;
+      if (left === 0) perEndpointInFlight.delete(ep);
+      else perEndpointInFlight.set(ep, left);
+      inFlight.delete(p);
+      signal();
+    });
+    inFlight.add(p);
+  }
+
+  async function waitForWake(ms: number): Promise<void> {
+    if (woken) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    wake = undefined;
+  }
+
+  async function loop(): Promise<void> {
+    while (running) {
+      woken = false;
+      let claimed = 0;
+      const free = concurrency - inFlight.size;
+      if (free > 0) {
+        try {
+          const batch = await store.claimDeliveries({
+            workerId,
+            now: now(),
+            leaseMs,
+            limit: Math.min(batchSize, free),
+            perEndpointLimit: perEndpoint,
+            inFlight: perEndpointInFlight,
+          });
+          claimed = batch.length;
+          for (const d of batch) launch(d);
+        } catch (err) {
+          opts.onError?.(err);
+        }
+      }
+      if (!running) break;
+      if (claimed > 0 && inFlight.size < concurrency) continue;
+      // Nothing claimable now: sleep until a signal (new rows, a finished delivery) or the next due row.
+      let delay = pollMs;
+      if (free > 0 && claimed === 0 && perEndpointInFlight.size === 0) {
+        try {
+          const due = await store.nextDueAt();
+          if (due !== undefined) delay = Math.min(pollMs, Math.max(1, due - now()));
+        } catch (err) {
+          opts.onError?.(err);
+        }
+      }
+      await waitForWake(delay);
+    }
+  }
+
+  return {
+    get inFlight() {
+      return inFlight.size;
+    },
+    start() {
+      if (running) return;
+      running = true;
+      loopDone = loop();
+    },
+    notify: signal,
+    async stop(o = {}) {
+      running = false;
+      signal();
+      await loopDone;
+      const deadline = o.deadlineMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...inFlight]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, deadline);
+        }),
+      ]);
+      clearTimeout(timer);
+      await flush();
+      // Anything still in flight past the deadline keeps no lease: it is due again at once for the
+      // next dispatcher (at-least-once; receivers de-duplicate by webhook-id).
+      await store.releaseLeases(workerId, now());
+    },
+  };
+}

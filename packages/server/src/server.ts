@@ -1,0 +1,201 @@
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import type { pino } from 'pino';
+import { buildApi } from './api/app.ts';
+import { hashToken } from './api/auth.ts';
+import { type CipherPolicy, DEFAULT_CIPHER_POLICY } from './delivery/ciphers.ts';
+import { createDeliveryClient } from './delivery/client.ts';
+import { assertTargetAllowed } from './delivery/ssrf.ts';
+import type { DeliveryClient } from './delivery/types.ts';
+import { createDispatcher, type Dispatcher, type DispatcherOptions } from './dispatcher/dispatcher.ts';
+import { invalidOption, ServerError } from './errors.ts';
+import { createLogger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+import { openSqliteStore } from './store/sqlite/index.ts';
+import type { Store } from './store/types.ts';
+import { buildTrustDocument, type TrustDocument } from './trust.ts';
+
+/** The platform's client certificate and what the trust document says about it (PkiStore.identity()). */
+export interface PlatformIdentity {
+  certPem: string;
+  keyPem: string;
+  /** Leaf then intermediates: presented on every TLS connection. */
+  chainPem: string;
+  caBundlePem: string;
+  current: DescribedCertificate;
+  next?: DescribedCertificate;
+}
+
+interface DescribedCertificate {
+  subject: string;
+  dnsNames: string[];
+  notBefore: Date;
+  notAfter: Date;
+  fingerprints: { sha256: string; sha1: string; sha256Hex: string; sha1Hex: string; spkiSha256: string };
+}
+
+export interface ServerOptions {
+  host?: string;
+  port?: number;
+  /** Directory of the SQLite database; ignored when `store` is given. */
+  dataDir?: string;
+  store?: Store;
+  /** PostgreSQL is not implemented yet: any value is refused, rather than silently using SQLite. */
+  databaseUrl?: string;
+  adminToken: string;
+  identity: () => PlatformIdentity | undefined;
+  /** Ed25519 signing keys for v1a endpoints; the public halves are published in the trust document. */
+  signingKeys?: { secret: string; publicKey: string }[];
+  egressAddress?: string;
+  egressCidrs?: string[];
+  allowPrivateTargets?: boolean;
+  cipherPolicy?: CipherPolicy;
+  /** Base URL for links handed out; defaults to http://host:port. */
+  publicUrl?: string;
+  logger?: pino.Logger;
+  logLevel?: string;
+  now?: () => number;
+  dispatcher?: Omit<DispatcherOptions, 'store' | 'client' | 'now' | 'signingKeys' | 'onOutcome'>;
+  delivery?: { totalTimeoutMs?: number; connectTimeoutMs?: number; headersTimeoutMs?: number };
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  store: Store;
+  dispatcher: Dispatcher;
+  /** 'recorded' (outcomes) after each group commit of delivery outcomes. */
+  events: EventEmitter;
+  /** Graceful stop: no new requests, no new claims, in-flight deliveries up to the deadline, leases released. */
+  close(opts?: { deadlineMs?: number }): Promise<void>;
+}
+
+const TOKEN_MIN_LENGTH = 16;
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  if (options.databaseUrl !== undefined) {
+    throw new ServerError(
+      'HW_DATABASE_UNSUPPORTED',
+      'PostgreSQL support is not available yet: omit --database-url to use SQLite in the data directory',
+      { status: 500 },
+    );
+  }
+  if (typeof options.adminToken !== 'string' || options.adminToken.length < TOKEN_MIN_LENGTH) {
+    throw invalidOption('adminToken', `must be at least ${TOKEN_MIN_LENGTH} characters`);
+  }
+  if (!options.store && !options.dataDir) throw invalidOption('dataDir', 'is required when no store is given');
+  const now = options.now ?? Date.now;
+  const host = options.host ?? '127.0.0.1';
+  const logger = options.logger ?? createLogger(options.logLevel);
+  const store = options.store ?? openSqliteStore(join(options.dataDir as string, 'hookwarden.db'));
+  // SQLite: this process is the only dispatcher of its data directory, so leftover leases are a
+  // crashed predecessor's. Redeliver them now rather than after the lease (at-least-once).
+  if (!options.store) await store.releaseAllLeases(now());
+  const allowPrivateTargets = options.allowPrivateTargets ?? false;
+  const cipherPolicy = options.cipherPolicy ?? DEFAULT_CIPHER_POLICY;
+  const signingKeys = options.signingKeys ?? [];
+  const metrics = createMetrics(store, now);
+  const events = new EventEmitter();
+
+  const client: DeliveryClient = createDeliveryClient({
+    identity: () => {
+      const id = options.identity();
+      return id ? { certPem: id.certPem, keyPem: id.keyPem, chainPem: id.chainPem } : undefined;
+    },
+    cipherPolicy,
+    allowPrivateTargets,
+    ...(options.egressAddress ? { egressAddress: options.egressAddress } : {}),
+    ...options.delivery,
+    now,
+  });
+
+  const dispatcher = createDispatcher({
+    ...options.dispatcher,
+    store,
+    client,
+    now,
+    signingKeys: () => signingKeys.map((k) => k.secret),
+    onOutcome: ({ outcome, delivery, final }) => {
+      metrics.observe(outcome);
+      if (!outcome.ok) {
+        logger.info(
+          {
+            msgId: delivery.message.id,
+            endpointId: delivery.endpoint.id,
+            status: outcome.statusCode,
+            failure: outcome.failure?.kind,
+            final,
+          },
+          'delivery failed',
+        );
+      }
+    },
+    onRecorded: (outcomes) => events.emit('recorded', outcomes),
+    onError: (err) => logger.error({ err }, 'dispatcher error'),
+  });
+
+  // Keyed by the certificates themselves: identity() may hand out a fresh object on every call.
+  let trustCache: { key: string; doc: TrustDocument } | undefined;
+  const trust = async (): Promise<TrustDocument | undefined> => {
+    const identity = options.identity();
+    if (!identity) return undefined;
+    const key =
+      identity.caBundlePem + identity.current.fingerprints.sha256Hex + (identity.next?.fingerprints.sha256Hex ?? '');
+    if (trustCache?.key !== key) {
+      trustCache = {
+        key,
+        doc: buildTrustDocument({
+          caBundlePem: identity.caBundlePem,
+          current: identity.current,
+          ...(identity.next ? { next: identity.next } : {}),
+          egressCidrs: options.egressCidrs ?? [],
+          signingPublicKeys: signingKeys.map((k) => k.publicKey),
+          cipherPolicy,
+        }),
+      };
+    }
+    return trustCache.doc;
+  };
+
+  let publicUrl = options.publicUrl ?? '';
+  const api = buildApi(
+    {
+      store,
+      adminTokenHash: hashToken(options.adminToken),
+      now,
+      get publicUrl() {
+        return publicUrl;
+      },
+      checkEndpointUrl: (url, o) => assertTargetAllowed(url, { allowPrivateTargets, allowHttp: o.allowHttp }),
+      onEnqueued: () => dispatcher.notify(),
+      trust,
+      metrics: () => metrics.render(),
+    },
+    { logger: logger as unknown as FastifyBaseLogger },
+  );
+  await api.listen({ port: options.port ?? 8071, host });
+  const address = api.server.address();
+  if (address === null || typeof address === 'string') throw new Error('server has no address');
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  publicUrl ||= url;
+  dispatcher.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port: address.port,
+    store,
+    dispatcher,
+    events,
+    close(o = {}) {
+      closing ??= (async () => {
+        await api.close();
+        await dispatcher.stop(o);
+        await client.close();
+        if (!options.store) await store.close();
+      })();
+      return closing;
+    },
+  };
+}

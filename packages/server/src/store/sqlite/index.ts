@@ -1,0 +1,494 @@
+import { closeSync, existsSync, openSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { conflict } from '../../errors.ts';
+import type {
+  ApplicationRow,
+  AttemptFilter,
+  AttemptRow,
+  ClaimedDelivery,
+  EndpointRow,
+  EventTypeRow,
+  MessageFilter,
+  MessageRow,
+  NewApplication,
+  NewEndpoint,
+  NewEventType,
+  Outcome,
+  Page,
+  PageQuery,
+  Store,
+} from '../types.ts';
+import { pageSql, toPage } from './page.ts';
+import { CLAIM_FOR_ENDPOINT, DUE_ENDPOINTS } from './queue/claim.ts';
+import { COMPLETE_DELIVERY } from './queue/complete.ts';
+import { ENQUEUE_MESSAGE } from './queue/enqueue-message.ts';
+import { ENQUEUE_ONE } from './queue/enqueue-one.ts';
+import { FAIL_PENDING_OF_ENDPOINT } from './queue/fail-disabled.ts';
+import { NEXT_DUE } from './queue/next-due.ts';
+import { RECOVER_ENDPOINT } from './queue/recover.ts';
+import { RELEASE_ALL_LEASES, RELEASE_LEASES } from './queue/release.ts';
+import { QUEUE_STATS } from './queue/stats.ts';
+import {
+  appFromRow,
+  attemptFromRow,
+  endpointFromRow,
+  endpointParams,
+  eventTypeFromRow,
+  messageFromRow,
+} from './rows.ts';
+import { MIGRATIONS } from './schema.ts';
+
+type Raw = Record<string, unknown>;
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/**
+ * The SQLite store: one file, WAL mode, one connection. better-sqlite3 is synchronous, which suits
+ * SQLite's single writer: each method is one short transaction and never yields mid-way.
+ */
+export function openSqliteStore(path: string): Store {
+  // The database holds endpoint secrets and tenant client keys: owner-only, like every key file.
+  // SQLite gives its -wal and -shm files the database file's mode.
+  if (path !== ':memory:' && !existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a power cut may lose the last commits but never corrupts; a process crash
+  // (kill -9) loses nothing committed.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+
+  const stmt = (() => {
+    const cache = new Map<string, Database.Statement>();
+    return (sql: string): Database.Statement => {
+      let s = cache.get(sql);
+      if (!s) {
+        s = db.prepare(sql);
+        cache.set(sql, s);
+      }
+      return s;
+    };
+  })();
+
+  function paged<R extends { id: string }, T>(
+    table: string,
+    where: string,
+    params: unknown[],
+    page: PageQuery,
+    defaultOrder: 'ascending' | 'descending',
+    map: (r: R) => T,
+  ): Page<T> {
+    const p = pageSql(page, defaultOrder);
+    const rows = stmt(`SELECT * FROM ${table} WHERE ${where} AND ${p.where} ORDER BY ${p.orderBy} LIMIT ?`).all(
+      ...params,
+      ...p.params,
+      p.limit,
+    ) as R[];
+    return toPage(rows, page, p.backwards, map);
+  }
+
+  const getEndpointRow = (appId: string, idOrUid: string): EndpointRow | undefined => {
+    const r = stmt('SELECT * FROM endpoints WHERE app_id = ? AND (id = ? OR uid = ?)').get(appId, idOrUid, idOrUid);
+    return r ? endpointFromRow(r as Raw) : undefined;
+  };
+
+  const createMessage = db.transaction(
+    (msg: MessageRow, due: number, fanOut: boolean): { message: MessageRow; created: boolean; deliveries: number } => {
+      if (msg.eventId !== null) {
+        const existing = stmt('SELECT * FROM messages WHERE app_id = ? AND event_id = ?').get(msg.appId, msg.eventId);
+        if (existing) return { message: messageFromRow(existing as Raw), created: false, deliveries: 0 };
+      }
+      stmt(
+        `INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        msg.id,
+        msg.appId,
+        msg.eventType,
+        msg.eventId,
+        msg.channels ? JSON.stringify(msg.channels) : null,
+        msg.tags ? JSON.stringify(msg.tags) : null,
+        msg.payload,
+        msg.createdAt,
+      );
+      if (!fanOut) return { message: msg, created: true, deliveries: 0 };
+      const info = stmt(ENQUEUE_MESSAGE).run({
+        msgId: msg.id,
+        appId: msg.appId,
+        eventType: msg.eventType,
+        channels: JSON.stringify(msg.channels ?? []),
+        due,
+        now: msg.createdAt,
+      });
+      return { message: msg, created: true, deliveries: info.changes };
+    },
+  );
+
+  let rotation = 0;
+  const claim = db.transaction(
+    (
+      workerId: string,
+      now: number,
+      leaseMs: number,
+      limit: number,
+      perEndpoint: number,
+      inFlight: ReadonlyMap<string, number>,
+    ): ClaimedDelivery[] => {
+      const due = (stmt(DUE_ENDPOINTS).all({ now }) as { id: string }[]).map((r) => r.id);
+      const rows: Raw[] = [];
+      // Start at a different endpoint each time: no endpoint is always served last.
+      rotation = (rotation + 1) % Math.max(1, due.length);
+      for (let i = 0; i < due.length && rows.length < limit; i++) {
+        const endpointId = due[(i + rotation) % due.length] as string;
+        const quota = Math.min(perEndpoint - (inFlight.get(endpointId) ?? 0), limit - rows.length);
+        if (quota <= 0) continue;
+        rows.push(
+          ...(stmt(CLAIM_FOR_ENDPOINT).all({ workerId, now, until: now + leaseMs, limit: quota, endpointId }) as Raw[]),
+        );
+      }
+      if (rows.length === 0) return [];
+      const msgIds = JSON.stringify([...new Set(rows.map((r) => r.msg_id))]);
+      const endpointIds = JSON.stringify([...new Set(rows.map((r) => r.endpoint_id))]);
+      const messages = new Map(
+        (stmt('SELECT * FROM messages WHERE id IN (SELECT value FROM json_each(?))').all(msgIds) as Raw[]).map((r) => [
+          r.id as string,
+          messageFromRow(r),
+        ]),
+      );
+      const endpoints = new Map(
+        (stmt('SELECT * FROM endpoints WHERE id IN (SELECT value FROM json_each(?))').all(endpointIds) as Raw[]).map(
+          (r) => [r.id as string, endpointFromRow(r)],
+        ),
+      );
+      const out: ClaimedDelivery[] = [];
+      for (const r of rows) {
+        const message = messages.get(r.msg_id as string);
+        const endpoint = endpoints.get(r.endpoint_id as string);
+        if (message && endpoint) {
+          out.push({
+            id: r.id as number,
+            attempts: r.attempts as number,
+            triggerType: r.trigger_type as number,
+            message,
+            endpoint,
+          });
+        }
+      }
+      return out;
+    },
+  );
+
+  const record = db.transaction((outcomes: Outcome[], now: number) => {
+    const insertAttempt = stmt(
+      `INSERT INTO attempts (id, delivery_id, msg_id, endpoint_id, app_id, url, status, status_code, response,
+         duration_ms, failure_kind, failure_message, tls, trigger_type, created_at)
+       VALUES (@id, @deliveryId, @msgId, @endpointId, @appId, @url, @status, @statusCode, @response,
+         @durationMs, @failureKind, @failureMessage, @tls, @triggerType, @createdAt)`,
+    );
+    for (const o of outcomes) {
+      const a = o.attempt;
+      insertAttempt.run({ ...a, deliveryId: o.deliveryId, tls: a.tls ? JSON.stringify(a.tls) : null });
+      const final = o.nextAttemptAt === undefined;
+      stmt(COMPLETE_DELIVERY).run({
+        id: o.deliveryId,
+        status: a.status === 0 ? 0 : final ? 2 : 1,
+        nextAttemptAt: o.nextAttemptAt ?? null,
+        now,
+      });
+      if (a.status === 0) {
+        stmt('UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL').run(a.endpointId);
+      } else {
+        stmt('UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL').run(
+          a.createdAt,
+          a.endpointId,
+        );
+      }
+      if (o.disableEndpoint) {
+        stmt('UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ?').run(now, a.endpointId);
+        stmt(FAIL_PENDING_OF_ENDPOINT).run({ endpointId: a.endpointId, now });
+      }
+    }
+  });
+
+  const updateEndpoint = db.transaction((e: EndpointRow, now: number): EndpointRow => {
+    const row = { ...e, updatedAt: now };
+    stmt(
+      `UPDATE endpoints SET uid = @uid, url = @url, description = @description, disabled = @disabled,
+         filter_types = @filterTypes, channels = @channels, metadata = @metadata, headers = @headers,
+         rate_limit = @rateLimit, version = @version, secrets = @secrets, signing = @signing,
+         server_ca_pem = @serverCaPem, client_cert_pem = @clientCertPem, client_key_pem = @clientKeyPem,
+         allow_http = @allowHttp, failing_since = @failingSince, updated_at = @updatedAt
+       WHERE id = @id AND app_id = @appId`,
+    ).run(endpointParams(row));
+    if (e.disabled) stmt(FAIL_PENDING_OF_ENDPOINT).run({ endpointId: e.id, now });
+    return row;
+  });
+
+  const attemptFilter = (base: string, params: unknown[], f: AttemptFilter): [string, unknown[]] => {
+    let where = base;
+    const p = [...params];
+    if (f.status !== undefined) {
+      where += ' AND status = ?';
+      p.push(f.status);
+    }
+    if (f.before !== undefined) {
+      where += ' AND created_at < ?';
+      p.push(f.before);
+    }
+    if (f.after !== undefined) {
+      where += ' AND created_at > ?';
+      p.push(f.after);
+    }
+    if (f.eventTypes?.length || f.channel) {
+      where += ' AND msg_id IN (SELECT id FROM messages m WHERE 1 = 1';
+      if (f.eventTypes?.length) {
+        where += ' AND m.event_type IN (SELECT value FROM json_each(?))';
+        p.push(JSON.stringify(f.eventTypes));
+      }
+      if (f.channel) {
+        where += ' AND EXISTS (SELECT 1 FROM json_each(m.channels) c WHERE c.value = ?)';
+        p.push(f.channel);
+      }
+      where += ')';
+    }
+    return [where, p];
+  };
+
+  const store: Store = {
+    kind: 'sqlite',
+    async close() {
+      if (db.open) db.close();
+    },
+
+    async createApplication(app: NewApplication, now: number): Promise<ApplicationRow> {
+      try {
+        stmt(
+          'INSERT INTO applications (id, uid, name, metadata, rate_limit, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        ).run(app.id, app.uid, app.name, JSON.stringify(app.metadata), app.rateLimit, now, now);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict('an application with this uid already exists');
+        throw err;
+      }
+      return { ...app, createdAt: now, updatedAt: now };
+    },
+    async getApplication(idOrUid) {
+      const r = stmt('SELECT * FROM applications WHERE id = ? OR uid = ?').get(idOrUid, idOrUid);
+      return r ? appFromRow(r as Raw) : undefined;
+    },
+    async listApplications(page) {
+      return paged('applications', '1 = 1', [], page, 'ascending', appFromRow);
+    },
+    async updateApplication(app, now) {
+      try {
+        stmt(
+          'UPDATE applications SET uid = ?, name = ?, metadata = ?, rate_limit = ?, updated_at = ? WHERE id = ?',
+        ).run(app.uid, app.name, JSON.stringify(app.metadata), app.rateLimit, now, app.id);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict('an application with this uid already exists');
+        throw err;
+      }
+      return { ...app, updatedAt: now };
+    },
+    async deleteApplication(id) {
+      return stmt('DELETE FROM applications WHERE id = ?').run(id).changes > 0;
+    },
+
+    async createEventType(t: NewEventType, now: number): Promise<EventTypeRow> {
+      try {
+        stmt(
+          `INSERT INTO event_types (name, description, archived, deprecated, group_name, schemas, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          t.name,
+          t.description,
+          t.archived ? 1 : 0,
+          t.deprecated ? 1 : 0,
+          t.groupName,
+          t.schemas === null || t.schemas === undefined ? null : JSON.stringify(t.schemas),
+          now,
+          now,
+        );
+      } catch (err) {
+        if (isUniqueViolation(err) || (err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+          throw conflict('an event type with this name already exists');
+        throw err;
+      }
+      return { ...t, createdAt: now, updatedAt: now };
+    },
+    async getEventType(name) {
+      const r = stmt('SELECT * FROM event_types WHERE name = ?').get(name);
+      return r ? eventTypeFromRow(r as Raw) : undefined;
+    },
+    async listEventTypes(page) {
+      // Event types are keyed by name: the name is the iterator.
+      const p = pageSql(page, 'ascending');
+      const rows = stmt(
+        `SELECT *, name AS id FROM event_types WHERE (? = 1 OR archived = 0) AND ${p.where.replace('id', 'name')}
+         ORDER BY ${p.orderBy.replace('id', 'name')} LIMIT ?`,
+      ).all(page.includeArchived ? 1 : 0, ...p.params, p.limit) as (Raw & { id: string })[];
+      return toPage(rows, page, p.backwards, eventTypeFromRow);
+    },
+    async updateEventType(t, now) {
+      stmt(
+        'UPDATE event_types SET description = ?, archived = ?, deprecated = ?, group_name = ?, schemas = ?, updated_at = ? WHERE name = ?',
+      ).run(
+        t.description,
+        t.archived ? 1 : 0,
+        t.deprecated ? 1 : 0,
+        t.groupName,
+        t.schemas === null || t.schemas === undefined ? null : JSON.stringify(t.schemas),
+        now,
+        t.name,
+      );
+      return { ...t, updatedAt: now };
+    },
+
+    async createEndpoint(e: NewEndpoint, now: number): Promise<EndpointRow> {
+      const row: EndpointRow = { ...e, failingSince: null, createdAt: now, updatedAt: now };
+      try {
+        stmt(
+          `INSERT INTO endpoints (id, app_id, uid, url, description, disabled, filter_types, channels, metadata, headers,
+             rate_limit, version, secrets, signing, server_ca_pem, client_cert_pem, client_key_pem, allow_http,
+             failing_since, created_at, updated_at)
+           VALUES (@id, @appId, @uid, @url, @description, @disabled, @filterTypes, @channels, @metadata, @headers,
+             @rateLimit, @version, @secrets, @signing, @serverCaPem, @clientCertPem, @clientKeyPem, @allowHttp,
+             @failingSince, @createdAt, @updatedAt)`,
+        ).run(endpointParams(row));
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict('an endpoint with this uid already exists in the application');
+        throw err;
+      }
+      return row;
+    },
+    async getEndpoint(appId, idOrUid) {
+      return getEndpointRow(appId, idOrUid);
+    },
+    async listEndpoints(appId, page) {
+      return paged('endpoints', 'app_id = ?', [appId], page, 'ascending', endpointFromRow);
+    },
+    async updateEndpoint(e, now) {
+      try {
+        return updateEndpoint(e, now);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict('an endpoint with this uid already exists in the application');
+        throw err;
+      }
+    },
+    async deleteEndpoint(appId, id) {
+      return stmt('DELETE FROM endpoints WHERE app_id = ? AND id = ?').run(appId, id).changes > 0;
+    },
+
+    async createMessage(msg, opts) {
+      return createMessage(msg, opts.deliverAt ?? msg.createdAt, opts.fanOut ?? true);
+    },
+    async getMessage(appId, idOrEventId) {
+      const r = stmt('SELECT * FROM messages WHERE app_id = ? AND (id = ? OR event_id = ?)').get(
+        appId,
+        idOrEventId,
+        idOrEventId,
+      );
+      return r ? messageFromRow(r as Raw) : undefined;
+    },
+    async listMessages(appId, f: MessageFilter) {
+      let where = 'app_id = ?';
+      const params: unknown[] = [appId];
+      if (f.eventTypes?.length) {
+        where += ' AND event_type IN (SELECT value FROM json_each(?))';
+        params.push(JSON.stringify(f.eventTypes));
+      }
+      if (f.channel) {
+        where += ' AND EXISTS (SELECT 1 FROM json_each(messages.channels) c WHERE c.value = ?)';
+        params.push(f.channel);
+      }
+      if (f.before !== undefined) {
+        where += ' AND created_at < ?';
+        params.push(f.before);
+      }
+      if (f.after !== undefined) {
+        where += ' AND created_at > ?';
+        params.push(f.after);
+      }
+      return paged('messages', where, params, f, 'descending', messageFromRow);
+    },
+    async enqueueDelivery(msgId, endpointId, now, triggerType) {
+      stmt(ENQUEUE_ONE).run({ msgId, endpointId, now, triggerType });
+    },
+    async recoverEndpoint(endpointId, since, until, now) {
+      return stmt(RECOVER_ENDPOINT).run({ endpointId, since, until, now }).changes;
+    },
+
+    async claimDeliveries(o) {
+      return claim(o.workerId, o.now, o.leaseMs, o.limit, o.perEndpointLimit ?? o.limit, o.inFlight ?? new Map());
+    },
+    async recordOutcomes(outcomes, now) {
+      if (outcomes.length > 0) record(outcomes, now);
+    },
+    async releaseLeases(workerId, now) {
+      if (!db.open) return 0;
+      return stmt(RELEASE_LEASES).run({ workerId, now }).changes;
+    },
+    async releaseAllLeases(now) {
+      return stmt(RELEASE_ALL_LEASES).run({ now }).changes;
+    },
+    async nextDueAt() {
+      const r = stmt(NEXT_DUE).get() as { at: number | null };
+      return r.at ?? undefined;
+    },
+    async queueStats(now) {
+      const r = stmt(QUEUE_STATS).get({ now }) as { depth: number; oldest: number | null };
+      return { depth: r.depth, oldestDueAgeMs: r.oldest === null ? 0 : Math.max(0, now - r.oldest) };
+    },
+
+    async listAttemptsByMessage(appId, msgId, f) {
+      const [where, params] = attemptFilter('app_id = ? AND msg_id = ?', [appId, msgId], f);
+      return paged('attempts', where, params, f, 'descending', attemptFromRow);
+    },
+    async listAttemptsByEndpoint(appId, endpointId, f) {
+      const [where, params] = attemptFilter('app_id = ? AND endpoint_id = ?', [appId, endpointId], f);
+      return paged('attempts', where, params, f, 'descending', attemptFromRow);
+    },
+    async getAttempt(appId, msgId, attemptId): Promise<AttemptRow | undefined> {
+      const r = stmt('SELECT * FROM attempts WHERE app_id = ? AND msg_id = ? AND id = ?').get(appId, msgId, attemptId);
+      return r ? attemptFromRow(r as Raw) : undefined;
+    },
+
+    async createToken(hash, appId, expiresAt) {
+      stmt('INSERT INTO tokens (hash, app_id, expires_at) VALUES (?, ?, ?)').run(hash, appId, expiresAt);
+    },
+    async findToken(hash, now) {
+      const r = stmt('SELECT app_id, expires_at FROM tokens WHERE hash = ?').get(hash) as
+        | { app_id: string | null; expires_at: number | null }
+        | undefined;
+      if (!r || (r.expires_at !== null && r.expires_at <= now)) return undefined;
+      return { appId: r.app_id };
+    },
+
+    async getIdempotent(scope, key, now) {
+      const r = stmt('SELECT status, body, expires_at FROM idempotency WHERE scope = ? AND key = ?').get(scope, key) as
+        | { status: number; body: string; expires_at: number }
+        | undefined;
+      if (!r || r.expires_at <= now) return undefined;
+      return { status: r.status, body: r.body };
+    },
+    async putIdempotent(scope, key, status, body, expiresAt) {
+      stmt(
+        `INSERT INTO idempotency (scope, key, status, body, expires_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (scope, key) DO UPDATE SET status = excluded.status, body = excluded.body, expires_at = excluded.expires_at`,
+      ).run(scope, key, status, body, expiresAt);
+    },
+  };
+  return store;
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

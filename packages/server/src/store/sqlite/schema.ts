@@ -1,0 +1,115 @@
+/**
+ * Schema migrations, applied in order inside one transaction each; `user_version` records the last
+ * one applied. Kept to portable SQL where it costs nothing (PostgreSQL is the next backend); JSON
+ * columns are TEXT here and will be jsonb there.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE applications (
+    id TEXT PRIMARY KEY,
+    uid TEXT UNIQUE,
+    name TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    rate_limit INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE event_types (
+    name TEXT PRIMARY KEY,
+    description TEXT NOT NULL,
+    archived INTEGER NOT NULL DEFAULT 0,
+    deprecated INTEGER NOT NULL DEFAULT 0,
+    group_name TEXT,
+    schemas TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE endpoints (
+    id TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+    uid TEXT,
+    url TEXT NOT NULL,
+    description TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    filter_types TEXT,
+    channels TEXT,
+    metadata TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    rate_limit INTEGER,
+    version INTEGER NOT NULL,
+    secrets TEXT NOT NULL,
+    signing TEXT NOT NULL,
+    server_ca_pem TEXT,
+    client_cert_pem TEXT,
+    client_key_pem TEXT,
+    allow_http INTEGER NOT NULL DEFAULT 0,
+    failing_since INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (app_id, uid)
+  );
+  CREATE INDEX endpoints_app ON endpoints (app_id, id);
+  CREATE TABLE messages (
+    id TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+    event_type TEXT NOT NULL,
+    event_id TEXT,
+    channels TEXT,
+    tags TEXT,
+    payload TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (app_id, event_id)
+  );
+  CREATE INDEX messages_app ON messages (app_id, id);
+  -- One row per (message, endpoint): the queue. A claimed row has locked_by set and next_attempt_at
+  -- moved to the end of its lease, so an expired lease simply makes it due again.
+  CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    msg_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    endpoint_id TEXT NOT NULL REFERENCES endpoints(id) ON DELETE CASCADE,
+    app_id TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    locked_by TEXT,
+    locked_until INTEGER,
+    trigger_type INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
+  CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, status, next_attempt_at);
+  CREATE TABLE attempts (
+    id TEXT PRIMARY KEY,
+    delivery_id INTEGER NOT NULL,
+    msg_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    endpoint_id TEXT NOT NULL REFERENCES endpoints(id) ON DELETE CASCADE,
+    app_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    status_code INTEGER NOT NULL,
+    response TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    failure_kind TEXT,
+    failure_message TEXT,
+    tls TEXT,
+    trigger_type INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX attempts_msg ON attempts (msg_id, id);
+  CREATE INDEX attempts_endpoint ON attempts (endpoint_id, id);
+  CREATE TABLE tokens (
+    hash TEXT PRIMARY KEY,
+    app_id TEXT REFERENCES applications(id) ON DELETE CASCADE,
+    expires_at INTEGER
+  );
+  CREATE TABLE idempotency (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)
+  );
+  `,
+];

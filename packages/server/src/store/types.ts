@@ -1,0 +1,227 @@
+/**
+ * The storage interface of the platform. SQLite implements it today; PostgreSQL will implement the
+ * same interface, and `test/store/conformance.ts` runs one suite against every implementation.
+ * Times are milliseconds since the epoch; JSON-ish fields are already parsed.
+ */
+
+export interface ApplicationRow {
+  id: string;
+  uid: string | null;
+  name: string;
+  metadata: Record<string, string>;
+  rateLimit: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface EventTypeRow {
+  name: string;
+  description: string;
+  archived: boolean;
+  deprecated: boolean;
+  groupName: string | null;
+  schemas: unknown;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface EndpointSecret {
+  key: string;
+  /** After this instant the secret no longer signs (rotation grace period); null = current. */
+  expiresAt: number | null;
+}
+
+export interface EndpointRow {
+  id: string;
+  appId: string;
+  uid: string | null;
+  url: string;
+  description: string;
+  disabled: boolean;
+  filterTypes: string[] | null;
+  channels: string[] | null;
+  metadata: Record<string, string>;
+  headers: Record<string, string>;
+  rateLimit: number | null;
+  version: number;
+  secrets: EndpointSecret[];
+  /** 'hmac' signs with the endpoint secret (v1); 'ed25519' with the platform's Ed25519 key (v1a). */
+  signing: 'hmac' | 'ed25519';
+  serverCaPem: string | null;
+  clientCertPem: string | null;
+  clientKeyPem: string | null;
+  allowHttp: boolean;
+  /** Start of the current run of failures; null after a success. Drives automatic disabling. */
+  failingSince: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface MessageRow {
+  id: string;
+  appId: string;
+  eventType: string;
+  eventId: string | null;
+  channels: string[] | null;
+  tags: string[] | null;
+  /** The JSON body exactly as it will be delivered and signed. */
+  payload: string;
+  createdAt: number;
+}
+
+/** Svix's MessageStatus numbers. */
+export const Status = { success: 0, pending: 1, fail: 2, sending: 3 } as const;
+export type StatusCode = (typeof Status)[keyof typeof Status];
+
+export const Trigger = { scheduled: 0, manual: 1 } as const;
+
+export interface AttemptTls {
+  protocol: string;
+  cipher: string;
+  peerFingerprintSha256?: string;
+  clientCertificateSent: boolean;
+}
+
+export interface AttemptRow {
+  id: string;
+  deliveryId: number;
+  msgId: string;
+  endpointId: string;
+  appId: string;
+  url: string;
+  status: StatusCode;
+  statusCode: number;
+  response: string;
+  durationMs: number;
+  failureKind: string | null;
+  failureMessage: string | null;
+  tls: AttemptTls | null;
+  triggerType: number;
+  createdAt: number;
+}
+
+/** A delivery row claimed by a dispatcher, with everything needed to send it. */
+export interface ClaimedDelivery {
+  id: number;
+  attempts: number;
+  triggerType: number;
+  message: MessageRow;
+  endpoint: EndpointRow;
+}
+
+export interface Outcome {
+  deliveryId: number;
+  attempt: Omit<AttemptRow, 'deliveryId'>;
+  /** When to try again; undefined = final (success or given up). */
+  nextAttemptAt?: number;
+  /** Disable the endpoint (HTTP 410, or failing for too long). */
+  disableEndpoint?: boolean;
+}
+
+export interface PageQuery {
+  limit: number;
+  /** An id from a previous page; a leading '-' asks for the page before it. */
+  iterator?: string | null;
+  order?: 'ascending' | 'descending';
+}
+
+export interface Page<T> {
+  data: T[];
+  done: boolean;
+  iterator: string | null;
+  prevIterator: string | null;
+}
+
+export interface MessageFilter extends PageQuery {
+  eventTypes?: string[];
+  channel?: string;
+  before?: number;
+  after?: number;
+}
+
+export interface AttemptFilter extends PageQuery {
+  status?: StatusCode;
+  eventTypes?: string[];
+  channel?: string;
+  before?: number;
+  after?: number;
+}
+
+export type NewApplication = Omit<ApplicationRow, 'createdAt' | 'updatedAt'>;
+export type NewEndpoint = Omit<EndpointRow, 'createdAt' | 'updatedAt' | 'failingSince'>;
+export type NewEventType = Omit<EventTypeRow, 'createdAt' | 'updatedAt'>;
+
+export interface Store {
+  readonly kind: string;
+  close(): Promise<void>;
+
+  createApplication(app: NewApplication, now: number): Promise<ApplicationRow>;
+  /** By id or uid. */
+  getApplication(idOrUid: string): Promise<ApplicationRow | undefined>;
+  listApplications(page: PageQuery): Promise<Page<ApplicationRow>>;
+  updateApplication(app: ApplicationRow, now: number): Promise<ApplicationRow>;
+  deleteApplication(id: string): Promise<boolean>;
+
+  createEventType(type: NewEventType, now: number): Promise<EventTypeRow>;
+  getEventType(name: string): Promise<EventTypeRow | undefined>;
+  listEventTypes(page: PageQuery & { includeArchived?: boolean }): Promise<Page<EventTypeRow>>;
+  updateEventType(type: EventTypeRow, now: number): Promise<EventTypeRow>;
+
+  createEndpoint(endpoint: NewEndpoint, now: number): Promise<EndpointRow>;
+  /** By id or uid, within the application. */
+  getEndpoint(appId: string, idOrUid: string): Promise<EndpointRow | undefined>;
+  listEndpoints(appId: string, page: PageQuery): Promise<Page<EndpointRow>>;
+  updateEndpoint(endpoint: EndpointRow, now: number): Promise<EndpointRow>;
+  deleteEndpoint(appId: string, id: string): Promise<boolean>;
+
+  /**
+   * Stores the message and, in the same transaction, one pending delivery per enabled endpoint whose
+   * event-type and channel filters match. An existing `eventId` in the application returns the
+   * stored message with `created: false` and enqueues nothing. `fanOut: false` stores it only.
+   */
+  createMessage(
+    msg: MessageRow,
+    opts: { deliverAt?: number; fanOut?: boolean },
+  ): Promise<{ message: MessageRow; created: boolean; deliveries: number }>;
+  /** By id or eventId. */
+  getMessage(appId: string, idOrEventId: string): Promise<MessageRow | undefined>;
+  listMessages(appId: string, filter: MessageFilter): Promise<Page<MessageRow>>;
+  /** A new pending delivery of an existing message to one endpoint (resend, send-example). */
+  enqueueDelivery(msgId: string, endpointId: string, now: number, triggerType: number): Promise<void>;
+  /** Requeues the failed deliveries of an endpoint created in [since, until). Returns how many. */
+  recoverEndpoint(endpointId: string, since: number, until: number, now: number): Promise<number>;
+
+  /**
+   * Leases up to `limit` due deliveries to `workerId` until `now + leaseMs`. Rows whose lease expired
+   * are due again: a crashed dispatcher loses nothing. No endpoint gets more than
+   * `perEndpointLimit` minus its `inFlight` count, so a slow endpoint cannot take every slot.
+   */
+  claimDeliveries(opts: {
+    workerId: string;
+    now: number;
+    leaseMs: number;
+    limit: number;
+    perEndpointLimit?: number;
+    inFlight?: ReadonlyMap<string, number>;
+  }): Promise<ClaimedDelivery[]>;
+  /** Records a batch of outcomes in one transaction (group commit) and releases their leases. */
+  recordOutcomes(outcomes: Outcome[], now: number): Promise<void>;
+  /** Clears every lease held by `workerId` (graceful shutdown) so another dispatcher may claim at once. */
+  releaseLeases(workerId: string, now: number): Promise<number>;
+  /** Start-up of a single-process store: every remaining lease is a dead dispatcher's; make it due now. */
+  releaseAllLeases(now: number): Promise<number>;
+  /** The earliest instant a delivery becomes due (pending or lease expiry), for the fallback timer. */
+  nextDueAt(): Promise<number | undefined>;
+  queueStats(now: number): Promise<{ depth: number; oldestDueAgeMs: number }>;
+
+  listAttemptsByMessage(appId: string, msgId: string, filter: AttemptFilter): Promise<Page<AttemptRow>>;
+  listAttemptsByEndpoint(appId: string, endpointId: string, filter: AttemptFilter): Promise<Page<AttemptRow>>;
+  getAttempt(appId: string, msgId: string, attemptId: string): Promise<AttemptRow | undefined>;
+
+  /** Bearer tokens are stored as SHA-256 hex digests, never in clear. */
+  createToken(hash: string, appId: string | null, expiresAt: number | null): Promise<void>;
+  findToken(hash: string, now: number): Promise<{ appId: string | null } | undefined>;
+
+  getIdempotent(scope: string, key: string, now: number): Promise<{ status: number; body: string } | undefined>;
+  putIdempotent(scope: string, key: string, status: number, body: string, expiresAt: number): Promise<void>;
+}

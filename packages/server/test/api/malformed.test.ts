@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import fc from 'fast-check';
+import { startApi } from './harness.ts';
+
+let h: Awaited<ReturnType<typeof startApi>>;
+let appId: string;
+let epId: string;
+let msgId: string;
+
+before(async () => {
+  h = await startApi();
+  appId = (await h.request('POST', '/api/v1/app', { name: 'a' })).body.id;
+  epId = (await h.request('POST', `/api/v1/app/${appId}/endpoint`, { url: 'https://r.example/h' })).body.id;
+  msgId = (await h.request('POST', `/api/v1/app/${appId}/msg`, { eventType: 't', payload: {} })).body.id;
+  await h.request('POST', '/api/v1/event-type', { name: 't', description: 'd' });
+});
+after(() => h.close());
+
+function assertError(res: { status: number; body: unknown }, status: number, label: string) {
+  assert.equal(res.status, status, `${label}: ${JSON.stringify(res.body)}`);
+  const body = res.body as { code?: unknown; detail?: unknown };
+  assert.equal(typeof body.code, 'string', label);
+  assert.match(body.code as string, /^HW_/, label);
+  assert.ok(typeof body.detail === 'string' || Array.isArray(body.detail), label);
+}
+
+test('every route rejects malformed input with 4xx and {code, detail}', async () => {
+  const A = () => `/api/v1/app/${appId}`;
+  const E = () => `${A()}/endpoint/${epId}`;
+  const cases: [string, () => string, unknown, number][] = [
+    ['GET', () => '/api/v1/app?limit=0', undefined, 422],
+    ['GET', () => '/api/v1/app?limit=abc', undefined, 422],
+    ['GET', () => '/api/v1/app?order=sideways', undefined, 422],
+    ['POST', () => '/api/v1/app', {}, 422],
+    ['POST', () => '/api/v1/app', { name: 'x', uid: 'has space' }, 422],
+    ['POST', () => '/api/v1/app', { name: 'x', metadata: { a: 1 } }, 422],
+    ['POST', () => '/api/v1/app', '{"name":', 400],
+    ['POST', () => '/api/v1/app', '[]', 422],
+    ['GET', () => '/api/v1/app/bad%20id', undefined, 422],
+    ['GET', () => '/api/v1/app/app_missing', undefined, 404],
+    ['PUT', () => A(), { uid: 'x' }, 422],
+    ['PATCH', () => A(), { name: 5 }, 422],
+    ['DELETE', () => '/api/v1/app/app_missing', undefined, 404],
+    ['POST', () => '/api/v1/event-type', { name: 'bad name', description: 'd' }, 422],
+    ['POST', () => '/api/v1/event-type', { name: 't', description: 'd' }, 409],
+    ['GET', () => '/api/v1/event-type/nope', undefined, 404],
+    ['PUT', () => '/api/v1/event-type/t', { archived: 'yes' }, 422],
+    ['GET', () => `${A()}/endpoint?iterator=${'x'.repeat(2000)}`, undefined, 422],
+    ['POST', () => `${A()}/endpoint`, { url: 'not a url' }, 422],
+    ['POST', () => `${A()}/endpoint`, { url: 'ftp://r.example/' }, 422],
+    ['POST', () => `${A()}/endpoint`, { url: 'https://r.example/', secret: 'short' }, 422],
+    ['POST', () => `${A()}/endpoint`, { url: 'https://r.example/', filterTypes: [] }, 422],
+    ['POST', () => `${A()}/endpoint`, { url: 'https://r.example/', channels: ['a b'] }, 422],
+    ['POST', () => `${A()}/endpoint`, { url: 'https://r.example/', serverCa: 'not pem' }, 422],
+    [
+      'POST',
+      () => `${A()}/endpoint`,
+      { url: 'https://r.example/', clientIdentity: { certPem: 'x', keyPem: 'y' } },
+      422,
+    ],
+    ['POST', () => `${A()}/endpoint`, { url: 'https://r.example/', signatureScheme: 'v9' }, 422],
+    ['POST', () => `${A()}/endpoint`, { url: 'https://r.example/', headers: { 'webhook-id': 'x' } }, 422],
+    ['GET', () => `${A()}/endpoint/ep_missing`, undefined, 404],
+    ['PUT', () => E(), { description: 'no url' }, 422],
+    ['PATCH', () => E(), { disabled: 'no' }, 422],
+    ['DELETE', () => `${A()}/endpoint/ep_missing`, undefined, 404],
+    ['GET', () => `${A()}/endpoint/ep_missing/secret`, undefined, 404],
+    ['POST', () => `${E()}/secret/rotate`, { key: '!!' }, 422],
+    ['PUT', () => `${E()}/headers`, { headers: { 'bad header': 'x' } }, 422],
+    ['PATCH', () => `${E()}/headers`, {}, 422],
+    ['POST', () => `${E()}/recover`, { since: 'yesterday' }, 422],
+    ['POST', () => `${E()}/recover`, { since: '2030-01-01T00:00:00Z', until: '2020-01-01T00:00:00Z' }, 422],
+    ['POST', () => `${E()}/send-example`, {}, 422],
+    ['POST', () => `${E()}/send-example`, { eventType: 'unknown.type' }, 404],
+    ['GET', () => `${A()}/msg?before=soon`, undefined, 422],
+    ['POST', () => `${A()}/msg`, { eventType: 't' }, 422],
+    ['POST', () => `${A()}/msg`, { eventType: 't', payload: 'string' }, 422],
+    ['POST', () => `${A()}/msg`, { eventType: 't', payload: {}, channels: Array(11).fill('c') }, 422],
+    ['POST', () => `${A()}/msg`, { eventType: 't', payload: {}, deliverAt: 'later' }, 422],
+    ['GET', () => `${A()}/msg/msg_missing`, undefined, 404],
+    ['GET', () => `${A()}/attempt/msg/msg_missing`, undefined, 404],
+    ['GET', () => `${A()}/attempt/msg/${msgId}?status=9`, undefined, 422],
+    ['GET', () => `${A()}/attempt/endpoint/ep_missing`, undefined, 404],
+    ['GET', () => `${A()}/msg/${msgId}/attempt/atmpt_missing`, undefined, 404],
+    ['POST', () => `${A()}/msg/${msgId}/endpoint/ep_missing/resend`, undefined, 404],
+    ['POST', () => '/api/v1/auth/app-portal-access/app_missing', {}, 404],
+    ['POST', () => `/api/v1/auth/app-portal-access/${appId}`, { expiry: -1 }, 422],
+    ['GET', () => '/api/v1/nothing-here', undefined, 404],
+  ];
+  for (const [method, path, body, status] of cases) {
+    assertError(await h.request(method, path(), body), status, `${method} ${path()}`);
+  }
+});
+
+test('422 names the failing field the way Svix does', async () => {
+  const res = await h.request('POST', `/api/v1/app/${appId}/endpoint`, { url: 'https://r.example/', rateLimit: 'x' });
+  assert.equal(res.status, 422);
+  assert.deepEqual(res.body.detail[0].loc, ['body', 'rateLimit']);
+  const missing = await h.request('POST', '/api/v1/app', {});
+  assert.deepEqual(missing.body.detail[0].loc, ['body', 'name']);
+});
+
+test('auth: 401 without or with a wrong token, before the body is read', async () => {
+  assertError(await h.request('GET', '/api/v1/app', undefined, ''), 401, 'none');
+  assertError(await h.request('GET', '/api/v1/app', undefined, 'wrong'), 401, 'wrong');
+  assertError(await h.request('GET', '/api/v1/app', undefined, '', { authorization: 'Basic abc' }), 401, 'basic');
+});
+
+test('a body over 1 MiB is answered 413', async () => {
+  const big = { eventType: 't', payload: { blob: 'x'.repeat(1024 * 1024) } };
+  assertError(await h.request('POST', `/api/v1/app/${appId}/msg`, big), 413, 'big');
+});
+
+test('property: arbitrary JSON bodies never cause a 5xx and always get a {code, detail} error', async () => {
+  const paths = [
+    '/api/v1/app',
+    '/api/v1/event-type',
+    `/api/v1/app/${appId}/endpoint`,
+    `/api/v1/app/${appId}/msg`,
+    `/api/v1/app/${appId}/endpoint/${epId}/recover`,
+    `/api/v1/app/${appId}/endpoint/${epId}/secret/rotate`,
+  ];
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...paths), fc.jsonValue(), async (path, value) => {
+      const res = await h.request('POST', path, JSON.stringify(value));
+      assert.ok(res.status < 500, `${path} ${JSON.stringify(value)} → ${res.status}`);
+      if (res.status >= 400) assertError(res, res.status, path);
+    }),
+    { numRuns: 150 },
+  );
+});

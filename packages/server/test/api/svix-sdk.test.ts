@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Svix } from 'svix';
+import { ADMIN_TOKEN, startApi } from './harness.ts';
+
+let h: Awaited<ReturnType<typeof startApi>>;
+let svix: Svix;
+
+before(async () => {
+  h = await startApi();
+  svix = new Svix(ADMIN_TOKEN, { serverUrl: h.url });
+});
+after(() => h.close());
+
+test('the svix SDK manages applications, with uid, pagination and get_if_exists', async () => {
+  const a = await svix.application.create({ name: 'Acme', uid: 'acme', metadata: { plan: 'pro' } });
+  assert.match(a.id, /^app_/);
+  assert.equal(a.uid, 'acme');
+  assert.ok(a.createdAt instanceof Date && !Number.isNaN(a.createdAt.getTime()));
+  assert.equal((await svix.application.get('acme')).id, a.id);
+  const again = await svix.application.getOrCreate({ name: 'Acme', uid: 'acme' });
+  assert.equal(again.id, a.id);
+  await assert.rejects(svix.application.create({ name: 'dup', uid: 'acme' }), (e: { code: number }) => e.code === 409);
+  for (let i = 0; i < 4; i++) await svix.application.create({ name: `n${i}` });
+  const seen = new Set<string>();
+  let iterator: string | null = null;
+  for (let i = 0; i < 10; i++) {
+    const page = await svix.application.list({ limit: 2, iterator });
+    for (const app of page.data) seen.add(app.id);
+    if (page.done) break;
+    iterator = page.iterator;
+  }
+  assert.equal(seen.size, 5);
+  const updated = await svix.application.update(a.id, { name: 'Acme 2', uid: 'acme' });
+  assert.equal(updated.name, 'Acme 2');
+  const patched = await svix.application.patch(a.id, { metadata: { plan: 'free' } });
+  assert.deepEqual(patched.metadata, { plan: 'free' });
+});
+
+test('the svix SDK manages event types, endpoints, secrets, headers, messages', async () => {
+  await svix.eventType.create({ name: 'invoice.paid', description: 'An invoice was paid' });
+  assert.equal((await svix.eventType.get('invoice.paid')).description, 'An invoice was paid');
+  assert.ok((await svix.eventType.list()).data.some((t) => t.name === 'invoice.paid'));
+
+  const app = await svix.application.create({ name: 'Shop' });
+  const ep = await svix.endpoint.create(app.id, {
+    url: 'https://receiver.example/hook',
+    filterTypes: ['invoice.paid'],
+    channels: ['eu'],
+    uid: 'main',
+  });
+  assert.deepEqual(ep.filterTypes, ['invoice.paid']);
+  assert.equal((await svix.endpoint.get(app.id, 'main')).id, ep.id);
+  const { key } = await svix.endpoint.getSecret(app.id, ep.id);
+  assert.match(key, /^whsec_/);
+  await svix.endpoint.rotateSecret(app.id, ep.id, {});
+  assert.notEqual((await svix.endpoint.getSecret(app.id, ep.id)).key, key);
+  await svix.endpoint.updateHeaders(app.id, ep.id, { headers: { 'X-Tenant': 'shop' } });
+  assert.deepEqual((await svix.endpoint.getHeaders(app.id, ep.id)).headers, { 'X-Tenant': 'shop' });
+  const upd = await svix.endpoint.update(app.id, ep.id, {
+    url: 'https://receiver.example/v2',
+    filterTypes: ['invoice.paid'],
+  });
+  assert.equal(upd.url, 'https://receiver.example/v2');
+  assert.equal(upd.channels, null);
+
+  const before = h.enqueued();
+  const msg = await svix.message.create(app.id, {
+    eventType: 'invoice.paid',
+    payload: { amount: 42 },
+    eventId: 'evt-42',
+  });
+  assert.match(msg.id, /^msg_/);
+  assert.deepEqual(msg.payload, { amount: 42 });
+  assert.equal(h.enqueued(), before + 1);
+  const dup = await svix.message.create(app.id, {
+    eventType: 'invoice.paid',
+    payload: { amount: 43 },
+    eventId: 'evt-42',
+  });
+  assert.equal(dup.id, msg.id);
+  assert.equal(h.enqueued(), before + 1, 'a repeated eventId enqueues nothing');
+  const same = await svix.message.create(
+    app.id,
+    { eventType: 'invoice.paid', payload: { n: 1 } },
+    { idempotencyKey: 'k-1' },
+  );
+  const replay = await svix.message.create(
+    app.id,
+    { eventType: 'invoice.paid', payload: { n: 2 } },
+    { idempotencyKey: 'k-1' },
+  );
+  assert.equal(replay.id, same.id);
+  assert.equal((await svix.message.get(app.id, msg.id)).eventId, 'evt-42');
+  const list = await svix.message.list(app.id, { eventTypes: ['invoice.paid'] });
+  assert.equal(list.data.length, 2);
+  const attempts = await svix.messageAttempt.listByMsg(app.id, msg.id);
+  assert.deepEqual(attempts.data, []);
+  await svix.messageAttempt.resend(app.id, msg.id, ep.id);
+  await svix.endpoint.recover(app.id, ep.id, { since: new Date(Date.now() - 60_000) });
+  const ex = await svix.endpoint.sendExample(app.id, ep.id, { eventType: 'invoice.paid' });
+  assert.equal(ex.eventType, 'invoice.paid');
+  await svix.endpoint.delete(app.id, ep.id);
+  await assert.rejects(svix.endpoint.get(app.id, ep.id), (e: { code: number }) => e.code === 404);
+});
+
+test('app-portal tokens see only their application; health answers', async () => {
+  const mine = await svix.application.create({ name: 'Mine' });
+  const other = await svix.application.create({ name: 'Other' });
+  await svix.endpoint.create(other.id, { url: 'https://other.example/hook' });
+  const { token } = await svix.authentication.appPortalAccess(mine.id, {});
+  const scoped = new Svix(token, { serverUrl: h.url });
+  const ep = await scoped.endpoint.create(mine.id, { url: 'https://mine.example/hook' });
+  assert.equal((await scoped.endpoint.list(mine.id)).data[0]?.id, ep.id);
+  await assert.rejects(scoped.endpoint.list(other.id), (e: { code: number }) => e.code === 403);
+  await assert.rejects(scoped.application.get(other.id), (e: { code: number }) => e.code === 403);
+  await assert.rejects(scoped.application.list(), (e: { code: number }) => e.code === 403);
+  await assert.rejects(
+    scoped.message.create(other.id, { eventType: 'x', payload: {} }),
+    (e: { code: number }) => e.code === 403,
+  );
+  await svix.health.get();
+  await svix.application.delete(other.id);
+  await assert.rejects(svix.application.get(other.id), (e: { code: number }) => e.code === 404);
+});

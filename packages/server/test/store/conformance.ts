@@ -1,0 +1,292 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { newId } from '../../src/ids.ts';
+import type { EndpointRow, MessageRow, NewEndpoint, Store } from '../../src/store/types.ts';
+
+/**
+ * The behaviour every Store must have. Each backend's test file calls this with a factory; the
+ * PostgreSQL backend will reuse it unchanged.
+ */
+export function storeConformance(name: string, factory: () => Promise<{ store: Store; cleanup: () => Promise<void> }>) {
+  describe(`Store conformance: ${name}`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+    const T0 = 1_700_000_000_000;
+
+    before(async () => {
+      ({ store, cleanup } = await factory());
+    });
+    after(async () => {
+      await store.close();
+      await cleanup();
+    });
+
+    const app = async (uid: string | null = null) =>
+      store.createApplication({ id: newId('app'), uid, name: 'n', metadata: {}, rateLimit: null }, T0);
+
+    const endpoint = async (appId: string, over: Partial<NewEndpoint> = {}): Promise<EndpointRow> =>
+      store.createEndpoint(
+        {
+          id: newId('ep'),
+          appId,
+          uid: null,
+          url: 'https://example.test/hook',
+          description: '',
+          disabled: false,
+          filterTypes: null,
+          channels: null,
+          metadata: {},
+          headers: {},
+          rateLimit: null,
+          version: 1,
+          secrets: [{ key: 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0cw==', expiresAt: null }],
+          signing: 'hmac',
+          serverCaPem: null,
+          clientCertPem: null,
+          clientKeyPem: null,
+          allowHttp: false,
+          ...over,
+        },
+        T0,
+      );
+
+    const message = (appId: string, over: Partial<MessageRow> = {}): MessageRow => ({
+      id: newId('msg'),
+      appId,
+      eventType: 'user.created',
+      eventId: null,
+      channels: null,
+      tags: null,
+      payload: '{"a":1}',
+      createdAt: T0,
+      ...over,
+    });
+
+    test('applications: create, get by id and uid, conflict on uid, update, delete', async () => {
+      const a = await app('uid-a');
+      assert.deepEqual(await store.getApplication(a.id), a);
+      assert.deepEqual(await store.getApplication('uid-a'), a);
+      await assert.rejects(app('uid-a'), { code: 'HW_CONFLICT', status: 409 });
+      const updated = await store.updateApplication({ ...a, name: 'renamed' }, T0 + 1);
+      assert.equal((await store.getApplication(a.id))?.name, 'renamed');
+      assert.equal(updated.updatedAt, T0 + 1);
+      assert.equal(await store.deleteApplication(a.id), true);
+      assert.equal(await store.getApplication(a.id), undefined);
+      assert.equal(await store.deleteApplication(a.id), false);
+    });
+
+    test('pagination walks every row once, forwards and back', async () => {
+      const a = await app();
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) ids.push((await endpoint(a.id)).id);
+      const seen: string[] = [];
+      let iterator: string | null = null;
+      let pages = 0;
+      for (;;) {
+        const page = await store.listEndpoints(a.id, { limit: 3, iterator });
+        seen.push(...page.data.map((e) => e.id));
+        pages++;
+        if (page.done) break;
+        iterator = page.iterator;
+        assert.ok(pages < 10);
+      }
+      assert.deepEqual(seen, ids);
+      const second = await store.listEndpoints(a.id, { limit: 3, iterator: ids[2] });
+      assert.deepEqual(
+        second.data.map((e) => e.id),
+        ids.slice(3, 6),
+      );
+      const back = await store.listEndpoints(a.id, { limit: 3, iterator: second.prevIterator });
+      assert.deepEqual(
+        back.data.map((e) => e.id),
+        ids.slice(0, 3),
+      );
+      const desc = await store.listEndpoints(a.id, { limit: 2, order: 'descending' });
+      assert.deepEqual(
+        desc.data.map((e) => e.id),
+        [ids[6], ids[5]],
+      );
+    });
+
+    test('fan-out follows event-type and channel filters, in the message transaction', async () => {
+      const a = await app();
+      const all = await endpoint(a.id);
+      const typed = await endpoint(a.id, { filterTypes: ['invoice.paid'] });
+      const channelled = await endpoint(a.id, { channels: ['eu'] });
+      await endpoint(a.id, { disabled: true });
+      const r1 = await store.createMessage(message(a.id, { eventType: 'user.created' }), {});
+      assert.equal(r1.deliveries, 1);
+      const r2 = await store.createMessage(message(a.id, { eventType: 'invoice.paid', channels: ['eu'] }), {});
+      assert.equal(r2.deliveries, 3);
+      const claimed = await store.claimDeliveries({ workerId: 'w', now: T0, leaseMs: 1000, limit: 100 });
+      const pairs = claimed.filter((c) => c.message.appId === a.id).map((c) => `${c.message.id}>${c.endpoint.id}`);
+      assert.deepEqual(
+        pairs.sort(),
+        [
+          `${r1.message.id}>${all.id}`,
+          `${r2.message.id}>${all.id}`,
+          `${r2.message.id}>${typed.id}`,
+          `${r2.message.id}>${channelled.id}`,
+        ].sort(),
+      );
+      await store.recordOutcomes(
+        claimed.map((c) => ({ deliveryId: c.id, attempt: attemptFor(c.message, c.endpoint, 0) })),
+        T0,
+      );
+    });
+
+    test('a repeated eventId returns the stored message and enqueues nothing', async () => {
+      const a = await app();
+      await endpoint(a.id);
+      const first = await store.createMessage(message(a.id, { eventId: 'evt-1' }), {});
+      const again = await store.createMessage(message(a.id, { eventId: 'evt-1', payload: '{"b":2}' }), {});
+      assert.equal(first.created, true);
+      assert.equal(again.created, false);
+      assert.equal(again.deliveries, 0);
+      assert.equal(again.message.id, first.message.id);
+      assert.equal((await store.getMessage(a.id, 'evt-1'))?.payload, '{"a":1}');
+      await drain(store, T0);
+    });
+
+    test('leases: claimed rows are invisible until the lease ends, then due again', async () => {
+      await drain(store, T0);
+      const a = await app();
+      await endpoint(a.id);
+      await store.createMessage(message(a.id), {});
+      const first = await store.claimDeliveries({ workerId: 'w1', now: T0, leaseMs: 30_000, limit: 10 });
+      assert.equal(first.length, 1);
+      assert.deepEqual(await store.claimDeliveries({ workerId: 'w2', now: T0 + 29_999, leaseMs: 1000, limit: 10 }), []);
+      assert.equal(await store.nextDueAt(), T0 + 30_000);
+      const again = await store.claimDeliveries({ workerId: 'w2', now: T0 + 30_000, leaseMs: 1000, limit: 10 });
+      assert.deepEqual(
+        again.map((c) => c.id),
+        first.map((c) => c.id),
+      );
+      assert.equal(await store.releaseAllLeases(T0 + 1000), 1, "a start-up release frees a dead worker's lease");
+      assert.equal(
+        (await store.claimDeliveries({ workerId: 'w2', now: T0 + 1000, leaseMs: 29_000, limit: 10 })).length,
+        1,
+      );
+      // Graceful release makes it due at once.
+      assert.equal(await store.releaseLeases('w2', T0 + 30_001), 1);
+      const third = await store.claimDeliveries({ workerId: 'w3', now: T0 + 30_001, leaseMs: 1000, limit: 10 });
+      assert.equal(third.length, 1);
+      const c = third[0]!;
+      await store.recordOutcomes([{ deliveryId: c.id, attempt: attemptFor(c.message, c.endpoint, 0) }], T0 + 30_002);
+      assert.equal(await store.nextDueAt(), undefined);
+      const attempts = await store.listAttemptsByMessage(a.id, c.message.id, { limit: 10 });
+      assert.equal(attempts.data.length, 1);
+      assert.equal(attempts.data[0]?.status, 0);
+      assert.deepEqual(await store.getAttempt(a.id, c.message.id, attempts.data[0]!.id), attempts.data[0]);
+    });
+
+    test('retry, give up, recover; busy endpoints get no more than their quota; disabling fails pending rows', async () => {
+      await drain(store, T0);
+      const a = await app();
+      const ep = await endpoint(a.id);
+      const other = await endpoint(a.id);
+      const m = await store.createMessage(message(a.id), {});
+      const skipped = await store.claimDeliveries({
+        workerId: 'w',
+        now: T0,
+        leaseMs: 1000,
+        limit: 10,
+        perEndpointLimit: 1,
+        inFlight: new Map([[other.id, 1]]),
+      });
+      assert.deepEqual(
+        skipped.map((c) => c.endpoint.id),
+        [ep.id],
+      );
+      const [c] = skipped;
+      await store.recordOutcomes(
+        [{ deliveryId: c!.id, attempt: attemptFor(m.message, ep, 2), nextAttemptAt: T0 + 5000 }],
+        T0,
+      );
+      const failing = await store.getEndpoint(a.id, ep.id);
+      assert.equal(failing?.failingSince, T0);
+      const retry = await store.claimDeliveries({
+        workerId: 'w',
+        now: T0 + 5000,
+        leaseMs: 1000,
+        limit: 10,
+        perEndpointLimit: 1,
+        inFlight: new Map([[other.id, 1]]),
+      });
+      assert.equal(retry[0]?.attempts, 1);
+      await store.recordOutcomes([{ deliveryId: retry[0]!.id, attempt: attemptFor(m.message, ep, 2) }], T0 + 5000);
+      assert.equal((await store.listAttemptsByEndpoint(a.id, ep.id, { limit: 10, status: 2 })).data.length, 2);
+      assert.equal(await store.recoverEndpoint(ep.id, T0 - 1, T0 + 1, T0 + 6000), 1);
+      const recovered = await store.claimDeliveries({
+        workerId: 'w',
+        now: T0 + 6000,
+        leaseMs: 1000,
+        limit: 10,
+        perEndpointLimit: 1,
+        inFlight: new Map([[other.id, 1]]),
+      });
+      assert.equal(recovered.length, 1);
+      await store.recordOutcomes([{ deliveryId: recovered[0]!.id, attempt: attemptFor(m.message, ep, 0) }], T0 + 6000);
+      assert.equal((await store.getEndpoint(a.id, ep.id))?.failingSince, null);
+      await store.updateEndpoint({ ...other, disabled: true }, T0 + 7000);
+      assert.deepEqual(await store.claimDeliveries({ workerId: 'w', now: T0 + 7000, leaseMs: 1000, limit: 10 }), []);
+      const stats = await store.queueStats(T0 + 7000);
+      assert.equal(stats.depth, 0);
+    });
+
+    test('tokens are found by hash until they expire; idempotency records expire', async () => {
+      const a = await app();
+      await store.createToken('h1', a.id, T0 + 10);
+      assert.deepEqual(await store.findToken('h1', T0), { appId: a.id });
+      assert.equal(await store.findToken('h1', T0 + 10), undefined);
+      assert.equal(await store.findToken('nope', T0), undefined);
+      await store.putIdempotent('s', 'k', 202, '{}', T0 + 10);
+      assert.deepEqual(await store.getIdempotent('s', 'k', T0), { status: 202, body: '{}' });
+      assert.equal(await store.getIdempotent('s', 'k', T0 + 10), undefined);
+    });
+
+    test('messages list newest first and filter by event type, channel and time', async () => {
+      const a = await app();
+      const m1 = await store.createMessage(message(a.id, { eventType: 'a', createdAt: T0 + 1 }), {});
+      const m2 = await store.createMessage(message(a.id, { eventType: 'b', channels: ['x'], createdAt: T0 + 2 }), {});
+      const ids = async (f: Parameters<Store['listMessages']>[1]) =>
+        (await store.listMessages(a.id, f)).data.map((m) => m.id);
+      assert.deepEqual(await ids({ limit: 10 }), [m2.message.id, m1.message.id]);
+      assert.deepEqual(await ids({ limit: 10, eventTypes: ['a'] }), [m1.message.id]);
+      assert.deepEqual(await ids({ limit: 10, channel: 'x' }), [m2.message.id]);
+      assert.deepEqual(await ids({ limit: 10, after: T0 + 1 }), [m2.message.id]);
+      assert.deepEqual(await ids({ limit: 10, before: T0 + 2 }), [m1.message.id]);
+    });
+  });
+}
+
+function attemptFor(m: MessageRow, e: EndpointRow, status: 0 | 2) {
+  return {
+    id: newId('atmpt'),
+    msgId: m.id,
+    endpointId: e.id,
+    appId: m.appId,
+    url: e.url,
+    status,
+    statusCode: status === 0 ? 200 : 500,
+    response: 'ok',
+    durationMs: 3,
+    failureKind: status === 0 ? null : 'http_status',
+    failureMessage: null,
+    tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', clientCertificateSent: true },
+    triggerType: 0,
+    createdAt: m.createdAt,
+  } as const;
+}
+
+/** Completes everything due, so that a test starts with an empty queue. */
+async function drain(store: Store, now: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const batch = await store.claimDeliveries({ workerId: 'drain', now: now + 1e12, leaseMs: 1, limit: 100 });
+    if (batch.length === 0) return;
+    await store.recordOutcomes(
+      batch.map((c) => ({ deliveryId: c.id, attempt: attemptFor(c.message, c.endpoint, 0) })),
+      now,
+    );
+  }
+}
