@@ -23,3 +23,52 @@ export class HookwardenError extends Error {
 export function isHookwardenError(err: unknown): err is HookwardenError {
   return err instanceof HookwardenError;
 }
+
+/**
+ * Every way a callback can fail verification, with the status an adapter answers. Codes are part of
+ * the public contract (receivers branch on them, the gate logs them): add, never rename or reuse.
+ * 401 = no credential presented, 403 = credential presented but not the platform's, 400 = malformed.
+ */
+export const VERIFICATION_CODES = {
+  HW_HTTPS_REQUIRED: { status: 403, message: 'the callback did not arrive over HTTPS' },
+  HW_CERT_MISSING: { status: 401, message: 'no client certificate was presented' },
+  HW_CERT_INVALID: { status: 400, message: 'the client certificate could not be parsed' },
+  HW_CERT_UNTRUSTED: { status: 403, message: 'the client certificate does not chain to a trusted CA' },
+  HW_CERT_EXPIRED: { status: 403, message: 'the client certificate is outside its validity window' },
+  HW_CERT_USAGE: { status: 403, message: 'the client certificate is not valid for client authentication' },
+  HW_SUBJECT_MISMATCH: { status: 403, message: 'the client certificate subject is not the expected one' },
+  HW_SAN_MISMATCH: { status: 403, message: 'the client certificate names none of the expected DNS names' },
+  HW_PIN_MISMATCH: { status: 403, message: 'the client certificate matches none of the pinned fingerprints' },
+  HW_PROXY_UNTRUSTED: { status: 403, message: 'proxy headers came from a peer that is not a trusted proxy' },
+  HW_PROXY_HEADER_INVALID: { status: 400, message: 'a proxy header is malformed' },
+  HW_FORWARDED_INVALID: { status: 400, message: 'a forwarded-for header is malformed' },
+  HW_IP_DENIED: { status: 403, message: 'the client address is not in the allowlist' },
+  HW_SIGNATURE_MISSING: { status: 401, message: 'the webhook signature headers are missing' },
+  HW_SIGNATURE_INVALID: { status: 401, message: 'no webhook signature matches' },
+  HW_TIMESTAMP_OUT_OF_RANGE: { status: 401, message: 'the webhook timestamp is outside the tolerance' },
+  HW_REPLAYED: { status: 409, message: 'this webhook id was already accepted' },
+  HW_TRUST_DOCUMENT_UNAVAILABLE: { status: 503, message: 'the platform trust document is not available yet' },
+  HW_BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than the configured limit' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type VerificationCode = keyof typeof VERIFICATION_CODES;
+
+/** A callback that failed verification: `code` says why, `status` is what to answer. */
+export class VerificationError extends HookwardenError {
+  override readonly name: string = 'VerificationError';
+  declare readonly code: VerificationCode;
+
+  constructor(code: VerificationCode, detail?: string, options: { cause?: unknown } = {}) {
+    const known = VERIFICATION_CODES[code];
+    super(code, detail ?? known.message, { status: known.status, cause: options.cause });
+  }
+}
+
+/** A policy or option that cannot work, reported once at creation and naming the field. */
+export class PolicyError extends HookwardenError {
+  override readonly name: string = 'PolicyError';
+
+  constructor(field: string, problem: string) {
+    super('HW_POLICY_INVALID', `${field}: ${problem}`, { status: 500 });
+  }
+}
