@@ -1,0 +1,13 @@
+export { PKI_CODES, type PkiCode, PkiError } from './errors.ts';
+export { type Fingerprints, fingerprints } from './fingerprints.ts';
+export {
+  type CertKey,
+  caBundlePem,
+  chainPem,
+  createHierarchy,
+  createSelfSignedCa,
+  type Hierarchy,
+  type IssueOptions,
+  issueCertificate,
+} from './issue.ts';
+export { KEY_TYPES, type KeyType } from './keys.ts';

@@ -1,0 +1,421 @@
+import type { X509Certificate } from 'node:crypto';
+import { HookwardenError } from './errors.ts';
+
+/**
+ * Distinguished names (RFC 4514), parsed and printed with their escapes honoured, and read from a
+ * certificate's DER rather than from any string rendering of it. A DN matched with a regular
+ * expression is how `OU=x\,CN=admin` turns into "CN=admin": everything here works on structure.
+ */
+
+/** One RDN; several entries form a multi-valued RDN (`+`). */
+export type Rdn = { type: string; value: string }[];
+
+/** Every failure here is one of these; `code` is HW_DN_INVALID or HW_DN_DER_INVALID. */
+export class DnError extends HookwardenError {
+  override readonly name = 'DnError';
+}
+
+function invalid(message: string): DnError {
+  return new DnError('HW_DN_INVALID', message);
+}
+
+function derInvalid(message: string): DnError {
+  return new DnError('HW_DN_DER_INVALID', message);
+}
+
+// OID, canonical short name (what OpenSSL prints in RFC 2253 mode), then accepted aliases.
+const ATTRIBUTES: readonly (readonly string[])[] = [
+  ['2.5.4.3', 'CN', 'commonName'],
+  ['2.5.4.4', 'SN', 'surname'],
+  ['2.5.4.5', 'serialNumber'],
+  ['2.5.4.6', 'C', 'countryName'],
+  ['2.5.4.7', 'L', 'localityName'],
+  ['2.5.4.8', 'ST', 'stateOrProvinceName', 'S'],
+  ['2.5.4.9', 'STREET', 'streetAddress'],
+  ['2.5.4.10', 'O', 'organizationName'],
+  ['2.5.4.11', 'OU', 'organizationalUnitName'],
+  ['2.5.4.12', 'title'],
+  ['2.5.4.15', 'businessCategory'],
+  ['2.5.4.17', 'postalCode'],
+  ['2.5.4.42', 'GN', 'givenName'],
+  ['2.5.4.43', 'initials'],
+  ['2.5.4.44', 'generationQualifier'],
+  ['2.5.4.46', 'dnQualifier'],
+  ['2.5.4.65', 'pseudonym'],
+  ['2.5.4.97', 'organizationIdentifier'],
+  ['0.9.2342.19200300.100.1.1', 'UID', 'userId'],
+  ['0.9.2342.19200300.100.1.25', 'DC', 'domainComponent'],
+  ['1.2.840.113549.1.9.1', 'emailAddress', 'E', 'email'],
+];
+
+const NAME_BY_OID = new Map<string, string>();
+const OID_BY_NAME = new Map<string, string>();
+for (const [oid, ...names] of ATTRIBUTES) {
+  NAME_BY_OID.set(oid!, names[0]!);
+  for (const name of names) OID_BY_NAME.set(name.toLowerCase(), oid!);
+}
+
+const DESCR = /^[A-Za-z][A-Za-z0-9-]*$/;
+const NUMERICOID = /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+$/;
+
+/** The dotted OID of a known attribute type (any case, short name, long name or `OID.` form), if known. */
+export function attributeOid(type: string): string | undefined {
+  const t = type.replace(/^oid\./i, '');
+  if (NUMERICOID.test(t)) return t;
+  return OID_BY_NAME.get(t.toLowerCase());
+}
+
+/** The name a type is printed with: the short name when known, else the dotted OID or descriptor. */
+export function canonicalType(type: string): string {
+  const t = type.replace(/^oid\./i, '');
+  if (NUMERICOID.test(t)) return NAME_BY_OID.get(t) ?? t;
+  if (!DESCR.test(t)) throw invalid(`'${type}' is not an attribute type: use a name like CN or a dotted OID`);
+  const oid = OID_BY_NAME.get(t.toLowerCase());
+  return oid ? NAME_BY_OID.get(oid)! : t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFC 4514 string form
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
+const HEX = /^[0-9A-Fa-f]{2}$/;
+// Characters RFC 4514 requires escaped anywhere in a value; unescaped they are errors, not guesses.
+const SPECIAL = new Set([',', '+', '"', '\\', '<', '>', ';']);
+
+/**
+ * Parses an RFC 4514 string into RDNs, in the order written. Lenient only where no ambiguity is
+ * possible: spaces around `,` `+` `=` (as in `CN=a, O=b`) are ignored, and type names are
+ * canonicalised (`cn`, `commonName`, `2.5.4.3` → `CN`). `#hex` values holding a DER string are
+ * decoded to that string; other `#hex` values are kept as `#` + lowercase hex.
+ */
+export function parseDn(input: string): Rdn[] {
+  if (typeof input !== 'string') throw invalid('a distinguished name must be a string');
+  const s = input;
+  let i = 0;
+  const skipSpaces = () => {
+    while (s[i] === ' ') i++;
+  };
+  const rdns: Rdn[] = [];
+  skipSpaces();
+  if (i === s.length) return rdns;
+  let rdn: Rdn = [];
+  for (;;) {
+    // attribute type
+    skipSpaces();
+    const typeStart = i;
+    while (i < s.length && s[i] !== '=' && s[i] !== ' ' && s[i] !== ',' && s[i] !== '+') i++;
+    const rawType = s.slice(typeStart, i);
+    skipSpaces();
+    if (rawType === '') throw invalid(`expected an attribute type at position ${typeStart} of the DN`);
+    if (s[i] !== '=') throw invalid(`expected '=' after '${rawType}' at position ${i} of the DN`);
+    const type = canonicalType(rawType);
+    i++;
+    skipSpaces();
+    // attribute value
+    let value: string;
+    if (s[i] === '#') {
+      const start = ++i;
+      while (i < s.length && /[0-9A-Fa-f]/.test(s[i]!)) i++;
+      const hex = s.slice(start, i);
+      if (hex.length === 0 || hex.length % 2 !== 0)
+        throw invalid(`'#' must start a hex string at position ${start - 1}`);
+      value = valueFromBer(Buffer.from(hex, 'hex'));
+      skipSpaces();
+    } else {
+      const bytes: number[] = [];
+      let lastSignificant = 0; // bytes.length after the last character that is not an unescaped space
+      while (i < s.length && s[i] !== ',' && s[i] !== '+') {
+        const c = s[i]!;
+        if (c === '\\') {
+          const next = s[i + 1];
+          if (next === undefined) throw invalid('the DN ends with a lone backslash');
+          const pair = s.slice(i + 1, i + 3);
+          if (HEX.test(pair)) {
+            bytes.push(Number.parseInt(pair, 16));
+            i += 3;
+          } else if (SPECIAL.has(next) || next === ' ' || next === '#' || next === '=') {
+            bytes.push(next.charCodeAt(0));
+            i += 2;
+          } else {
+            throw invalid(`'\\${next}' at position ${i} is not an escape: escape only ,+"\\<>;#= space or hex pairs`);
+          }
+          lastSignificant = bytes.length;
+          continue;
+        }
+        if (c === '"' || c === '<' || c === '>' || c === ';' || c === '\0') {
+          throw invalid(`'${c === '\0' ? '\\0' : c}' at position ${i} must be escaped with a backslash`);
+        }
+        const cp = s.codePointAt(i)!;
+        const width = cp > 0xffff ? 2 : 1;
+        for (const b of encoder.encode(s.slice(i, i + width))) bytes.push(b);
+        i += width;
+        if (c !== ' ') lastSignificant = bytes.length;
+      }
+      bytes.length = lastSignificant;
+      try {
+        value = utf8.decode(Uint8Array.from(bytes));
+      } catch {
+        throw invalid('escaped bytes in the DN are not valid UTF-8');
+      }
+    }
+    rdn.push({ type, value });
+    if (i === s.length) break;
+    const sep = s[i];
+    i++;
+    if (sep === ',') {
+      rdns.push(rdn);
+      rdn = [];
+    } else if (sep !== '+') {
+      throw invalid(`unexpected '${sep}' at position ${i - 1} of the DN`);
+    }
+    skipSpaces();
+    if (i === s.length) throw invalid(`the DN ends with '${sep}' and no attribute after it`);
+  }
+  rdns.push(rdn);
+  return rdns;
+}
+
+function escapeValue(value: string): string {
+  let out = '';
+  const chars = Array.from(value);
+  chars.forEach((c, index) => {
+    const code = c.codePointAt(0)!;
+    if (SPECIAL.has(c)) out += `\\${c}`;
+    else if (code < 0x20 || code === 0x7f) out += `\\${code.toString(16).padStart(2, '0').toUpperCase()}`;
+    else if (index === 0 && (c === '#' || c === ' ')) out += `\\${c}`;
+    else if (index === chars.length - 1 && c === ' ') out += '\\ ';
+    else out += c;
+  });
+  return out;
+}
+
+/** Prints RDNs as an RFC 4514 string (UTF-8 kept as is, specials and control characters escaped). */
+export function formatDn(rdns: Rdn[]): string {
+  return rdns
+    .map((rdn) => {
+      if (rdn.length === 0) throw invalid('an RDN must hold at least one attribute');
+      return rdn.map(({ type, value }) => `${canonicalType(type)}=${escapeValue(value)}`).join('+');
+    })
+    .join(',');
+}
+
+function fold(value: string): string {
+  return value.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+function normalise(dn: string | Rdn[]): string[][] {
+  const rdns = typeof dn === 'string' ? parseDn(dn) : dn;
+  return rdns.map((rdn) =>
+    rdn.map(({ type, value }) => `${(attributeOid(type) ?? canonicalType(type)).toLowerCase()}=${fold(value)}`).sort(),
+  );
+}
+
+/**
+ * Structural equality: type names case-insensitive and by OID, values case-insensitive with
+ * whitespace folded, RDN order significant, entries of a multi-valued RDN in any order.
+ * Throws HW_DN_INVALID when a string argument is not a DN.
+ */
+export function dnEquals(a: string | Rdn[], b: string | Rdn[]): boolean {
+  const x = normalise(a);
+  const y = normalise(b);
+  return (
+    x.length === y.length && x.every((rdn, i) => rdn.length === y[i]!.length && rdn.every((e, j) => e === y[i]![j]))
+  );
+}
+
+/** All values of one attribute type (any spelling of it), in order. */
+export function getAttribute(rdns: Rdn[], type: string): string[] {
+  const wanted = attributeOid(type) ?? canonicalType(type).toLowerCase();
+  const out: string[] = [];
+  for (const rdn of rdns) {
+    for (const entry of rdn) {
+      const key = attributeOid(entry.type) ?? canonicalType(entry.type).toLowerCase();
+      if (key === wanted) out.push(entry.value);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DER: just enough to walk a certificate to its issuer and subject Names and decode them.
+
+interface Tlv {
+  tag: number;
+  start: number;
+  valueStart: number;
+  end: number;
+}
+
+function readTlv(der: Uint8Array, pos: number, limit: number): Tlv {
+  if (pos + 2 > limit) throw derInvalid(`truncated DER at offset ${pos}`);
+  const tag = der[pos]!;
+  if ((tag & 0x1f) === 0x1f) throw derInvalid(`unsupported multi-byte DER tag at offset ${pos}`);
+  let len = der[pos + 1]!;
+  let valueStart = pos + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0) throw derInvalid(`indefinite length is not DER (offset ${pos})`);
+    if (n > 4) throw derInvalid(`DER length too large at offset ${pos}`);
+    if (valueStart + n > limit) throw derInvalid(`truncated DER length at offset ${pos}`);
+    len = 0;
+    for (let k = 0; k < n; k++) len = len * 256 + der[valueStart + k]!;
+    valueStart += n;
+  }
+  const end = valueStart + len;
+  if (end > limit) throw derInvalid(`DER element at offset ${pos} runs past its container`);
+  return { tag, start: pos, valueStart, end };
+}
+
+function expect(der: Uint8Array, pos: number, limit: number, tag: number, what: string): Tlv {
+  const tlv = readTlv(der, pos, limit);
+  if (tlv.tag !== tag) throw derInvalid(`expected ${what} at offset ${pos}`);
+  return tlv;
+}
+
+function decodeOid(bytes: Uint8Array): string {
+  if (bytes.length === 0 || bytes.length > 64) throw derInvalid('bad OBJECT IDENTIFIER length');
+  const arcs: number[] = [];
+  let n = 0;
+  for (let k = 0; k < bytes.length; k++) {
+    const b = bytes[k]!;
+    if (n === 0 && b === 0x80) throw derInvalid('OBJECT IDENTIFIER arc is not minimally encoded');
+    n = n * 128 + (b & 0x7f);
+    if (n > Number.MAX_SAFE_INTEGER / 128) throw derInvalid('OBJECT IDENTIFIER arc too large');
+    if (!(b & 0x80)) {
+      if (arcs.length === 0) arcs.push(n < 80 ? Math.floor(n / 40) : 2, n < 80 ? n % 40 : n - 80);
+      else arcs.push(n);
+      n = 0;
+    } else if (k === bytes.length - 1) throw derInvalid('OBJECT IDENTIFIER ends inside an arc');
+  }
+  return arcs.join('.');
+}
+
+function decodeString(tag: number, v: Uint8Array): string | undefined {
+  try {
+    switch (tag) {
+      case 0x0c: // UTF8String
+        return utf8.decode(v);
+      case 0x12: // NumericString
+      case 0x13: // PrintableString
+      case 0x14: // TeletexString: read as Latin-1, as OpenSSL does
+      case 0x16: // IA5String
+      case 0x1a: // VisibleString
+        return Buffer.from(v).toString('latin1');
+      case 0x1e: {
+        // BMPString: UTF-16BE
+        if (v.length % 2 !== 0) throw derInvalid('BMPString of odd length');
+        const swapped = Buffer.from(v).swap16();
+        return new TextDecoder('utf-16le', { fatal: true }).decode(swapped);
+      }
+      case 0x1c: {
+        // UniversalString: UTF-32BE
+        if (v.length % 4 !== 0) throw derInvalid('UniversalString length not a multiple of 4');
+        let out = '';
+        for (let k = 0; k < v.length; k += 4) {
+          const cp = ((v[k]! << 24) | (v[k + 1]! << 16) | (v[k + 2]! << 8) | v[k + 3]!) >>> 0;
+          if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) throw derInvalid('UniversalString holds no character');
+          out += String.fromCodePoint(cp);
+        }
+        return out;
+      }
+      default:
+        return undefined;
+    }
+  } catch (err) {
+    if (err instanceof DnError) throw err;
+    throw derInvalid('attribute value is not valid text for its string type');
+  }
+}
+
+/** A value given as BER (`#hex` in a DN string, or the DER of a certificate). */
+function valueFromBer(tlvBytes: Uint8Array): string {
+  let tlv: Tlv;
+  try {
+    tlv = readTlv(tlvBytes, 0, tlvBytes.length);
+  } catch (err) {
+    throw invalid(`a '#hex' value must be one BER element: ${(err as Error).message}`);
+  }
+  if (tlv.end !== tlvBytes.length) throw invalid("a '#hex' value must be exactly one BER element");
+  let str: string | undefined;
+  try {
+    str = decodeString(tlv.tag, tlvBytes.subarray(tlv.valueStart, tlv.end));
+  } catch (err) {
+    throw invalid(`'#hex' value: ${(err as Error).message}`);
+  }
+  return str ?? `#${Buffer.from(tlvBytes).toString('hex')}`;
+}
+
+function readName(der: Uint8Array, tlv: Tlv): Rdn[] {
+  if (tlv.tag !== 0x30) throw derInvalid(`expected a Name (SEQUENCE) at offset ${tlv.start}`);
+  const rdns: Rdn[] = [];
+  let pos = tlv.valueStart;
+  while (pos < tlv.end) {
+    const set = expect(der, pos, tlv.end, 0x31, 'an RDN (SET)');
+    const rdn: Rdn = [];
+    let p = set.valueStart;
+    while (p < set.end) {
+      const atv = expect(der, p, set.end, 0x30, 'an AttributeTypeAndValue (SEQUENCE)');
+      const oidTlv = expect(der, atv.valueStart, atv.end, 0x06, 'an attribute type (OID)');
+      const valueTlv = readTlv(der, oidTlv.end, atv.end);
+      if (valueTlv.end !== atv.end) throw derInvalid(`extra data after an attribute value at offset ${valueTlv.end}`);
+      const oid = decodeOid(der.subarray(oidTlv.valueStart, oidTlv.end));
+      const raw = der.subarray(valueTlv.start, valueTlv.end);
+      const value =
+        decodeString(valueTlv.tag, der.subarray(valueTlv.valueStart, valueTlv.end)) ??
+        `#${Buffer.from(raw).toString('hex')}`;
+      rdn.push({ type: NAME_BY_OID.get(oid) ?? oid, value });
+      p = atv.end;
+    }
+    if (rdn.length === 0) throw derInvalid(`empty RDN at offset ${set.start}`);
+    // OpenSSL (and so nginx and HAProxy) prints the members of a multi-valued RDN reversed too.
+    rdns.push(rdn.reverse());
+    pos = set.end;
+  }
+  // DER holds the most significant RDN first; RFC 4514 writes it last.
+  return rdns.reverse();
+}
+
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof HookwardenError) throw err;
+    throw derInvalid(`unreadable DER: ${(err as Error).message}`);
+  }
+}
+
+/** Decodes the DER of an X.501 Name into RDNs in RFC 4514 order. Throws HW_DN_DER_INVALID. */
+export function dnFromDer(der: Uint8Array): Rdn[] {
+  return guard(() => {
+    const tlv = readTlv(der, 0, der.length);
+    if (tlv.end !== der.length) throw derInvalid('extra data after the Name');
+    return readName(der, tlv);
+  });
+}
+
+/** Issuer and subject of a DER certificate, in RFC 4514 order. Throws HW_DN_DER_INVALID. */
+export function namesFromCertificateDer(der: Uint8Array): { issuer: Rdn[]; subject: Rdn[] } {
+  return guard(() => {
+    const cert = expect(der, 0, der.length, 0x30, 'a Certificate (SEQUENCE)');
+    const tbs = expect(der, cert.valueStart, cert.end, 0x30, 'a TBSCertificate (SEQUENCE)');
+    let next = readTlv(der, tbs.valueStart, tbs.end);
+    if (next.tag === 0xa0) next = readTlv(der, next.end, tbs.end); // [0] version
+    if (next.tag !== 0x02) throw derInvalid('expected the serial number (INTEGER)');
+    const alg = expect(der, next.end, tbs.end, 0x30, 'the signature algorithm (SEQUENCE)');
+    const issuer = readTlv(der, alg.end, tbs.end);
+    const validity = expect(der, issuer.end, tbs.end, 0x30, 'the validity (SEQUENCE)');
+    const subject = readTlv(der, validity.end, tbs.end);
+    return { issuer: readName(der, issuer), subject: readName(der, subject) };
+  });
+}
+
+/** The subject DN of a certificate, read from its DER (never from Node's string rendering). */
+export function dnFromX509(cert: X509Certificate): Rdn[] {
+  return namesFromCertificateDer(cert.raw).subject;
+}
+
+/** The issuer DN of a certificate, read from its DER. */
+export function dnIssuerFromX509(cert: X509Certificate): Rdn[] {
+  return namesFromCertificateDer(cert.raw).issuer;
+}

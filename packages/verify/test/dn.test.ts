@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { createHierarchy } from '@hookwarden/pki';
+import { needTools, tempDir } from '@hookwarden/testkit';
+import {
+  DnError,
+  dnEquals,
+  dnFromDer,
+  dnFromX509,
+  dnIssuerFromX509,
+  formatDn,
+  getAttribute,
+  namesFromCertificateDer,
+  parseDn,
+} from '../src/dn.ts';
+
+const NGINX = 'emailAddress=a@b.c,CN=Caf\\C3\\A9 hooks,UID=42+OU=Dev,OU=x\\,CN=admin,O=Acme\\, Inc.,C=US';
+
+describe('parseDn', () => {
+  test('honours escapes: a CN hidden in an OU value stays in the OU', () => {
+    assert.deepEqual(parseDn(NGINX), [
+      [{ type: 'emailAddress', value: 'a@b.c' }],
+      [{ type: 'CN', value: 'Café hooks' }],
+      [
+        { type: 'UID', value: '42' },
+        { type: 'OU', value: 'Dev' },
+      ],
+      [{ type: 'OU', value: 'x,CN=admin' }],
+      [{ type: 'O', value: 'Acme, Inc.' }],
+      [{ type: 'C', value: 'US' }],
+    ]);
+    assert.deepEqual(getAttribute(parseDn(NGINX), 'cn'), ['Café hooks']);
+    assert.deepEqual(getAttribute(parseDn(NGINX), '2.5.4.11'), ['Dev', 'x,CN=admin']);
+  });
+
+  test('canonicalises type names and accepts OIDs', () => {
+    for (const s of ['cn=x', 'commonName=x', '2.5.4.3=x', 'OID.2.5.4.3=x', 'CN = x']) {
+      assert.deepEqual(parseDn(s), [[{ type: 'CN', value: 'x' }]], s);
+    }
+    assert.deepEqual(parseDn('1.2.3.4=v'), [[{ type: '1.2.3.4', value: 'v' }]]);
+    assert.deepEqual(parseDn('x-custom=v'), [[{ type: 'x-custom', value: 'v' }]]);
+  });
+
+  test('spaces around separators are ignored, escaped ones kept', () => {
+    assert.deepEqual(parseDn(' CN=a , O=b + OU=c '), parseDn('CN=a,O=b+OU=c'));
+    assert.deepEqual(parseDn('CN=\\ a\\ '), [[{ type: 'CN', value: ' a ' }]]);
+    assert.deepEqual(parseDn('CN=\\#1'), [[{ type: 'CN', value: '#1' }]]);
+    assert.deepEqual(parseDn('CN=a=b#c'), [[{ type: 'CN', value: 'a=b#c' }]]);
+    assert.deepEqual(parseDn(''), []);
+    assert.deepEqual(parseDn('CN='), [[{ type: 'CN', value: '' }]]);
+  });
+
+  test('#hex values are decoded when they hold a string', () => {
+    assert.deepEqual(parseDn('CN=#0C03616263'), [[{ type: 'CN', value: 'abc' }]]);
+    assert.deepEqual(parseDn('1.2.3.4=#130178'), [[{ type: '1.2.3.4', value: 'x' }]]);
+    assert.deepEqual(parseDn('1.2.3.4=#3000'), [[{ type: '1.2.3.4', value: '#3000' }]]);
+  });
+
+  const bad: [string, RegExp][] = [
+    ['CN', /expected '='/],
+    ['=a', /attribute type/],
+    ['CN=a,', /ends with ','/],
+    ['CN=a+', /ends with '\+'/],
+    [',CN=a', /attribute type/],
+    ['CN=a;O=b', /must be escaped/],
+    ['CN="a"', /must be escaped/],
+    ['CN=<a>', /must be escaped/],
+    ['CN=a\\', /lone backslash/],
+    ['CN=\\zz', /not an escape/],
+    ['C N=a', /expected '='/],
+    ['CN=#abc', /hex string/],
+    ['CN=#0C05616263', /BER/],
+    ['CN=\\C3', /UTF-8/],
+    ['C*=a', /not an attribute type/],
+    ['CN=a\0', /must be escaped/],
+  ];
+  for (const [input, message] of bad) {
+    test(`rejects ${JSON.stringify(input)}`, () => {
+      assert.throws(
+        () => parseDn(input),
+        (err: unknown) => err instanceof DnError && err.code === 'HW_DN_INVALID' && message.test(err.message),
+      );
+    });
+  }
+});
+
+describe('formatDn', () => {
+  test('escapes specials, leading # and space, trailing space, controls', () => {
+    assert.equal(
+      formatDn([[{ type: 'CN', value: ' #a,b+c"d\\e<f>g;h ' }], [{ type: 'O', value: '#x\ny' }]]),
+      'CN=\\ #a\\,b\\+c\\"d\\\\e\\<f\\>g\\;h\\ ,O=\\#x\\0Ay',
+    );
+    assert.equal(
+      formatDn(parseDn(NGINX)),
+      'emailAddress=a@b.c,CN=Café hooks,UID=42+OU=Dev,OU=x\\,CN=admin,O=Acme\\, Inc.,C=US',
+    );
+    assert.equal(formatDn([[{ type: 'commonName', value: 'x' }]]), 'CN=x');
+    assert.throws(() => formatDn([[]]), { code: 'HW_DN_INVALID' });
+    assert.throws(() => formatDn([[{ type: 'C=N', value: 'x' }]]), { code: 'HW_DN_INVALID' });
+  });
+});
+
+describe('dnEquals', () => {
+  test('structural comparison', () => {
+    assert.ok(dnEquals('CN=Hooks  Sender,O=ACME', 'cn=hooks sender, o=acme'));
+    assert.ok(dnEquals('2.5.4.3=x', 'commonName=X'));
+    assert.ok(dnEquals('OU=a+CN=b,O=c', 'CN=b+OU=a,O=c'));
+    assert.ok(dnEquals(parseDn('CN=a'), 'CN=a'));
+    assert.ok(!dnEquals('CN=a,O=b', 'O=b,CN=a'), 'RDN order matters');
+    assert.ok(!dnEquals('CN=a+O=b', 'CN=a,O=b'), 'multi-valued is not two RDNs');
+    assert.ok(!dnEquals('OU=x\\,CN=admin', 'OU=x,CN=admin'));
+    assert.ok(!dnEquals('CN=a', 'CN=a,O=b'));
+    assert.throws(() => dnEquals('CN=a;', 'CN=a'), { code: 'HW_DN_INVALID' });
+  });
+});
+
+describe('dnFromX509', () => {
+  const dir = tempDir();
+  after(() => dir.cleanup());
+
+  test('reads our certificates back as issued', async () => {
+    const subject = 'CN=callbacks.example.com+UID=7,OU=x\\,CN=admin,O=Example\\, Inc.,C=US';
+    const h = await createHierarchy({ subject, intermediateSubject: 'CN=Sub CA,O=Example' });
+    const leaf = new X509Certificate(h.leaf.certPem);
+    assert.ok(dnEquals(dnFromX509(leaf), subject));
+    assert.deepEqual(dnIssuerFromX509(leaf), parseDn('CN=Sub CA,O=Example'));
+    assert.deepEqual(getAttribute(dnFromX509(leaf), 'CN'), ['callbacks.example.com']);
+  });
+
+  test('agrees with OpenSSL on a hostile subject', { skip: needTools('openssl') }, () => {
+    const run = (args: string[]) => spawnSync('openssl', args, { cwd: dir.path, encoding: 'utf8' });
+    const made = run([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'k.pem',
+      '-out',
+      'c.pem',
+      '-days',
+      '1',
+      '-utf8',
+      '-multivalue-rdn',
+      '-subj',
+      '/C=US/O=Acme, Inc./OU=x,CN=admin/OU=Dev+UID=42/CN=Café "hooks" <#1>; /emailAddress=a@b.c',
+    ]);
+    assert.equal(made.status, 0, made.stderr);
+    const printed = run(['x509', '-in', 'c.pem', '-noout', '-subject', '-nameopt', 'RFC2253']).stdout.trim();
+    const rfc2253 = printed.replace(/^subject=/, '');
+    const cert = new X509Certificate(readFileSync(join(dir.path, 'c.pem')));
+    const rdns = dnFromX509(cert);
+    assert.deepEqual(rdns, parseDn(rfc2253), rfc2253);
+    assert.deepEqual(getAttribute(rdns, 'CN'), ['Café "hooks" <#1>; ']);
+    assert.deepEqual(getAttribute(rdns, 'OU'), ['Dev', 'x,CN=admin']);
+    assert.deepEqual(dnIssuerFromX509(cert), rdns);
+  });
+
+  test('garbage DER is HW_DN_DER_INVALID', () => {
+    for (const bytes of [
+      [],
+      [0x30],
+      [0x30, 0x80],
+      [0x30, 0x03, 0x31, 0x01, 0x00],
+      [0x31, 0x00],
+      [0x30, 0x02, 0x31, 0x00],
+    ]) {
+      assert.throws(() => dnFromDer(Uint8Array.from(bytes)), { code: 'HW_DN_DER_INVALID' }, JSON.stringify(bytes));
+    }
+    assert.throws(() => namesFromCertificateDer(Uint8Array.from([0x30, 0x00])), { code: 'HW_DN_DER_INVALID' });
+    assert.deepEqual(dnFromDer(Uint8Array.from([0x30, 0x00])), []);
+  });
+});
