@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
+import { dnFromX509, dnIssuerFromX509, formatDn } from '@hookwarden/verify/dn';
 import type { CertificateSummary, CheckReport } from './types.ts';
 
 const DAY_MS = 86_400_000;
@@ -41,17 +42,21 @@ function issued(issuer: X509Certificate, cert: X509Certificate): boolean {
   }
 }
 
-function oneLine(name: string): string {
-  // Node prints names one attribute per line, most significant first; show them RFC 4514 style.
-  return name.split('\n').filter(Boolean).reverse().join(', ');
+/** RFC 4514 from the DER (Node's own rendering is one attribute per line and not escaped). */
+function nameOf(read: () => Parameters<typeof formatDn>[0], fallback: string): string {
+  try {
+    return formatDn(read());
+  } catch {
+    return fallback.replaceAll('\n', ', ');
+  }
 }
 
 export function summarize(cert: X509Certificate, nowMs: number): CertificateSummary {
   const key = cert.publicKey;
   const details = key.asymmetricKeyDetails ?? {};
   const summary: CertificateSummary = {
-    subject: oneLine(cert.subject),
-    issuer: oneLine(cert.issuer),
+    subject: nameOf(() => dnFromX509(cert), cert.subject),
+    issuer: nameOf(() => dnIssuerFromX509(cert), cert.issuer),
     fingerprintSha256: cert.fingerprint256,
     notBefore: new Date(cert.validFrom).toISOString(),
     notAfter: new Date(cert.validTo).toISOString(),

@@ -1,5 +1,5 @@
+import { dnEquals, dnFromDer, dnFromX509, dnIssuerFromX509, formatDn, type Rdn } from '@hookwarden/verify/dn';
 import { certificatesFromPem } from './chain.ts';
-import { certificateNames, nameToRdns, type Rdn } from './der.ts';
 import type { ProbeResult } from './probe.ts';
 import type { CheckReport, ClientIdentity } from './types.ts';
 
@@ -37,34 +37,29 @@ export function refusedWithCertificate(p: ProbeResult): string | undefined {
   return undefined;
 }
 
-export function rdnsToString(rdns: Rdn[]): string {
-  const escapeValue = (v: string): string =>
-    v
-      .replace(/[\\,+"<>;=]/g, (c) => `\\${c}`)
-      .replace(/^[ #]/, (c) => `\\${c}`)
-      .replace(/ $/, '\\ ');
-  // RFC 4514 writes the last RDN of the DER sequence first.
-  return [...rdns]
-    .reverse()
-    .map((rdn) => rdn.map((a) => `${a.type}=${a.value.startsWith('#') ? a.value : escapeValue(a.value)}`).join('+'))
-    .join(',');
-}
-
+/** An advertised CA name as an RFC 4514 string; unreadable DER is shown as hex rather than dropped. */
 export function describeName(der: Buffer): string {
   try {
-    return rdnsToString(nameToRdns(der));
+    return formatDn(dnFromDer(der));
   } catch {
     return `#${der.toString('hex')}`;
   }
 }
 
-/** DER subject names of the platform's CAs: the bundle's certificates and the identity chain's issuers. */
-export function platformCaNames(platformCaPem: string | undefined, identity: ClientIdentity | undefined): Buffer[] {
-  const names: Buffer[] = [];
-  for (const cert of certificatesFromPem(platformCaPem ?? '')) names.push(certificateNames(cert.raw).subject);
-  for (const cert of certificatesFromPem(identity?.chainPem || identity?.certPem || '')) {
-    names.push(certificateNames(cert.raw).issuer);
+function readName(der: Buffer): Rdn[] | undefined {
+  try {
+    return dnFromDer(der);
+  } catch {
+    return undefined;
   }
+}
+
+/** Names of the platform's CAs: the bundle's certificates and the issuers in the identity's chain. */
+export function platformCaNames(platformCaPem: string | undefined, identity: ClientIdentity | undefined): Rdn[][] {
+  const names: Rdn[][] = [];
+  for (const cert of certificatesFromPem(platformCaPem ?? '')) names.push(dnFromX509(cert));
+  for (const cert of certificatesFromPem(identity?.chainPem || identity?.certPem || ''))
+    names.push(dnIssuerFromX509(cert));
   return names;
 }
 
@@ -72,7 +67,7 @@ export function decideClientAuth(input: {
   /** Requests made without a certificate, TLS 1.2 and 1.3 (undefined when the version is off). */
   withoutCertificate: ProbeResult[];
   withPlatformCertificate?: ProbeResult;
-  platformNames: Buffer[];
+  platformNames: Rdn[][];
 }): CheckReport['clientAuth'] {
   const views = input.withoutCertificate.map((p) => p.view?.certificateRequest).filter((v) => v !== undefined);
   const requests = views.filter((v): v is Buffer[] => v !== null);
@@ -96,7 +91,10 @@ export function decideClientAuth(input: {
     platformCaAdvertised:
       requests.length === 0 || caDer.length === 0 || input.platformNames.length === 0
         ? null
-        : caDer.some((n) => input.platformNames.some((p) => p.equals(n))),
+        : caDer.some((der) => {
+            const name = readName(der);
+            return name !== undefined && input.platformNames.some((p) => dnEquals(p, name));
+          }),
     withPlatformCertificate: { attempted: false, ok: null },
   };
   const p = input.withPlatformCertificate;

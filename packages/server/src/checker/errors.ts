@@ -15,6 +15,4 @@ export const CHECK_ERROR_CODES = {
   urlInvalid: 'HW_CHECK_URL_INVALID',
   /** Bytes from the server are not a well-formed TLS record or handshake message. */
   tlsMalformed: 'HW_CHECK_TLS_MALFORMED',
-  /** A DER structure (certificate, distinguished name) is malformed. */
-  derMalformed: 'HW_CHECK_DER_MALFORMED',
 } as const;
