@@ -200,8 +200,9 @@ export function formatDn(rdns: Rdn[]): string {
     .join(',');
 }
 
+// Upper-then-lower approximates Unicode case folding (e.g. 'ᾀ' and 'ἈΙ' compare equal).
 function fold(value: string): string {
-  return value.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
+  return value.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC').trim().replace(/\s+/g, ' ');
 }
 
 function normalise(dn: string | Rdn[]): string[][] {

@@ -1,0 +1,279 @@
+import { createHash } from 'node:crypto';
+import { subscribe } from 'node:diagnostics_channel';
+import { isIP, type Socket } from 'node:net';
+import { createSecureContext, TLSSocket } from 'node:tls';
+import { Agent } from 'undici';
+import { type CipherPolicy, DEFAULT_CIPHER_POLICY, nodeCipherString } from './ciphers.ts';
+import { classifyError, classifyStatus } from './classify.ts';
+import { buildConnector, connectionContext, countRequest, handshakeFactsOf } from './connector.ts';
+import { DeliveryError, invalidOption } from './errors.ts';
+import { parseRetryAfter } from './retry.ts';
+import { parseEndpointUrl } from './ssrf.ts';
+import type {
+  AttemptOutcome,
+  ClientIdentity,
+  DeliveryClient,
+  DeliveryClientOptions,
+  DeliveryRequest,
+  TlsFacts,
+} from './types.ts';
+
+const DEFAULTS = {
+  connectTimeoutMs: 10_000,
+  headersTimeoutMs: 20_000,
+  totalTimeoutMs: 30_000,
+  maxResponseBytes: 16_384,
+  connectionsPerOrigin: 16,
+};
+const USER_AGENT = 'Hookwarden-Webhooks/0.1';
+
+/**
+ * One attempt to deliver one signed request to one endpoint. Connection pools are kept per client
+ * identity, trusted CA and cipher policy (undici pools them per origin below that), so connections
+ * and TLS sessions are reused only where every security parameter is the same.
+ */
+export function createDeliveryClient(options: DeliveryClientOptions): DeliveryClient {
+  const opts = validate(options);
+  const agents = new Map<string, Agent>();
+  let closed = false;
+
+  function agentFor(identity: ClientIdentity | undefined, serverCaPem: string | undefined, policy: CipherPolicy) {
+    const key = sha256(JSON.stringify([identity?.chainPem ?? identity?.certPem ?? '', serverCaPem ?? '', policy]));
+    let agent = agents.get(key);
+    if (!agent) {
+      const secureContext = createSecureContext({
+        ...(identity ? { cert: identity.chainPem || identity.certPem, key: identity.keyPem } : {}),
+        ...(serverCaPem ? { ca: serverCaPem } : {}),
+        minVersion: policy.minVersion,
+        maxVersion: policy.maxVersion,
+        ciphers: nodeCipherString(policy),
+      });
+      agent = new Agent({
+        connect: buildConnector({
+          secureContext,
+          allowPrivateTargets: opts.allowPrivateTargets,
+          egressAddress: opts.egressAddress,
+          connectTimeoutMs: opts.connectTimeoutMs,
+          lookup: opts.lookup,
+        }) as never,
+        connections: opts.connectionsPerOrigin,
+        pipelining: 1,
+        headersTimeout: opts.headersTimeoutMs,
+        bodyTimeout: opts.totalTimeoutMs,
+      });
+      agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  async function deliver(req: DeliveryRequest): Promise<AttemptOutcome> {
+    const start = opts.now();
+    const elapsed = () => Math.max(0, opts.now() - start);
+    const fail = (err: unknown, socket?: Socket): AttemptOutcome => {
+      const tls = socket ? tlsFactsOf(socket, identity !== undefined) : undefined;
+      return {
+        ok: false,
+        durationMs: elapsed(),
+        responseExcerpt: '',
+        failure: classifyError(err, socket ? connectionContext(socket) : {}),
+        ...(tls ? { tls } : {}),
+      };
+    };
+    let identity: ClientIdentity | undefined;
+    if (closed) return fail(new DeliveryError('HW_DELIVERY_CLOSED', 'the delivery client is closed', { status: 503 }));
+    let url: URL;
+    try {
+      url = parseEndpointUrl(req.url, req.allowHttp === true);
+    } catch (err) {
+      return fail(err);
+    }
+    const https = url.protocol === 'https:';
+    identity = https ? (req.tls?.clientIdentity ?? opts.identity()) : undefined;
+    let policy = opts.cipherPolicy;
+    if (req.tls?.cipherPolicy) {
+      try {
+        policy = validatePolicy(req.tls.cipherPolicy, 'tls.cipherPolicy');
+      } catch (err) {
+        return fail(err);
+      }
+    }
+    let agent: Agent;
+    try {
+      agent = agentFor(identity, https ? req.tls?.serverCaPem : undefined, policy);
+    } catch (err) {
+      return fail(err);
+    }
+
+    const body = Buffer.from(req.body, 'utf8');
+    const seen: { socket?: Socket } = {};
+    pendingBodies.set(body, seen);
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () =>
+        controller.abort(
+          new DeliveryError('HW_DELIVERY_TIMEOUT', `no complete answer within ${opts.totalTimeoutMs} ms`),
+        ),
+      opts.totalTimeoutMs,
+    );
+    try {
+      const headers: Record<string, string> = { 'user-agent': USER_AGENT, 'content-type': 'application/json' };
+      for (const [name, value] of Object.entries(req.headers)) headers[name.toLowerCase()] = value;
+      const res = await agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: 'POST',
+        headers,
+        body,
+        signal: controller.signal,
+      });
+      const { text, truncated } = await readExcerpt(res.body, opts.maxResponseBytes);
+      const statusCode = res.statusCode;
+      const outcome: AttemptOutcome = {
+        ok: statusCode >= 200 && statusCode < 300,
+        statusCode,
+        durationMs: elapsed(),
+        responseExcerpt: text,
+      };
+      if (truncated) outcome.responseTruncated = true;
+      const retryAfterMs = parseRetryAfter(res.headers['retry-after'], opts.now());
+      if (retryAfterMs !== undefined) outcome.retryAfterMs = retryAfterMs;
+      const location = res.headers.location;
+      const failure = classifyStatus(statusCode, text, Array.isArray(location) ? location[0] : location);
+      if (failure) outcome.failure = failure;
+      const tls = seen.socket ? tlsFactsOf(seen.socket, identity !== undefined) : undefined;
+      if (tls) outcome.tls = tls;
+      return outcome;
+    } catch (err) {
+      const cause = controller.signal.aborted ? controller.signal.reason : err;
+      return fail(cause, seen.socket);
+    } finally {
+      clearTimeout(timer);
+      pendingBodies.delete(body);
+    }
+  }
+
+  return {
+    deliver,
+    async close() {
+      closed = true;
+      const all = [...agents.values()];
+      agents.clear();
+      await Promise.all(all.map((a) => a.close()));
+    },
+  };
+}
+
+/**
+ * undici does not say which connection served a request; its diagnostics channel does, naming the
+ * request by the body buffer we handed it (one fresh buffer per attempt).
+ */
+const pendingBodies = new WeakMap<object, { socket?: Socket }>();
+subscribe('undici:client:sendHeaders', (message) => {
+  const { request, socket } = message as { request?: { body?: unknown }; socket?: Socket };
+  const body = request?.body;
+  if (body && typeof body === 'object') {
+    const seen = pendingBodies.get(body);
+    if (seen && socket) {
+      seen.socket = socket;
+      countRequest(socket);
+    }
+  }
+});
+
+function tlsFactsOf(socket: Socket, identityConfigured: boolean): TlsFacts | undefined {
+  if (!(socket instanceof TLSSocket)) return undefined;
+  const cipher = socket.getCipher();
+  const facts: TlsFacts = {
+    protocol: socket.getProtocol() ?? 'unknown',
+    cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
+    clientCertificateSent: false,
+  };
+  const peer = socket.getPeerX509Certificate();
+  if (peer) facts.peerFingerprintSha256 = peer.fingerprint256;
+  const hs = handshakeFactsOf(socket);
+  if (hs?.certificateRequested !== undefined) facts.clientCertificateRequested = hs.certificateRequested;
+  facts.clientCertificateSent = identityConfigured && hs?.clientCertificateSent === true;
+  return facts;
+}
+
+async function readExcerpt(
+  body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown },
+  limit: number,
+): Promise<{ text: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  for await (const chunk of body) {
+    const room = limit - size;
+    if (chunk.length > room) {
+      chunks.push(chunk.subarray(0, room));
+      size = limit;
+      truncated = true;
+      // Stop reading: the rest is not needed; destroying frees the connection slot at once.
+      body.destroy();
+      break;
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return { text: new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(chunks)), truncated };
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+type Resolved = Required<Omit<DeliveryClientOptions, 'egressAddress' | 'lookup'>> &
+  Pick<DeliveryClientOptions, 'egressAddress' | 'lookup'>;
+
+function validate(o: DeliveryClientOptions): Resolved {
+  if (o === null || typeof o !== 'object') throw invalidOption('options', 'must be an object');
+  if (typeof o.identity !== 'function') throw invalidOption('identity', 'must be a function returning the identity');
+  const positive = (field: keyof typeof DEFAULTS, min = 1) => {
+    const v = o[field] ?? DEFAULTS[field];
+    if (!Number.isInteger(v) || v < min) throw invalidOption(field, `must be an integer ≥ ${min}`);
+    return v;
+  };
+  if (o.egressAddress !== undefined && isIP(o.egressAddress) === 0)
+    throw invalidOption('egressAddress', 'must be an IP address');
+  if (o.lookup !== undefined && typeof o.lookup !== 'function') throw invalidOption('lookup', 'must be a function');
+  if (o.now !== undefined && typeof o.now !== 'function') throw invalidOption('now', 'must be a function');
+  if (o.allowPrivateTargets !== undefined && typeof o.allowPrivateTargets !== 'boolean')
+    throw invalidOption('allowPrivateTargets', 'must be a boolean');
+  return {
+    identity: o.identity,
+    cipherPolicy: validatePolicy(o.cipherPolicy ?? DEFAULT_CIPHER_POLICY, 'cipherPolicy'),
+    allowPrivateTargets: o.allowPrivateTargets ?? false,
+    egressAddress: o.egressAddress,
+    connectTimeoutMs: positive('connectTimeoutMs'),
+    headersTimeoutMs: positive('headersTimeoutMs'),
+    totalTimeoutMs: positive('totalTimeoutMs'),
+    maxResponseBytes: positive('maxResponseBytes', 0),
+    connectionsPerOrigin: positive('connectionsPerOrigin'),
+    lookup: o.lookup,
+    now: o.now ?? Date.now,
+  };
+}
+
+const VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+const checkedPolicies = new WeakSet<CipherPolicy>();
+
+function validatePolicy(p: CipherPolicy, field: string): CipherPolicy {
+  if (checkedPolicies.has(p)) return p;
+  if (p === null || typeof p !== 'object') throw invalidOption(field, 'must be an object');
+  const min = VERSIONS.indexOf(p.minVersion);
+  const max = VERSIONS.indexOf(p.maxVersion);
+  if (min < 0) throw invalidOption(`${field}.minVersion`, `must be one of ${VERSIONS.join(', ')}`);
+  if (max < 0) throw invalidOption(`${field}.maxVersion`, `must be one of ${VERSIONS.join(', ')}`);
+  if (min > max) throw invalidOption(`${field}.minVersion`, 'must not be above maxVersion');
+  if (!Array.isArray(p.ciphers) || !Array.isArray(p.tls13Suites))
+    throw invalidOption(`${field}.ciphers`, 'and tls13Suites must be arrays of suite names');
+  if (p.ciphers.length + p.tls13Suites.length === 0) throw invalidOption(`${field}.ciphers`, 'must name a suite');
+  try {
+    createSecureContext({ ciphers: nodeCipherString(p), minVersion: p.minVersion, maxVersion: p.maxVersion });
+  } catch (err) {
+    throw invalidOption(`${field}.ciphers`, `is not accepted by OpenSSL: ${(err as Error).message}`);
+  }
+  checkedPolicies.add(p);
+  return p;
+}

@@ -1,0 +1,174 @@
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { type SecureContext, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { forbiddenAddressReason, unmapIPv4 } from './address.ts';
+import { DeliveryError } from './errors.ts';
+import { type LookupAddress, type LookupFn, resolveAllowed } from './ssrf.ts';
+import { type HandshakeFacts, HandshakeTap } from './tap.ts';
+
+/**
+ * The one place where delivery sockets are opened (undici's `connect` hook). It resolves the host
+ * once, refuses non-global addresses, dials exactly the checked addresses, and runs TLS with SNI and
+ * the certificate check against the host name from the URL — so a resolver that answers differently
+ * the second time (DNS rebinding) is never asked a second time.
+ */
+export interface ConnectorOptions {
+  secureContext: SecureContext;
+  allowPrivateTargets: boolean;
+  egressAddress?: string;
+  connectTimeoutMs: number;
+  lookup?: LookupFn;
+}
+
+type UndiciConnect = (
+  opts: { hostname: string; protocol: string; port: string },
+  callback: (err: Error | null, socket: Socket | null) => void,
+) => void;
+
+interface ConnectionInfo {
+  tap: HandshakeTap;
+  /** Requests written on this connection so far. */
+  requests: number;
+  /** The TLS layer's own error (an alert), which undici may report only as "other side closed". */
+  error?: Error;
+  /** For a resumed session: the connection whose handshake authenticated us. */
+  resumedFrom?: ConnectionInfo;
+}
+
+const connections = new WeakMap<Socket, ConnectionInfo>();
+const SESSION_CACHE_LIMIT = 1000;
+
+/** Connection-level failures carry what the handshake showed, for classification. */
+export const HANDSHAKE_FACTS = Symbol('hookwarden.handshakeFacts');
+
+export class ConnectTimeoutError extends DeliveryError {
+  constructor(ms: number) {
+    super('HW_DELIVERY_CONNECT_TIMEOUT', `connection not established within ${ms} ms`, { status: 504 });
+  }
+}
+
+export function buildConnector(opts: ConnectorOptions): UndiciConnect {
+  // Sessions live per connector, i.e. per identity + trust + cipher policy: a session set up under
+  // one client certificate or one trusted CA is never resumed under another.
+  const sessions = new Map<string, { session: Buffer; info: ConnectionInfo }>();
+
+  return ({ hostname, protocol, port }, callback) => {
+    let settled = false;
+    let socket: Socket | undefined;
+    let tap: HandshakeTap | undefined;
+    const finish = (err: Error | null, s?: Socket) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) {
+        if (tap) Object.assign(err, { [HANDSHAKE_FACTS]: tap.facts() });
+        socket?.destroy();
+        callback(err, null);
+      } else callback(null, s ?? null);
+    };
+    const timer = setTimeout(() => finish(new ConnectTimeoutError(opts.connectTimeoutMs)), opts.connectTimeoutMs);
+    const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+    const portNumber = Number(port) || (protocol === 'https:' ? 443 : 80);
+
+    resolveAllowed(host, { allowPrivateTargets: opts.allowPrivateTargets, lookup: opts.lookup }).then((addresses) => {
+      if (settled) return;
+      const raw = dial(host, addresses, portNumber, opts.egressAddress);
+      socket = raw;
+      raw.once('connect', () => {
+        // Belt and braces: judge the address the kernel actually connected to.
+        const dialled = raw.remoteAddress ?? '';
+        const allowed = addresses.some((a) => unmapIPv4(a.address) === unmapIPv4(dialled));
+        const reason = opts.allowPrivateTargets ? undefined : forbiddenAddressReason(dialled);
+        if (!allowed || reason) {
+          finish(
+            new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', `refused to talk to ${dialled}: ${reason}`, {
+              status: 422,
+            }),
+          );
+        } else if (protocol !== 'https:') finish(null, raw);
+      });
+      raw.once('error', (err) => finish(err));
+      if (protocol !== 'https:') return;
+
+      tap = new HandshakeTap(raw);
+      const sessionKey = `${host}:${portNumber}`;
+      const cached = sessions.get(sessionKey);
+      const info: ConnectionInfo = { tap, requests: 0 };
+      const tlsSocket: TLSSocket = tlsConnect({
+        socket: tap,
+        host,
+        servername: isIP(host) ? undefined : host,
+        secureContext: opts.secureContext,
+        session: cached?.session,
+        rejectUnauthorized: true,
+        ALPNProtocols: ['http/1.1'],
+      });
+      socket = tlsSocket;
+      tlsSocket.on('keylog', (line) => tap?.keylog(line));
+      tlsSocket.on('session', (session: Buffer) => {
+        if (sessions.size >= SESSION_CACHE_LIMIT) sessions.delete(sessions.keys().next().value as string);
+        sessions.set(sessionKey, { session, info: info.resumedFrom ?? info });
+      });
+      tlsSocket.once('secureConnect', () => {
+        if (tlsSocket.isSessionReused() && cached) info.resumedFrom = cached.info;
+        connections.set(tlsSocket, info);
+        raw.setNoDelay(true);
+        raw.setKeepAlive(true, 60_000);
+        finish(null, tlsSocket);
+      });
+      tlsSocket.on('error', (err) => {
+        info.error ??= err;
+        if (cached) sessions.delete(sessionKey);
+        finish(err);
+      });
+    }, finish);
+  };
+}
+
+function dial(host: string, checked: LookupAddress[], port: number, localAddress: string | undefined): Socket {
+  // A bound source address fixes the family; the others could not be dialled from it anyway.
+  const family = localAddress ? isIP(localAddress) : 0;
+  const usable = family ? checked.filter((a) => a.family === family) : checked;
+  const addresses = usable.length > 0 ? usable : checked;
+  const first = addresses[0]!;
+  if (addresses.length === 1) return netConnect({ host: first.address, port, localAddress });
+  // Several checked addresses: let Node race them (Happy Eyeballs), but only among these — the
+  // lookup hook answers with the checked list instead of asking DNS again.
+  return netConnect({
+    host,
+    port,
+    localAddress,
+    autoSelectFamily: true,
+    lookup: ((_h: string, o: { all?: boolean }, cb: (...args: unknown[]) => void) => {
+      if (o?.all) cb(null, addresses);
+      else cb(null, first.address, first.family);
+    }) as never,
+  });
+}
+
+/** Counts a request written on `socket`; answers how many it carried including this one. */
+export function countRequest(socket: Socket): number {
+  const info = connections.get(socket);
+  return info ? ++info.requests : 0;
+}
+
+/** What a delivery failure on `socket` should be judged by: the TLS error and the handshake. */
+export function connectionContext(socket: Socket): { error?: Error; facts?: HandshakeFacts; requests: number } {
+  const info = connections.get(socket);
+  if (!info) return { requests: 0 };
+  return { error: info.error, facts: handshakeFactsOf(socket), requests: info.requests };
+}
+
+/** What the handshake of the connection behind `socket` showed. */
+export function handshakeFactsOf(socket: Socket): HandshakeFacts | undefined {
+  const info = connections.get(socket);
+  if (!info) return undefined;
+  const own = info.tap.facts();
+  if (!info.resumedFrom) return own;
+  // A resumed session repeats no certificate exchange: the original handshake's answer holds.
+  const original = info.resumedFrom.tap.facts();
+  return {
+    ...own,
+    certificateRequested: original.certificateRequested,
+    clientCertificateSent: original.clientCertificateSent,
+  };
+}

@@ -1,0 +1,75 @@
+import type { CipherPolicy } from './ciphers.ts';
+import type { LookupFn } from './ssrf.ts';
+
+/** A client certificate the platform presents: the chain is leaf first, then intermediates. */
+export interface ClientIdentity {
+  certPem: string;
+  keyPem: string;
+  chainPem: string;
+}
+
+export interface DeliveryClientOptions {
+  /** The platform's current identity; read on every delivery so a rotation applies at once. */
+  identity: () => ClientIdentity | undefined;
+  cipherPolicy?: CipherPolicy;
+  /** Development and tests only: dial loopback and private addresses. */
+  allowPrivateTargets?: boolean;
+  /** Source address to bind: the one receivers allowlist. */
+  egressAddress?: string;
+  connectTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  totalTimeoutMs?: number;
+  maxResponseBytes?: number;
+  lookup?: LookupFn;
+  /** Wall clock in milliseconds (durations, Retry-After dates). */
+  now?: () => number;
+  connectionsPerOrigin?: number;
+}
+
+export interface DeliveryRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  tls?: { serverCaPem?: string; clientIdentity?: ClientIdentity; cipherPolicy?: CipherPolicy };
+  allowHttp?: boolean;
+}
+
+export type FailureKind =
+  | 'dns'
+  | 'ssrf_blocked'
+  | 'connect'
+  | 'tls_server_untrusted'
+  | 'tls_client_certificate_rejected'
+  | 'tls_no_common_protocol'
+  | 'tls_other'
+  | 'timeout'
+  | 'http_status'
+  | 'redirect'
+  | 'response_too_large';
+
+export interface TlsFacts {
+  protocol: string;
+  cipher: string;
+  peerFingerprintSha256?: string;
+  /** True when our certificate went out in the handshake (read from the handshake itself). */
+  clientCertificateSent: boolean;
+  /** Whether the receiver asked for a client certificate; absent when it could not be told. */
+  clientCertificateRequested?: boolean;
+}
+
+export interface AttemptOutcome {
+  ok: boolean;
+  statusCode?: number;
+  durationMs: number;
+  responseExcerpt: string;
+  /** True when the response body was longer than the excerpt (not a failure). */
+  responseTruncated?: boolean;
+  retryAfterMs?: number;
+  failure?: { kind: FailureKind; message: string };
+  tls?: TlsFacts;
+}
+
+export interface DeliveryClient {
+  deliver(req: DeliveryRequest): Promise<AttemptOutcome>;
+  close(): Promise<void>;
+}

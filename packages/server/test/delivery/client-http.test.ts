@@ -1,0 +1,252 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { after, before, test } from 'node:test';
+import { listen } from '@hookwarden/testkit';
+import { createDeliveryClient } from '../../src/delivery/client.ts';
+import type { LookupFn } from '../../src/delivery/ssrf.ts';
+
+// Plain-HTTP behaviour of the client on loopback (endpoints that opted into http://).
+type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
+let server: Server;
+let port: number;
+let handler: Handler = (_req, _body, res) => res.end('ok');
+let connections = 0;
+const sockets = new Set<Socket>();
+const now = () => 1_700_000_000_000;
+
+before(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handler(req, Buffer.concat(chunks).toString(), res));
+  });
+  server.on('connection', (s: Socket) => {
+    connections++;
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  port = await listen(server);
+});
+after(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => server.close(r));
+});
+
+const loopbackName: LookupFn = async () => [{ address: '127.0.0.1', family: 4 }];
+
+function client(extra: Parameters<typeof createDeliveryClient>[0] extends infer O ? Partial<O> : never = {}) {
+  return createDeliveryClient({ identity: () => undefined, allowPrivateTargets: true, now, ...extra });
+}
+
+test('posts the body and headers as given and reports a 2xx as ok', async () => {
+  let seen: { method?: string; url?: string; headers?: Record<string, unknown>; body?: string } = {};
+  handler = (req, body, res) => {
+    seen = { method: req.method, url: req.url, headers: req.headers, body };
+    res.end('thanks');
+  };
+  const c = client();
+  try {
+    const out = await c.deliver({
+      url: `http://127.0.0.1:${port}/hook?x=1`,
+      headers: { 'webhook-id': 'msg_1', 'Content-Type': 'application/json' },
+      body: '{"a":"é"}',
+      allowHttp: true,
+    });
+    assert.equal(out.ok, true);
+    assert.equal(out.statusCode, 200);
+    assert.equal(out.responseExcerpt, 'thanks');
+    assert.equal(out.failure, undefined);
+    assert.equal(out.tls, undefined);
+    assert.equal(seen.method, 'POST');
+    assert.equal(seen.url, '/hook?x=1');
+    assert.equal(seen.body, '{"a":"é"}');
+    assert.equal(seen.headers?.['webhook-id'], 'msg_1');
+    assert.equal(seen.headers?.['content-type'], 'application/json');
+  } finally {
+    await c.close();
+  }
+});
+
+test('http:// is refused unless the request allows it', async () => {
+  const before = connections;
+  const c = client();
+  try {
+    const out = await c.deliver({ url: `http://127.0.0.1:${port}/`, headers: {}, body: '{}' });
+    assert.equal(out.ok, false);
+    assert.equal(out.failure?.kind, 'ssrf_blocked');
+    assert.equal(connections, before);
+  } finally {
+    await c.close();
+  }
+});
+
+test('a host name resolving to 127.0.0.1 is refused without allowPrivateTargets; the server sees no connection', async () => {
+  const before = connections;
+  const c = client({ allowPrivateTargets: false, lookup: loopbackName });
+  try {
+    for (const url of [
+      `http://receiver.test:${port}/`,
+      `http://127.0.0.1:${port}/`,
+      `http://[::ffff:127.0.0.1]:${port}/`,
+    ]) {
+      const out = await c.deliver({ url, headers: {}, body: '{}', allowHttp: true });
+      assert.equal(out.failure?.kind, 'ssrf_blocked', url);
+      assert.match(out.failure?.message ?? '', /loopback/);
+    }
+    assert.equal(connections, before);
+  } finally {
+    await c.close();
+  }
+});
+
+test('DNS rebinding: the name is resolved once per connection and the checked address is dialled', async () => {
+  let calls = 0;
+  // A resolver that answers loopback first and "something else" afterwards: only the first answer counts.
+  const flipping: LookupFn = async () => {
+    calls++;
+    return [{ address: calls === 1 ? '127.0.0.1' : '127.0.0.2', family: 4 }];
+  };
+  let remote = '';
+  handler = (req, _b, res) => {
+    remote = req.socket.remoteAddress ?? '';
+    res.end('ok');
+  };
+  const c = client({ lookup: flipping });
+  try {
+    const out = await c.deliver({ url: `http://rebind.test:${port}/`, headers: {}, body: '{}', allowHttp: true });
+    assert.equal(out.ok, true);
+    assert.equal(calls, 1);
+    assert.equal(remote, '127.0.0.1');
+  } finally {
+    await c.close();
+  }
+});
+
+test('classifies DNS failure, refused connection, HTTP status, redirect; parses Retry-After', async () => {
+  const failing: LookupFn = async (h) => {
+    throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${h}`), { code: 'ENOTFOUND' });
+  };
+  const c = client({ lookup: failing });
+  try {
+    const dns = await c.deliver({ url: 'http://nowhere.test/', headers: {}, body: '{}', allowHttp: true });
+    assert.equal(dns.failure?.kind, 'dns');
+
+    const closed = createServer();
+    const closedPort = await listen(closed);
+    await new Promise((r) => closed.close(r));
+    const refused = await c.deliver({
+      url: `http://127.0.0.1:${closedPort}/`,
+      headers: {},
+      body: '{}',
+      allowHttp: true,
+    });
+    assert.equal(refused.failure?.kind, 'connect');
+    assert.match(refused.failure?.message ?? '', /ECONNREFUSED/);
+
+    handler = (_q, _b, res) => {
+      res.writeHead(503, { 'retry-after': '120' }).end('busy');
+    };
+    const busy = await c.deliver({ url: `http://127.0.0.1:${port}/`, headers: {}, body: '{}', allowHttp: true });
+    assert.deepEqual(
+      [busy.ok, busy.statusCode, busy.failure?.kind, busy.retryAfterMs, busy.responseExcerpt],
+      [false, 503, 'http_status', 120_000, 'busy'],
+    );
+
+    handler = (_q, _b, res) => {
+      res.writeHead(429, { 'retry-after': new Date(now() + 30_000).toUTCString() }).end();
+    };
+    const limited = await c.deliver({ url: `http://127.0.0.1:${port}/`, headers: {}, body: '{}', allowHttp: true });
+    assert.equal(limited.retryAfterMs, 30_000);
+
+    let redirectedTo = 0;
+    handler = (req, _b, res) => {
+      if (req.url === '/elsewhere') redirectedTo++;
+      res.writeHead(307, { location: `http://127.0.0.1:${port}/elsewhere` }).end();
+    };
+    const moved = await c.deliver({ url: `http://127.0.0.1:${port}/`, headers: {}, body: '{}', allowHttp: true });
+    assert.equal(moved.failure?.kind, 'redirect');
+    assert.match(moved.failure?.message ?? '', /elsewhere/);
+    assert.equal(redirectedTo, 0);
+  } finally {
+    await c.close();
+  }
+});
+
+test('a long response is cut to maxResponseBytes (not a failure) and the connection is still usable', async () => {
+  handler = (_q, _b, res) => res.end('x'.repeat(100_000));
+  const c = client({ maxResponseBytes: 1000 });
+  try {
+    const out = await c.deliver({ url: `http://127.0.0.1:${port}/`, headers: {}, body: '{}', allowHttp: true });
+    assert.equal(out.ok, true);
+    assert.equal(out.responseExcerpt.length, 1000);
+    assert.equal(out.responseTruncated, true);
+    handler = (_q, _b, res) => res.end('small');
+    const next = await c.deliver({ url: `http://127.0.0.1:${port}/`, headers: {}, body: '{}', allowHttp: true });
+    assert.equal(next.responseExcerpt, 'small');
+  } finally {
+    await c.close();
+  }
+});
+
+test('a receiver that accepts and never answers times out', async () => {
+  handler = () => {};
+  const c = client({ headersTimeoutMs: 150, totalTimeoutMs: 300 });
+  try {
+    const out = await c.deliver({ url: `http://127.0.0.1:${port}/`, headers: {}, body: '{}', allowHttp: true });
+    assert.equal(out.failure?.kind, 'timeout');
+  } finally {
+    await c.close();
+    for (const s of sockets) s.destroy();
+  }
+});
+
+test('keep-alive: consecutive deliveries reuse the connection', async () => {
+  handler = (_q, _b, res) => res.end('ok');
+  const c = client({ connectionsPerOrigin: 1 });
+  try {
+    const before = connections;
+    for (let i = 0; i < 5; i++) {
+      const out = await c.deliver({ url: `http://127.0.0.1:${port}/`, headers: {}, body: '{}', allowHttp: true });
+      assert.equal(out.ok, true);
+    }
+    assert.equal(connections - before, 1);
+  } finally {
+    await c.close();
+  }
+});
+
+test('options are validated once, naming the field', () => {
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ identity: 'x' }, /'identity'/],
+    [{ identity: () => undefined, totalTimeoutMs: 0 }, /'totalTimeoutMs'/],
+    [{ identity: () => undefined, egressAddress: 'eth0' }, /'egressAddress'/],
+    [{ identity: () => undefined, connectionsPerOrigin: 1.5 }, /'connectionsPerOrigin'/],
+    [
+      {
+        identity: () => undefined,
+        cipherPolicy: {
+          minVersion: 'TLSv1.3',
+          maxVersion: 'TLSv1.2',
+          ciphers: [],
+          tls13Suites: ['TLS_AES_128_GCM_SHA256'],
+        },
+      },
+      /'cipherPolicy.minVersion'/,
+    ],
+    [
+      {
+        identity: () => undefined,
+        cipherPolicy: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: ['NOPE'], tls13Suites: [] },
+      },
+      /'cipherPolicy.ciphers'/,
+    ],
+  ];
+  for (const [opts, field] of bad) {
+    assert.throws(
+      () => createDeliveryClient(opts as never),
+      (err: { code?: string; message?: string }) =>
+        err.code === 'HW_DELIVERY_OPTIONS_INVALID' && field.test(err.message ?? ''),
+    );
+  }
+});
