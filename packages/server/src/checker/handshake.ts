@@ -1,10 +1,13 @@
+import { decryptHandshakeRecords } from '../delivery/tls13.ts';
 import { CHECK_ERROR_CODES, CheckError } from './errors.ts';
 
 /**
  * Reads the server's side of a TLS handshake from the raw bytes on the wire. Node has no API that
  * says whether the server sent a CertificateRequest, nor which certificates it sent in which order
  * (getPeerCertificate completes the chain from the local trust store), so the checker reads them
- * itself: in TLS 1.2 they are plaintext; in TLS 1.3 they come from `tls13.ts` after decryption.
+ * itself: in TLS 1.2 they are plaintext. TLS 1.3 encrypts them, but the checker is the client: it
+ * knows the handshake secrets (Node hands them out through the `keylog` event) and decrypts its own
+ * connection's server flight with the delivery client's record decryption (RFC 8446 §7).
  */
 
 export const RECORD = { changeCipherSpec: 20, alert: 21, handshake: 22, applicationData: 23 } as const;
@@ -219,4 +222,28 @@ export function parseCertificateMessage(body: Buffer, tls13: boolean): Buffer[] 
     list.vector(2); // per-certificate extensions
   }
   return out;
+}
+
+/** SERVER_HANDSHAKE_TRAFFIC_SECRET from NSS key-log lines (what Node's `keylog` event emits). */
+export function serverHandshakeSecret(keylogLines: string[]): Buffer | undefined {
+  for (const line of keylogLines) {
+    const [label, , secret] = line.trim().split(' ');
+    if (label === 'SERVER_HANDSHAKE_TRAFFIC_SECRET' && secret && /^[0-9a-f]+$/i.test(secret)) {
+      return Buffer.from(secret, 'hex');
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The server's encrypted TLS 1.3 handshake messages (EncryptedExtensions, CertificateRequest,
+ * Certificate, CertificateVerify, Finished); empty when the secret or suite does not fit.
+ */
+export function readEncryptedFlight(records: TlsRecord[], cipherSuite: number, secret: Buffer): HandshakeMessage[] {
+  const plain = decryptHandshakeRecords(
+    cipherSuite,
+    secret,
+    records.map((r) => ({ header: r.header, fragment: r.payload })),
+  );
+  return plain ? readHandshakeMessages([plain]) : [];
 }

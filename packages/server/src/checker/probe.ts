@@ -11,9 +11,10 @@ import {
   parseCertificateRequest,
   parseServerFlight,
   parseServerHello,
+  readEncryptedFlight,
   type ServerFlight,
+  serverHandshakeSecret,
 } from './handshake.ts';
-import { decryptServerHandshake, serverHandshakeSecret } from './tls13.ts';
 import type { ClientIdentity } from './types.ts';
 
 /** One TLS connection with a restricted configuration: the unit every part of the check is made of. */
@@ -168,7 +169,7 @@ function readView(bytes: Buffer[], keylog: string[]): HandshakeView | undefined 
   if (tls13) {
     const secret = serverHandshakeSecret(keylog);
     if (!secret) return { version: hello.version, cipherSuite: hello.cipherSuite };
-    messages = decryptServerHandshake(flight.encrypted, hello.cipherSuite, secret);
+    messages = readEncryptedFlight(flight.encrypted, hello.cipherSuite, secret);
     if (messages.length === 0) return { version: hello.version, cipherSuite: hello.cipherSuite };
   }
   const certificate = messages.find((m) => m.type === HANDSHAKE.certificate);

@@ -1,14 +1,8 @@
 import type { CipherPolicy, TlsVersion } from '../delivery/ciphers.ts';
 import type { LookupFn } from '../delivery/ssrf.ts';
+import type { ClientIdentity } from '../delivery/types.ts';
 
-export type { LookupFn };
-
-/** The identity the platform presents: leaf certificate, its key, and leaf + intermediates. */
-export interface ClientIdentity {
-  certPem: string;
-  keyPem: string;
-  chainPem: string;
-}
+export type { ClientIdentity, LookupFn };
 
 export interface TestEventResult {
   statusCode?: number;

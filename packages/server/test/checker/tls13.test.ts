@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { HANDSHAKE, type TlsRecord } from '../../src/checker/handshake.ts';
-import { decryptServerHandshake, serverHandshakeSecret } from '../../src/checker/tls13.ts';
+import { HANDSHAKE, readEncryptedFlight, serverHandshakeSecret, type TlsRecord } from '../../src/checker/handshake.ts';
 
 // The sending side of RFC 8446 §5.2 / §7.3, written out separately to exercise the reader.
 const SUITES = {
@@ -64,7 +63,7 @@ test('the encrypted server flight decrypts with the handshake secret, for every 
         const records = encryptRecords(suite as keyof typeof SUITES, secret, chunks);
         // Application data after Finished is under other keys: it must stop the reading, not break it.
         records.push({ type: 23, header: Buffer.from([23, 3, 3, 0, 40]), payload: randomBytes(40) });
-        const messages = decryptServerHandshake(records, suite, secret);
+        const messages = readEncryptedFlight(records, suite, secret);
         assert.deepEqual(
           messages.map((m) => m.type),
           [8, 13, 11, 20],
@@ -79,8 +78,8 @@ test('the encrypted server flight decrypts with the handshake secret, for every 
 test('a wrong secret or an unknown suite yields no messages', () => {
   const secret = randomBytes(32);
   const records = encryptRecords(0x1301, secret, [message(HANDSHAKE.encryptedExtensions, Buffer.from([0, 0]))]);
-  assert.deepEqual(decryptServerHandshake(records, 0x1301, randomBytes(32)), []);
-  assert.deepEqual(decryptServerHandshake(records, 0x1304, secret), []);
+  assert.deepEqual(readEncryptedFlight(records, 0x1301, randomBytes(32)), []);
+  assert.deepEqual(readEncryptedFlight(records, 0x1304, secret), []);
 });
 
 test('the server handshake secret is picked from NSS key-log lines', () => {
