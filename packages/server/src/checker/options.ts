@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
+import { sign } from '@hookwarden/verify/signature';
 import { DEFAULT_CIPHER_POLICY } from '../delivery/ciphers.ts';
 import { bareHostname } from '../delivery/ssrf.ts';
 import { CHECK_ERROR_CODES, CheckError } from './errors.ts';
@@ -69,6 +70,14 @@ export function resolveOptions(opts: CheckOptions): ResolvedOptions {
   const policy = opts.cipherPolicy ?? DEFAULT_CIPHER_POLICY;
   if (!Array.isArray(policy.ciphers) || !Array.isArray(policy.tls13Suites)) {
     throw invalid('cipherPolicy', 'must list ciphers and tls13Suites');
+  }
+  if (opts.testEventSecret !== undefined) {
+    try {
+      sign({ msgId: 'msg_check', timestamp: 0, body: '', secrets: [opts.testEventSecret] });
+    } catch {
+      // The signer's message could quote the secret; never repeat it.
+      throw invalid('testEventSecret', 'must be a whsec_ or whsk_ secret');
+    }
   }
   for (const fn of ['sendTestEvent', 'lookup', 'now'] as const) {
     if (opts[fn] !== undefined && typeof opts[fn] !== 'function') throw invalid(fn, 'must be a function');

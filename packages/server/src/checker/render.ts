@@ -82,9 +82,11 @@ export function renderReport(report: CheckReport, opts: { color: boolean }): str
   }
 
   const auth = report.clientAuth;
+  const spoke = report.tls.protocols.some((p) => p.accepted === true);
   const mode =
     auth.mode === 'required' ? green('required') : auth.mode === 'unknown' ? dim('unknown') : yellow(auth.mode);
-  row('Client auth', `${mode}${auth.detectedBy.length ? dim(` (from ${auth.detectedBy.join(' and ')})`) : ''}`);
+  if (spoke)
+    row('Client auth', `${mode}${auth.detectedBy.length ? dim(` (from ${auth.detectedBy.join(' and ')})`) : ''}`);
   if (auth.caNames.length > 0) {
     more(`CA names: ${auth.caNames.join('; ')}`);
   }
