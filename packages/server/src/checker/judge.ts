@@ -141,7 +141,7 @@ export function judge(
 
   if (report.http.attempted) {
     if (report.http.error !== undefined) {
-      out.push(finding('HW_CHECK_HTTP_FAILED', `the signed test event got no HTTP answer: ${report.http.error}`));
+      out.push(finding('HW_CHECK_HTTP_FAILED', `the signed test event could not be delivered: ${report.http.error}`));
     } else if (
       !rejected &&
       report.http.statusCode !== undefined &&

@@ -8,7 +8,7 @@ import { judge } from './judge.ts';
 import { PROBE_TIMEOUT_MS, type ResolvedOptions, resolveOptions } from './options.ts';
 import { mapLimit } from './pool.ts';
 import { type ProbeResult, type ProbeSpec, probe } from './probe.ts';
-import { probeRequest, testEventRequest } from './test-event.ts';
+import { deliverTestEvent, probeRequest } from './test-event.ts';
 import type { CheckOptions, CheckReport, TestEventResult } from './types.ts';
 
 export const VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -218,14 +218,17 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
         return { latencyMs: 0, error: String((err as Error)?.message ?? err) };
       }
     }
-    const sent = now();
-    const p = await run({
-      ...dispatcherSpec,
-      request: testEventRequest(o.parsed, { nowMs: now(), secret: options.testEventSecret }),
+    return deliverTestEvent({
+      url: o.parsed.href,
+      identity: o.clientIdentity,
+      serverCaPem: o.serverCaPem,
+      cipherPolicy: policy,
+      allowPrivateTargets: o.allowPrivateTargets === true,
+      lookup: o.lookup,
+      now,
+      timeoutMs: Math.min(PROBE_TIMEOUT_MS, Math.max(1, remaining())),
+      secret: o.testEventSecret,
     });
-    const latencyMs = Math.max(0, now() - sent);
-    if (p.response?.statusCode !== undefined) return { statusCode: p.response.statusCode, latencyMs };
-    return { latencyMs, error: p.failure?.message ?? 'no HTTP response' };
   };
   const [suiteResults, testEvent] = await Promise.all([
     mapLimit(suiteSpecs, o.concurrency, (s) => run(s.spec)),

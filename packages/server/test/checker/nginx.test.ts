@@ -176,11 +176,14 @@ ssl_client_certificate ${f['clients.pem']}; ssl_verify_client optional;`,
       'HW_CHECK_CHAIN_INCOMPLETE',
       'HW_CHECK_CLIENT_CERT_OPTIONAL',
       'HW_CHECK_CLIENT_CERT_REJECTED',
+      'HW_CHECK_HTTP_FAILED',
       'HW_CHECK_LEGACY_PROTOCOL',
       'HW_CHECK_NO_TLS13',
       'HW_CHECK_PLATFORM_CA_NOT_ADVERTISED',
     ]);
     assert.equal(report.verdict, 'incompatible');
+    // The test event goes through the delivery client, which refuses an unverifiable server.
+    assert.match(report.http.error ?? '', /^tls_server_untrusted/);
   });
 });
 
