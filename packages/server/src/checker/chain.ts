@@ -121,8 +121,10 @@ export function analyzeChain(input: ChainInput): CheckReport['chain'] {
     current = next;
   }
   // Only meaningful for the bytes from the wire: Node's completed chain is always "complete".
+  // Sent intermediates that end below an unknown root are complete (and untrusted); a leaf whose
+  // issuer is neither sent nor trusted is the classic missing intermediate.
   if (input.source === 'handshake') {
-    chain.complete = reachedAnchor;
+    chain.complete = reachedAnchor || current.ca;
     chain.ordered = path.every((c, i) => certs[i] === c);
   }
   return chain;

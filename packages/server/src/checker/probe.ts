@@ -106,6 +106,12 @@ function alertFromError(err: NodeJS.ErrnoException): string | undefined {
   return m?.[1]?.toLowerCase();
 }
 
+/** OpenSSL's messages carry a hex prefix and source paths; keep the reason. */
+function reasonOf(err: NodeJS.ErrnoException): string {
+  const ssl = /error:[0-9A-F]+:SSL routines:[^:]*:([^:\n]+)/.exec(err.message);
+  return `${err.code ?? 'error'}: ${ssl ? ssl[1] : err.message.split('\n')[0]}`;
+}
+
 function classify(err: NodeJS.ErrnoException, connected: boolean, flight: ServerFlight | undefined): ProbeFailure {
   if (flight?.plaintextHttp) return { kind: 'plain_http', message: 'the port answered with plain HTTP, not TLS' };
   if (flight?.notTls || err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || err.code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
@@ -113,11 +119,11 @@ function classify(err: NodeJS.ErrnoException, connected: boolean, flight: Server
   }
   const alert = flight?.alert ? alertName(flight.alert.description) : alertFromError(err);
   if (alert) return { kind: 'alert', alert, message: `the server sent the TLS alert ${alert}` };
-  if (!connected) return { kind: 'connect', message: `${err.code ?? 'error'}: ${err.message}` };
+  if (!connected) return { kind: 'connect', message: reasonOf(err) };
   if (err.code === 'ECONNRESET' || /socket disconnected|socket hang up/i.test(err.message)) {
     return { kind: 'closed', message: 'the server closed the connection during the handshake' };
   }
-  return { kind: 'tls', message: `${err.code ?? 'error'}: ${err.message}` };
+  return { kind: 'tls', message: reasonOf(err) };
 }
 
 /** Relays a TCP socket into TLS while keeping a copy of what the server sends. */

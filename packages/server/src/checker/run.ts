@@ -192,7 +192,9 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     const p = versionProbes[i]!;
     const accepted = acceptedAt(p, version);
     const row: CheckReport['tls']['protocols'][number] = { version, accepted, inPolicy: inPolicy(version, policy) };
-    if (accepted !== true && p.failure) row.error = p.failure.message;
+    const chosen = VERSIONS.find((v) => WIRE_VERSION[v] === p.view?.version);
+    if (accepted === false && chosen) row.error = `the server answered with ${chosen}`;
+    else if (accepted !== true && p.failure) row.error = p.failure.message;
     return row;
   });
   if (dispatcher.handshake && dispatcher.protocol && dispatcher.cipher) {

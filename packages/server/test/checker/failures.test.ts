@@ -65,6 +65,54 @@ test('a server that accepts and never answers costs at most the time bound', asy
   assert.ok(report.tls.protocols.every((p) => p.accepted === null));
 });
 
+test('a TLS alert is a finding: a server that speaks only TLS 1.0 and 1.1', async () => {
+  const port = await serve(
+    createHttpsServer(
+      {
+        cert: fx.ecServer.certPem + fx.serverIntermediate.certPem,
+        key: fx.ecServer.keyPem,
+        minVersion: 'TLSv1',
+        maxVersion: 'TLSv1.1',
+        ciphers: 'ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0',
+      },
+      (_req, res) => res.end('ok'),
+    ),
+  );
+  const report = await runCheck({
+    url: `https://127.0.0.1:${port}/`,
+    allowPrivateTargets: true,
+    serverCaPem: fx.serverRoot.certPem,
+  });
+  assert.deepEqual(
+    report.tls.protocols.map((p) => [p.version, p.accepted]),
+    [
+      ['TLSv1', true],
+      ['TLSv1.1', true],
+      ['TLSv1.2', false],
+      ['TLSv1.3', false],
+    ],
+  );
+  // To a TLS 1.2 hello, the server answers with 1.1 (a TLS 1.3 hello gets the protocol_version alert).
+  assert.equal(report.tls.protocols[2]!.error, 'the server answered with TLSv1.1');
+  assert.match(report.tls.protocols[3]!.error ?? '', /protocol_version|TLSv1.1/);
+  assert.deepEqual(codes(report).sort(), [
+    'HW_CHECK_CLIENT_CERT_NOT_REQUESTED',
+    'HW_CHECK_LEGACY_PROTOCOL',
+    'HW_CHECK_NO_COMMON_PROTOCOL',
+    'HW_CHECK_NO_TLS13',
+  ]);
+  assert.equal(report.chain.complete, true);
+  assert.equal(report.verdict, 'incompatible');
+});
+
+test('a server that closes every connection at once is a finding', async () => {
+  const port = await serve(createNetServer((s) => s.destroy()));
+  const report = await runCheck({ url: `https://127.0.0.1:${port}/`, allowPrivateTargets: true });
+  assert.equal(report.verdict, 'incompatible');
+  assert.ok(codes(report).includes('HW_CHECK_NO_COMMON_PROTOCOL'), codes(report).join());
+  assert.match(report.tls.protocols[2]!.error ?? '', /closed|ECONNRESET/);
+});
+
 test('a server that refuses certificate-less handshakes is "required", and takes the platform certificate', async () => {
   const port = await serve(
     createHttpsServer(
@@ -119,6 +167,30 @@ test('the injected clock dates the report and judges expiry', async () => {
   assert.ok(report.chain.certificates[0]!.daysToExpiry < 0);
   assert.deepEqual(report.http, { attempted: true, statusCode: 204, latencyMs: 3 });
   assert.equal(report.clientAuth.mode, 'none');
+});
+
+test('an unknown CA is untrusted but complete; a foreign host name does not match', async () => {
+  const port = await serve(
+    createHttpsServer(
+      { cert: fx.ecServer.certPem + fx.serverIntermediate.certPem, key: fx.ecServer.keyPem },
+      (_r, res) => res.end('ok'),
+    ),
+  );
+  const report = await runCheck({
+    url: `https://receiver.hookwarden.test:${port}/`,
+    allowPrivateTargets: true,
+    lookup: async () => [{ address: '127.0.0.1', family: 4 }],
+  });
+  assert.equal(report.connect.address, '127.0.0.1');
+  assert.deepEqual(
+    [report.chain.trusted, report.chain.complete, report.chain.ordered, report.chain.hostnameMatch],
+    [false, true, true, false],
+  );
+  assert.match(report.chain.trustError ?? '', /UNABLE_TO_GET_ISSUER_CERT_LOCALLY/);
+  assert.ok(codes(report).includes('HW_CHECK_CHAIN_UNTRUSTED'));
+  assert.ok(codes(report).includes('HW_CHECK_HOSTNAME_MISMATCH'));
+  assert.ok(!codes(report).includes('HW_CHECK_CHAIN_INCOMPLETE'));
+  assert.match(report.http.error ?? '', /^tls_server_untrusted/);
 });
 
 test('a failing sendTestEvent is an HTTP finding', async () => {
