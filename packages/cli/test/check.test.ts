@@ -5,7 +5,7 @@ import { createServer } from 'node:https';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { caBundlePem, chainPem, createHierarchy, issueCertificate } from '@hookwarden/pki';
+import { caBundlePem, chainPem, createHierarchy, issueCertificate, openPkiStore } from '@hookwarden/pki';
 import { listen, tempDir } from '@hookwarden/testkit';
 import { parseDuration, useColor } from '../src/commands/check.ts';
 
@@ -45,13 +45,16 @@ before(async () => {
   write('client-chain.pem', chainPem(platform));
   write('platform-ca.pem', caBundlePem(platform));
   write('server-ca.pem', receiver.root.certPem);
+  files.pki = join(dir.path, 'pki');
+  const store = await openPkiStore(files.pki);
+  const stored = await store.init({ subject: 'CN=callbacks.hookwarden.test,O=Hookwarden Store' });
   server = createServer(
     {
       cert: tlsLeaf.certPem + receiver.intermediate.certPem,
       key: tlsLeaf.keyPem,
       requestCert: true,
       rejectUnauthorized: true,
-      ca: caBundlePem(platform),
+      ca: caBundlePem(platform) + stored.caBundlePem,
     },
     (_req, res) => res.end('ok'),
   );
@@ -122,6 +125,26 @@ test('--json prints the documented report; the table has no colours off a termin
   assert.match(table.stdout, /Client auth\s+required/);
   assert.doesNotMatch(table.stdout, /\u001b\[/);
   assert.doesNotMatch(json.stdout + table.stdout, /PRIVATE KEY/);
+});
+
+test('--pki-dir takes the identity and the CA bundle from a PKI store', async () => {
+  const url = `https://127.0.0.1:${port}/hooks`;
+  const r = await cli([
+    url,
+    '--pki-dir',
+    files.pki!,
+    '--ca',
+    files['server-ca.pem']!,
+    '--allow-private-targets',
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.clientAuth.withPlatformCertificate.ok, true);
+  assert.equal(report.clientAuth.platformCaAdvertised, true);
+  const missing = await cli([url, '--pki-dir', join(dir.path, 'nothing-here'), '--allow-private-targets']);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /pki-dir|PKI/i);
 });
 
 test('colours only on a terminal without NO_COLOR; durations parse', () => {

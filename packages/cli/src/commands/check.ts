@@ -48,21 +48,14 @@ async function readPem(flag: string, path: string): Promise<string> {
   }
 }
 
-interface StoreIdentity {
-  certPem: string;
-  keyPem: string;
-  chainPem: string;
-  caBundlePem: string;
-}
-
-async function fromPkiDir(dir: string): Promise<StoreIdentity> {
+async function fromPkiDir(dir: string): Promise<{ identity: ClientIdentity; caBundlePem: string }> {
   // The PKI store is loaded only for this flag (it pulls in the certificate library).
-  const pki = (await import('@hookwarden/pki')) as unknown as {
-    openPkiStore?: (dir: string) => Promise<{ identity(): StoreIdentity | Promise<StoreIdentity> }>;
-  };
-  if (typeof pki.openPkiStore !== 'function') throw new UsageError('--pki-dir is not supported by this build');
-  const store = await pki.openPkiStore(dir);
-  return await store.identity();
+  const { openPkiStore } = await import('@hookwarden/pki');
+  const store = await openPkiStore(dir);
+  if (!store.exists())
+    throw new UsageError(`--pki-dir ${dir} holds no PKI store (create one with \`hookwarden ca init\`)`);
+  const { certPem, keyPem, chainPem, caBundlePem } = store.identity();
+  return { identity: { certPem, keyPem, chainPem }, caBundlePem };
 }
 
 /** Colours only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
@@ -143,9 +136,9 @@ async function buildOptions(url: string, values: ReturnType<typeof parse>['value
     throw new UsageError('use either --pki-dir or --client-cert/--client-key, not both');
   }
   if (values['pki-dir'] !== undefined) {
-    const id = await fromPkiDir(values['pki-dir']);
-    options.clientIdentity = { certPem: id.certPem, keyPem: id.keyPem, chainPem: id.chainPem };
-    options.platformCaPem = id.caBundlePem;
+    const { identity, caBundlePem } = await fromPkiDir(values['pki-dir']);
+    options.clientIdentity = identity;
+    options.platformCaPem = caBundlePem;
   } else if (values['client-cert'] !== undefined || values['client-key'] !== undefined) {
     if (values['client-cert'] === undefined || values['client-key'] === undefined) {
       throw new UsageError('--client-cert and --client-key go together');
