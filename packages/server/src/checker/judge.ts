@@ -41,7 +41,9 @@ export function judge(
       finding('HW_CHECK_NO_COMMON_CIPHER', 'the server accepts none of the cipher suites the dispatcher offers'),
     );
   }
-  const legacy = report.tls.protocols.filter((p) => !p.inPolicy && p.accepted === true && p.version < 'TLSv1.2');
+  const legacy = report.tls.protocols.filter(
+    (p) => !p.inPolicy && p.accepted === true && (p.version === 'TLSv1' || p.version === 'TLSv1.1'),
+  );
   if (legacy.length > 0) {
     out.push(
       finding('HW_CHECK_LEGACY_PROTOCOL', `the server still accepts ${legacy.map((p) => p.version).join(' and ')}`),

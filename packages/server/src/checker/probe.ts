@@ -142,9 +142,13 @@ function tappedSocket(raw: Socket, sink: Buffer[]): Duplex {
       callback(err);
     },
   });
+  let kept = 0;
   raw.on('data', (chunk: Buffer) => {
     // Only the handshake matters; stop copying once a reasonable flight has been seen.
-    if (sink.reduce((n, b) => n + b.length, 0) < 256 * 1024) sink.push(chunk);
+    if (kept < 256 * 1024) {
+      sink.push(chunk);
+      kept += chunk.length;
+    }
     relay.push(chunk);
   });
   raw.on('end', () => relay.push(null));
@@ -209,19 +213,31 @@ export function probe(spec: ProbeSpec): Promise<ProbeResult> {
       connected = true;
     });
     raw.once('error', (err: NodeJS.ErrnoException) => finish(classify(err, connected, undefined)));
-    const socket = tlsConnect({
-      socket: spec.tap ? tappedSocket(raw, bytes) : raw,
-      servername: spec.servername,
-      minVersion: spec.minVersion,
-      maxVersion: spec.maxVersion,
-      ciphers: spec.ciphers,
-      ca: spec.ca,
-      cert: spec.identity ? spec.identity.chainPem || spec.identity.certPem : undefined,
-      key: spec.identity?.keyPem,
-      rejectUnauthorized: false,
-      // Host-name matching is judged by the chain analysis against the URL's host, not the address.
-      checkServerIdentity: () => undefined,
-    });
+    let socket: TLSSocket;
+    try {
+      socket = tlsConnect({
+        socket: spec.tap ? tappedSocket(raw, bytes) : raw,
+        servername: spec.servername,
+        minVersion: spec.minVersion,
+        maxVersion: spec.maxVersion,
+        ciphers: spec.ciphers,
+        ca: spec.ca,
+        cert: spec.identity ? spec.identity.chainPem || spec.identity.certPem : undefined,
+        key: spec.identity?.keyPem,
+        rejectUnauthorized: false,
+        // Host-name matching is judged by the chain analysis against the URL's host, not the address.
+        checkServerIdentity: () => undefined,
+      });
+    } catch (err) {
+      // A configuration OpenSSL refuses (e.g. a suite it does not know) fails this probe only.
+      raw.destroy();
+      resolve({
+        handshake: false,
+        peerChain: [],
+        failure: { kind: 'tls', message: reasonOf(err as NodeJS.ErrnoException) },
+      });
+      return;
+    }
     if (spec.tap) socket.on('keylog', (line: Buffer) => keylog.push(line.toString('latin1')));
 
     const finish = (failure?: ProbeFailure): void => {

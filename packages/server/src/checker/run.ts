@@ -37,6 +37,19 @@ export function acceptedAt(result: ProbeResult, version: TlsVersion): boolean | 
   return result.failure && result.failure.kind !== 'timeout' && result.failure.kind !== 'connect' ? false : null;
 }
 
+/** The promise's value, or undefined when `ms` pass first (the promise is left to settle alone). */
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function tcpConnect(address: string, port: number, timeoutMs: number): Promise<{ ok: boolean; error?: string }> {
   return new Promise((resolve) => {
     const socket = netConnect({ host: address, port });
@@ -108,10 +121,14 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     return finish();
   }
 
-  const { dns, dial } = await resolveForCheck(o.host, {
-    allowPrivateTargets: o.allowPrivateTargets === true,
-    lookup: o.lookup,
-  });
+  const resolved = await withDeadline(
+    resolveForCheck(o.host, { allowPrivateTargets: o.allowPrivateTargets === true, lookup: o.lookup }),
+    remaining(),
+  );
+  if (resolved === undefined) timedOut = true;
+  const { dns, dial } = resolved ?? {
+    dns: { answers: [], error: `no DNS answer for ${o.host} within the time bound` },
+  };
   report.dns = dns;
   if (dns.error) {
     report.findings.push(finding('HW_CHECK_DNS_FAILED', dns.error));
@@ -215,7 +232,10 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     if (!dispatcher.handshake) return undefined;
     if (o.sendTestEvent) {
       try {
-        return await o.sendTestEvent(o.parsed.href);
+        const sent = await withDeadline(o.sendTestEvent(o.parsed.href), remaining());
+        if (sent) return sent;
+        timedOut = true;
+        return { latencyMs: Math.max(0, o.timeoutMs), error: 'no answer within the time bound' };
       } catch (err) {
         return { latencyMs: 0, error: String((err as Error)?.message ?? err) };
       }

@@ -27,7 +27,7 @@ export interface CheckOptions {
   /** Secret (whsec_/whsk_) that signs the default test event; a throwaway one when absent. */
   testEventSecret?: string;
   lookup?: LookupFn;
-  /** Clock in ms (performance-style or epoch); differences give durations, and it dates the report. */
+  /** Wall clock in epoch ms: dates the report, judges expiry, and its differences give durations. */
   now?: () => number;
 }
 

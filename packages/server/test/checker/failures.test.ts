@@ -242,6 +242,55 @@ test('DNS failures and forbidden answers are findings; forbidden addresses are n
   assert.equal(loopback.connect.address, undefined);
 });
 
+test('a resolver or a test-event sender that never answers is cut off by the time bound', async () => {
+  const silentDns = await runCheck({
+    url: 'https://slow.hookwarden.test/',
+    timeoutMs: 300,
+    lookup: () => new Promise(() => {}),
+  });
+  assert.deepEqual(codes(silentDns).sort(), ['HW_CHECK_DNS_FAILED', 'HW_CHECK_TIME_BOUND']);
+
+  const port = await serve(
+    createHttpsServer(
+      { cert: fx.ecServer.certPem + fx.serverIntermediate.certPem, key: fx.ecServer.keyPem },
+      (_r, res) => res.end('ok'),
+    ),
+  );
+  const silentSender = await runCheck({
+    url: `https://127.0.0.1:${port}/`,
+    allowPrivateTargets: true,
+    serverCaPem: fx.serverRoot.certPem,
+    timeoutMs: 1500,
+    sendTestEvent: () => new Promise(() => {}),
+  });
+  assert.equal(silentSender.http.error, 'no answer within the time bound');
+  assert.ok(codes(silentSender).includes('HW_CHECK_HTTP_FAILED'));
+  assert.ok(codes(silentSender).includes('HW_CHECK_TIME_BOUND'));
+});
+
+test('a policy suite OpenSSL does not know is rejected, not a crash', async () => {
+  const port = await serve(
+    createHttpsServer(
+      { cert: fx.ecServer.certPem + fx.serverIntermediate.certPem, key: fx.ecServer.keyPem },
+      (_r, res) => res.end('ok'),
+    ),
+  );
+  const report = await runCheck({
+    url: `https://127.0.0.1:${port}/`,
+    allowPrivateTargets: true,
+    serverCaPem: fx.serverRoot.certPem,
+    cipherPolicy: {
+      minVersion: 'TLSv1.2',
+      maxVersion: 'TLSv1.2',
+      ciphers: ['NO-SUCH-SUITE', 'ECDHE-ECDSA-AES128-GCM-SHA256'],
+      tls13Suites: [],
+    },
+  });
+  assert.deepEqual(report.tls.ciphers, [
+    { version: 'TLSv1.2', accepted: ['ECDHE-ECDSA-AES128-GCM-SHA256'], rejected: ['NO-SUCH-SUITE'] },
+  ]);
+});
+
 test('plain http:// URLs are judged without a connection', async () => {
   const report = await runCheck({ url: 'http://127.0.0.1:1/', allowPrivateTargets: true });
   assert.deepEqual(codes(report), ['HW_CHECK_URL_NOT_HTTPS']);
