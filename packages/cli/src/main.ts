@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   gate: () => import('./commands/gate.ts'),
   'proxy-config': () => import('./commands/proxy-config.ts'),
   serve: () => import('./commands/serve.ts'),
+  check: () => import('./commands/check.ts'),
 };
 
 function usage(): string {

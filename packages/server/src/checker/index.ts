@@ -1,0 +1,16 @@
+export { CHECK_ERROR_CODES, CheckError } from './errors.ts';
+export { FINDINGS, type FindingCode } from './findings.ts';
+export { renderReport } from './render.ts';
+export { runCheck } from './run.ts';
+export type {
+  CertificateSummary,
+  CheckOptions,
+  CheckReport,
+  ClientAuthMode,
+  ClientIdentity,
+  Finding,
+  LookupFn,
+  Severity,
+  TestEventResult,
+  Verdict,
+} from './types.ts';

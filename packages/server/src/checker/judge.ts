@@ -1,0 +1,158 @@
+import { finding } from './findings.ts';
+import type { ProbeResult } from './probe.ts';
+import type { CheckReport, Finding } from './types.ts';
+
+const EXPIRY_WARNING_DAYS = 21;
+
+/** Turns the measured facts of a report into findings, each with what to change. */
+export function judge(
+  report: CheckReport,
+  probes: { versionProbes: ProbeResult[]; dispatcher: ProbeResult; hasIdentity: boolean },
+): Finding[] {
+  const out: Finding[] = [];
+  const all = [...probes.versionProbes, probes.dispatcher];
+  const spoke = all.some((p) => p.view !== undefined || p.handshake);
+  if (!spoke) {
+    if (all.some((p) => p.failure?.kind === 'plain_http')) {
+      return [finding('HW_CHECK_PLAIN_HTTP', `port ${report.port} answers plain HTTP, not TLS`)];
+    }
+    if (all.some((p) => p.failure?.kind === 'not_tls')) {
+      return [finding('HW_CHECK_NOT_TLS', `port ${report.port} does not answer with TLS`)];
+    }
+    if (all.every((p) => p.failure?.kind === 'timeout')) {
+      return [
+        finding('HW_CHECK_TLS_TIMEOUT', 'the server accepted the connection but never answered the TLS handshake'),
+      ];
+    }
+  }
+
+  const inPolicy = report.tls.protocols.filter((p) => p.inPolicy);
+  if (inPolicy.every((p) => p.accepted === false) || (!spoke && inPolicy.every((p) => p.accepted !== true))) {
+    const names = inPolicy.map((p) => p.version).join(', ');
+    const errors = [...new Set(inPolicy.map((p) => p.error).filter(Boolean))].join('; ');
+    out.push(
+      finding(
+        'HW_CHECK_NO_COMMON_PROTOCOL',
+        `the server accepts none of the versions the dispatcher speaks (${names})${errors ? `: ${errors}` : ''}`,
+      ),
+    );
+  } else if (report.tls.ciphers.length > 0 && report.tls.ciphers.every((c) => c.accepted.length === 0)) {
+    out.push(
+      finding('HW_CHECK_NO_COMMON_CIPHER', 'the server accepts none of the cipher suites the dispatcher offers'),
+    );
+  }
+  const legacy = report.tls.protocols.filter(
+    (p) => !p.inPolicy && p.accepted === true && (p.version === 'TLSv1' || p.version === 'TLSv1.1'),
+  );
+  if (legacy.length > 0) {
+    out.push(
+      finding('HW_CHECK_LEGACY_PROTOCOL', `the server still accepts ${legacy.map((p) => p.version).join(' and ')}`),
+    );
+  }
+  if (report.tls.protocols.find((p) => p.version === 'TLSv1.3')?.accepted === false && spoke) {
+    out.push(finding('HW_CHECK_NO_TLS13', 'the server does not accept TLS 1.3'));
+  }
+
+  const chain = report.chain;
+  const leaf = chain.certificates[0];
+  if (chain.complete === false) {
+    out.push(
+      finding(
+        'HW_CHECK_CHAIN_INCOMPLETE',
+        `the server does not send its intermediate certificate: nothing it sends, and no trusted CA, issued '${
+          chain.certificates[chain.certificates.length - 1]?.issuer ?? leaf?.issuer
+        }'`,
+      ),
+    );
+  } else if (chain.trusted === false) {
+    out.push(
+      finding(
+        'HW_CHECK_CHAIN_UNTRUSTED',
+        `the server's certificate is not trusted: ${chain.trustError ?? 'unknown reason'}`,
+      ),
+    );
+  }
+  if (chain.ordered === false) {
+    out.push(
+      finding(
+        'HW_CHECK_CHAIN_ORDER',
+        'the server sends its certificates out of order (each must be followed by its issuer)',
+      ),
+    );
+  }
+  if (chain.hostnameMatch === false) {
+    out.push(finding('HW_CHECK_HOSTNAME_MISMATCH', `the server's certificate is not valid for '${report.host}'`));
+  }
+  if (leaf) {
+    const nowMs = Date.parse(report.checkedAt);
+    if (leaf.daysToExpiry < 0 || Date.parse(leaf.notAfter) < nowMs) {
+      out.push(finding('HW_CHECK_CERT_EXPIRED', `the server's certificate expired on ${leaf.notAfter}`));
+    } else if (Date.parse(leaf.notBefore) > nowMs) {
+      out.push(finding('HW_CHECK_CERT_NOT_YET_VALID', `the server's certificate is valid only from ${leaf.notBefore}`));
+    } else if (leaf.daysToExpiry < EXPIRY_WARNING_DAYS) {
+      out.push(finding('HW_CHECK_CERT_EXPIRING', `the server's certificate expires in ${leaf.daysToExpiry} days`));
+    }
+    if ((leaf.keyType === 'rsa' || leaf.keyType === 'rsa-pss') && (leaf.keyBits ?? 0) < 2048) {
+      out.push(finding('HW_CHECK_WEAK_KEY', `the server's RSA key has ${leaf.keyBits} bits`));
+    }
+  }
+
+  const auth = report.clientAuth;
+  if (spoke) {
+    if (auth.mode === 'none') {
+      out.push(
+        finding(
+          'HW_CHECK_CLIENT_CERT_NOT_REQUESTED',
+          'the server does not request a client certificate, so it cannot tell the platform from anyone else',
+        ),
+      );
+    } else if (auth.mode === 'optional') {
+      out.push(
+        finding(
+          'HW_CHECK_CLIENT_CERT_OPTIONAL',
+          'the server requests a client certificate but lets requests without one through',
+        ),
+      );
+    } else if (auth.mode === 'unknown') {
+      out.push(
+        finding(
+          'HW_CHECK_CLIENT_AUTH_UNKNOWN',
+          'could not tell whether the server requests a client certificate (no readable handshake, no refusal without one)',
+        ),
+      );
+    }
+  }
+  if (auth.platformCaAdvertised === false) {
+    out.push(
+      finding(
+        'HW_CHECK_PLATFORM_CA_NOT_ADVERTISED',
+        `the CAs the server names for client certificates do not include the platform's CA (it names: ${auth.caNames.join('; ')})`,
+      ),
+    );
+  }
+  const rejected =
+    auth.withPlatformCertificate.attempted && auth.withPlatformCertificate.ok === false && auth.mode !== 'none';
+  if (rejected) {
+    out.push(
+      finding(
+        'HW_CHECK_CLIENT_CERT_REJECTED',
+        `the server refused the platform's client certificate: ${auth.withPlatformCertificate.error ?? 'no reason given'}`,
+      ),
+    );
+  }
+
+  if (report.http.attempted) {
+    if (report.http.error !== undefined) {
+      out.push(finding('HW_CHECK_HTTP_FAILED', `the signed test event could not be delivered: ${report.http.error}`));
+    } else if (
+      !rejected &&
+      report.http.statusCode !== undefined &&
+      (report.http.statusCode < 200 || report.http.statusCode > 299)
+    ) {
+      out.push(
+        finding('HW_CHECK_HTTP_STATUS', `the receiver answered the signed test event with ${report.http.statusCode}`),
+      );
+    }
+  }
+  return out;
+}
