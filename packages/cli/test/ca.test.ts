@@ -41,6 +41,7 @@ describe('hookwarden ca (the real command, in a temporary directory)', () => {
     assert.match(init.stdout, /CN=callbacks\.example\.com,O=Example\\, Inc\./);
     assert.match(init.stdout, /callbacks\.example\.com, hooks\.example\.com/);
     assert.ok(!init.stdout.includes('PRIVATE KEY'));
+    assert.match(init.stdout, /hookwarden ca export --bundle/);
     const dir = join(tmp.path, 'hookwarden-data', 'pki');
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     assert.equal(statSync(join(dir, 'current-key.pem')).mode & 0o777, 0o600);

@@ -54,6 +54,13 @@ const OPTIONS = {
 
 class UsageError extends Error {}
 
+// What the operator does next, printed under the human-readable output.
+const NEXT_STEP: Record<string, string> = {
+  init: 'Next: give receivers the CA bundle (hookwarden ca export --bundle) and, if they pin, the SHA-256 above.',
+  rotate: 'Next: receivers add the next SHA-256 to their pins; then run hookwarden ca promote.',
+  promote: 'Done: the certificate above is presented from now on; receivers may drop the old pin.',
+};
+
 // `export --chain` is a flag while `import --chain FILE` takes a value: parse export's flags apart.
 const EXPORT_OPTIONS = {
   dir: OPTIONS.dir,
@@ -208,7 +215,8 @@ async function run(argv: string[]): Promise<number> {
           next: values.next === true,
         });
     }
-    return out(render(values.dir, id, values.json === true));
+    const hint = values.json ? undefined : NEXT_STEP[action];
+    return out(render(values.dir, id, values.json === true) + (hint ? `\n${hint}\n` : ''));
   } catch (err) {
     const usage = err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
     if (!usage) throw err;
