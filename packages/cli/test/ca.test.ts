@@ -62,7 +62,10 @@ describe('hookwarden ca (the real command, in a temporary directory)', () => {
     assert.ok(!bundle.includes(cert));
     assert.match(ca('export', '--key').stdout, /^-----BEGIN PRIVATE KEY-----\n/);
 
-    const rotated = ca('rotate');
+    const notDue = ca('rotate', '--if-expires-within', '7');
+    assert.equal(notDue.code, 0, notDue.stderr);
+    assert.match(notDue.stdout, /Not due: the current certificate has (29|30) days left/);
+    const rotated = ca('rotate', '--if-expires-within', '60');
     assert.equal(rotated.code, 0, rotated.stderr);
     assert.match(rotated.stdout, /next certificate/);
     const next = JSON.parse(ca('show', '--json').stdout).next;

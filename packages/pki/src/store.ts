@@ -47,6 +47,11 @@ export interface RotateOptions {
   keyType?: KeyType;
   /** Replace an existing `next` that was never promoted (receivers may have pinned it). */
   force?: boolean;
+  /**
+   * Only rotate when the current certificate expires within this many days, and do nothing while a
+   * next certificate is waiting: makes `rotate` safe to run from a daily scheduler.
+   */
+  ifExpiresWithinDays?: number;
 }
 
 interface Manifest {
@@ -303,6 +308,12 @@ class DirectoryStore implements PkiStore {
   async rotate(opts: RotateOptions = {}): Promise<Identity> {
     const o = checkObject(opts, 'options');
     const m = this.requireStore();
+    if (o.ifExpiresWithinDays !== undefined) {
+      const within = checkDays(o.ifExpiresWithinDays, 0, 'ifExpiresWithinDays');
+      if (o.force === true) throw optionError('force', 'cannot be combined with ifExpiresWithinDays');
+      const current = describeCertificate(this.current!.certPem);
+      if (this.next || current.notAfter.getTime() - this.now().getTime() > within * 86_400_000) return this.identity();
+    }
     if (this.next && o.force !== true) {
       const fp = describeCertificate(this.next.certPem).fingerprints.sha256;
       throw new PkiError(
