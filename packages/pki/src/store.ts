@@ -154,9 +154,12 @@ class DirectoryStore implements PkiStore {
     let st: Awaited<ReturnType<typeof stat>>;
     try {
       st = await stat(this.dir);
-    } catch {
+    } catch (err) {
       this.manifest = this.current = this.next = undefined;
-      return;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new PkiError(PKI_CODES.STORE_PERMISSIONS, `cannot read ${this.dir}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     if (st.mode & 0o077) {
       throw new PkiError(
