@@ -201,6 +201,11 @@ describe('client certificate on the socket', () => {
       createVerifier(policy({ dnsNames: ['other.example'] })).verify(req({ tls: noSan })),
       'HW_SAN_MISMATCH',
     );
+    // a SAN value smuggling a second name behind a comma is one (invalid) name, not two
+    const injected = createVerifier(policy({ dnsNames: ['hooks.platform.example'] }));
+    await refused(injected.verify(req({ tls: socketTls([pki.sanInjection.certPem]) })), 'HW_SAN_MISMATCH');
+    // two CNs in one multi-valued RDN: ambiguous, so neither counts
+    await refused(injected.verify(req({ tls: socketTls([pki.twoCn.certPem]) })), 'HW_SAN_MISMATCH');
   });
 
   test('pins: SHA-256 (with or without colons), SHA-1 and SPKI; any one matching', async () => {
