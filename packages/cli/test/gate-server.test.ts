@@ -240,3 +240,36 @@ test('the facts header is ASCII and restores any Unicode exactly', () => {
     ),
   );
 });
+
+test('a client that goes away takes its upstream request with it', async () => {
+  let arrived!: () => void;
+  const arrival = new Promise<void>((r) => {
+    arrived = r;
+  });
+  let upstreamClosed!: () => void;
+  const closed = new Promise<void>((r) => {
+    upstreamClosed = r;
+  });
+  const upstream = createServer((req, res) => {
+    req.resume();
+    res.once('close', upstreamClosed);
+    arrived();
+  });
+  const upstreamPort = await listen(upstream);
+  const gate = createGate({
+    verifier,
+    upstream: `http://127.0.0.1:${upstreamPort}`,
+    needsBody: true,
+    maxBodyBytes: 4096,
+    log: () => {},
+  });
+  const port = await listen(gate.server);
+  const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/hooks', headers: signed('{}'), agent: false });
+  req.on('error', () => {});
+  req.end('{}');
+  await arrival;
+  req.destroy();
+  await closed;
+  await gate.close();
+  upstream.close();
+});
