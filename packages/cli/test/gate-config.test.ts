@@ -33,6 +33,10 @@ test('flags become a policy of exactly the parts given', () => {
     secret: [SECRET],
   });
   assert.deepEqual(c.listen, { host: '127.0.0.1', port: 0 });
+  assert.deepEqual(loadGateConfig({ upstream: 'http://[::1]:3000', listen: '[::1]:8443' }).listen, {
+    host: '::1',
+    port: 8443,
+  });
   assert.equal(c.tls, undefined);
   assert.equal(c.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
   assert.deepEqual(Object.keys(c.policy).sort(), [
