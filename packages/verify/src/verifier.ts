@@ -287,8 +287,11 @@ export function createVerifier(policy: VerifyPolicy): Verifier {
     }
     const names = cert ? dnsNamesOf(cert) : (facts?.dnsNames ?? []);
     if (cc.dnsNames.length > 0) {
-      // The CN counts only when the certificate has no subjectAltName at all (RFC 6125).
-      const candidates = cert && cert.subjectAltName === undefined && rdns ? getAttribute(rdns, 'CN') : names;
+      // The CN counts only when the certificate has no subjectAltName at all (RFC 6125), and only
+      // when there is exactly one: with several (a multi-valued RDN) which one names the host is
+      // ambiguous, the shape of CVE-2021-44533.
+      const cns = cert && cert.subjectAltName === undefined && rdns ? getAttribute(rdns, 'CN') : undefined;
+      const candidates = cns === undefined ? names : cns.length === 1 ? cns : [];
       if (!cc.dnsNames.some((want) => candidates.some((n) => dnsNameMatches(n, want)))) {
         throw new VerificationError(
           'HW_SAN_MISMATCH',
