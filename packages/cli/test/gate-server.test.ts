@@ -140,6 +140,14 @@ describe('the gate in front of a real upstream', () => {
     assert.equal(chunked.status, 413);
   });
 
+  test('a target that is not a path is refused before anything else', async () => {
+    const before = seen.length;
+    const reply = await call(port, { path: 'http://elsewhere.example/hooks', headers: signed('{}'), body: '{}' });
+    assert.equal(reply.status, 400);
+    assert.equal(JSON.parse(reply.body).code, 'HW_GATE_BAD_TARGET');
+    assert.equal(seen.length, before);
+  });
+
   test('/healthz answers without verification', async () => {
     const reply = await call(port, { path: '/healthz', method: 'GET' });
     assert.equal(reply.status, 200);

@@ -52,6 +52,13 @@ export function createGate(opts: GateOptions): Gate {
     const entry: Record<string, unknown> = { method: req.method, path, remoteAddress: socket.remoteAddress };
     let body: Buffer | undefined;
     try {
+      // Only origin-form targets ("/path?query"): an absolute-form or "*" target would be forwarded
+      // to a path the upstream never expected.
+      if (!req.url?.startsWith('/')) {
+        throw new HookwardenError('HW_GATE_BAD_TARGET', 'the request target must be a path starting with /', {
+          status: 400,
+        });
+      }
       if (opts.needsBody) body = await readCapped(req, opts.maxBodyBytes);
       const facts = await opts.verifier.verify({
         method: req.method ?? 'GET',
