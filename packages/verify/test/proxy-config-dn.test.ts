@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { createSelfSignedCa } from '@hookwarden/pki';
 import { needTools, tempDir } from '@hookwarden/testkit';
+import fc from 'fast-check';
 import { dnFromX509, formatDn, parseDn } from '../src/dn.ts';
 import { opensslRfc2253 } from '../src/proxy-config/openssl-dn.ts';
 
@@ -62,4 +64,40 @@ test('an attribute type OpenSSL would print as an OID is refused, naming the fie
     code: 'HW_PROXY_CONFIG_INVALID',
     message: /^subjects\[1\]: attribute type '1\.2\.3\.4'/,
   });
+});
+
+test('property: for any single-valued DN, the check-mode string is what OpenSSL prints', {
+  skip: needTools('openssl'),
+}, async () => {
+  const types = ['CN', 'O', 'OU', 'L', 'ST', 'C', 'DC', 'UID', 'street', 'title'];
+  let n = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(
+        fc.record({
+          type: fc.constantFrom(...types),
+          // Printable text with every RFC 2253 special, spaces at the ends, and non-ASCII.
+          value: fc.string({
+            unit: fc.constantFrom('a', 'Z', '0', ' ', ',', '+', '"', '\\', '<', '>', ';', '#', '=', 'é', '日', '✓'),
+            minLength: 1,
+            maxLength: 12,
+          }),
+        }),
+        { minLength: 1, maxLength: 4 },
+      ),
+      async (entries) => {
+        const rdns = entries.map((e) => [{ type: e.type, value: e.type === 'C' ? 'US' : e.value }]);
+        const { certPem } = await createSelfSignedCa({ subject: formatDn(rdns), keyType: 'ec-p256' });
+        const cert = join(dir.path, `p${n++}.pem`);
+        writeFileSync(cert, certPem);
+        const printed = spawnSync('openssl', ['x509', '-in', cert, '-noout', '-subject', '-nameopt', 'RFC2253'], {
+          encoding: 'utf8',
+        })
+          .stdout.replace(/^subject=/, '')
+          .replace(/\n$/, '');
+        assert.equal(opensslRfc2253(parseDn(formatDn(rdns)), 'subjects[0]'), printed);
+      },
+    ),
+    { numRuns: 25 },
+  );
 });
