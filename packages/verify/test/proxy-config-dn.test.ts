@@ -69,7 +69,8 @@ test('an attribute type OpenSSL would print as an OID is refused, naming the fie
 test('property: for any single-valued DN, the check-mode string is what OpenSSL prints', {
   skip: needTools('openssl'),
 }, async () => {
-  const types = ['CN', 'O', 'OU', 'L', 'ST', 'C', 'DC', 'UID', 'street', 'title'];
+  // DC and emailAddress are IA5String (ASCII only), so they are left to the fixed cases above.
+  const types = ['CN', 'O', 'OU', 'L', 'ST', 'C', 'UID', 'street', 'title'];
   let n = 0;
   await fc.assert(
     fc.asyncProperty(
