@@ -9,6 +9,7 @@ import { needTools, tempDir } from '@hookwarden/testkit';
 import fc from 'fast-check';
 import { dnFromX509, formatDn, parseDn } from '../src/dn.ts';
 import { opensslRfc2253 } from '../src/proxy-config/openssl-dn.ts';
+import { opensslSubjects } from '../src/proxy-config/subjects.ts';
 
 const dir = tempDir();
 after(dir.cleanup);
@@ -101,4 +102,51 @@ test('property: for any single-valued DN, the check-mode string is what OpenSSL 
     ),
     { numRuns: 25 },
   );
+});
+
+test('a multi-valued RDN matches whatever order the certificate holds its entries in', {
+  skip: needTools('openssl'),
+}, () => {
+  const cert = join(dir.path, 'multi.pem');
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-multivalue-rdn',
+      '-subj',
+      '/O=Acme/OU=Dev+UID=42+CN=hooks',
+      '-keyout',
+      join(dir.path, 'multi.key'),
+      '-out',
+      cert,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(made.status, 0, made.stderr);
+  const printed = spawnSync('openssl', ['x509', '-in', cert, '-noout', '-subject', '-nameopt', 'RFC2253'], {
+    encoding: 'utf8',
+  })
+    .stdout.replace(/^subject=/, '')
+    .trimEnd();
+  for (const written of [
+    'CN=hooks+OU=Dev+UID=42,O=Acme',
+    'UID=42+CN=hooks+OU=Dev,O=Acme',
+    'OU=Dev+UID=42+CN=hooks,O=Acme',
+  ]) {
+    const spellings = opensslSubjects([written]);
+    assert.equal(spellings.length, 6);
+    assert.ok(spellings.includes(printed), `${printed} not among ${spellings.join(' | ')}`);
+  }
+  assert.throws(() => opensslSubjects(['CN=a+OU=b+O=c+L=d+ST=e']), {
+    code: 'HW_PROXY_CONFIG_INVALID',
+    message: /subjects\[0\]: too many/,
+  });
 });

@@ -228,7 +228,16 @@ function options(kind: ProxyConfigKind, variant: Variant): ProxyConfigOptions {
     serverCertPath: join(certs, 'server.pem'),
     serverKeyPath: join(certs, 'server.pem.key'),
     mode,
-    ...(mode === 'check' && kind !== 'caddy' ? { subjects: [HOSTILE, 'CN=hooks.platform.test,O=Acme\\, Inc.'] } : {}),
+    ...(mode === 'check' && kind !== 'caddy'
+      ? {
+          subjects: [
+            HOSTILE,
+            'CN=hooks.platform.test,O=Acme\\, Inc.',
+            'cn=HOOKS.platform.test, o=ACME\\, Inc.',
+            'CN=a+OU=b',
+          ],
+        }
+      : {}),
     ...(mode === 'check' && kind === 'caddy' ? { fingerprints: ['ab'.repeat(32)] } : {}),
   };
 }
