@@ -85,7 +85,8 @@ export function createGate(opts: GateOptions): Gate {
         code: known.code,
         status: known.status,
       });
-      if (!refused) entry.detail = known.message;
+      // The detail says what to fix (which subject came, which pin was expected): never a secret.
+      entry.detail = known.message;
       // A body that was not read is not worth reading: close rather than drain it.
       if (!res.headersSent) answer(res, known, !req.readableEnded);
       else res.destroy();
