@@ -402,6 +402,35 @@ describe('hookwarden gate following the trust document', () => {
   });
 });
 
+test('--config: a 0600 JSON file gives the policy as createVerifier takes it', async () => {
+  const secret = generateSecret();
+  const path = join(dir.path, 'gate.json');
+  writeFileSync(
+    path,
+    JSON.stringify({ upstream: upstreamUrl, policy: { signature: { secrets: [secret] }, replay: true } }),
+    {
+      mode: 0o600,
+    },
+  );
+  const gate = await startGate(['--config', path]);
+  try {
+    const body = '{"type":"configured"}';
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = {
+      'webhook-id': 'msg_cfg',
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': sign({ msgId: 'msg_cfg', timestamp, body, secrets: [secret] }),
+    };
+    const ok = await plainCall(gate.port, { headers, body, localAddress: '127.0.0.1' });
+    assert.equal(ok.status, 200, JSON.stringify(ok));
+    assert.equal(JSON.parse(String(seen.at(-1)!.headers['hookwarden-verified'])).webhookId, 'msg_cfg');
+    const replayed = await plainCall(gate.port, { headers, body, localAddress: '127.0.0.1' });
+    assert.equal(JSON.parse(replayed.body!).code, 'HW_REPLAYED');
+  } finally {
+    assert.equal(await gate.stop(), 0);
+  }
+});
+
 test('an impossible policy is refused at start, naming the field (exit 1)', () => {
   const r = spawnSync(
     process.execPath,

@@ -6,6 +6,7 @@ import { tempDir } from '@hookwarden/testkit';
 import { HookwardenError } from '@hookwarden/verify/errors';
 import fc from 'fast-check';
 import { DEFAULT_MAX_BODY_BYTES, type GateFlags, loadGateConfig } from '../src/gate/config.ts';
+import { GATE_CODES, type GateCode, GateError } from '../src/gate/errors.ts';
 
 const dir = tempDir();
 after(dir.cleanup);
@@ -33,6 +34,10 @@ test('flags become a policy of exactly the parts given', () => {
     secret: [SECRET],
   });
   assert.deepEqual(c.listen, { host: '127.0.0.1', port: 0 });
+  assert.deepEqual(loadGateConfig({ upstream: 'http://[::1]:3000', listen: '[::1]:8443' }).listen, {
+    host: '::1',
+    port: 8443,
+  });
   assert.equal(c.tls, undefined);
   assert.equal(c.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
   assert.deepEqual(Object.keys(c.policy).sort(), [
@@ -120,4 +125,14 @@ test('property: any flag values give a config or a HookwardenError, never anythi
     ),
     { numRuns: 300 },
   );
+});
+
+test('every gate code has its status, a default message, and the {code, detail} body', () => {
+  for (const [code, { status, message }] of Object.entries(GATE_CODES)) {
+    const err = new GateError(code as GateCode);
+    assert.ok(err instanceof HookwardenError);
+    assert.equal(err.status, status);
+    assert.deepEqual(err.toJSON(), { code, detail: message });
+    assert.equal(new GateError(code as GateCode, 'specific').message, 'specific');
+  }
 });

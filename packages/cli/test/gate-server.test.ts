@@ -140,6 +140,14 @@ describe('the gate in front of a real upstream', () => {
     assert.equal(chunked.status, 413);
   });
 
+  test('a target that is not a path is refused before anything else', async () => {
+    const before = seen.length;
+    const reply = await call(port, { path: 'http://elsewhere.example/hooks', headers: signed('{}'), body: '{}' });
+    assert.equal(reply.status, 400);
+    assert.equal(JSON.parse(reply.body).code, 'HW_GATE_BAD_TARGET');
+    assert.equal(seen.length, before);
+  });
+
   test('/healthz answers without verification', async () => {
     const reply = await call(port, { path: '/healthz', method: 'GET' });
     assert.equal(reply.status, 200);
@@ -235,8 +243,41 @@ test('the facts header is ASCII and restores any Unicode exactly', () => {
       (identity) => {
         const v = verifiedHeaderValue({ identity });
         assert.match(v, /^[\x20-\x7e]*$/);
-        assert.deepEqual(JSON.parse(v), { identity });
+        assert.deepEqual(JSON.parse(v), { identity: { ...identity } });
       },
     ),
   );
+});
+
+test('a client that goes away takes its upstream request with it', async () => {
+  let arrived!: () => void;
+  const arrival = new Promise<void>((r) => {
+    arrived = r;
+  });
+  let upstreamClosed!: () => void;
+  const closed = new Promise<void>((r) => {
+    upstreamClosed = r;
+  });
+  const upstream = createServer((req, res) => {
+    req.resume();
+    res.once('close', upstreamClosed);
+    arrived();
+  });
+  const upstreamPort = await listen(upstream);
+  const gate = createGate({
+    verifier,
+    upstream: `http://127.0.0.1:${upstreamPort}`,
+    needsBody: true,
+    maxBodyBytes: 4096,
+    log: () => {},
+  });
+  const port = await listen(gate.server);
+  const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/hooks', headers: signed('{}'), agent: false });
+  req.on('error', () => {});
+  req.end('{}');
+  await arrival;
+  req.destroy();
+  await closed;
+  await gate.close();
+  upstream.close();
 });

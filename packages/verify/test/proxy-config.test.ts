@@ -216,23 +216,35 @@ function selfSigned(): void {
   copyFileSync(join(certs, 'server.pem'), join(certs, 'ca.pem'));
 }
 
-function options(kind: ProxyConfigKind, mode: 'headers' | 'check'): ProxyConfigOptions {
+type Variant = 'headers' | 'check' | 'ipv6';
+
+function options(kind: ProxyConfigKind, variant: Variant): ProxyConfigOptions {
+  const mode = variant === 'check' ? 'check' : 'headers';
   return {
     serverName: 'localhost',
-    listen: '127.0.0.1:1',
-    upstream: 'http://127.0.0.1:2',
+    listen: variant === 'ipv6' ? '[::1]:1' : '127.0.0.1:1',
+    upstream: variant === 'ipv6' ? 'http://[::1]:2' : 'http://127.0.0.1:2',
     caBundlePath: join(certs, 'ca.pem'),
     serverCertPath: join(certs, 'server.pem'),
     serverKeyPath: join(certs, 'server.pem.key'),
     mode,
-    ...(mode === 'check' && kind !== 'caddy' ? { subjects: [HOSTILE, 'CN=hooks.platform.test,O=Acme\\, Inc.'] } : {}),
+    ...(mode === 'check' && kind !== 'caddy'
+      ? {
+          subjects: [
+            HOSTILE,
+            'CN=hooks.platform.test,O=Acme\\, Inc.',
+            'cn=HOOKS.platform.test, o=ACME\\, Inc.',
+            'CN=a+OU=b',
+          ],
+        }
+      : {}),
     ...(mode === 'check' && kind === 'caddy' ? { fingerprints: ['ab'.repeat(32)] } : {}),
   };
 }
 
 describe('the real servers accept the generated configurations', { skip: needTools('openssl') }, () => {
   selfSigned();
-  for (const mode of ['headers', 'check'] as const) {
+  for (const mode of ['headers', 'check', 'ipv6'] as const) {
     test(`nginx -t (${mode})`, { skip: needTools('nginx') }, () => {
       const conf = join(dir.path, `nginx-${mode}.conf`);
       writeFileSync(

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { ProxyKind, VerifyPolicy } from '@hookwarden/verify';
-import { HookwardenError } from '@hookwarden/verify/errors';
+import { GateError } from './errors.ts';
 
 /** Everything `hookwarden gate` runs with, from flags or a JSON file; checked once at start. */
 export interface GateConfig {
@@ -32,10 +32,11 @@ export interface GateFlags {
   'max-body'?: string;
 }
 
-export class GateConfigError extends HookwardenError {
+/** A flag or config-file value that cannot work, naming it. */
+export class GateConfigError extends GateError {
   override readonly name = 'GateConfigError';
   constructor(field: string, problem: string) {
-    super('HW_GATE_CONFIG_INVALID', `${field}: ${problem}`, { status: 500 });
+    super('HW_GATE_CONFIG_INVALID', `${field}: ${problem}`);
   }
 }
 

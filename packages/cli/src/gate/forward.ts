@@ -1,6 +1,6 @@
 import { Agent, type IncomingHttpHeaders, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { HookwardenError } from '@hookwarden/verify/errors';
+import { GateError } from './errors.ts';
 import { VERIFIED_HEADER } from './verified-header.ts';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection and are never forwarded.
@@ -68,6 +68,10 @@ export function createUpstream(target: string, opts: { maxSockets?: number } = {
       });
       // Plain pipe() and events rather than stream/promises pipeline: pipeline allocates abort
       // signals per call, which measured ~10% of the gate's CPU in bench/gate.ts.
+      // A client that goes away takes its upstream request with it.
+      res.once('close', () => {
+        if (!res.writableFinished) upstreamReq.destroy();
+      });
       const upstreamRes = await new Promise<IncomingMessage>((resolve, reject) => {
         upstreamReq.once('response', resolve);
         upstreamReq.once('error', reject);
@@ -78,10 +82,7 @@ export function createUpstream(target: string, opts: { maxSockets?: number } = {
         }
       }).catch((err: Error) => {
         upstreamReq.destroy();
-        throw new HookwardenError('HW_UPSTREAM_UNAVAILABLE', `the upstream did not answer: ${err.message}`, {
-          status: 502,
-          cause: err,
-        });
+        throw new GateError('HW_UPSTREAM_UNAVAILABLE', `the upstream did not answer: ${err.message}`, { cause: err });
       });
       res.writeHead(upstreamRes.statusCode ?? 502, endToEnd(upstreamRes.headers));
       await new Promise<void>((resolve) => {

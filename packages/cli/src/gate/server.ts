@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import { httpsServerOptions, tlsFactsFromSocket, type Verifier } from '@hookwarden/verify';
 import { HookwardenError } from '@hookwarden/verify/errors';
 import { readCapped } from './body.ts';
+import { GateError } from './errors.ts';
 import { createUpstream } from './forward.ts';
 import type { GateLog } from './log.ts';
 import { verifiedHeaderValue } from './verified-header.ts';
@@ -52,6 +53,11 @@ export function createGate(opts: GateOptions): Gate {
     const entry: Record<string, unknown> = { method: req.method, path, remoteAddress: socket.remoteAddress };
     let body: Buffer | undefined;
     try {
+      // Only origin-form targets ("/path?query"): an absolute-form or "*" target would be forwarded
+      // to a path the upstream never expected.
+      if (!req.url?.startsWith('/')) {
+        throw new GateError('HW_GATE_BAD_TARGET');
+      }
       if (opts.needsBody) body = await readCapped(req, opts.maxBodyBytes);
       const facts = await opts.verifier.verify({
         method: req.method ?? 'GET',
@@ -72,17 +78,15 @@ export function createGate(opts: GateOptions): Gate {
       await upstream.forward(req, res, verifiedHeaderValue(facts), body);
       entry.status = res.statusCode;
     } catch (err) {
-      const known =
-        err instanceof HookwardenError
-          ? err
-          : new HookwardenError('HW_GATE_INTERNAL', 'the gate failed to handle the request', { status: 500 });
+      const known = err instanceof HookwardenError ? err : new GateError('HW_GATE_INTERNAL', undefined, { cause: err });
       const refused = entry.decision === undefined;
       Object.assign(entry, {
         decision: refused ? 'refused' : 'upstream_failed',
         code: known.code,
         status: known.status,
       });
-      if (!refused) entry.detail = known.message;
+      // The detail says what to fix (which subject came, which pin was expected): never a secret.
+      entry.detail = known.message;
       // A body that was not read is not worth reading: close rather than drain it.
       if (!res.headersSent) answer(res, known, !req.readableEnded);
       else res.destroy();

@@ -26,7 +26,8 @@ export function nginxConfig(o: CheckedOptions): string {
   ];
   const denies: string[] = [];
   if (o.subjects.length > 0) {
-    const dns = opensslSubjects(o.subjects);
+    // nginx matches map keys case-insensitively and refuses two keys that differ only in case.
+    const dns = [...new Map(opensslSubjects(o.subjects).map((dn) => [dn.toLowerCase(), dn])).values()];
     // nginx refuses a map whose longest key does not fit a hash bucket (default: one 64-byte cache
     // line), and DNs are longer than that. The setting is http-wide: drop it if yours is larger.
     const longest = Math.max(...dns.map((dn) => Buffer.byteLength(dn)));

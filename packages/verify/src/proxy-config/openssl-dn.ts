@@ -36,8 +36,12 @@ function escapeValue(value: string): string {
     const ch = String.fromCharCode(b);
     // ESC_MSB and ESC_CTRL: OpenSSL prints every non-ASCII byte of the UTF-8 form, and every control
     // byte, as \XX; ESC_2253 escapes the RFC 2253 specials and a leading '#'/space or trailing space.
+    // OpenSSL's quirk, kept because the map must match its output: in a one-character value the
+    // "last character" rule replaces the "first character" one, so a lone '#' is printed bare.
+    const first = i === 0;
+    const last = i === bytes.length - 1;
     if (b >= 0x80 || b < 0x20 || b === 0x7f) out += `\\${b.toString(16).toUpperCase().padStart(2, '0')}`;
-    else if (SPECIAL.has(ch) || ((ch === '#' || ch === ' ') && i === 0) || (ch === ' ' && i === bytes.length - 1)) {
+    else if (SPECIAL.has(ch) || (ch === '#' && first && !last) || (ch === ' ' && (first || last))) {
       out += `\\${ch}`;
     } else out += ch;
   });

@@ -1,0 +1,23 @@
+import { HookwardenError } from '@hookwarden/verify/errors';
+
+/**
+ * The gate's own failures (verification failures are the verifier's VerificationError codes).
+ * Codes are stable: operators alert on them from the decision log. Add, never rename or reuse.
+ */
+export const GATE_CODES = {
+  HW_GATE_CONFIG_INVALID: { status: 500, message: 'the gate configuration is invalid' },
+  HW_GATE_BAD_TARGET: { status: 400, message: 'the request target must be a path starting with /' },
+  HW_UPSTREAM_UNAVAILABLE: { status: 502, message: 'the upstream did not answer' },
+  HW_GATE_INTERNAL: { status: 500, message: 'the gate failed to handle the request' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type GateCode = keyof typeof GATE_CODES;
+
+export class GateError extends HookwardenError {
+  override readonly name: string = 'GateError';
+  declare readonly code: GateCode;
+
+  constructor(code: GateCode, detail?: string, options: { cause?: unknown } = {}) {
+    super(code, detail ?? GATE_CODES[code].message, { status: GATE_CODES[code].status, cause: options.cause });
+  }
+}
