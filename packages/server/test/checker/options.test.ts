@@ -9,8 +9,8 @@ test('option validation never throws anything but a HookwardenError, whatever it
     fc.property(
       fc.record(
         {
-          url: fc.oneof(fc.string(), fc.webUrl(), fc.anything()),
-          timeoutMs: fc.anything(),
+          url: fc.oneof(fc.string(), fc.webUrl(), fc.anything({ withNullPrototype: true })),
+          timeoutMs: fc.anything({ withNullPrototype: true }),
           concurrency: fc.anything(),
           serverCaPem: fc.oneof(fc.string(), fc.anything()),
           platformCaPem: fc.anything(),
