@@ -1,5 +1,5 @@
 import { HANDSHAKE_FACTS } from './connector.ts';
-import type { HandshakeFacts } from './tap.ts';
+import type { HandshakeFacts } from './handshake.ts';
 import type { FailureKind } from './types.ts';
 
 /**

@@ -26,6 +26,8 @@ const DEFAULTS = {
   connectionsPerOrigin: 16,
 };
 const USER_AGENT = 'Hookwarden-Webhooks/0.1';
+/** Pools (identity × trusted CA × cipher policy) kept open; a rotation leaves the old one to age out. */
+const MAX_POOLS = 256;
 
 /**
  * One attempt to deliver one signed request to one endpoint. Connection pools are kept per client
@@ -40,7 +42,17 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
   function agentFor(identity: ClientIdentity | undefined, serverCaPem: string | undefined, policy: CipherPolicy) {
     const key = sha256(JSON.stringify([identity?.chainPem ?? identity?.certPem ?? '', serverCaPem ?? '', policy]));
     let agent = agents.get(key);
-    if (!agent) {
+    if (agent) {
+      // Most recently used last: the oldest pools go first when there are too many.
+      agents.delete(key);
+      agents.set(key, agent);
+    } else {
+      if (agents.size >= MAX_POOLS) {
+        const [oldestKey, oldest] = agents.entries().next().value as [string, Agent];
+        agents.delete(oldestKey);
+        // Graceful: requests already dispatched on it finish first.
+        void oldest.close().catch(() => {});
+      }
       const secureContext = createSecureContext({
         ...(identity ? { cert: identity.chainPem || identity.certPem, key: identity.keyPem } : {}),
         ...(serverCaPem ? { ca: serverCaPem } : {}),
@@ -80,7 +92,7 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       };
     };
     let identity: ClientIdentity | undefined;
-    if (closed) return fail(new DeliveryError('HW_DELIVERY_CLOSED', 'the delivery client is closed', { status: 503 }));
+    if (closed) return fail(new DeliveryError('HW_DELIVERY_CLOSED', 'the delivery client is closed'));
     let url: URL;
     try {
       url = parseEndpointUrl(req.url, req.allowHttp === true);
@@ -88,7 +100,6 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       return fail(err);
     }
     const https = url.protocol === 'https:';
-    identity = https ? (req.tls?.clientIdentity ?? opts.identity()) : undefined;
     let policy = opts.cipherPolicy;
     if (req.tls?.cipherPolicy) {
       try {
@@ -99,9 +110,20 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
     }
     let agent: Agent;
     try {
+      identity = https ? (req.tls?.clientIdentity ?? opts.identity()) : undefined;
       agent = agentFor(identity, https ? req.tls?.serverCaPem : undefined, policy);
     } catch (err) {
-      return fail(err);
+      // Our side is broken (unreadable identity, bad PEM): nothing was sent. OpenSSL's message names
+      // the problem, never the key material.
+      return {
+        ok: false,
+        durationMs: elapsed(),
+        responseExcerpt: '',
+        failure: {
+          kind: 'tls_other',
+          message: `our client identity or TLS settings are unusable (${(err as Error)?.message ?? err})`,
+        },
+      };
     }
 
     const body = Buffer.from(req.body, 'utf8');

@@ -1,4 +1,4 @@
-import { chainPem, createHierarchy, createSelfSignedCa, issueCertificate } from '@hookwarden/pki';
+import { caBundlePem, chainPem, createHierarchy, createSelfSignedCa, issueCertificate } from '@hookwarden/pki';
 
 /**
  * Certificates for the loopback TLS tests, from the project's own PKI: a receiver CA and its server
@@ -9,6 +9,8 @@ export interface TestPki {
   serverCa: string;
   server: { cert: string; key: string };
   platformRoot: string;
+  /** What the trust document publishes: intermediate then root. */
+  platformBundle: string;
   client: { certPem: string; keyPem: string; chainPem: string };
   otherCa: string;
 }
@@ -28,6 +30,7 @@ export async function makeTestPki(): Promise<TestPki> {
     serverCa: receiverCa.certPem,
     server: { cert: server.certPem, key: server.keyPem },
     platformRoot: platform.root.certPem,
+    platformBundle: caBundlePem(platform),
     client: { certPem: platform.leaf.certPem, keyPem: platform.leaf.keyPem, chainPem: chainPem(platform) },
     otherCa: other.certPem,
   };

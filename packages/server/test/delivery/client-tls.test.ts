@@ -29,10 +29,11 @@ interface Receiver {
   port: number;
   connections: number;
   peers: { subject?: string; authorized: boolean; chainLength: number }[];
+  resumed: boolean[];
 }
 
 async function receiver(options: ServerOptions, answer: 'ok' | 'close' = 'ok'): Promise<Receiver> {
-  const r: Receiver = { url: '', port: 0, connections: 0, peers: [] };
+  const r: Receiver = { url: '', port: 0, connections: 0, peers: [], resumed: [] };
   const server = createHttpsServer({ key: pki.server.key, cert: pki.server.cert, ...options }, (req, res) => {
     const socket = req.socket as TLSSocket;
     const peer = socket.getPeerCertificate(true);
@@ -48,6 +49,7 @@ async function receiver(options: ServerOptions, answer: 'ok' | 'close' = 'ok'): 
       authorized: socket.authorized,
       chainLength,
     });
+    r.resumed.push(socket.isSessionReused());
     req.resume();
     req.on('end', () => {
       if (answer === 'close') res.setHeader('connection', 'close');
@@ -150,6 +152,7 @@ for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
     assert.equal(first.ok && second.ok, true, second.failure?.message);
     assert.equal(r.connections, 2);
     assert.equal(second.tls?.clientCertificateSent, true);
+    assert.deepEqual(r.resumed, [false, true]);
     assert.equal(r.peers.length, 2);
   });
 }
@@ -192,9 +195,15 @@ test('no common protocol: a TLS 1.0-only receiver, and a receiver with no suite 
   const tls10 = await c.deliver({ url: old.url, headers: {}, body: '{}', tls: { serverCaPem: pki.serverCa } });
   assert.equal(tls10.failure?.kind, 'tls_no_common_protocol', tls10.failure?.message);
 
-  const picky = await receiver({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' });
-  const out = await c.deliver({
-    url: picky.url,
+  // TLS 1.3 with only a CCM suite: valid, but not in the policy we offer.
+  const picky = await receiver({ minVersion: 'TLSv1.3', ciphers: 'TLS_AES_128_CCM_SHA256' });
+  const out = await c.deliver({ url: picky.url, headers: {}, body: '{}', tls: { serverCaPem: pki.serverCa } });
+  assert.equal(out.failure?.kind, 'tls_no_common_protocol', out.failure?.message);
+
+  // The same through a per-endpoint policy that shares no suite with a TLS 1.2 receiver.
+  const tls12 = await receiver({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' });
+  const narrowed = await c.deliver({
+    url: tls12.url,
     headers: {},
     body: '{}',
     tls: {
@@ -207,7 +216,7 @@ test('no common protocol: a TLS 1.0-only receiver, and a receiver with no suite 
       },
     },
   });
-  assert.equal(out.failure?.kind, 'tls_no_common_protocol', out.failure?.message);
+  assert.equal(narrowed.failure?.kind, 'tls_no_common_protocol', narrowed.failure?.message);
 });
 
 test('a TCP listener that never answers the handshake times out', async () => {
@@ -234,5 +243,28 @@ test('https to a name resolving to loopback is refused without allowPrivateTarge
     tls: { serverCaPem: pki.serverCa },
   });
   assert.equal(out.failure?.kind, 'ssrf_blocked');
+  assert.equal(r.connections, 0);
+});
+
+test('a broken identity or identity provider fails the attempt without throwing or echoing the key', async () => {
+  const r = await receiver({});
+  const secretLooking = 'PRIVATE-KEY-MATERIAL-must-not-appear';
+  const bad = await client().deliver({
+    url: r.url,
+    headers: {},
+    body: '{}',
+    tls: { serverCaPem: pki.serverCa, clientIdentity: { certPem: 'nope', keyPem: secretLooking, chainPem: 'nope' } },
+  });
+  assert.equal(bad.ok, false);
+  assert.equal(bad.failure?.kind, 'tls_other', bad.failure?.message);
+  assert.doesNotMatch(bad.failure?.message ?? '', /PRIVATE-KEY-MATERIAL/);
+  const throwing = await client({
+    identity: () => {
+      throw new Error('pki store unreadable');
+    },
+  }).deliver({ url: r.url, headers: {}, body: '{}', tls: { serverCaPem: pki.serverCa } });
+  assert.equal(throwing.ok, false);
+  assert.equal(throwing.failure?.kind, 'tls_other');
+  assert.match(throwing.failure?.message ?? '', /identity .*pki store unreadable/);
   assert.equal(r.connections, 0);
 });
