@@ -41,6 +41,7 @@ describe('hookwarden ca (the real command, in a temporary directory)', () => {
     assert.match(init.stdout, /CN=callbacks\.example\.com,O=Example\\, Inc\./);
     assert.match(init.stdout, /callbacks\.example\.com, hooks\.example\.com/);
     assert.ok(!init.stdout.includes('PRIVATE KEY'));
+    assert.match(init.stdout, /hookwarden ca export --bundle/);
     const dir = join(tmp.path, 'hookwarden-data', 'pki');
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     assert.equal(statSync(join(dir, 'current-key.pem')).mode & 0o777, 0o600);
@@ -61,7 +62,10 @@ describe('hookwarden ca (the real command, in a temporary directory)', () => {
     assert.ok(!bundle.includes(cert));
     assert.match(ca('export', '--key').stdout, /^-----BEGIN PRIVATE KEY-----\n/);
 
-    const rotated = ca('rotate');
+    const notDue = ca('rotate', '--if-expires-within', '7');
+    assert.equal(notDue.code, 0, notDue.stderr);
+    assert.match(notDue.stdout, /Not due: the current certificate has (29|30) days left/);
+    const rotated = ca('rotate', '--if-expires-within', '60');
     assert.equal(rotated.code, 0, rotated.stderr);
     assert.match(rotated.stdout, /next certificate/);
     const next = JSON.parse(ca('show', '--json').stdout).next;

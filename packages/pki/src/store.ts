@@ -47,6 +47,11 @@ export interface RotateOptions {
   keyType?: KeyType;
   /** Replace an existing `next` that was never promoted (receivers may have pinned it). */
   force?: boolean;
+  /**
+   * Only rotate when the current certificate expires within this many days, and do nothing while a
+   * next certificate is waiting: makes `rotate` safe to run from a daily scheduler.
+   */
+  ifExpiresWithinDays?: number;
 }
 
 interface Manifest {
@@ -149,9 +154,12 @@ class DirectoryStore implements PkiStore {
     let st: Awaited<ReturnType<typeof stat>>;
     try {
       st = await stat(this.dir);
-    } catch {
+    } catch (err) {
       this.manifest = this.current = this.next = undefined;
-      return;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new PkiError(PKI_CODES.STORE_PERMISSIONS, `cannot read ${this.dir}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     if (st.mode & 0o077) {
       throw new PkiError(
@@ -303,6 +311,12 @@ class DirectoryStore implements PkiStore {
   async rotate(opts: RotateOptions = {}): Promise<Identity> {
     const o = checkObject(opts, 'options');
     const m = this.requireStore();
+    if (o.ifExpiresWithinDays !== undefined) {
+      const within = checkDays(o.ifExpiresWithinDays, 0, 'ifExpiresWithinDays');
+      if (o.force === true) throw optionError('force', 'cannot be combined with ifExpiresWithinDays');
+      const current = describeCertificate(this.current!.certPem);
+      if (this.next || current.notAfter.getTime() - this.now().getTime() > within * 86_400_000) return this.identity();
+    }
     if (this.next && o.force !== true) {
       const fp = describeCertificate(this.next.certPem).fingerprints.sha256;
       throw new PkiError(

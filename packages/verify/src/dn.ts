@@ -69,7 +69,8 @@ export function attributeOid(type: string): string | undefined {
 export function canonicalType(type: string): string {
   const t = type.replace(/^oid\./i, '');
   if (NUMERICOID.test(t)) return NAME_BY_OID.get(t) ?? t;
-  if (!DESCR.test(t)) throw invalid(`'${type}' is not an attribute type: use a name like CN or a dotted OID`);
+  if (!DESCR.test(t))
+    throw invalid(`${JSON.stringify(type)} is not an attribute type: use a name like CN or a dotted OID`);
   const oid = OID_BY_NAME.get(t.toLowerCase());
   return oid ? NAME_BY_OID.get(oid)! : t;
 }
@@ -117,7 +118,7 @@ export function parseDn(input: string): Rdn[] {
     const rawType = s.slice(typeStart, i);
     skipSpaces();
     if (rawType === '') throw invalid(`expected an attribute type at position ${typeStart} of the DN`);
-    if (s[i] !== '=') throw invalid(`expected '=' after '${rawType}' at position ${i} of the DN`);
+    if (s[i] !== '=') throw invalid(`expected '=' after ${JSON.stringify(rawType)} at position ${i} of the DN`);
     const type = canonicalType(rawType);
     i++;
     skipSpaces();

@@ -21,8 +21,9 @@ Actions:
   init     --subject DN [--dns NAME]... [--key-type TYPE] [--validity-days N]
            create a root CA, an intermediate CA and the client certificate
   show     [--json]        subject, DNS names, validity and fingerprints of current and next
-  rotate   [--validity-days N] [--key-type TYPE] [--force]
-           issue the next certificate now, valid alongside the current one
+  rotate   [--validity-days N] [--key-type TYPE] [--force | --if-expires-within DAYS]
+           issue the next certificate now, valid alongside the current one; with
+           --if-expires-within only when the current one ends that soon (for a daily job)
   promote                  make the next certificate the current one
   export   --bundle | --chain | --cert | --key [--next]
            print the CA bundle receivers trust, the chain presented, the certificate,
@@ -44,6 +45,7 @@ const OPTIONS = {
   'validity-days': { type: 'string' },
   json: { type: 'boolean' },
   force: { type: 'boolean' },
+  'if-expires-within': { type: 'string' },
   next: { type: 'boolean' },
   bundle: { type: 'boolean' },
   chain: { type: 'string' },
@@ -53,6 +55,13 @@ const OPTIONS = {
 } as const;
 
 class UsageError extends Error {}
+
+// What the operator does next, printed under the human-readable output.
+const NEXT_STEP: Record<string, string> = {
+  init: 'Next: give receivers the CA bundle (hookwarden ca export --bundle) and, if they pin, the SHA-256 above.',
+  rotate: 'Next: receivers add the next SHA-256 to their pins; then run hookwarden ca promote.',
+  promote: 'Done: the certificate above is presented from now on; receivers may drop the old pin.',
+};
 
 // `export --chain` is a flag while `import --chain FILE` takes a value: parse export's flags apart.
 const EXPORT_OPTIONS = {
@@ -68,7 +77,7 @@ const EXPORT_OPTIONS = {
 const ALLOWED: Record<string, string[]> = {
   init: ['dir', 'subject', 'dns', 'key-type', 'validity-days'],
   show: ['dir', 'json'],
-  rotate: ['dir', 'validity-days', 'key-type', 'force'],
+  rotate: ['dir', 'validity-days', 'key-type', 'force', 'if-expires-within'],
   promote: ['dir'],
   import: ['dir', 'cert', 'key', 'chain', 'next'],
 };
@@ -80,9 +89,9 @@ function keyType(v: string | undefined): KeyType | undefined {
   return v as KeyType;
 }
 
-function days(v: string | undefined): number | undefined {
+function days(v: string | undefined, flag = '--validity-days'): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^[1-9][0-9]*$/.test(v)) throw new UsageError('--validity-days must be a whole number of days');
+  if (!/^[1-9][0-9]*$/.test(v)) throw new UsageError(`${flag} must be a whole number of days`);
   return Number(v);
 }
 
@@ -195,7 +204,13 @@ async function run(argv: string[]): Promise<number> {
           validityDays: days(values['validity-days']),
           keyType: keyType(values['key-type']),
           force: values.force,
+          ifExpiresWithinDays: days(values['if-expires-within'], '--if-expires-within'),
         });
+        if (!id.next) {
+          const left = daysLeft(id.current);
+          const notDue = `Not due: the current certificate has ${left} days left; nothing was issued.\n`;
+          return out(values.json ? render(values.dir, id, true) : notDue);
+        }
         break;
       case 'promote':
         id = await store.promote();
@@ -208,7 +223,8 @@ async function run(argv: string[]): Promise<number> {
           next: values.next === true,
         });
     }
-    return out(render(values.dir, id, values.json === true));
+    const hint = values.json ? undefined : NEXT_STEP[action];
+    return out(render(values.dir, id, values.json === true) + (hint ? `\n${hint}\n` : ''));
   } catch (err) {
     const usage = err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
     if (!usage) throw err;
