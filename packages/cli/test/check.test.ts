@@ -7,6 +7,8 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { caBundlePem, chainPem, createHierarchy, issueCertificate, openPkiStore } from '@hookwarden/pki';
 import { listen, tempDir } from '@hookwarden/testkit';
+import { HookwardenError } from '@hookwarden/verify/errors';
+import fc from 'fast-check';
 import { parseDuration, useColor } from '../src/commands/check.ts';
 
 const bin = fileURLToPath(new URL('../bin/hookwarden.js', import.meta.url));
@@ -156,4 +158,13 @@ test('colours only on a terminal without NO_COLOR; durations parse', () => {
   assert.equal(parseDuration('1500ms'), 1500);
   assert.equal(parseDuration('2'), 2000);
   assert.throws(() => parseDuration('-1s'), /not a duration/);
+  fc.assert(
+    fc.property(fc.string(), (text) => {
+      try {
+        assert.ok(Number.isFinite(parseDuration(text)));
+      } catch (err) {
+        assert.ok(err instanceof HookwardenError, String(err));
+      }
+    }),
+  );
 });

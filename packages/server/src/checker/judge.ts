@@ -143,7 +143,13 @@ export function judge(
 
   if (report.http.attempted) {
     if (report.http.error !== undefined) {
-      out.push(finding('HW_CHECK_HTTP_FAILED', `the signed test event could not be delivered: ${report.http.error}`));
+      // The test event travels like a delivery: a TLS refusal is the TLS findings' consequence.
+      const fix = report.http.error.startsWith('tls_')
+        ? 'fix the TLS findings above; the test event is sent exactly as a delivery is'
+        : undefined;
+      out.push(
+        finding('HW_CHECK_HTTP_FAILED', `the signed test event could not be delivered: ${report.http.error}`, fix),
+      );
     } else if (
       !rejected &&
       report.http.statusCode !== undefined &&

@@ -42,11 +42,12 @@ export interface ResolvedOptions extends CheckOptions {
 /** Checks every option once, naming the bad field; the URL's scheme is judged by the check itself. */
 export function resolveOptions(opts: CheckOptions): ResolvedOptions {
   if (opts === null || typeof opts !== 'object') throw invalid('options', 'must be an object');
+  if (typeof opts.url !== 'string') throw new CheckError(CHECK_ERROR_CODES.urlInvalid, 'url must be a string');
   let parsed: URL;
   try {
     parsed = new URL(opts.url);
   } catch {
-    throw new CheckError(CHECK_ERROR_CODES.urlInvalid, `url '${String(opts.url).slice(0, 200)}' is not a URL`);
+    throw new CheckError(CHECK_ERROR_CODES.urlInvalid, `url '${opts.url.slice(0, 200)}' is not a URL`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
     throw new CheckError(CHECK_ERROR_CODES.urlInvalid, `url scheme '${parsed.protocol}' is not https:`);

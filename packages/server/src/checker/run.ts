@@ -1,7 +1,7 @@
-import { connect as netConnect } from 'node:net';
-import { type CipherPolicy, DEFAULT_CIPHER_POLICY, nodeCipherString, type TlsVersion } from '../delivery/ciphers.ts';
+import { DEFAULT_CIPHER_POLICY, nodeCipherString } from '../delivery/ciphers.ts';
 import { analyzeChain } from './chain.ts';
 import { decideClientAuth, platformCaNames } from './client-auth.ts';
+import { tcpConnect, withDeadline } from './deadline.ts';
 import { resolveForCheck } from './dns.ts';
 import { finding, verdictOf } from './findings.ts';
 import { judge } from './judge.ts';
@@ -10,61 +10,7 @@ import { mapLimit } from './pool.ts';
 import { type ProbeResult, type ProbeSpec, probe } from './probe.ts';
 import { deliverTestEvent, probeRequest } from './test-event.ts';
 import type { CheckOptions, CheckReport, TestEventResult } from './types.ts';
-
-export const VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
-const WIRE_VERSION: Record<TlsVersion, number> = {
-  TLSv1: 0x0301,
-  'TLSv1.1': 0x0302,
-  'TLSv1.2': 0x0303,
-  'TLSv1.3': 0x0304,
-};
-const ALL_TLS13 = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256';
-/**
- * Version probes offer every suite OpenSSL has, at security level 0 (OpenSSL 3 refuses TLS 1.0 and
- * 1.1 otherwise), so "accepted" means the version, not one of our suites.
- */
-const ANY_SUITE = `${ALL_TLS13}:ALL:@SECLEVEL=0`;
-
-function inPolicy(version: TlsVersion, policy: CipherPolicy): boolean {
-  const i = VERSIONS.indexOf(version);
-  return i >= VERSIONS.indexOf(policy.minVersion) && i <= VERSIONS.indexOf(policy.maxVersion);
-}
-
-/** A suite was accepted when the server chose it in a ServerHello at that version. */
-export function acceptedAt(result: ProbeResult, version: TlsVersion): boolean | null {
-  if (result.view) return result.view.version === WIRE_VERSION[version];
-  if (result.handshake) return result.protocol === version;
-  return result.failure && result.failure.kind !== 'timeout' && result.failure.kind !== 'connect' ? false : null;
-}
-
-/** The promise's value, or undefined when `ms` pass first (the promise is left to settle alone). */
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function tcpConnect(address: string, port: number, timeoutMs: number): Promise<{ ok: boolean; error?: string }> {
-  return new Promise((resolve) => {
-    const socket = netConnect({ host: address, port });
-    const done = (r: { ok: boolean; error?: string }): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(r);
-    };
-    const timer = setTimeout(() => done({ ok: false, error: `no TCP answer within ${timeoutMs} ms` }), timeoutMs);
-    socket.once('connect', () => done({ ok: true }));
-    socket.once('error', (err: NodeJS.ErrnoException) =>
-      done({ ok: false, error: `${err.code ?? 'error'}: ${err.message}` }),
-    );
-  });
-}
+import { ANY_SUITE, acceptedAt, inPolicy, VERSIONS, WIRE_VERSION } from './versions.ts';
 
 function emptyReport(o: ResolvedOptions, started: number): CheckReport {
   return {

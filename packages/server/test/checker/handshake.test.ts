@@ -114,6 +114,26 @@ test('alerts, truncation and ChangeCipherSpec are handled', () => {
   );
 });
 
+test('after a HelloRetryRequest, the second ServerHello and the encrypted flight are read', () => {
+  const hrr = Buffer.from(serverHello(0x0304, 0x1301));
+  Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex').copy(hrr, 2);
+  const flight = parseServerFlight(
+    Buffer.concat([
+      records(22, message(HANDSHAKE.serverHello, hrr)),
+      Buffer.from([20, 3, 3, 0, 1, 1]),
+      records(22, message(HANDSHAKE.serverHello, serverHello(0x0304, 0x1301))),
+      Buffer.from([23, 3, 3, 0, 3, 1, 2, 3]),
+    ]),
+  );
+  assert.deepEqual(
+    flight.messages.map((m) => m.type),
+    [HANDSHAKE.serverHello, HANDSHAKE.serverHello],
+  );
+  assert.equal(parseServerHello(flight.messages[0]!.body).helloRetryRequest, true);
+  assert.equal(parseServerHello(flight.messages[1]!.body).helloRetryRequest, false);
+  assert.equal(flight.encrypted.length, 1);
+});
+
 test('arbitrary bytes never make the readers throw anything but a HookwardenError', () => {
   const onlyOurs = (fn: () => unknown) => {
     try {
