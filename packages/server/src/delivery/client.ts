@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
 import { isIP, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket } from 'node:tls';
@@ -63,6 +63,9 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       agent = new Agent({
         connect: buildConnector({
           secureContext,
+          identityKeyType: identity
+            ? (new X509Certificate(identity.certPem).publicKey.asymmetricKeyType ?? 'unknown')
+            : undefined,
           allowPrivateTargets: opts.allowPrivateTargets,
           egressAddress: opts.egressAddress,
           connectTimeoutMs: opts.connectTimeoutMs,
