@@ -249,19 +249,21 @@ async function readExcerpt(
   return { text: Buffer.concat(chunks).toString('utf8'), truncated };
 }
 
-// Pool keys are computed on every attempt: cache the digests per object, so the steady state costs
-// a WeakMap lookup instead of hashing a certificate chain.
-const identityKeys = new WeakMap<ClientIdentity, { pem: string; key: string }>();
+// Pool keys are computed on every attempt: cache the digests, so the steady state costs a map
+// lookup (V8 caches a string's hash on the string) instead of hashing a certificate chain. Keyed by
+// the PEM itself, since callers often build a fresh identity object per call.
+const identityKeys = new Map<string, string>();
 const policyKeys = new WeakMap<CipherPolicy, string>();
 
 function identityKey(identity: ClientIdentity | undefined): string {
   if (!identity) return 'none';
   const pem = identity.chainPem || identity.certPem;
-  const cached = identityKeys.get(identity);
-  // Compared, not trusted: an identity object updated in place must not keep its old pool.
-  if (cached?.pem === pem && cached.key.length > 0) return cached.key;
-  const key = createHash('sha256').update(pem).digest('hex');
-  identityKeys.set(identity, { pem, key });
+  let key = identityKeys.get(pem);
+  if (key === undefined) {
+    if (identityKeys.size >= 1024) identityKeys.clear();
+    key = createHash('sha256').update(pem).digest('hex');
+    identityKeys.set(pem, key);
+  }
   return key;
 }
 
