@@ -7,7 +7,9 @@ export interface Command {
 }
 
 // Loaded lazily so that `hookwarden gate` never pays for the server's dependencies.
-const commands: Record<string, () => Promise<{ command: Command }>> = {};
+const commands: Record<string, () => Promise<{ command: Command }>> = {
+  ca: () => import('./commands/ca.ts'),
+};
 
 function usage(): string {
   const lines = Object.keys(commands)
