@@ -9,6 +9,8 @@ export interface Command {
 // Loaded lazily so that `hookwarden gate` never pays for the server's dependencies.
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   ca: () => import('./commands/ca.ts'),
+  gate: () => import('./commands/gate.ts'),
+  'proxy-config': () => import('./commands/proxy-config.ts'),
 };
 
 function usage(): string {
