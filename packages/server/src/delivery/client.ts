@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
 import { isIP, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket } from 'node:tls';
@@ -63,6 +63,9 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       agent = new Agent({
         connect: buildConnector({
           secureContext,
+          identityKeyType: identity
+            ? (new X509Certificate(identity.certPem).publicKey.asymmetricKeyType ?? 'unknown')
+            : undefined,
           allowPrivateTargets: opts.allowPrivateTargets,
           egressAddress: opts.egressAddress,
           connectTimeoutMs: opts.connectTimeoutMs,
@@ -79,6 +82,8 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
   }
 
   async function deliver(req: DeliveryRequest): Promise<AttemptOutcome> {
+    // A malformed request is the caller's bug, not the receiver's failure: reject, naming the field.
+    checkRequest(req);
     const start = opts.now();
     const elapsed = () => Math.max(0, opts.now() - start);
     const fail = (err: unknown, socket?: Socket): AttemptOutcome => {
@@ -246,19 +251,56 @@ async function readExcerpt(
   return { text: Buffer.concat(chunks).toString('utf8'), truncated };
 }
 
-// Pool keys are computed on every attempt: cache the digests per object, so the steady state costs
-// a WeakMap lookup instead of hashing a certificate chain.
-const identityKeys = new WeakMap<ClientIdentity, { pem: string; key: string }>();
+// RFC 9110 §5.1 token and §5.5 field value. Checked here because undici, handed an invalid header,
+// can leave the request pending until the total timeout.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FIELD_VALUE = /^[^\0\r\n]*$/;
+const CONNECTION_HEADERS = new Set([
+  'connection',
+  'content-length',
+  'expect',
+  'host',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+function checkRequest(req: DeliveryRequest): void {
+  const bad = (field: string, why: string) =>
+    new DeliveryError('HW_DELIVERY_REQUEST_INVALID', `delivery request '${field}' ${why}`);
+  if (req === null || typeof req !== 'object') throw bad('request', 'must be an object');
+  if (typeof req.url !== 'string') throw bad('url', 'must be a string');
+  if (typeof req.body !== 'string') throw bad('body', 'must be a string (the stored JSON)');
+  if (req.headers === null || typeof req.headers !== 'object') throw bad('headers', 'must be an object');
+  for (const [name, value] of Object.entries(req.headers)) {
+    const field = `headers.${name.slice(0, 40)}`;
+    if (!TOKEN.test(name)) throw bad(field, 'is not a valid header name');
+    if (CONNECTION_HEADERS.has(name.toLowerCase())) throw bad(field, 'is set by the client itself');
+    if (typeof value !== 'string' || !FIELD_VALUE.test(value))
+      throw bad(field, 'must be a string without CR, LF or NUL');
+  }
+  if (req.tls !== undefined && (req.tls === null || typeof req.tls !== 'object')) throw bad('tls', 'must be an object');
+  if (req.allowHttp !== undefined && typeof req.allowHttp !== 'boolean') throw bad('allowHttp', 'must be a boolean');
+}
+
+// Pool keys are computed on every attempt: cache the digests, so the steady state costs a map
+// lookup (V8 caches a string's hash on the string) instead of hashing a certificate chain. Keyed by
+// the PEM itself, since callers often build a fresh identity object per call.
+const identityKeys = new Map<string, string>();
 const policyKeys = new WeakMap<CipherPolicy, string>();
 
 function identityKey(identity: ClientIdentity | undefined): string {
   if (!identity) return 'none';
   const pem = identity.chainPem || identity.certPem;
-  const cached = identityKeys.get(identity);
-  // Compared, not trusted: an identity object updated in place must not keep its old pool.
-  if (cached?.pem === pem && cached.key.length > 0) return cached.key;
-  const key = createHash('sha256').update(pem).digest('hex');
-  identityKeys.set(identity, { pem, key });
+  let key = identityKeys.get(pem);
+  if (key === undefined) {
+    if (identityKeys.size >= 1024) identityKeys.clear();
+    key = createHash('sha256').update(pem).digest('hex');
+    identityKeys.set(pem, key);
+  }
   return key;
 }
 

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { listen } from '@hookwarden/testkit';
+import fc from 'fast-check';
 import { createDeliveryClient } from '../../src/delivery/client.ts';
 import type { LookupFn } from '../../src/delivery/ssrf.ts';
 
@@ -201,6 +202,23 @@ test('a receiver that accepts and never answers times out', async () => {
   }
 });
 
+test('a receiver that answers headers and then trickles forever hits the total timeout', async () => {
+  handler = (_q, _b, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('partial');
+  };
+  const c = client({ totalTimeoutMs: 200 });
+  try {
+    const out = await c.deliver({ url: `http://127.0.0.1:${port}/`, headers: {}, body: '{}', allowHttp: true });
+    assert.equal(out.ok, false);
+    assert.equal(out.failure?.kind, 'timeout');
+    assert.match(out.failure?.message ?? '', /HW_DELIVERY_TIMEOUT/);
+  } finally {
+    await c.close();
+    for (const s of sockets) s.destroy();
+  }
+});
+
 test('keep-alive: consecutive deliveries reuse the connection', async () => {
   handler = (_q, _b, res) => res.end('ok');
   const c = client({ connectionsPerOrigin: 1 });
@@ -290,6 +308,86 @@ test('several checked addresses: one connection goes to one of them, none is loo
     assert.equal(out.ok, true, out.failure?.message);
     assert.equal(remoteSeen, true);
     assert.equal(calls, 1);
+  } finally {
+    await c.close();
+  }
+});
+
+test('IPv6 loopback: dialled with allowPrivateTargets, refused without, and nothing connects', async (t) => {
+  const v6 = createServer((_req, res) => res.end('v6'));
+  let v6Connections = 0;
+  v6.on('connection', () => v6Connections++);
+  let v6Port: number;
+  try {
+    v6Port = await listen(v6, '::1');
+  } catch {
+    t.skip('no IPv6 loopback on this machine');
+    return;
+  }
+  const strict = client({ allowPrivateTargets: false });
+  const open = client();
+  try {
+    for (const url of [`http://[::1]:${v6Port}/`, `http://[0:0:0:0:0:0:0:1]:${v6Port}/`]) {
+      const refused = await strict.deliver({ url, headers: {}, body: '{}', allowHttp: true });
+      assert.equal(refused.failure?.kind, 'ssrf_blocked', url);
+    }
+    assert.equal(v6Connections, 0);
+    const out = await open.deliver({ url: `http://[::1]:${v6Port}/`, headers: {}, body: '{}', allowHttp: true });
+    assert.equal(out.responseExcerpt, 'v6');
+  } finally {
+    await strict.close();
+    await open.close();
+    v6.closeAllConnections();
+    await new Promise((r) => v6.close(r));
+  }
+});
+
+test('a malformed request is rejected naming the field; anything well-formed resolves to an outcome', {
+  timeout: 30_000,
+}, async () => {
+  const c = client({ lookup: async () => [{ address: '127.0.0.1', family: 4 }] });
+  try {
+    const bad: [unknown, RegExp][] = [
+      [null, /'request'/],
+      [{ url: 1, headers: {}, body: '{}' }, /'url'/],
+      [{ url: 'http://x/', headers: {}, body: { a: 1 } }, /'body'/],
+      [{ url: 'http://x/', headers: { 'webhook-id': 5 }, body: '{}' }, /'headers.webhook-id'/],
+      [{ url: 'http://x/', headers: { 'bad name': 'x' }, body: '{}' }, /'headers.bad name' is not a valid header name/],
+      [{ url: 'http://x/', headers: { 'x-a': 'b\r\nx-injected: 1' }, body: '{}' }, /'headers.x-a'/],
+      [{ url: 'http://x/', headers: { 'Transfer-Encoding': 'chunked' }, body: '{}' }, /set by the client/],
+      [{ url: 'http://x/', headers: {}, body: '{}', allowHttp: 'yes' }, /'allowHttp'/],
+    ];
+    for (const [req, field] of bad) {
+      await assert.rejects(c.deliver(req as never), (err: { code?: string; message?: string }) => {
+        return err.code === 'HW_DELIVERY_REQUEST_INVALID' && field.test(err.message ?? '');
+      });
+    }
+    handler = (_q, _b, res) => res.end('ok');
+    await fc.assert(
+      fc.asyncProperty(
+        // Only loopback or unparsable targets: a property test must not be able to dial elsewhere.
+        fc.oneof(
+          fc.string({ maxLength: 40 }).filter((u) => !/^\s*h/i.test(u)),
+          fc.webPath().map((p) => `http://127.0.0.1:${port}${p.startsWith('/') ? p : `/${p}`}`),
+        ),
+        fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ maxLength: 20 }), { maxKeys: 3 }),
+        fc.string({ maxLength: 50 }),
+        async (url, headers, body) => {
+          let out: Awaited<ReturnType<typeof c.deliver>>;
+          try {
+            out = await c.deliver({ url, headers, body, allowHttp: true });
+          } catch (err) {
+            assert.equal((err as { code?: string }).code, 'HW_DELIVERY_REQUEST_INVALID');
+            return;
+          }
+          assert.equal(typeof out.ok, 'boolean');
+          if (!out.ok) assert.ok(out.failure?.kind, JSON.stringify(out));
+          // Nothing here may wait for a timeout: the receiver always answers at once.
+          assert.notEqual(out.failure?.kind, 'timeout');
+        },
+      ),
+      { numRuns: 150 },
+    );
   } finally {
     await c.close();
   }
