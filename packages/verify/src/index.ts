@@ -5,6 +5,16 @@ export {
   type VerificationCode,
   VerificationError,
 } from './errors.ts';
+export { IpSet, parseCidr, parseIp } from './ip.ts';
+export type {
+  CertificateSource,
+  ClientCertificatePolicy,
+  ReplayPolicy,
+  SignaturePolicy,
+  VerifyPolicy,
+} from './policy.ts';
+export type { CustomHeaderMap, ProxyKind } from './proxy-headers/index.ts';
+export { MemoryReplayStore, type ReplayStore } from './replay.ts';
 export {
   createSignatureChecker,
   generateEd25519Key,
@@ -12,3 +22,13 @@ export {
   sign,
   verifySignature,
 } from './signature.ts';
+export { httpsServerOptions, tlsFactsFromSocket } from './tls.ts';
+export type { TrustDocument, TrustDocumentOptions } from './trust-document.ts';
+export {
+  type Check,
+  createVerifier,
+  type VerifiedFacts,
+  type VerifiedIdentity,
+  type Verifier,
+  type VerifyRequest,
+} from './verifier.ts';

@@ -1,5 +1,5 @@
 import { HANDSHAKE_FACTS } from './connector.ts';
-import type { HandshakeFacts } from './tap.ts';
+import type { HandshakeFacts } from './handshake.ts';
 import type { FailureKind } from './types.ts';
 
 /**
@@ -59,17 +59,33 @@ const TIMEOUT = new Set([
   'ETIMEDOUT',
 ]);
 
-export function classifyError(err: unknown): { kind: FailureKind; message: string } {
-  const e = (err ?? {}) as { code?: string; message?: string; cause?: unknown; [HANDSHAKE_FACTS]?: HandshakeFacts };
+/**
+ * `context` describes the connection a request failed on, if it got one: its TLS error (undici may
+ * report only "other side closed"), its handshake facts, and how many requests it carried.
+ */
+export function classifyError(
+  err: unknown,
+  context: { error?: Error; facts?: HandshakeFacts; requests?: number } = {},
+): { kind: FailureKind; message: string } {
+  const original = (err ?? {}) as { code?: string; [HANDSHAKE_FACTS]?: HandshakeFacts };
+  const closed = original.code === 'UND_ERR_SOCKET' || original.code === 'ECONNRESET' || original.code === 'EPIPE';
+  const e = (closed && context.error ? context.error : original) as { code?: string; message?: string };
   const code = typeof e.code === 'string' ? e.code : '';
-  const text = `${code ? `${code}: ` : ''}${e.message ?? String(err)}`;
-  const facts = e[HANDSHAKE_FACTS];
+  const text = `${code ? `${code}: ` : ''}${opensslReason(e.message ?? String(err))}`;
+  const facts = original[HANDSHAKE_FACTS] ?? context.facts;
+  // A receiver that asked for our certificate and then hung up before answering anything on a
+  // fresh connection rejected the certificate without an alert (Node's HTTPS server does that
+  // when `rejectUnauthorized` refuses a presented chain).
+  const droppedAfterCertificate =
+    (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') &&
+    facts?.certificateRequested === true &&
+    (context.requests ?? 0) <= 1;
   const kind = ((): FailureKind => {
     if (code === 'HW_ENDPOINT_URL_UNRESOLVABLE') return 'dns';
     if (code.startsWith('HW_ENDPOINT_URL_')) return 'ssrf_blocked';
     if (TIMEOUT.has(code)) return 'timeout';
     if (SERVER_UNTRUSTED.has(code)) return 'tls_server_untrusted';
-    if (CLIENT_CERT_REJECTED.has(code)) return 'tls_client_certificate_rejected';
+    if (CLIENT_CERT_REJECTED.has(code) || droppedAfterCertificate) return 'tls_client_certificate_rejected';
     if (NO_COMMON_PROTOCOL.has(code)) return 'tls_no_common_protocol';
     if (code === 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE') {
       // The same alert answers "no suite in common" (before ServerHello) and, in TLS 1.2, "no
@@ -98,4 +114,38 @@ function describe(kind: FailureKind, detail: string): string {
     response_too_large: 'the response was too large',
   };
   return `${prefix[kind]} (${detail.slice(0, 500)})`;
+}
+
+/** `80CC…:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:…` → the reason. */
+function opensslReason(message: string): string {
+  const m = /^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/.exec(message);
+  return m ? m[1]! : message;
+}
+
+/**
+ * nginx checks client certificates per request, after the handshake: it answers 400 with one of
+ * these titles instead of failing TLS (its internal codes 495 / 496 are never sent).
+ */
+const NGINX_CERTIFICATE_PAGES = /<title>400 (No required SSL certificate was sent|The SSL certificate error)<\/title>/;
+
+export function classifyStatus(
+  statusCode: number,
+  excerpt: string,
+  location?: string,
+): { kind: FailureKind; message: string } | undefined {
+  if (statusCode >= 200 && statusCode < 300) return undefined;
+  if (statusCode >= 300 && statusCode < 400) {
+    const to = location ? `redirect to ${location.slice(0, 300)}` : 'redirect';
+    return {
+      kind: 'redirect',
+      message: `the receiver answered ${statusCode} (${to}), which is not followed: configure the final URL`,
+    };
+  }
+  const nginx = statusCode === 400 ? NGINX_CERTIFICATE_PAGES.exec(excerpt) : null;
+  if (nginx)
+    return {
+      kind: 'tls_client_certificate_rejected',
+      message: `the receiver refused our client certificate (HTTP 400: ${nginx[1]})`,
+    };
+  return { kind: 'http_status', message: `the receiver answered ${statusCode}` };
 }

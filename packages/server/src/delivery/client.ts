@@ -4,8 +4,8 @@ import { isIP, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import { Agent } from 'undici';
 import { type CipherPolicy, DEFAULT_CIPHER_POLICY, nodeCipherString } from './ciphers.ts';
-import { classifyError } from './classify.ts';
-import { buildConnector, handshakeFactsOf } from './connector.ts';
+import { classifyError, classifyStatus } from './classify.ts';
+import { buildConnector, connectionContext, countRequest, handshakeFactsOf } from './connector.ts';
 import { DeliveryError, invalidOption } from './errors.ts';
 import { parseRetryAfter } from './retry.ts';
 import { parseEndpointUrl } from './ssrf.ts';
@@ -26,6 +26,8 @@ const DEFAULTS = {
   connectionsPerOrigin: 16,
 };
 const USER_AGENT = 'Hookwarden-Webhooks/0.1';
+/** Pools (identity × trusted CA × cipher policy) kept open; a rotation leaves the old one to age out. */
+const MAX_POOLS = 256;
 
 /**
  * One attempt to deliver one signed request to one endpoint. Connection pools are kept per client
@@ -40,7 +42,17 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
   function agentFor(identity: ClientIdentity | undefined, serverCaPem: string | undefined, policy: CipherPolicy) {
     const key = sha256(JSON.stringify([identity?.chainPem ?? identity?.certPem ?? '', serverCaPem ?? '', policy]));
     let agent = agents.get(key);
-    if (!agent) {
+    if (agent) {
+      // Most recently used last: the oldest pools go first when there are too many.
+      agents.delete(key);
+      agents.set(key, agent);
+    } else {
+      if (agents.size >= MAX_POOLS) {
+        const [oldestKey, oldest] = agents.entries().next().value as [string, Agent];
+        agents.delete(oldestKey);
+        // Graceful: requests already dispatched on it finish first.
+        void oldest.close().catch(() => {});
+      }
       const secureContext = createSecureContext({
         ...(identity ? { cert: identity.chainPem || identity.certPem, key: identity.keyPem } : {}),
         ...(serverCaPem ? { ca: serverCaPem } : {}),
@@ -69,14 +81,18 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
   async function deliver(req: DeliveryRequest): Promise<AttemptOutcome> {
     const start = opts.now();
     const elapsed = () => Math.max(0, opts.now() - start);
-    const fail = (err: unknown, tls?: TlsFacts): AttemptOutcome => ({
-      ok: false,
-      durationMs: elapsed(),
-      responseExcerpt: '',
-      failure: classifyError(err),
-      ...(tls ? { tls } : {}),
-    });
-    if (closed) return fail(new DeliveryError('HW_DELIVERY_CLOSED', 'the delivery client is closed', { status: 503 }));
+    const fail = (err: unknown, socket?: Socket): AttemptOutcome => {
+      const tls = socket ? tlsFactsOf(socket, identity !== undefined) : undefined;
+      return {
+        ok: false,
+        durationMs: elapsed(),
+        responseExcerpt: '',
+        failure: classifyError(err, socket ? connectionContext(socket) : {}),
+        ...(tls ? { tls } : {}),
+      };
+    };
+    let identity: ClientIdentity | undefined;
+    if (closed) return fail(new DeliveryError('HW_DELIVERY_CLOSED', 'the delivery client is closed'));
     let url: URL;
     try {
       url = parseEndpointUrl(req.url, req.allowHttp === true);
@@ -92,12 +108,22 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
         return fail(err);
       }
     }
-    const identity = https ? (req.tls?.clientIdentity ?? opts.identity()) : undefined;
     let agent: Agent;
     try {
+      identity = https ? (req.tls?.clientIdentity ?? opts.identity()) : undefined;
       agent = agentFor(identity, https ? req.tls?.serverCaPem : undefined, policy);
     } catch (err) {
-      return fail(err);
+      // Our side is broken (unreadable identity, bad PEM): nothing was sent. OpenSSL's message names
+      // the problem, never the key material.
+      return {
+        ok: false,
+        durationMs: elapsed(),
+        responseExcerpt: '',
+        failure: {
+          kind: 'tls_other',
+          message: `our client identity or TLS settings are unusable (${(err as Error)?.message ?? err})`,
+        },
+      };
     }
 
     const body = Buffer.from(req.body, 'utf8');
@@ -133,21 +159,15 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       if (truncated) outcome.responseTruncated = true;
       const retryAfterMs = parseRetryAfter(res.headers['retry-after'], opts.now());
       if (retryAfterMs !== undefined) outcome.retryAfterMs = retryAfterMs;
-      if (statusCode >= 300 && statusCode < 400) {
-        const location = res.headers.location;
-        outcome.failure = {
-          kind: 'redirect',
-          message: `the receiver answered ${statusCode} (redirect to ${String(location ?? 'nowhere').slice(0, 300)}), which is not followed: configure the final URL`,
-        };
-      } else if (!outcome.ok) {
-        outcome.failure = { kind: 'http_status', message: `the receiver answered ${statusCode}` };
-      }
+      const location = res.headers.location;
+      const failure = classifyStatus(statusCode, text, Array.isArray(location) ? location[0] : location);
+      if (failure) outcome.failure = failure;
       const tls = seen.socket ? tlsFactsOf(seen.socket, identity !== undefined) : undefined;
       if (tls) outcome.tls = tls;
       return outcome;
     } catch (err) {
       const cause = controller.signal.aborted ? controller.signal.reason : err;
-      return fail(cause, seen.socket ? tlsFactsOf(seen.socket, identity !== undefined) : undefined);
+      return fail(cause, seen.socket);
     } finally {
       clearTimeout(timer);
       pendingBodies.delete(body);
@@ -175,7 +195,10 @@ subscribe('undici:client:sendHeaders', (message) => {
   const body = request?.body;
   if (body && typeof body === 'object') {
     const seen = pendingBodies.get(body);
-    if (seen && socket) seen.socket = socket;
+    if (seen && socket) {
+      seen.socket = socket;
+      countRequest(socket);
+    }
   }
 });
 

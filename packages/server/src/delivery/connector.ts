@@ -2,8 +2,9 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type SecureContext, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { forbiddenAddressReason, unmapIPv4 } from './address.ts';
 import { DeliveryError } from './errors.ts';
+import type { HandshakeFacts } from './handshake.ts';
 import { type LookupAddress, type LookupFn, resolveAllowed } from './ssrf.ts';
-import { type HandshakeFacts, HandshakeTap } from './tap.ts';
+import { HandshakeTap } from './tap.ts';
 
 /**
  * The one place where delivery sockets are opened (undici's `connect` hook). It resolves the host
@@ -26,8 +27,12 @@ type UndiciConnect = (
 
 interface ConnectionInfo {
   tap: HandshakeTap;
-  /** For a resumed session: the connection whose handshake authenticated us. */
-  resumedFrom?: ConnectionInfo;
+  /** Requests written on this connection so far. */
+  requests: number;
+  /** The TLS layer's own error (an alert), which undici may report only as "other side closed". */
+  error?: Error;
+  /** For a resumed session: what the full handshake that created the session showed. */
+  inherited?: HandshakeFacts;
 }
 
 const connections = new WeakMap<Socket, ConnectionInfo>();
@@ -38,14 +43,14 @@ export const HANDSHAKE_FACTS = Symbol('hookwarden.handshakeFacts');
 
 export class ConnectTimeoutError extends DeliveryError {
   constructor(ms: number) {
-    super('HW_DELIVERY_CONNECT_TIMEOUT', `connection not established within ${ms} ms`, { status: 504 });
+    super('HW_DELIVERY_CONNECT_TIMEOUT', `connection not established within ${ms} ms`);
   }
 }
 
 export function buildConnector(opts: ConnectorOptions): UndiciConnect {
   // Sessions live per connector, i.e. per identity + trust + cipher policy: a session set up under
   // one client certificate or one trusted CA is never resumed under another.
-  const sessions = new Map<string, { session: Buffer; info: ConnectionInfo }>();
+  const sessions = new Map<string, { session: Buffer; facts: HandshakeFacts }>();
 
   return ({ hostname, protocol, port }, callback) => {
     let settled = false;
@@ -75,20 +80,16 @@ export function buildConnector(opts: ConnectorOptions): UndiciConnect {
         const allowed = addresses.some((a) => unmapIPv4(a.address) === unmapIPv4(dialled));
         const reason = opts.allowPrivateTargets ? undefined : forbiddenAddressReason(dialled);
         if (!allowed || reason) {
-          finish(
-            new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', `refused to talk to ${dialled}: ${reason}`, {
-              status: 422,
-            }),
-          );
+          finish(new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', `refused to talk to ${dialled}: ${reason}`));
         } else if (protocol !== 'https:') finish(null, raw);
       });
-      raw.once('error', (err) => finish(err));
+      raw.on('error', (err) => finish(err));
       if (protocol !== 'https:') return;
 
       tap = new HandshakeTap(raw);
       const sessionKey = `${host}:${portNumber}`;
       const cached = sessions.get(sessionKey);
-      const info: ConnectionInfo = { tap };
+      const info: ConnectionInfo = { tap, requests: 0 };
       const tlsSocket: TLSSocket = tlsConnect({
         socket: tap,
         host,
@@ -101,17 +102,20 @@ export function buildConnector(opts: ConnectorOptions): UndiciConnect {
       socket = tlsSocket;
       tlsSocket.on('keylog', (line) => tap?.keylog(line));
       tlsSocket.on('session', (session: Buffer) => {
+        // Our certificate flight precedes any ticket, so the facts are complete by now.
+        const facts = tlsSocket.isSessionReused() && cached ? cached.facts : tap!.facts();
         if (sessions.size >= SESSION_CACHE_LIMIT) sessions.delete(sessions.keys().next().value as string);
-        sessions.set(sessionKey, { session, info: info.resumedFrom ?? info });
+        sessions.set(sessionKey, { session, facts });
       });
       tlsSocket.once('secureConnect', () => {
-        if (tlsSocket.isSessionReused() && cached) info.resumedFrom = cached.info;
+        if (tlsSocket.isSessionReused() && cached) info.inherited = cached.facts;
         connections.set(tlsSocket, info);
         raw.setNoDelay(true);
         raw.setKeepAlive(true, 60_000);
         finish(null, tlsSocket);
       });
-      tlsSocket.once('error', (err) => {
+      tlsSocket.on('error', (err) => {
+        info.error ??= err;
         if (cached) sessions.delete(sessionKey);
         finish(err);
       });
@@ -140,17 +144,29 @@ function dial(host: string, checked: LookupAddress[], port: number, localAddress
   });
 }
 
+/** Counts a request written on `socket`; answers how many it carried including this one. */
+export function countRequest(socket: Socket): number {
+  const info = connections.get(socket);
+  return info ? ++info.requests : 0;
+}
+
+/** What a delivery failure on `socket` should be judged by: the TLS error and the handshake. */
+export function connectionContext(socket: Socket): { error?: Error; facts?: HandshakeFacts; requests: number } {
+  const info = connections.get(socket);
+  if (!info) return { requests: 0 };
+  return { error: info.error, facts: handshakeFactsOf(socket), requests: info.requests };
+}
+
 /** What the handshake of the connection behind `socket` showed. */
 export function handshakeFactsOf(socket: Socket): HandshakeFacts | undefined {
   const info = connections.get(socket);
   if (!info) return undefined;
   const own = info.tap.facts();
-  if (!info.resumedFrom) return own;
+  if (!info.inherited) return own;
   // A resumed session repeats no certificate exchange: the original handshake's answer holds.
-  const original = info.resumedFrom.tap.facts();
   return {
     ...own,
-    certificateRequested: original.certificateRequested,
-    clientCertificateSent: original.clientCertificateSent,
+    certificateRequested: info.inherited.certificateRequested,
+    clientCertificateSent: info.inherited.clientCertificateSent,
   };
 }

@@ -1,13 +1,33 @@
 import { HookwardenError } from '@hookwarden/verify/errors';
 
 /**
- * Errors of the delivery concern: endpoint URLs refused at creation (`HW_ENDPOINT_URL_*`), invalid
- * client options (`HW_DELIVERY_OPTIONS_INVALID`), and the guard's refusals raised while connecting.
+ * Stable codes of the delivery concern, each with the HTTP status an API answers with. Endpoint URL
+ * refusals are validation errors (422, as Svix answers); the others describe our side. Never reuse
+ * or rename a code: operators script against them.
  */
+export const DELIVERY_CODES = {
+  HW_ENDPOINT_URL_INVALID: 422,
+  HW_ENDPOINT_URL_SCHEME: 422,
+  HW_ENDPOINT_URL_HTTP_NOT_ALLOWED: 422,
+  HW_ENDPOINT_URL_FORBIDDEN_ADDRESS: 422,
+  HW_ENDPOINT_URL_UNRESOLVABLE: 422,
+  HW_DELIVERY_OPTIONS_INVALID: 500,
+  HW_DELIVERY_CONNECT_TIMEOUT: 504,
+  HW_DELIVERY_TIMEOUT: 504,
+  HW_DELIVERY_CLOSED: 503,
+} as const;
+
+export type DeliveryCode = keyof typeof DELIVERY_CODES;
+
 export class DeliveryError extends HookwardenError {
   override readonly name: string = 'DeliveryError';
+  declare readonly code: DeliveryCode;
+
+  constructor(code: DeliveryCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, { status: DELIVERY_CODES[code], ...options });
+  }
 }
 
 export function invalidOption(field: string, why: string): DeliveryError {
-  return new DeliveryError('HW_DELIVERY_OPTIONS_INVALID', `delivery option '${field}' ${why}`, { status: 500 });
+  return new DeliveryError('HW_DELIVERY_OPTIONS_INVALID', `delivery option '${field}' ${why}`);
 }

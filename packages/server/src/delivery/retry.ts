@@ -30,14 +30,10 @@ export function nextAttemptDelay(attemptsMade: number, opts: RetryOptions = {}):
   const jitter = opts.jitter ?? 0.2;
   const maxRetryAfter = opts.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
   if (!Number.isInteger(attemptsMade) || attemptsMade < 0) {
-    throw new DeliveryError('HW_DELIVERY_OPTIONS_INVALID', `attemptsMade must be a non-negative integer`, {
-      status: 500,
-    });
+    throw new DeliveryError('HW_DELIVERY_OPTIONS_INVALID', `attemptsMade must be a non-negative integer`);
   }
   if (!(jitter >= 0 && jitter < 1)) {
-    throw new DeliveryError('HW_DELIVERY_OPTIONS_INVALID', `retry option 'jitter' must be in [0, 1)`, {
-      status: 500,
-    });
+    throw new DeliveryError('HW_DELIVERY_OPTIONS_INVALID', `retry option 'jitter' must be in [0, 1)`);
   }
   const base = schedule[attemptsMade];
   if (base === undefined) return undefined;

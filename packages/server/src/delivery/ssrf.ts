@@ -46,9 +46,7 @@ export async function resolveAllowed(
     addresses = [{ address: host, family: literal === 6 ? 6 : 4 }];
   } else {
     if (!opts.allowPrivateTargets && isLocalhostName(host)) {
-      throw new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', `${host} is a loopback name (RFC 6761)`, {
-        status: 422,
-      });
+      throw new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', `${host} is a loopback name (RFC 6761)`);
     }
     try {
       addresses = await (opts.lookup ?? systemLookup)(host);
@@ -56,26 +54,23 @@ export async function resolveAllowed(
       throw new DeliveryError(
         'HW_ENDPOINT_URL_UNRESOLVABLE',
         `cannot resolve ${host}: ${(err as Error)?.message ?? err}`,
-        { status: 422, cause: err },
+        { cause: err },
       );
     }
     if (!Array.isArray(addresses) || addresses.length === 0) {
-      throw new DeliveryError('HW_ENDPOINT_URL_UNRESOLVABLE', `${host} resolves to no address`, { status: 422 });
+      throw new DeliveryError('HW_ENDPOINT_URL_UNRESOLVABLE', `${host} resolves to no address`);
     }
   }
   for (const a of addresses) {
     const reason = forbiddenAddressReason(a.address);
     if (reason === 'not an IP address') {
-      throw new DeliveryError('HW_ENDPOINT_URL_UNRESOLVABLE', `${host} resolved to '${a.address}', not an address`, {
-        status: 422,
-      });
+      throw new DeliveryError('HW_ENDPOINT_URL_UNRESOLVABLE', `${host} resolved to '${a.address}', not an address`);
     }
     if (reason && !opts.allowPrivateTargets) {
       const via = literal ? '' : ` (resolved from ${host})`;
       throw new DeliveryError(
         'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS',
         `${a.address}${via} is not a public address: ${reason}; only development setups may allow private targets`,
-        { status: 422 },
       );
     }
   }
@@ -100,25 +95,20 @@ export function parseEndpointUrl(url: string, allowHttp: boolean): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new DeliveryError('HW_ENDPOINT_URL_INVALID', `'${String(url).slice(0, 200)}' is not a valid URL`, {
-      status: 422,
-    });
+    throw new DeliveryError('HW_ENDPOINT_URL_INVALID', `'${String(url).slice(0, 200)}' is not a valid URL`);
   }
   if (parsed.protocol === 'http:') {
     if (!allowHttp) {
       throw new DeliveryError(
         'HW_ENDPOINT_URL_HTTP_NOT_ALLOWED',
         'plain http:// sends callbacks unencrypted and unauthenticated; use https:// or allow http for this endpoint explicitly',
-        { status: 422 },
       );
     }
   } else if (parsed.protocol !== 'https:') {
-    throw new DeliveryError('HW_ENDPOINT_URL_SCHEME', `scheme '${parsed.protocol}' is not supported: use https://`, {
-      status: 422,
-    });
+    throw new DeliveryError('HW_ENDPOINT_URL_SCHEME', `scheme '${parsed.protocol}' is not supported: use https://`);
   }
   if (parsed.hostname === '') {
-    throw new DeliveryError('HW_ENDPOINT_URL_INVALID', 'the URL has no host', { status: 422 });
+    throw new DeliveryError('HW_ENDPOINT_URL_INVALID', 'the URL has no host');
   }
   return parsed;
 }

@@ -250,3 +250,47 @@ test('options are validated once, naming the field', () => {
     );
   }
 });
+
+test('the egress address is the source the receiver sees; durations come from the injected clock', async () => {
+  let remote = '';
+  let t = 1_000;
+  handler = (req, _b, res) => {
+    remote = req.socket.remoteAddress ?? '';
+    t += 250; // the receiver "takes" 250 ms on the injected clock
+    res.end('ok');
+  };
+  const c = client({ egressAddress: '127.0.0.2', now: () => t });
+  try {
+    const out = await c.deliver({ url: `http://127.0.0.1:${port}/`, headers: {}, body: '{}', allowHttp: true });
+    assert.equal(out.ok, true, out.failure?.message);
+    assert.equal(remote, '127.0.0.2');
+    assert.equal(out.durationMs, 250);
+  } finally {
+    await c.close();
+  }
+});
+
+test('several checked addresses: one connection goes to one of them, none is looked up again', async () => {
+  let calls = 0;
+  const two: LookupFn = async () => {
+    calls++;
+    return [
+      { address: '127.0.0.3', family: 4 },
+      { address: '127.0.0.1', family: 4 },
+    ];
+  };
+  let remoteSeen = false;
+  handler = (_req, _b, res) => {
+    remoteSeen = true;
+    res.end('ok');
+  };
+  const c = client({ lookup: two });
+  try {
+    const out = await c.deliver({ url: `http://multi.test:${port}/`, headers: {}, body: '{}', allowHttp: true });
+    assert.equal(out.ok, true, out.failure?.message);
+    assert.equal(remoteSeen, true);
+    assert.equal(calls, 1);
+  } finally {
+    await c.close();
+  }
+});

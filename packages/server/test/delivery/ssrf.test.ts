@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { DeliveryError } from '../../src/delivery/errors.ts';
 import { assertTargetAllowed, type LookupFn } from '../../src/delivery/ssrf.ts';
 
@@ -73,5 +74,27 @@ test('allowHttp and allowPrivateTargets open exactly what they name', async () =
   assert.equal(
     (await refusal('http://rebind.example/', { ...strict, allowPrivateTargets: true })).code,
     'HW_ENDPOINT_URL_HTTP_NOT_ALLOWED',
+  );
+});
+
+test('any URL and any resolver answer: allowed, or refused with a DeliveryError — nothing else', async () => {
+  const answer = fc.array(fc.oneof(fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 20 })), { maxLength: 3 });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(fc.webUrl({ validSchemes: ['https', 'http', 'ftp'] }), fc.string({ maxLength: 60 })),
+      answer,
+      fc.boolean(),
+      fc.boolean(),
+      async (url, addresses, allowPrivateTargets, allowHttp) => {
+        const lookup: LookupFn = async () => addresses.map((address) => ({ address, family: 4 }));
+        try {
+          await assertTargetAllowed(url, { allowPrivateTargets, allowHttp, lookup });
+        } catch (err) {
+          assert.ok(err instanceof DeliveryError, String(err));
+          assert.match(err.code, /^HW_ENDPOINT_URL_/);
+        }
+      },
+    ),
+    { numRuns: 300 },
   );
 });

@@ -1,0 +1,227 @@
+/**
+ * Client-certificate checks on parsed X.509 certificates: chain building to a CA bundle within a
+ * depth, validity, the clientAuth purpose, fingerprint pins and DNS names. Everything is read from
+ * the DER through `crypto.X509Certificate`, never from strings a proxy or an attacker could shape.
+ */
+import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { PolicyError, VerificationError } from './errors.ts';
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
+/** Longest chain we build, whatever maxDepth says: bounds the work on hostile bundles. */
+const MAX_CHAIN = 10;
+/** A certificate header larger than this is not a certificate we issue. */
+const MAX_CERT_BYTES = 16 * 1024;
+
+/** Parses one certificate given as PEM or DER; anything else is HW_CERT_INVALID. */
+export function parseCertificate(input: string | Uint8Array, what = 'client certificate'): X509Certificate {
+  const size = typeof input === 'string' ? input.length : input.byteLength;
+  if (size === 0 || size > MAX_CERT_BYTES * 2)
+    throw new VerificationError('HW_CERT_INVALID', `${what} has no usable size`);
+  try {
+    return new X509Certificate(typeof input === 'string' ? input : Buffer.from(input));
+  } catch (err) {
+    throw new VerificationError('HW_CERT_INVALID', `${what} is not an X.509 certificate`, { cause: err });
+  }
+}
+
+/** Every certificate of a PEM bundle, for policy fields: errors name the field. */
+export function parsePemBundle(pem: string, field: string): X509Certificate[] {
+  if (typeof pem !== 'string') throw new PolicyError(field, 'must be a PEM string');
+  const blocks = pem.match(PEM_BLOCK) ?? [];
+  if (blocks.length === 0) throw new PolicyError(field, 'holds no PEM certificate');
+  return blocks.map((block, i) => {
+    try {
+      return new X509Certificate(block);
+    } catch {
+      throw new PolicyError(field, `certificate ${i + 1} cannot be parsed`);
+    }
+  });
+}
+
+export interface Fingerprints {
+  /** Lower-case hex SHA-256 of the DER. */
+  sha256Hex: string;
+  sha1Hex: string;
+  /** Base64 SHA-256 of the SubjectPublicKeyInfo (HPKP style). */
+  spkiSha256: string;
+}
+
+export function fingerprintsOf(cert: X509Certificate): Fingerprints {
+  const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
+  return {
+    sha256Hex: createHash('sha256').update(cert.raw).digest('hex'),
+    sha1Hex: createHash('sha1').update(cert.raw).digest('hex'),
+    spkiSha256: createHash('sha256').update(spki).digest('base64'),
+  };
+}
+
+/** `AB:CD:..` → `abcd..`. */
+export function colonHex(fp: string): string {
+  return fp.replace(/:/g, '').toLowerCase();
+}
+
+export type Pin = { kind: 'sha256' | 'sha1' | 'spki'; value: Buffer };
+
+/**
+ * Pins as operators copy them: hex SHA-256 or SHA-1 of the certificate (colons optional; SHA-1 is
+ * what nginx's `$ssl_client_fingerprint` gives), or the base64 SPKI SHA-256 (optionally `sha256/`).
+ */
+export function parsePin(pin: string, field: string): Pin {
+  if (typeof pin !== 'string') throw new PolicyError(field, 'must be a string');
+  const hex = pin.replace(/:/g, '');
+  if (/^[0-9a-fA-F]{64}$/.test(hex)) return { kind: 'sha256', value: Buffer.from(hex, 'hex') };
+  if (/^[0-9a-fA-F]{40}$/.test(hex)) return { kind: 'sha1', value: Buffer.from(hex, 'hex') };
+  const b64 = pin.startsWith('sha256/') ? pin.slice(7) : pin;
+  if (/^[A-Za-z0-9+/]{43}=$/.test(b64)) return { kind: 'spki', value: Buffer.from(b64, 'base64') };
+  throw new PolicyError(field, 'is neither a hex SHA-256/SHA-1 fingerprint nor a base64 SPKI SHA-256');
+}
+
+/** Known fingerprints of the presented certificate; a proxy may give only some of them. */
+export type KnownFingerprints = Partial<Fingerprints>;
+
+export function pinMatches(pins: readonly Pin[], fp: KnownFingerprints): boolean {
+  const given: Record<Pin['kind'], Buffer | undefined> = {
+    sha256: fp.sha256Hex ? Buffer.from(fp.sha256Hex, 'hex') : undefined,
+    sha1: fp.sha1Hex ? Buffer.from(fp.sha1Hex, 'hex') : undefined,
+    spki: fp.spkiSha256 ? Buffer.from(fp.spkiSha256, 'base64') : undefined,
+  };
+  let match = false;
+  for (const pin of pins) {
+    const g = given[pin.kind];
+    if (g && g.length === pin.value.length) match = timingSafeEqual(g, pin.value) || match;
+  }
+  return match;
+}
+
+/**
+ * `X509Certificate.subjectAltName` as a list of [type, value]. Node JSON-quotes values holding
+ * separators (since the fix for CVE-2021-44532), so splitting on ", " would be exploitable.
+ */
+export function subjectAltNames(cert: X509Certificate): [string, string][] {
+  const s = cert.subjectAltName;
+  if (!s) return [];
+  const out: [string, string][] = [];
+  let i = 0;
+  while (i < s.length) {
+    const colon = s.indexOf(':', i);
+    if (colon < 0) break;
+    const type = s.slice(i, colon);
+    let j = colon + 1;
+    let value: string;
+    if (s[j] === '"') {
+      let k = j + 1;
+      while (k < s.length && s[k] !== '"') k += s[k] === '\\' ? 2 : 1;
+      try {
+        value = JSON.parse(s.slice(j, k + 1)) as string;
+      } catch {
+        value = '';
+      }
+      j = k + 1;
+    } else {
+      const end = s.indexOf(', ', j);
+      value = s.slice(j, end < 0 ? s.length : end);
+      j = end < 0 ? s.length : end;
+    }
+    out.push([type, value]);
+    i = s.startsWith(', ', j) ? j + 2 : s.length;
+  }
+  return out;
+}
+
+/** A DNS name we are willing to compare: LDH labels, an optional leading `*.`. NUL and friends never match. */
+const DNS_NAME = /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
+
+export function dnsNamesOf(cert: X509Certificate): string[] {
+  return subjectAltNames(cert)
+    .filter(([type]) => type === 'DNS')
+    .map(([, v]) => v.toLowerCase())
+    .filter((v) => DNS_NAME.test(v));
+}
+
+/**
+ * RFC 6125 matching of one certificate name against an expected host name: a wildcard is the whole
+ * left-most label, stands for exactly one label, and needs at least two labels after it.
+ */
+export function dnsNameMatches(certName: string, expected: string): boolean {
+  const name = certName.toLowerCase().replace(/\.$/, '');
+  const want = expected.toLowerCase().replace(/\.$/, '');
+  if (!DNS_NAME.test(name) || !DNS_NAME.test(want) || want.startsWith('*.')) return false;
+  if (!name.startsWith('*.')) return name === want;
+  const suffix = name.slice(1); // ".example.com"
+  if (suffix.split('.').length < 3) return false;
+  if (!want.endsWith(suffix)) return false;
+  const label = want.slice(0, want.length - suffix.length);
+  return label.length > 0 && !label.includes('.');
+}
+
+export function hasClientAuth(cert: X509Certificate): boolean {
+  const eku = cert.keyUsage as string[] | undefined;
+  return Array.isArray(eku) && (eku.includes(CLIENT_AUTH) || eku.includes(ANY_EXTENDED_KEY_USAGE));
+}
+
+function withinValidity(cert: X509Certificate, nowMs: number): boolean {
+  return Date.parse(cert.validFrom) <= nowMs && nowMs <= Date.parse(cert.validTo);
+}
+
+export function checkValidity(cert: X509Certificate, nowMs: number, what = 'the client certificate'): void {
+  if (!withinValidity(cert, nowMs)) {
+    throw new VerificationError('HW_CERT_EXPIRED', `${what} is valid from ${cert.validFrom} to ${cert.validTo}`);
+  }
+}
+
+function isSelfIssued(cert: X509Certificate): boolean {
+  return cert.subject === cert.issuer && cert.checkIssued(cert) && cert.verify(cert.publicKey);
+}
+
+/**
+ * Builds leaf → intermediates → anchor from the presented chain and the trusted bundle. Any bundle
+ * certificate is an anchor (an operator may trust only the platform's intermediate). `maxDepth`
+ * counts intermediates as nginx's `ssl_verify_depth` does: leaf → intermediate → root is depth 1.
+ * Returns the path, leaf first.
+ */
+export function verifyChain(
+  leaf: X509Certificate,
+  presented: readonly X509Certificate[],
+  anchors: readonly X509Certificate[],
+  maxDepth: number,
+  nowMs: number,
+): X509Certificate[] {
+  const isAnchor = (c: X509Certificate) => anchors.some((a) => a.raw.equals(c.raw));
+  const path = [leaf];
+  let current = leaf;
+  for (;;) {
+    if (isAnchor(current) && (isSelfIssued(current) || !findIssuer(current, anchors))) break;
+    const issuer = findIssuer(current, anchors) ?? findIssuer(current, presented);
+    if (!issuer || path.length >= MAX_CHAIN || path.some((c) => c.raw.equals(issuer.raw))) {
+      throw new VerificationError(
+        'HW_CERT_UNTRUSTED',
+        'the client certificate does not chain to the trusted CA bundle',
+      );
+    }
+    if (!issuer.ca) throw new VerificationError('HW_CERT_UNTRUSTED', `issuer ${oneLine(issuer.subject)} is not a CA`);
+    path.push(issuer);
+    current = issuer;
+  }
+  for (const [i, cert] of path.entries()) {
+    checkValidity(cert, nowMs, i === 0 ? 'the client certificate' : `CA ${oneLine(cert.subject)}`);
+  }
+  const last = path.at(-1)!;
+  const intermediates = path.length - 1 - (path.length > 1 && isSelfIssued(last) ? 1 : 0);
+  if (intermediates > maxDepth) {
+    throw new VerificationError(
+      'HW_CERT_UNTRUSTED',
+      `the chain has ${intermediates} intermediate certificate(s); at most ${maxDepth} allowed`,
+    );
+  }
+  return path;
+}
+
+function findIssuer(cert: X509Certificate, pool: readonly X509Certificate[]): X509Certificate | undefined {
+  return pool.find((c) => !c.raw.equals(cert.raw) && cert.checkIssued(c) && cert.verify(c.publicKey));
+}
+
+function oneLine(dn: string): string {
+  return JSON.stringify(dn.replace(/\n/g, ', '));
+}

@@ -1,0 +1,31 @@
+/**
+ * Express adapter. Mount it before any body parser on the webhook route: it reads the raw bytes
+ * (signatures are over bytes, not over re-serialised JSON), leaves them in `req.body` as a Buffer
+ * and the verified facts in `res.locals.hookwarden`. A body parsed as raw by `express.raw()` is
+ * used as is; one already parsed to an object cannot be verified and is a setup error.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { HookwardenError } from './errors.ts';
+import { type NodeHandlerOptions, readBody, sendError, toVerifyRequest } from './node.ts';
+import type { Verifier } from './verifier.ts';
+
+export function expressVerifier(verifier: Verifier, options: NodeHandlerOptions = {}): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      let body: Buffer;
+      if (Buffer.isBuffer(req.body)) body = req.body;
+      else if (req.readableEnded || (req.body !== undefined && req.body !== null)) {
+        throw new HookwardenError('HW_BODY_ALREADY_PARSED', 'mount the verifier before body parsers on this route', {
+          status: 500,
+        });
+      } else body = await readBody(req, options.maxBodyBytes);
+      res.locals.hookwarden = await verifier.verify(toVerifyRequest(req, body));
+      req.body = body;
+    } catch (err) {
+      options.onRefused?.(err, req);
+      sendError(res, err);
+      return;
+    }
+    next();
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Hono middleware. Reads the raw body (Hono caches it, so `c.req.json()` still works afterwards),
+ * verifies, and stores the facts as `c.get('hookwarden')`. The socket (peer address, TLS) comes
+ * from @hono/node-server's `c.env.incoming`; on other runtimes pass `connection`.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Context, MiddlewareHandler } from 'hono';
+import { HookwardenError, VerificationError } from './errors.ts';
+import { DEFAULT_MAX_BODY_BYTES, toVerifyRequest } from './node.ts';
+import type { Headers } from './signature.ts';
+import type { VerifiedFacts, Verifier, VerifyRequest } from './verifier.ts';
+
+export type HonoVerifiedVariables = { hookwarden: VerifiedFacts };
+
+export interface HonoVerifierOptions {
+  maxBodyBytes?: number;
+  /** The socket facts where there is no node:http request (other runtimes). */
+  connection?: (c: Context) => Pick<VerifyRequest, 'remoteAddress' | 'tls'>;
+  onRefused?: (err: unknown, c: Context) => void;
+}
+
+export function honoVerifier(
+  verifier: Verifier,
+  options: HonoVerifierOptions = {},
+): MiddlewareHandler<{ Variables: HonoVerifiedVariables }> {
+  const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  return async (c, next) => {
+    let facts: VerifiedFacts;
+    try {
+      const declared = Number(c.req.header('content-length') ?? 0);
+      if (declared > max) throw new VerificationError('HW_BODY_TOO_LARGE');
+      const body = new Uint8Array(await c.req.arrayBuffer());
+      if (body.byteLength > max) throw new VerificationError('HW_BODY_TOO_LARGE');
+      const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+      let request: VerifyRequest;
+      if (incoming?.socket) request = toVerifyRequest(incoming, body);
+      else if (options.connection) {
+        const headers: Headers = {};
+        c.req.raw.headers.forEach((value, name) => {
+          headers[name] = value;
+        });
+        request = { method: c.req.method, url: c.req.url, headers, body, ...options.connection(c) };
+      } else {
+        throw new HookwardenError('HW_CONNECTION_UNKNOWN', 'no node:http request: pass options.connection', {
+          status: 500,
+        });
+      }
+      facts = await verifier.verify(request);
+    } catch (err) {
+      options.onRefused?.(err, c);
+      const known = err instanceof HookwardenError;
+      return c.json(
+        known ? err.toJSON() : { code: 'HW_INTERNAL', detail: 'internal error' },
+        (known ? err.status : 500) as 400,
+      );
+    }
+    c.set('hookwarden', facts);
+    await next();
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * node:http / node:https adapter: reads the raw body (capped), builds the VerifyRequest from the
+ * socket and headers, and answers refusals with the error's status and `{code, detail}`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { HookwardenError, VerificationError } from './errors.ts';
+import { tlsFactsFromSocket } from './tls.ts';
+import type { VerifiedFacts, Verifier, VerifyRequest } from './verifier.ts';
+
+export { httpsServerOptions, tlsFactsFromSocket } from './tls.ts';
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** Reads the whole body, refusing more than `maxBytes` (HW_BODY_TOO_LARGE) before buffering it. */
+export async function readBody(req: IncomingMessage, maxBytes = DEFAULT_MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > maxBytes) throw new VerificationError('HW_BODY_TOO_LARGE');
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > maxBytes) throw new VerificationError('HW_BODY_TOO_LARGE');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The framework-neutral request of a node:http request whose body was read. */
+export function toVerifyRequest(req: IncomingMessage, body: Uint8Array): VerifyRequest {
+  const socket = req.socket as TLSSocket;
+  const tls = socket.encrypted ? tlsFactsFromSocket(socket) : undefined;
+  return {
+    method: req.method ?? 'GET',
+    url: req.url ?? '/',
+    headers: req.headers,
+    body,
+    remoteAddress: socket.remoteAddress ?? '',
+    ...(tls ? { tls } : {}),
+  };
+}
+
+/** Answers a refusal. Anything that is not our error is a bug: 500, details kept out of the response. */
+export function sendError(res: ServerResponse, err: unknown): void {
+  const known = err instanceof HookwardenError;
+  const status = known ? err.status : 500;
+  const body = JSON.stringify(known ? err.toJSON() : { code: 'HW_INTERNAL', detail: 'internal error' });
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export interface NodeHandlerOptions {
+  maxBodyBytes?: number;
+  /** Called with every refusal (for logs); never with secrets. */
+  onRefused?: (err: unknown, req: IncomingMessage) => void;
+}
+
+export type VerifiedHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  verified: { facts: VerifiedFacts; body: Buffer },
+) => void | Promise<void>;
+
+/**
+ * A `(req, res)` listener that verifies and then calls `handler` with the facts and raw body.
+ * `http.createServer(verifiedHandler(verifier, handler))`.
+ */
+export function verifiedHandler(verifier: Verifier, handler: VerifiedHandler, options: NodeHandlerOptions = {}) {
+  const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let verified: { facts: VerifiedFacts; body: Buffer };
+    try {
+      const body = await readBody(req, max);
+      verified = { facts: await verifier.verify(toVerifyRequest(req, body)), body };
+    } catch (err) {
+      options.onRefused?.(err, req);
+      sendError(res, err);
+      return;
+    }
+    try {
+      await handler(req, res, verified);
+    } catch (err) {
+      sendError(res, err);
+    }
+  };
+}

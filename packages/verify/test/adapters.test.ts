@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, describe, test } from 'node:test';
+import { serve } from '@hono/node-server';
+import { listen } from '@hookwarden/testkit';
+import express from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
+import { expressVerifier } from '../src/express.ts';
+import { fastifyVerifier } from '../src/fastify.ts';
+import { type HonoVerifiedVariables, honoVerifier } from '../src/hono.ts';
+import { generateSecret, sign } from '../src/signature.ts';
+import { createVerifier } from '../src/verifier.ts';
+
+const secret = generateSecret();
+const verifier = () => createVerifier({ ipAllowlist: ['127.0.0.1'], signature: { secrets: [secret] }, replay: true });
+// Whitespace a JSON round trip would lose: the signature must be checked over these exact bytes.
+const BODY = '{ "type" : "invoice.paid",\n  "amount": 4200 }';
+const closers: (() => Promise<unknown>)[] = [];
+after(async () => {
+  await Promise.all(closers.map((c) => c()));
+});
+
+let counter = 0;
+function signedHeaders(body: string, over: Record<string, string> = {}) {
+  const msgId = `msg_${++counter}`;
+  const ts = Math.floor(Date.now() / 1000);
+  return {
+    'content-type': 'application/json',
+    'webhook-id': msgId,
+    'webhook-timestamp': String(ts),
+    'webhook-signature': sign({ msgId, timestamp: ts, body, secrets: [secret] }),
+    ...over,
+  };
+}
+
+async function post(port: number, headers: Record<string, string>, body = BODY) {
+  const res = await fetch(`http://127.0.0.1:${port}/hook`, { method: 'POST', headers, body });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+/** The same behaviour, whatever the framework. */
+async function conformance(port: number) {
+  const ok = await post(port, signedHeaders(BODY));
+  assert.equal(ok.status, 200, JSON.stringify(ok.json));
+  assert.deepEqual(ok.json.parsed, { type: 'invoice.paid', amount: 4200 });
+  assert.deepEqual(ok.json.checks, ['ip-allowlist', 'signature', 'replay']);
+  assert.equal(ok.json.raw, BODY);
+
+  const tampered = await post(port, signedHeaders(BODY), BODY.replace('4200', '4201'));
+  assert.deepEqual([tampered.status, tampered.json.code], [401, 'HW_SIGNATURE_INVALID']);
+  assert.equal(typeof tampered.json.detail, 'string');
+
+  const missing = await post(port, { 'content-type': 'application/json' });
+  assert.deepEqual([missing.status, missing.json.code], [401, 'HW_SIGNATURE_MISSING']);
+
+  const headers = signedHeaders(BODY);
+  assert.equal((await post(port, headers)).status, 200);
+  const replayed = await post(port, headers);
+  assert.deepEqual([replayed.status, replayed.json.code], [409, 'HW_REPLAYED']);
+}
+
+describe('adapters on real loopback servers', () => {
+  test('express: raw body, facts in res.locals', async () => {
+    const app = express();
+    app.post('/hook', expressVerifier(verifier()), (req, res) => {
+      const raw = (req.body as Buffer).toString('utf8');
+      res.json({ ...res.locals.hookwarden, raw, parsed: JSON.parse(raw) });
+    });
+    app.post('/parsed', express.json(), expressVerifier(verifier()), (_req, res) => {
+      res.json({});
+    });
+    const server = createServer(app);
+    const port = await listen(server);
+    closers.push(() => new Promise((r) => server.close(r)));
+    await conformance(port);
+    // mounted after express.json(): a setup error, never a pass
+    const res = await fetch(`http://127.0.0.1:${port}/parsed`, {
+      method: 'POST',
+      headers: signedHeaders(BODY),
+      body: BODY,
+    });
+    assert.equal(res.status, 500);
+    assert.equal(((await res.json()) as { code: string }).code, 'HW_BODY_ALREADY_PARSED');
+  });
+
+  test('fastify: raw body preserved through the content-type parser, facts on the request', async () => {
+    const app = Fastify();
+    await app.register(async (scope) => {
+      await scope.register(fastifyVerifier(verifier()));
+      scope.post('/hook', async (request) => {
+        const raw = (request.body as Buffer).toString('utf8');
+        return { ...request.hookwarden, raw, parsed: JSON.parse(raw) };
+      });
+    });
+    // outside the scope, fastify's own JSON parser still applies
+    app.post('/other', async (request) => ({ parsed: request.body }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    closers.push(() => app.close());
+    const port = (app.server.address() as AddressInfo).port;
+    await conformance(port);
+    const other = await fetch(`http://127.0.0.1:${port}/other`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
+    assert.deepEqual(await other.json(), { parsed: { a: 1 } });
+  });
+
+  test('hono on @hono/node-server: body still readable after verification', async () => {
+    const app = new Hono<{ Variables: HonoVerifiedVariables }>();
+    app.post('/hook', honoVerifier(verifier()), async (c) => {
+      const raw = await c.req.text();
+      return c.json({ ...c.get('hookwarden'), raw, parsed: await c.req.json() });
+    });
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((r) => server.once('listening', r));
+    closers.push(() => new Promise((r) => server.close(r)));
+    await conformance((server.address() as AddressInfo).port);
+  });
+
+  test('hono elsewhere: the connection must be supplied, else a setup error', async () => {
+    const app = new Hono<{ Variables: HonoVerifiedVariables }>();
+    app.post('/hook', honoVerifier(verifier()), (c) => c.json({}));
+    const res = await app.request('/hook', { method: 'POST', headers: signedHeaders(BODY), body: BODY });
+    assert.equal(res.status, 500);
+    const app2 = new Hono<{ Variables: HonoVerifiedVariables }>();
+    app2.post('/hook', honoVerifier(verifier(), { connection: () => ({ remoteAddress: '127.0.0.1' }) }), (c) =>
+      c.json(c.get('hookwarden')),
+    );
+    const ok = await app2.request('/hook', { method: 'POST', headers: signedHeaders(BODY), body: BODY });
+    assert.equal(ok.status, 200);
+  });
+});

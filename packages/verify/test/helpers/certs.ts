@@ -1,0 +1,149 @@
+/**
+ * Test certificates made with the real openssl CLI: a platform hierarchy (root → intermediate →
+ * client leaf), variants for each failure, another CA, and a server certificate for loopback TLS.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface Pair {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface TestPki {
+  root: Pair;
+  intermediate: Pair;
+  /** clientAuth, SAN DNS hooks.platform.example + *.egress.platform.example. */
+  client: Pair;
+  clientSubject: string;
+  /** leaf + intermediate: what the platform presents. */
+  clientChainPem: string;
+  /** intermediate + root. */
+  caBundlePem: string;
+  serverOnly: Pair;
+  noSan: Pair;
+  /** Under a second intermediate: depth 2. */
+  deep: Pair;
+  deepChainPem: string;
+  deepIntermediate: Pair;
+  otherRoot: Pair;
+  /** Same subject as `client`, issued by another CA. */
+  impostor: Pair;
+  /** For https servers on loopback, issued by the root: DNS localhost, IP 127.0.0.1. */
+  server: Pair;
+}
+
+const CLIENT_SUBJECT = '/C=US/O=Acme, Inc./OU=Webhooks/CN=hooks.platform.example';
+
+function ossl(args: string[]): void {
+  execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+export function makeTestPki(dir: string): TestPki {
+  let serial = 1;
+  const key = (name: string) => {
+    const path = join(dir, `${name}.key`);
+    ossl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path]);
+    return path;
+  };
+  const issue = (name: string, subject: string, ext: string, issuer?: { cert: string; key: string }) => {
+    const k = key(name);
+    const cert = join(dir, `${name}.pem`);
+    const extFile = join(dir, `${name}.ext`);
+    writeFileSync(extFile, `[v3]\n${ext}\n`);
+    if (!issuer) {
+      ossl([
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        k,
+        '-subj',
+        subject,
+        '-days',
+        '30',
+        '-out',
+        cert,
+        '-extensions',
+        'v3',
+        '-config',
+        extFileWithReq(extFile),
+      ]);
+    } else {
+      const csr = join(dir, `${name}.csr`);
+      ossl(['req', '-new', '-key', k, '-subj', subject, '-out', csr, '-config', extFileWithReq(extFile)]);
+      ossl([
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        issuer.cert,
+        '-CAkey',
+        issuer.key,
+        '-days',
+        '30',
+        '-set_serial',
+        String(serial++),
+        '-extfile',
+        extFile,
+        '-extensions',
+        'v3',
+        '-out',
+        cert,
+      ]);
+    }
+    return { cert, key: k };
+  };
+  const extFileWithReq = (extFile: string) => {
+    const conf = `${extFile}.cnf`;
+    writeFileSync(conf, `[req]\ndistinguished_name=dn\n[dn]\n${readFileSync(extFile, 'utf8')}`);
+    return conf;
+  };
+  const ca = 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign';
+  const leaf = (eku: string, san?: string) =>
+    `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=${eku}${san ? `\nsubjectAltName=${san}` : ''}`;
+
+  const root = issue('root', '/O=Platform/CN=Platform Root CA', ca);
+  const inter = issue('intermediate', '/O=Platform/CN=Platform Client CA', ca, root);
+  const client = issue(
+    'client',
+    CLIENT_SUBJECT,
+    leaf('clientAuth', 'DNS:hooks.platform.example,DNS:*.egress.platform.example'),
+    inter,
+  );
+  const serverOnly = issue('server-only', CLIENT_SUBJECT, leaf('serverAuth', 'DNS:hooks.platform.example'), inter);
+  const noSan = issue('no-san', '/O=Platform/CN=hooks.platform.example', leaf('clientAuth'), inter);
+  const inter2 = issue('intermediate2', '/O=Platform/CN=Platform Sub CA', ca, inter);
+  const deep = issue('deep', CLIENT_SUBJECT, leaf('clientAuth', 'DNS:hooks.platform.example'), inter2);
+  const otherRoot = issue('other-root', '/O=Other/CN=Other Root CA', ca);
+  const impostor = issue('impostor', CLIENT_SUBJECT, leaf('clientAuth', 'DNS:hooks.platform.example'), otherRoot);
+  const server = issue('server', '/CN=localhost', leaf('serverAuth', 'DNS:localhost,IP:127.0.0.1'), root);
+
+  const pair = (p: { cert: string; key: string }): Pair => ({
+    certPem: readFileSync(p.cert, 'utf8'),
+    keyPem: readFileSync(p.key, 'utf8'),
+  });
+  const r = pair(root);
+  const i = pair(inter);
+  const c = pair(client);
+  const i2 = pair(inter2);
+  const d = pair(deep);
+  return {
+    root: r,
+    intermediate: i,
+    client: c,
+    clientSubject: 'CN=hooks.platform.example,OU=Webhooks,O=Acme\\, Inc.,C=US',
+    clientChainPem: c.certPem + i.certPem,
+    caBundlePem: i.certPem + r.certPem,
+    serverOnly: pair(serverOnly),
+    noSan: pair(noSan),
+    deep: d,
+    deepChainPem: d.certPem + i2.certPem + i.certPem,
+    deepIntermediate: i2,
+    otherRoot: pair(otherRoot),
+    impostor: pair(impostor),
+    server: pair(server),
+  };
+}

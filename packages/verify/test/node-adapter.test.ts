@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import { after, before, describe, test } from 'node:test';
+import { listen, tempDir } from '@hookwarden/testkit';
+import { httpsServerOptions, verifiedHandler } from '../src/node.ts';
+import { generateSecret, sign } from '../src/signature.ts';
+import { createVerifier } from '../src/verifier.ts';
+import { makeTestPki, type TestPki } from './helpers/certs.ts';
+
+let pki: TestPki;
+const dir = tempDir();
+const servers: Server[] = [];
+before(() => {
+  pki = makeTestPki(dir.path);
+});
+after(async () => {
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  dir.cleanup();
+});
+
+interface Reply {
+  status: number;
+  json: Record<string, unknown>;
+}
+
+function echoFacts() {
+  return verifiedHandler(
+    createVerifier({
+      clientCertificate: { source: 'socket', caBundlePem: pki.caBundlePem, subject: pki.clientSubject },
+    }),
+    (_req, res, { facts, body }) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ...facts, bodyLength: body.length }));
+    },
+  );
+}
+
+async function startHttps(rejectUnauthorized: boolean): Promise<number> {
+  const server = createHttpsServer(
+    httpsServerOptions({
+      certPem: pki.server.certPem,
+      keyPem: pki.server.keyPem,
+      clientCaPem: pki.caBundlePem,
+      rejectUnauthorized,
+    }),
+    echoFacts(),
+  );
+  servers.push(server);
+  return listen(server);
+}
+
+function call(port: number, client?: { certPem: string; keyPem: string }, body = '{"x":1}'): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const r = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/hook',
+        servername: 'localhost',
+        ca: pki.root.certPem,
+        agent: false,
+        ...(client ? { cert: client.certPem, key: client.keyPem } : {}),
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) }));
+      },
+    );
+    r.on('error', reject);
+    r.end(body);
+  });
+}
+
+describe('node:https with client certificates on a real TLS handshake', () => {
+  test('verify answers precisely when the handshake lets everyone in', async () => {
+    const port = await startHttps(false);
+    const ok = await call(port, { certPem: pki.clientChainPem, keyPem: pki.client.keyPem });
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+    assert.deepEqual(ok.json.checks, ['client-certificate']);
+    assert.equal((ok.json.identity as { subject: string }).subject, pki.clientSubject);
+    assert.equal(ok.json.clientIp, '127.0.0.1');
+    assert.equal(ok.json.bodyLength, 7);
+
+    const none = await call(port);
+    assert.equal(none.status, 401);
+    assert.equal(none.json.code, 'HW_CERT_MISSING');
+
+    const impostor = await call(port, { certPem: pki.impostor.certPem, keyPem: pki.impostor.keyPem });
+    assert.equal(impostor.status, 403);
+    assert.equal(impostor.json.code, 'HW_CERT_UNTRUSTED');
+    assert.equal(typeof impostor.json.detail, 'string');
+  });
+
+  test('with rejectUnauthorized the handshake itself refuses a missing certificate', async () => {
+    const port = await startHttps(true);
+    const ok = await call(port, { certPem: pki.clientChainPem, keyPem: pki.client.keyPem });
+    assert.equal(ok.status, 200);
+    await assert.rejects(call(port), (err: NodeJS.ErrnoException) => {
+      // TLS 1.3: the alert arrives after the client's handshake completed
+      assert.match(String(err.code ?? err.message), /CERTIFICATE_REQUIRED|ECONNRESET|HANDSHAKE/i);
+      return true;
+    });
+  });
+
+  test('httpsServerOptions validates its input', () => {
+    assert.throws(() => httpsServerOptions({ certPem: 'x', keyPem: 'y', clientCaPem: 'z' }), /certPem/);
+    assert.throws(
+      () => httpsServerOptions({ certPem: pki.server.certPem, keyPem: pki.server.keyPem, clientCaPem: 'z' }),
+      /clientCaPem/,
+    );
+  });
+});
+
+describe('node:http with signatures', () => {
+  test('raw bytes are verified; oversize bodies get 413; refusals are {code, detail}', async () => {
+    const secret = generateSecret();
+    const refusals: unknown[] = [];
+    const server = createHttpServer(
+      verifiedHandler(
+        createVerifier({ signature: { secrets: [secret] } }),
+        (_req, res, { facts }) => {
+          res.end(JSON.stringify(facts));
+        },
+        { maxBodyBytes: 4096, onRefused: (err) => refusals.push(err) },
+      ),
+    );
+    servers.push(server);
+    const port = await listen(server);
+    const post = (headers: Record<string, string>, body: Buffer) =>
+      new Promise<Reply>((resolve, reject) => {
+        const r = httpRequest({ host: '127.0.0.1', port, method: 'POST', headers, agent: false }, (res) => {
+          let text = '';
+          res.on('data', (c) => {
+            text += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) }));
+        });
+        r.on('error', reject);
+        r.end(body);
+      });
+    // not valid UTF-8: the signature is over bytes, not a decoded string
+    const body = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
+    const ts = Math.floor(Date.now() / 1000);
+    const headers = {
+      'webhook-id': 'msg_n',
+      'webhook-timestamp': String(ts),
+      'webhook-signature': sign({ msgId: 'msg_n', timestamp: ts, body, secrets: [secret] }),
+    };
+    const ok = await post(headers, body);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.json.webhookId, 'msg_n');
+    const bad = await post(headers, Buffer.from('{}'));
+    assert.deepEqual([bad.status, bad.json.code], [401, 'HW_SIGNATURE_INVALID']);
+    const big = await post(headers, Buffer.alloc(5000, 0x20));
+    assert.deepEqual([big.status, big.json.code], [413, 'HW_BODY_TOO_LARGE']);
+    assert.equal(refusals.length, 2);
+  });
+});

@@ -1,0 +1,182 @@
+/** Every parser of untrusted input either returns or throws VerificationError: never anything else. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { VerificationError } from '../src/errors.ts';
+import { parseForwarded, parseXForwardedFor, resolveClientAddress } from '../src/forwarded.ts';
+import { cidrContains, IpSet, parseCidr, parseIp } from '../src/ip.ts';
+import { PROXY_PARSERS, parseXfcc } from '../src/proxy-headers/index.ts';
+import { createVerifier } from '../src/verifier.ts';
+
+const RUNS = { numRuns: 400 };
+
+function onlyVerificationError(fn: () => unknown): boolean {
+  try {
+    fn();
+    return true;
+  } catch (err) {
+    if (err instanceof VerificationError) return true;
+    throw err;
+  }
+}
+
+/** Strings biased toward the separators and escapes these formats care about. */
+const tricky = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 80 }),
+  fc
+    .array(
+      fc.constantFrom(
+        ',',
+        ';',
+        '=',
+        '"',
+        '\\',
+        ' ',
+        ':',
+        '[',
+        ']',
+        '%',
+        'for',
+        'By',
+        'Hash',
+        'Cert',
+        'a',
+        '1',
+        '::ffff:',
+        '10.0.0.1',
+        '_x',
+        'unknown',
+        '%E0',
+        '-----BEGIN CERTIFICATE-----',
+      ),
+      { maxLength: 24 },
+    )
+    .map((a) => a.join('')),
+);
+const headerValue = fc.oneof(tricky, fc.array(tricky, { maxLength: 3 }), fc.constant(undefined));
+
+describe('parsers never throw anything but VerificationError', () => {
+  test('XFCC', () => {
+    fc.assert(
+      fc.property(tricky, (s) => onlyVerificationError(() => parseXfcc(s))),
+      RUNS,
+    );
+  });
+
+  test('X-Forwarded-For and Forwarded', () => {
+    fc.assert(
+      fc.property(fc.array(tricky, { maxLength: 4 }), (values) => {
+        onlyVerificationError(() => parseXForwardedFor(values));
+        return onlyVerificationError(() => parseForwarded(values));
+      }),
+      RUNS,
+    );
+  });
+
+  test('client address resolution through trusted proxies', () => {
+    const trusted = IpSet.parse(['127.0.0.0/8', '::1'], (_i, p) => new Error(p));
+    fc.assert(
+      fc.property(
+        fc.oneof(tricky, fc.constantFrom('127.0.0.1', '::1', '::ffff:127.0.0.9')),
+        headerValue,
+        headerValue,
+        (peer, xff, fwd) => {
+          const headers = { 'x-forwarded-for': xff, forwarded: fwd, 'x-forwarded-proto': xff };
+          onlyVerificationError(() => resolveClientAddress(peer, headers, trusted, 'x-forwarded-for'));
+          return onlyVerificationError(() => resolveClientAddress(peer, headers, trusted, 'forwarded'));
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  test('every proxy kind header parser', () => {
+    for (const [kind, parser] of Object.entries(PROXY_PARSERS)) {
+      fc.assert(
+        fc.property(
+          fc.array(headerValue, { minLength: parser.headers.length, maxLength: parser.headers.length }),
+          (values) => {
+            const headers = Object.fromEntries(parser.headers.map((h, i) => [h, values[i]]));
+            return onlyVerificationError(() => parser.parse(headers));
+          },
+        ),
+        { numRuns: 150 },
+      );
+      assert.ok(kind);
+    }
+  });
+
+  test('the whole verifier on arbitrary proxy headers', async () => {
+    const verifier = createVerifier({
+      clientCertificate: { source: 'nginx', subject: 'CN=hooks.platform.example' },
+      trustedProxies: ['127.0.0.1'],
+      ipAllowlist: ['0.0.0.0/0', '::/0'],
+    });
+    await fc.assert(
+      fc.asyncProperty(headerValue, headerValue, headerValue, headerValue, async (verify, subject, fp, xff) => {
+        const headers = {
+          'x-ssl-client-verify': verify,
+          'x-ssl-client-subject-dn': subject,
+          'x-ssl-client-fingerprint': fp,
+          'x-forwarded-for': xff,
+        };
+        try {
+          await verifier.verify({
+            method: 'POST',
+            url: '/',
+            headers,
+            body: new Uint8Array(),
+            remoteAddress: '127.0.0.1',
+          });
+          // a pass needs the exact subject and SUCCESS: random input must not get there by accident
+          return verify === 'SUCCESS' && typeof subject === 'string';
+        } catch (err) {
+          return err instanceof VerificationError;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('addresses and CIDRs', () => {
+  const ipv4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((t) => t.join('.'));
+
+  test('parseIp and parseCidr never throw; errors are returned for the caller to name its field', () => {
+    fc.assert(
+      fc.property(tricky, (s) => {
+        parseIp(s);
+        const c = parseCidr(s);
+        return typeof c === 'string' || c.prefix >= 0;
+      }),
+      RUNS,
+    );
+  });
+
+  test('IPv4-mapped IPv6 is the IPv4 address, in dotted and hex spellings', () => {
+    fc.assert(
+      fc.property(ipv4, (a) => {
+        const q = a.split('.').map(Number) as [number, number, number, number];
+        const hexForm = `::ffff:${((q[0] << 8) | q[1]).toString(16)}:${((q[2] << 8) | q[3]).toString(16)}`;
+        return parseIp(`::ffff:${a}`)?.text === a && parseIp(hexForm)?.text === a && parseIp(`::FFFF:${a}`)?.text === a;
+      }),
+      RUNS,
+    );
+  });
+
+  test('a network contains exactly the addresses sharing its prefix', () => {
+    fc.assert(
+      fc.property(ipv4, ipv4, fc.integer({ min: 0, max: 32 }), (a, b, prefix) => {
+        const toInt = (s: string) => s.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+        const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+        const net = ((toInt(a) & mask) >>> 0).toString(2).padStart(32, '0');
+        const network = [0, 8, 16, 24].map((i) => Number.parseInt(net.slice(i, i + 8), 2)).join('.');
+        const cidr = parseCidr(`${network}/${prefix}`);
+        assert.ok(typeof cidr !== 'string', String(cidr));
+        const expected = (toInt(b) & mask) >>> 0 === (toInt(a) & mask) >>> 0;
+        return cidrContains(cidr, parseIp(b)!) === expected && cidrContains(cidr, parseIp(`::ffff:${b}`)!) === expected;
+      }),
+      RUNS,
+    );
+  });
+});

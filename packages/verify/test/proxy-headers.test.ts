@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { tempDir } from '@hookwarden/testkit';
+import { HookwardenError } from '../src/errors.ts';
+import type { ClientCertificatePolicy } from '../src/policy.ts';
+import { parseXfcc } from '../src/proxy-headers/index.ts';
+import { createVerifier, type VerifyRequest } from '../src/verifier.ts';
+import { makeTestPki, type Pair, type TestPki } from './helpers/certs.ts';
+
+let pki: TestPki;
+let NOW: number;
+const dir = tempDir();
+before(() => {
+  pki = makeTestPki(dir.path);
+  NOW = Date.parse(new X509Certificate(pki.client.certPem).validFrom) + 3_600_000;
+});
+after(() => dir.cleanup());
+
+const SUBJECT_2253 = 'CN=hooks.platform.example,OU=Webhooks,O=Acme\\, Inc.,C=US';
+const der = (p: Pair) => new X509Certificate(p.certPem).raw;
+const hex = (fp: string) => fp.replace(/:/g, '').toLowerCase();
+
+/** What each proxy kind sends for a certificate, as its documentation and our generated configs say. */
+const KINDS: Record<string, (p: Pair) => Record<string, string>> = {
+  envoy: (p) => ({
+    'x-forwarded-client-cert': `By=spiffe://example.org/ns/edge;Hash=${hex(new X509Certificate(p.certPem).fingerprint256)};Cert="${encodeURIComponent(p.certPem)}";Subject="${SUBJECT_2253}";URI=;DNS=hooks.platform.example`,
+  }),
+  haproxy: (p) => ({
+    'x-ssl-client-used': '1',
+    'x-ssl-client-verify': '0',
+    'x-ssl-client-subject-dn': `"${SUBJECT_2253}"`,
+    'x-ssl-client-sha1': hex(new X509Certificate(p.certPem).fingerprint).toUpperCase(),
+    'x-ssl-client-der': der(p).toString('base64'),
+  }),
+  caddy: (p) => ({
+    'x-ssl-client-subject-dn': SUBJECT_2253,
+    'x-ssl-client-fingerprint-sha256': hex(new X509Certificate(p.certPem).fingerprint256),
+    'x-ssl-client-der': der(p).toString('base64'),
+  }),
+  traefik: (p) => ({
+    'x-forwarded-tls-client-cert': encodeURIComponent(der(p).toString('base64')),
+    'x-forwarded-tls-client-cert-info': encodeURIComponent('Subject="CN=hooks.platform.example"'),
+  }),
+  'aws-alb': (p) => ({
+    'x-amzn-mtls-clientcert-leaf': encodeURIComponent(p.certPem)
+      .replace(/%2B/g, '+')
+      .replace(/%3D/g, '=')
+      .replace(/%2F/g, '/'),
+    'x-amzn-mtls-clientcert-subject': SUBJECT_2253,
+  }),
+  rfc9440: (p) => ({
+    'client-cert': `:${der(p).toString('base64')}:`,
+    'client-cert-chain': `:${der(pki.intermediate).toString('base64')}:`,
+  }),
+  custom: (p) => ({ 'x-client-cert-der': der(p).toString('base64'), 'x-client-ok': 'yes' }),
+};
+
+function policyFor(kind: string, over: Partial<ClientCertificatePolicy> = {}) {
+  return createVerifier({
+    clientCertificate: {
+      source: kind as ClientCertificatePolicy['source'],
+      caBundlePem: pki.caBundlePem,
+      subject: pki.clientSubject,
+      dnsNames: ['hooks.platform.example'],
+      ...(kind === 'custom'
+        ? { customHeaders: { certDer: 'X-Client-Cert-DER', verify: 'x-client-ok', verifySuccess: 'yes' } }
+        : {}),
+      ...over,
+    },
+    trustedProxies: ['127.0.0.1', '::1'],
+    https: true,
+    now: () => NOW,
+  });
+}
+
+function from(remoteAddress: string, headers: Record<string, string>): VerifyRequest {
+  return {
+    method: 'POST',
+    url: '/',
+    headers: { 'x-forwarded-proto': 'https', ...headers },
+    body: new Uint8Array(),
+    remoteAddress,
+  };
+}
+
+async function refused(p: Promise<unknown>, code: string) {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof HookwardenError, String(err));
+    assert.equal(err.code, code, err.message);
+    return true;
+  });
+}
+
+describe('every proxy kind', () => {
+  for (const [kind, headersOf] of Object.entries(KINDS)) {
+    test(`${kind}: platform certificate passes, impostor and spoofing are refused`, async () => {
+      const v = policyFor(kind);
+      const facts = await v.verify(from('127.0.0.1', headersOf(pki.client)));
+      assert.deepEqual(facts.checks, ['https', 'client-certificate']);
+      assert.equal(facts.identity?.source, kind);
+      assert.equal(facts.identity?.subject, pki.clientSubject);
+      assert.equal(facts.identity?.fingerprintSha256, hex(new X509Certificate(pki.client.certPem).fingerprint256));
+      // the same headers sent straight to the app
+      await refused(v.verify(from('192.0.2.10', headersOf(pki.client))), 'HW_PROXY_UNTRUSTED');
+      // a certificate from another CA with the same subject
+      await refused(v.verify(from('::1', headersOf(pki.impostor))), 'HW_CERT_UNTRUSTED');
+      // nothing passed
+      await refused(v.verify(from('127.0.0.1', {})), 'HW_CERT_MISSING');
+    });
+  }
+
+  test('envoy: only the last XFCC element (our edge proxy) counts', async () => {
+    const v = policyFor('envoy');
+    const ours = KINDS.envoy!(pki.client)['x-forwarded-client-cert']!;
+    const theirs = KINDS.envoy!(pki.impostor)['x-forwarded-client-cert']!;
+    assert.ok(await v.verify(from('127.0.0.1', { 'x-forwarded-client-cert': `${theirs},${ours}` })));
+    await refused(v.verify(from('127.0.0.1', { 'x-forwarded-client-cert': `${ours},${theirs}` })), 'HW_CERT_UNTRUSTED');
+  });
+
+  test('envoy without the certificate: hash pin, quoted RFC 2253 subject and DNS keys', async () => {
+    const sha256 = hex(new X509Certificate(pki.client.certPem).fingerprint256);
+    const v = policyFor('envoy', { caBundlePem: undefined, pins: [sha256] } as Partial<ClientCertificatePolicy>);
+    const xfcc = `Hash=${sha256};Subject="${SUBJECT_2253}";DNS=hooks.platform.example;DNS=other.example`;
+    const facts = await v.verify(from('127.0.0.1', { 'x-forwarded-client-cert': xfcc }));
+    assert.deepEqual(facts.identity?.dnsNames, ['hooks.platform.example', 'other.example']);
+    await refused(
+      v.verify(from('127.0.0.1', { 'x-forwarded-client-cert': `Hash=${'0'.repeat(64)};Subject="${SUBJECT_2253}"` })),
+      'HW_PIN_MISMATCH',
+    );
+  });
+
+  test('haproxy: a failed verify result or an unused certificate', async () => {
+    const v = policyFor('haproxy');
+    await refused(
+      v.verify(from('127.0.0.1', { ...KINDS.haproxy!(pki.client), 'x-ssl-client-verify': '20' })),
+      'HW_CERT_UNTRUSTED',
+    );
+    await refused(v.verify(from('127.0.0.1', { 'x-ssl-client-used': '0' })), 'HW_CERT_MISSING');
+  });
+
+  test('caddy: with neither certificate nor pin nothing vouches', async () => {
+    const v = policyFor('caddy');
+    const { 'x-ssl-client-der': _drop, ...withoutDer } = KINDS.caddy!(pki.client);
+    await refused(v.verify(from('127.0.0.1', withoutDer)), 'HW_CERT_UNTRUSTED');
+  });
+
+  test('aws-alb passthrough: the unverified chain must pass our own check', async () => {
+    const v = policyFor('aws-alb');
+    const chain = (p: string) => ({ 'x-amzn-mtls-clientcert': encodeURIComponent(p) });
+    assert.ok(await v.verify(from('127.0.0.1', chain(pki.clientChainPem))));
+    await refused(
+      v.verify(from('127.0.0.1', chain(pki.impostor.certPem + pki.otherRoot.certPem))),
+      'HW_CERT_UNTRUSTED',
+    );
+  });
+
+  test('custom: the verify header must carry the success value', async () => {
+    const v = policyFor('custom');
+    await refused(
+      v.verify(from('127.0.0.1', { ...KINDS.custom!(pki.client), 'x-client-ok': 'no' })),
+      'HW_CERT_UNTRUSTED',
+    );
+  });
+});
+
+describe('XFCC parsing', () => {
+  test('quoted values, escapes, case-insensitive keys, several elements', () => {
+    const parsed = parseXfcc('By=spiffe://a;hash=ab;Subject="CN=x\\, y,O=\\"q\\"";DNS=a.example,BY=b;URI=');
+    assert.deepEqual(parsed, [
+      [
+        { key: 'by', value: 'spiffe://a' },
+        { key: 'hash', value: 'ab' },
+        { key: 'subject', value: 'CN=x\\, y,O="q"' },
+        { key: 'dns', value: 'a.example' },
+      ],
+      [
+        { key: 'by', value: 'b' },
+        { key: 'uri', value: '' },
+      ],
+    ]);
+    for (const bad of ['', 'novalue', 'a="open', 'a=b"c', 'a=b;;c=d', 'k y=1']) {
+      assert.throws(
+        () => parseXfcc(bad),
+        (e: unknown) => e instanceof HookwardenError && e.code === 'HW_PROXY_HEADER_INVALID',
+        bad,
+      );
+    }
+  });
+});
