@@ -15,6 +15,8 @@ declare module 'fastify' {
 }
 
 export interface FastifyVerifierOptions {
+  /** Body limit of this scope's raw parser (default: the instance's `bodyLimit`). */
+  maxBodyBytes?: number;
   /** Called with every refusal (for logs). */
   onRefused?: (err: unknown, request: FastifyRequest) => void;
 }
@@ -22,7 +24,11 @@ export interface FastifyVerifierOptions {
 export function fastifyVerifier(verifier: Verifier, options: FastifyVerifierOptions = {}): FastifyPluginAsync {
   const plugin = async (scope: FastifyInstance) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', ...(options.maxBodyBytes === undefined ? {} : { bodyLimit: options.maxBodyBytes }) },
+      (_req, body, done) => done(null, body),
+    );
     scope.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       try {

@@ -29,8 +29,7 @@ export function honoVerifier(
     try {
       const declared = Number(c.req.header('content-length') ?? 0);
       if (declared > max) throw new VerificationError('HW_BODY_TOO_LARGE');
-      const body = new Uint8Array(await c.req.arrayBuffer());
-      if (body.byteLength > max) throw new VerificationError('HW_BODY_TOO_LARGE');
+      const body = await readCapped(c, max);
       const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
       let request: VerifyRequest;
       if (incoming?.socket) request = toVerifyRequest(incoming, body);
@@ -57,4 +56,36 @@ export function honoVerifier(
     c.set('hookwarden', facts);
     await next();
   };
+}
+
+/**
+ * Reads the body, stopping at `max` bytes (a chunked body has no length to check up front), then
+ * hands the bytes to Hono's body cache so that `c.req.json()` / `text()` still work in handlers.
+ */
+async function readCapped(c: Context, max: number): Promise<Uint8Array> {
+  const cache = c.req.bodyCache as Record<string, Promise<unknown> | undefined>;
+  const raw = c.req.raw;
+  if (Object.keys(cache).length > 0 || raw.bodyUsed || !raw.body) {
+    // Someone read it already (or there is none): Hono's cache has it.
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    if (body.byteLength > max) throw new VerificationError('HW_BODY_TOO_LARGE');
+    return body;
+  }
+  const reader = raw.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel();
+      throw new VerificationError('HW_BODY_TOO_LARGE');
+    }
+    chunks.push(value);
+  }
+  const body = Buffer.concat(chunks);
+  const copy = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength);
+  cache.arrayBuffer = Promise.resolve(copy);
+  return new Uint8Array(body);
 }

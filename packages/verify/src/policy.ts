@@ -150,6 +150,10 @@ export function compilePolicy(policy: VerifyPolicy): CompiledPolicy {
     policy.trustedProxies === undefined ? [] : stringArray(policy.trustedProxies, 'trustedProxies'),
     (i, problem) => new PolicyError(`trustedProxies[${i}]`, problem),
   );
+  const everyone = trustedProxies.cidrs.findIndex((c) => c.prefix === 0);
+  if (everyone >= 0) {
+    throw new PolicyError(`trustedProxies[${everyone}]`, 'trusts every address: anyone could then forge proxy headers');
+  }
   const forwardedHeader = policy.forwardedHeader ?? 'x-forwarded-for';
   if (forwardedHeader !== 'x-forwarded-for' && forwardedHeader !== 'forwarded') {
     throw new PolicyError('forwardedHeader', 'must be "x-forwarded-for" or "forwarded"');

@@ -7,7 +7,7 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { type Pin, parsePemBundle, parsePin } from './certificate.ts';
-import { PolicyError, VerificationError } from './errors.ts';
+import { HookwardenError, PolicyError, VerificationError } from './errors.ts';
 import { IpSet } from './ip.ts';
 import { ed25519PublicKey } from './signature.ts';
 
@@ -153,8 +153,21 @@ async function readCapped(res: Response): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Validates a document; any problem rejects the whole copy (the last good one stays). */
+/**
+ * Validates a document; any problem rejects the whole copy (the last good one stays). Throws only
+ * HookwardenError HW_TRUST_DOCUMENT_INVALID, whatever the input.
+ */
 export function materialFrom(doc: unknown): TrustMaterial {
+  try {
+    return parseDocument(doc);
+  } catch (err) {
+    throw new HookwardenError('HW_TRUST_DOCUMENT_INVALID', `invalid trust document: ${(err as Error).message}`, {
+      status: 502,
+    });
+  }
+}
+
+function parseDocument(doc: unknown): TrustMaterial {
   if (typeof doc !== 'object' || doc === null) throw new Error('document is not an object');
   const d = doc as Partial<TrustDocument>;
   if (typeof d.version !== 'number' && typeof d.version !== 'string') throw new Error('document has no version');

@@ -69,6 +69,16 @@ export interface Verifier {
   readonly trustDocument?: { refresh(): Promise<boolean>; readonly lastError: string | undefined };
 }
 
+interface SubjectFacts {
+  rdns: Rdn[];
+  /** RFC 4514. */
+  text: string;
+  /** Whether it equals one of the policy's subjects. */
+  expected: boolean;
+}
+
+const SUBJECT_MEMO_SIZE = 256;
+
 export function createVerifier(policy: VerifyPolicy): Verifier {
   const p = compilePolicy(policy);
   // Signature checkers built from the trust document, per document copy.
@@ -217,6 +227,38 @@ export function createVerifier(policy: VerifyPolicy): Verifier {
     return checkIdentity(facts.cert, facts, facts.fingerprints, cc, material, cc.source as ProxyKind);
   }
 
+  /**
+   * The platform presents the same subject on every request, and parsing plus comparing a DN costs
+   * several times the HMAC of a 2 KiB body (bench/verify.ts): remember the outcome per subject
+   * text or certificate. Bounded; cleared when full rather than tracking recency.
+   */
+  const subjects = new Map<string, SubjectFacts>();
+  function subjectOf(
+    cert: X509Certificate | undefined,
+    fingerprints: KnownFingerprints,
+    headerText: string | undefined,
+    cc: NonNullable<CompiledPolicy['clientCertificate']>,
+  ): SubjectFacts | undefined {
+    const key = cert ? `c:${fingerprints.sha256Hex}` : headerText === undefined ? undefined : `h:${headerText}`;
+    if (key === undefined) return undefined;
+    let found = subjects.get(key);
+    if (!found) {
+      let rdns: Rdn[];
+      if (cert) rdns = dnFromX509(cert);
+      else {
+        try {
+          rdns = parseDn(headerText!);
+        } catch {
+          throw new VerificationError('HW_PROXY_HEADER_INVALID', 'the proxy subject DN is not RFC 4514');
+        }
+      }
+      found = { rdns, text: formatDn(rdns), expected: cc.subjects.some((s) => dnEquals(s, rdns)) };
+      if (subjects.size >= SUBJECT_MEMO_SIZE) subjects.clear();
+      subjects.set(key, found);
+    }
+    return found;
+  }
+
   function checkIdentity(
     cert: X509Certificate | undefined,
     facts: ProxyCertFacts | undefined,
@@ -235,25 +277,21 @@ export function createVerifier(policy: VerifyPolicy): Verifier {
         cert ? undefined : `the proxy passed ${kinds}; pin that kind or pass the certificate`,
       );
     }
-    let rdns: Rdn[] | undefined;
-    if (cert) rdns = dnFromX509(cert);
-    else if (facts?.subject !== undefined) {
-      try {
-        rdns = parseDn(facts.subject);
-      } catch {
-        throw new VerificationError('HW_PROXY_HEADER_INVALID', 'the proxy subject DN is not RFC 4514');
-      }
-    }
+    const subject = subjectOf(cert, fingerprints, facts?.subject, cc);
+    const rdns = subject?.rdns;
     if (cc.subjects.length > 0) {
-      if (!rdns) throw new VerificationError('HW_SUBJECT_MISMATCH', 'the proxy passed no subject DN');
-      if (!cc.subjects.some((s) => dnEquals(s, rdns!))) {
-        throw new VerificationError('HW_SUBJECT_MISMATCH', `subject ${JSON.stringify(formatDn(rdns))} is not expected`);
+      if (!subject) throw new VerificationError('HW_SUBJECT_MISMATCH', 'the proxy passed no subject DN');
+      if (!subject.expected) {
+        throw new VerificationError('HW_SUBJECT_MISMATCH', `subject ${JSON.stringify(subject.text)} is not expected`);
       }
     }
     const names = cert ? dnsNamesOf(cert) : (facts?.dnsNames ?? []);
     if (cc.dnsNames.length > 0) {
-      // The CN counts only when the certificate has no subjectAltName at all (RFC 6125).
-      const candidates = cert && cert.subjectAltName === undefined && rdns ? getAttribute(rdns, 'CN') : names;
+      // The CN counts only when the certificate has no subjectAltName at all (RFC 6125), and only
+      // when there is exactly one: with several (a multi-valued RDN) which one names the host is
+      // ambiguous, the shape of CVE-2021-44533.
+      const cns = cert && cert.subjectAltName === undefined && rdns ? getAttribute(rdns, 'CN') : undefined;
+      const candidates = cns === undefined ? names : cns.length === 1 ? cns : [];
       if (!cc.dnsNames.some((want) => candidates.some((n) => dnsNameMatches(n, want)))) {
         throw new VerificationError(
           'HW_SAN_MISMATCH',
@@ -262,7 +300,7 @@ export function createVerifier(policy: VerifyPolicy): Verifier {
       }
     }
     return {
-      subject: rdns ? formatDn(rdns) : '',
+      subject: subject?.text ?? '',
       dnsNames: names,
       fingerprintSha256: fingerprints.sha256Hex ?? '',
       source,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { serve } from '@hono/node-server';
@@ -114,10 +114,23 @@ describe('adapters on real loopback servers', () => {
       const raw = await c.req.text();
       return c.json({ ...c.get('hookwarden'), raw, parsed: await c.req.json() });
     });
+    app.post('/small', honoVerifier(verifier(), { maxBodyBytes: 1024 }), (c) => c.json({}));
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
     await new Promise((r) => server.once('listening', r));
     closers.push(() => new Promise((r) => server.close(r)));
-    await conformance((server.address() as AddressInfo).port);
+    const port = (server.address() as AddressInfo).port;
+    await conformance(port);
+    // a chunked body has no content-length: the cap applies while reading
+    const status = await new Promise<number>((resolve, reject) => {
+      const r = request({ host: '127.0.0.1', port, method: 'POST', path: '/small', agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      r.on('error', reject);
+      for (let i = 0; i < 4; i++) r.write(Buffer.alloc(512, 0x20));
+      r.end();
+    });
+    assert.equal(status, 413);
   });
 
   test('hono elsewhere: the connection must be supplied, else a setup error', async () => {

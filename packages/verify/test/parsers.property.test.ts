@@ -180,3 +180,44 @@ describe('addresses and CIDRs', () => {
     );
   });
 });
+
+describe('trust document parsing', () => {
+  test('any JSON value is a valid material or HW_TRUST_DOCUMENT_INVALID', async () => {
+    const { materialFrom } = await import('../src/trust-document.ts');
+    const { HookwardenError } = await import('../src/errors.ts');
+    const fingerprints = fc.record(
+      { sha256Hex: fc.oneof(fc.string(), fc.stringMatching(/^[0-9a-f]{64}$/)), sha1: fc.string() },
+      { requiredKeys: [] },
+    );
+    const doc = fc.record(
+      {
+        version: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+        caBundlePem: fc.oneof(fc.string(), fc.constant('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----')),
+        certificates: fc.oneof(
+          fc.anything(),
+          fc.record({ current: fc.record({ fingerprints }), next: fc.anything() }, { requiredKeys: [] }),
+        ),
+        egressCidrs: fc.oneof(fc.anything(), fc.array(tricky, { maxLength: 3 })),
+        signingPublicKeys: fc.oneof(
+          fc.anything(),
+          fc.array(
+            fc.string().map((s) => `whpk_${s}`),
+            { maxLength: 2 },
+          ),
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.anything(), doc), (value) => {
+        try {
+          materialFrom(value);
+          return true;
+        } catch (err) {
+          return err instanceof HookwardenError && err.code === 'HW_TRUST_DOCUMENT_INVALID';
+        }
+      }),
+      RUNS,
+    );
+  });
+});

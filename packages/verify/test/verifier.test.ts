@@ -50,6 +50,7 @@ describe('policy validation', () => {
       [{ ipAllowlist: ['10.0.0.1/8'] }, /^ipAllowlist\[0\]: .*host bits set; did you mean 10\.0\.0\.0\/8/],
       [{ ipAllowlist: ['10.0.0.0/8', 'nope'] }, /^ipAllowlist\[1\]:/],
       [{ https: true, trustedProxies: ['::1/129'] }, /^trustedProxies\[0\]:/],
+      [{ https: true, trustedProxies: ['10.0.0.0/8', '::/0'] }, /^trustedProxies\[1\]: trusts every address/],
       [{ https: true, forwardedHeader: 'x-real-ip' }, /^forwardedHeader:/],
       [{ clientCertificate: { source: 'apache' } }, /^clientCertificate\.source:/],
       [{ clientCertificate: { source: 'nginx' } }, /^trustedProxies: is required/],
@@ -200,6 +201,11 @@ describe('client certificate on the socket', () => {
       createVerifier(policy({ dnsNames: ['other.example'] })).verify(req({ tls: noSan })),
       'HW_SAN_MISMATCH',
     );
+    // a SAN value smuggling a second name behind a comma is one (invalid) name, not two
+    const injected = createVerifier(policy({ dnsNames: ['hooks.platform.example'] }));
+    await refused(injected.verify(req({ tls: socketTls([pki.sanInjection.certPem]) })), 'HW_SAN_MISMATCH');
+    // two CNs in one multi-valued RDN: ambiguous, so neither counts
+    await refused(injected.verify(req({ tls: socketTls([pki.twoCn.certPem]) })), 'HW_SAN_MISMATCH');
   });
 
   test('pins: SHA-256 (with or without colons), SHA-1 and SPKI; any one matching', async () => {

@@ -23,6 +23,10 @@ export interface TestPki {
   caBundlePem: string;
   serverOnly: Pair;
   noSan: Pair;
+  /** One DNS SAN whose value is `evil.example, DNS:hooks.platform.example` (CVE-2021-44532 shape). */
+  sanInjection: Pair;
+  /** No SAN; a multi-valued RDN `CN=evil.example+CN=hooks.platform.example` (CVE-2021-44533 shape). */
+  twoCn: Pair;
   /** Under a second intermediate: depth 2. */
   deep: Pair;
   deepChainPem: string;
@@ -47,11 +51,17 @@ export function makeTestPki(dir: string): TestPki {
     ossl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path]);
     return path;
   };
-  const issue = (name: string, subject: string, ext: string, issuer?: { cert: string; key: string }) => {
+  const issue = (
+    name: string,
+    subject: string,
+    ext: string,
+    issuer?: { cert: string; key: string },
+    extraSections = '',
+  ) => {
     const k = key(name);
     const cert = join(dir, `${name}.pem`);
     const extFile = join(dir, `${name}.ext`);
-    writeFileSync(extFile, `[v3]\n${ext}\n`);
+    writeFileSync(extFile, `[v3]\n${ext}\n${extraSections}`);
     if (!issuer) {
       ossl([
         'req',
@@ -72,7 +82,19 @@ export function makeTestPki(dir: string): TestPki {
       ]);
     } else {
       const csr = join(dir, `${name}.csr`);
-      ossl(['req', '-new', '-key', k, '-subj', subject, '-out', csr, '-config', extFileWithReq(extFile)]);
+      ossl([
+        'req',
+        '-new',
+        '-key',
+        k,
+        '-subj',
+        subject,
+        '-multivalue-rdn',
+        '-out',
+        csr,
+        '-config',
+        extFileWithReq(extFile),
+      ]);
       ossl([
         'x509',
         '-req',
@@ -115,6 +137,14 @@ export function makeTestPki(dir: string): TestPki {
   );
   const serverOnly = issue('server-only', CLIENT_SUBJECT, leaf('serverAuth', 'DNS:hooks.platform.example'), inter);
   const noSan = issue('no-san', '/O=Platform/CN=hooks.platform.example', leaf('clientAuth'), inter);
+  const sanInjection = issue(
+    'san-injection',
+    '/CN=evil.example',
+    leaf('clientAuth', '@alt'),
+    inter,
+    '[alt]\nDNS.1 = evil.example, DNS:hooks.platform.example\n',
+  );
+  const twoCn = issue('two-cn', '/CN=evil.example+CN=hooks.platform.example', leaf('clientAuth'), inter);
   const inter2 = issue('intermediate2', '/O=Platform/CN=Platform Sub CA', ca, inter);
   const deep = issue('deep', CLIENT_SUBJECT, leaf('clientAuth', 'DNS:hooks.platform.example'), inter2);
   const otherRoot = issue('other-root', '/O=Other/CN=Other Root CA', ca);
@@ -139,6 +169,8 @@ export function makeTestPki(dir: string): TestPki {
     caBundlePem: i.certPem + r.certPem,
     serverOnly: pair(serverOnly),
     noSan: pair(noSan),
+    sanInjection: pair(sanInjection),
+    twoCn: pair(twoCn),
     deep: d,
     deepChainPem: d.certPem + i2.certPem + i.certPem,
     deepIntermediate: i2,

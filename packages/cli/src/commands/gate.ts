@@ -1,0 +1,111 @@
+import { parseArgs } from 'node:util';
+import { createVerifier } from '@hookwarden/verify';
+import { type GateFlags, loadGateConfig } from '../gate/config.ts';
+import { jsonLines } from '../gate/log.ts';
+import { createGate } from '../gate/server.ts';
+import type { Command } from '../main.ts';
+
+const HELP = `Usage: hookwarden gate --upstream URL [options]
+
+A verifying reverse proxy: only callbacks that pass the policy reach your app, each with a
+Hookwarden-Verified header holding the verified facts (JSON). Everything else is answered with the
+error's status and {code, detail}. One JSON log line per decision on standard output.
+
+Options:
+  --listen [HOST:]PORT     where to listen (default 127.0.0.1:8080)
+  --upstream URL           your app (required)
+  --config FILE            JSON: { listen, upstream, tls: {cert, key, clientCa}, maxBodyBytes, policy }
+  --tls-cert FILE          terminate TLS here with this certificate chain ...
+  --tls-key FILE           ... and key, requesting a client certificate ...
+  --client-ca FILE         ... that must chain to these CAs (the platform's CA bundle); behind
+                           a proxy, the CAs a forwarded certificate must chain to
+  --trust-proxy CIDR       behind a proxy: trust its headers from these addresses (repeatable)
+  --proxy-headers KIND     nginx | haproxy | caddy | envoy | traefik | aws-alb | rfc9440
+  --require-subject DN     client certificate subject must be one of these (repeatable)
+  --require-dns NAME       client certificate must name one of these DNS names (repeatable)
+  --pin FINGERPRINT        client certificate must have one of these fingerprints (repeatable)
+  --allow-ip CIDR          client address must be in one of these ranges (repeatable)
+  --secret whsec_...       Standard Webhooks signing secret (repeatable, for rotation)
+  --public-key whpk_...    Standard Webhooks Ed25519 public key (repeatable)
+  --tolerance SECONDS      signature timestamp tolerance (default 300)
+  --trust-document URL     follow the platform's trust document (CA bundle, pins, egress IPs, keys)
+  --max-body BYTES         largest body buffered for signature checks (default 1048576) -> 413
+  -h, --help               show this help
+
+Secrets on a command line are visible to other users (ps): prefer --config with a 0600 file.
+`;
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      listen: { type: 'string' },
+      upstream: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'client-ca': { type: 'string' },
+      'trust-proxy': { type: 'string', multiple: true },
+      'proxy-headers': { type: 'string' },
+      'require-subject': { type: 'string', multiple: true },
+      'require-dns': { type: 'string', multiple: true },
+      pin: { type: 'string', multiple: true },
+      'allow-ip': { type: 'string', multiple: true },
+      secret: { type: 'string', multiple: true },
+      'public-key': { type: 'string', multiple: true },
+      tolerance: { type: 'string' },
+      'trust-document': { type: 'string' },
+      'max-body': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+export const command: Command = {
+  summary: 'verifying reverse proxy in front of a receiver written in any language',
+  async run(argv) {
+    let parsed: ReturnType<typeof parse>;
+    try {
+      parsed = parse(argv);
+    } catch (err) {
+      process.stderr.write(`hookwarden gate: ${(err as Error).message}\n\n${HELP}`);
+      return 2;
+    }
+    const { help, ...flags } = parsed.values;
+    if (help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const config = loadGateConfig(flags as GateFlags);
+    const verifier = createVerifier(config.policy);
+    const log = jsonLines((line) => process.stdout.write(line));
+    if (verifier.trustDocument) {
+      // Until the first copy arrives every request is refused (503): the gate never fails open.
+      const ok = await verifier.trustDocument.refresh();
+      log({ msg: 'trust document', ok, ...(ok ? {} : { error: verifier.trustDocument.lastError }) });
+    }
+    const gate = createGate({
+      verifier,
+      upstream: config.upstream,
+      tls: config.tls,
+      // Only a signature needs the body before deciding; everything else streams.
+      needsBody: config.policy.signature !== undefined,
+      maxBodyBytes: config.maxBodyBytes,
+      log,
+    });
+    await new Promise<void>((resolve, reject) => {
+      gate.server.once('error', reject);
+      gate.server.listen(config.listen.port, config.listen.host, () => resolve());
+    });
+    const address = gate.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.listen.port;
+    log({ msg: 'listening', host: config.listen.host, port, tls: config.tls !== undefined, upstream: config.upstream });
+    const signal = await new Promise<string>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    await gate.close();
+    log({ msg: 'stopped', signal });
+    return 0;
+  },
+};

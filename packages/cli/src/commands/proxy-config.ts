@@ -1,0 +1,95 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  generateProxyConfig,
+  PROXY_CONFIG_KINDS,
+  ProxyConfigError,
+  type ProxyConfigKind,
+} from '@hookwarden/verify/proxy-config';
+import type { Command } from '../main.ts';
+
+const HELP = `Usage: hookwarden proxy-config nginx|haproxy|caddy [options]
+
+Prints a reverse-proxy configuration that requires and verifies the platform's client certificate
+and forwards its facts to your app (read them with @hookwarden/verify or \`hookwarden gate\`).
+
+Options:
+  --server-name NAME     host name callbacks are sent to (required)
+  --listen PORT|ADDR:PORT  where the proxy listens for TLS (default 443)
+  --upstream URL         your app, e.g. http://127.0.0.1:3000 (required)
+  --ca-bundle PATH       the platform's CA bundle, PEM (required)
+  --cert PATH            your server certificate chain, PEM (required)
+  --key PATH             its private key (HAProxy: the same file or <cert>.key) (required)
+  --verify-depth N       intermediates allowed above the client certificate (default 2)
+  --subject DN           refuse in the proxy unless the subject DN is this one (repeatable)
+  --fingerprint HEX      refuse in the proxy unless the certificate has this fingerprint (repeatable;
+                         SHA-1 for nginx, SHA-1 or SHA-256 for HAProxy, SHA-256 for Caddy)
+  --source-address IP    connect to the app from this address, so it can trust exactly that one
+  --out FILE             write the configuration to FILE instead of standard output
+  -h, --help             show this help
+`;
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'server-name': { type: 'string' },
+      listen: { type: 'string', default: '443' },
+      upstream: { type: 'string' },
+      'ca-bundle': { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      'verify-depth': { type: 'string' },
+      subject: { type: 'string', multiple: true },
+      fingerprint: { type: 'string', multiple: true },
+      'source-address': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+export const command: Command = {
+  summary: 'print an nginx, HAProxy or Caddy configuration that verifies the platform',
+  async run(argv) {
+    let parsed: ReturnType<typeof parse>;
+    try {
+      parsed = parse(argv);
+    } catch (err) {
+      process.stderr.write(`hookwarden proxy-config: ${(err as Error).message}\n\n${HELP}`);
+      return 2;
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const [kind, ...extra] = positionals;
+    if (kind === undefined || !PROXY_CONFIG_KINDS.includes(kind as ProxyConfigKind) || extra.length > 0) {
+      process.stderr.write(`hookwarden proxy-config: expected one of ${PROXY_CONFIG_KINDS.join(', ')}\n\n${HELP}`);
+      return 2;
+    }
+    const depth = values['verify-depth'];
+    if (depth !== undefined && !/^[0-9]+$/.test(depth)) {
+      throw new ProxyConfigError('HW_PROXY_CONFIG_INVALID', '--verify-depth: expected an integer');
+    }
+    const check = (values.subject?.length ?? 0) > 0 || (values.fingerprint?.length ?? 0) > 0;
+    const text = generateProxyConfig(kind as ProxyConfigKind, {
+      serverName: values['server-name'] ?? '',
+      listen: values.listen ?? '443',
+      upstream: values.upstream ?? '',
+      caBundlePath: values['ca-bundle'] ?? '',
+      serverCertPath: values.cert ?? '',
+      serverKeyPath: values.key ?? '',
+      verifyDepth: depth === undefined ? undefined : Number(depth),
+      mode: check ? 'check' : 'headers',
+      subjects: values.subject,
+      fingerprints: values.fingerprint,
+      sourceAddress: values['source-address'],
+    });
+    if (values.out) writeFileSync(values.out, text, { mode: 0o644 });
+    else process.stdout.write(text);
+    return 0;
+  },
+};

@@ -1,0 +1,212 @@
+import { readFileSync, statSync } from 'node:fs';
+import type { ProxyKind, VerifyPolicy } from '@hookwarden/verify';
+import { HookwardenError } from '@hookwarden/verify/errors';
+
+/** Everything `hookwarden gate` runs with, from flags or a JSON file; checked once at start. */
+export interface GateConfig {
+  listen: { host: string; port: number };
+  upstream: string;
+  tls?: { certPath: string; keyPath: string; clientCaPath: string };
+  maxBodyBytes: number;
+  /** Handed to createVerifier as is: it validates and names any bad field. */
+  policy: VerifyPolicy;
+}
+
+export interface GateFlags {
+  config?: string;
+  listen?: string;
+  upstream?: string;
+  'tls-cert'?: string;
+  'tls-key'?: string;
+  'client-ca'?: string;
+  'trust-proxy'?: string[];
+  'proxy-headers'?: string;
+  'require-subject'?: string[];
+  'require-dns'?: string[];
+  pin?: string[];
+  'allow-ip'?: string[];
+  secret?: string[];
+  'public-key'?: string[];
+  tolerance?: string;
+  'trust-document'?: string;
+  'max-body'?: string;
+}
+
+export class GateConfigError extends HookwardenError {
+  override readonly name = 'GateConfigError';
+  constructor(field: string, problem: string) {
+    super('HW_GATE_CONFIG_INVALID', `${field}: ${problem}`, { status: 500 });
+  }
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):)?([0-9]{1,5})$/.exec(value);
+  const port = Number(m?.[2]);
+  if (!m || port > 65535)
+    throw new GateConfigError('--listen', `expected PORT or HOST:PORT (got ${JSON.stringify(value)})`);
+  return { host: (m[1] ?? '127.0.0.1').replace(/^\[|\]$/g, ''), port };
+}
+
+function parseUpstream(value: string | undefined): string {
+  if (!value) throw new GateConfigError('--upstream', 'required (http://host:port of your app)');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new GateConfigError('--upstream', `not a URL: ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new GateConfigError('--upstream', 'must be http(s)://');
+  if (url.search || url.hash || url.username)
+    throw new GateConfigError('--upstream', 'no query, fragment or credentials');
+  return url.href;
+}
+
+function parseSize(field: string, value: string | number | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_BODY_BYTES;
+  const n = typeof value === 'number' ? value : /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new GateConfigError(field, 'expected a positive number of bytes');
+  return n;
+}
+
+/**
+ * The verify policy the flags describe; parts left out stay out (createVerifier refuses an empty one
+ * and names any bad value). `clientCaPem` is the chain check's trust anchor in both modes.
+ */
+export function policyFromFlags(f: GateFlags, tlsHere: boolean, clientCaPem?: string): VerifyPolicy {
+  const policy: VerifyPolicy = {};
+  const identity = {
+    ...(clientCaPem ? { caBundlePem: clientCaPem } : {}),
+    ...(f['require-subject'] ? { subject: f['require-subject'] } : {}),
+    ...(f['require-dns'] ? { dnsNames: f['require-dns'] } : {}),
+    ...(f.pin ? { pins: f.pin } : {}),
+  };
+  if (tlsHere) {
+    policy.https = true;
+    policy.clientCertificate = { source: 'socket', ...identity };
+  } else if (f['proxy-headers']) {
+    policy.clientCertificate = { source: f['proxy-headers'] as ProxyKind, ...identity };
+  } else if (f['require-subject'] || f['require-dns'] || f.pin) {
+    throw new GateConfigError('--require-subject/--require-dns/--pin', 'need --tls-cert/--tls-key or --proxy-headers');
+  }
+  if (f['trust-proxy']) policy.trustedProxies = f['trust-proxy'];
+  if (f['allow-ip']) policy.ipAllowlist = f['allow-ip'];
+  if (f.secret || f['public-key']) {
+    if (f.tolerance !== undefined && !/^[0-9]+$/.test(f.tolerance)) {
+      throw new GateConfigError('--tolerance', 'expected a whole number of seconds');
+    }
+    policy.signature = {
+      ...(f.secret ? { secrets: f.secret } : {}),
+      ...(f['public-key'] ? { publicKeys: f['public-key'] } : {}),
+      ...(f.tolerance ? { toleranceSeconds: Number(f.tolerance) } : {}),
+    };
+    // A signed id is authenticated: refusing a repeat costs one map entry per message.
+    policy.replay = true;
+  }
+  if (f['trust-document']) policy.trustDocument = f['trust-document'];
+  return policy;
+}
+
+function readJson(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new GateConfigError('--config', `cannot read ${path}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new GateConfigError('--config', `${path} is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new GateConfigError('--config', 'expected a JSON object');
+  }
+  // The file holds signing secrets: refuse one that other users can read, as ssh does for keys.
+  if ((statSync(path).mode & 0o077) !== 0 && /whsec_|whsk_/.test(text)) {
+    throw new GateConfigError('--config', `${path} holds secrets but is readable by others: chmod 600 it`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function readPem(field: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new GateConfigError(field, `cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+export interface LoadedGateConfig extends Omit<GateConfig, 'tls'> {
+  tls?: { certPem: string; keyPem: string; clientCaPem: string };
+}
+
+/**
+ * Flags, or a JSON file `{ listen, upstream, tls: { cert, key, clientCa }, maxBodyBytes, policy }`
+ * whose policy is passed to createVerifier as written. Flags given next to --config override its
+ * listen and upstream only; policy flags together with --config are refused, not merged.
+ */
+export function loadGateConfig(f: GateFlags): LoadedGateConfig {
+  const file = f.config === undefined ? undefined : readJson(f.config);
+  const policyFlags = (
+    [
+      'trust-proxy',
+      'proxy-headers',
+      'require-subject',
+      'require-dns',
+      'pin',
+      'allow-ip',
+      'secret',
+      'public-key',
+      'tolerance',
+      'trust-document',
+    ] as const
+  ).filter((k) => f[k] !== undefined);
+  if (file && policyFlags.length > 0) {
+    throw new GateConfigError(`--${policyFlags[0]}`, 'the policy comes from --config; put it there');
+  }
+  const fileTls = (file?.tls ?? undefined) as Record<string, unknown> | undefined;
+  const certPath = f['tls-cert'] ?? (fileTls?.cert as string | undefined);
+  const keyPath = f['tls-key'] ?? (fileTls?.key as string | undefined);
+  const caPath = f['client-ca'] ?? (fileTls?.clientCa as string | undefined);
+  if ((certPath === undefined) !== (keyPath === undefined)) {
+    throw new GateConfigError('--tls-cert/--tls-key', 'give both to terminate TLS here, or neither');
+  }
+  if (certPath !== undefined && caPath === undefined) {
+    throw new GateConfigError(
+      '--client-ca',
+      'required with --tls-cert: the CAs whose client certificates are accepted',
+    );
+  }
+  const clientCaPem = caPath === undefined ? undefined : readPem('--client-ca', caPath);
+  const tls =
+    certPath !== undefined && keyPath !== undefined && clientCaPem !== undefined
+      ? { certPem: readPem('--tls-cert', certPath), keyPem: readPem('--tls-key', keyPath), clientCaPem }
+      : undefined;
+  let policy: VerifyPolicy;
+  if (file) {
+    if (typeof file.policy !== 'object' || file.policy === null)
+      throw new GateConfigError('policy', 'expected an object');
+    policy = file.policy as VerifyPolicy;
+    // The file names the CA file once (tls.clientCa); the socket check trusts the same CAs.
+    const cc = policy.clientCertificate;
+    if (tls && cc && typeof cc === 'object' && cc.source === 'socket' && cc.caBundlePem === undefined) {
+      policy = { ...policy, clientCertificate: { ...cc, caBundlePem: tls.clientCaPem } };
+    }
+  } else {
+    policy = policyFromFlags(f, tls !== undefined, clientCaPem);
+  }
+  return {
+    listen: parseListen(String(f.listen ?? file?.listen ?? '127.0.0.1:8080')),
+    upstream: parseUpstream(f.upstream ?? (file?.upstream as string | undefined)),
+    tls,
+    maxBodyBytes: parseSize(
+      f['max-body'] ? '--max-body' : 'maxBodyBytes',
+      f['max-body'] ?? (file?.maxBodyBytes as number),
+    ),
+    policy,
+  };
+}

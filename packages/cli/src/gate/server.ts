@@ -1,0 +1,119 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { httpsServerOptions, tlsFactsFromSocket, type Verifier } from '@hookwarden/verify';
+import { HookwardenError } from '@hookwarden/verify/errors';
+import { readCapped } from './body.ts';
+import { createUpstream } from './forward.ts';
+import type { GateLog } from './log.ts';
+import { verifiedHeaderValue } from './verified-header.ts';
+
+export interface GateOptions {
+  verifier: Pick<Verifier, 'verify'>;
+  upstream: string;
+  /** Terminate TLS here, requesting a client certificate; without it the gate serves plain HTTP behind a proxy. */
+  tls?: { certPem: string; keyPem: string; clientCaPem: string };
+  /** Buffer the body for the verifier (signatures need it); otherwise it streams to the upstream. */
+  needsBody: boolean;
+  maxBodyBytes: number;
+  log: GateLog;
+  now?: () => number;
+}
+
+export interface Gate {
+  server: Server;
+  /** Stops accepting, lets requests in flight finish, then drops idle upstream connections. */
+  close(): Promise<void>;
+}
+
+function answer(res: ServerResponse, err: HookwardenError, close: boolean): void {
+  const body = JSON.stringify(err.toJSON());
+  res.writeHead(err.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    ...(close ? { connection: 'close' } : {}),
+  });
+  res.end(body);
+}
+
+/** The verifying reverse proxy: only verified requests reach the upstream, each carrying its facts. */
+export function createGate(opts: GateOptions): Gate {
+  const upstream = createUpstream(opts.upstream);
+  const now = opts.now ?? Date.now;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = now();
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      return;
+    }
+    const socket = req.socket as TLSSocket;
+    const entry: Record<string, unknown> = { method: req.method, path, remoteAddress: socket.remoteAddress };
+    let body: Buffer | undefined;
+    try {
+      if (opts.needsBody) body = await readCapped(req, opts.maxBodyBytes);
+      const facts = await opts.verifier.verify({
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        headers: req.headers,
+        body: body ?? new Uint8Array(0),
+        remoteAddress: socket.remoteAddress ?? '',
+        ...(opts.tls ? { tls: tlsFactsFromSocket(socket) } : {}),
+      });
+      Object.assign(entry, {
+        decision: 'accepted',
+        checks: facts.checks,
+        clientIp: facts.clientIp,
+        subject: facts.identity?.subject,
+        fingerprintSha256: facts.identity?.fingerprintSha256,
+        webhookId: facts.webhookId,
+      });
+      await upstream.forward(req, res, verifiedHeaderValue(facts), body);
+      entry.status = res.statusCode;
+    } catch (err) {
+      const known =
+        err instanceof HookwardenError
+          ? err
+          : new HookwardenError('HW_GATE_INTERNAL', 'the gate failed to handle the request', { status: 500 });
+      const refused = entry.decision === undefined;
+      Object.assign(entry, {
+        decision: refused ? 'refused' : 'upstream_failed',
+        code: known.code,
+        status: known.status,
+      });
+      if (!refused) entry.detail = known.message;
+      // A body that was not read is not worth reading: close rather than drain it.
+      if (!res.headersSent) answer(res, known, !req.readableEnded);
+      else res.destroy();
+    } finally {
+      entry.durationMs = now() - started;
+      opts.log(entry);
+    }
+  }
+
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    void handle(req, res);
+  };
+  const server = opts.tls
+    ? createHttpsServer(
+        // The handshake always completes so that a refusal is a logged decision with a code and a
+        // {code, detail} answer; the verifier fails closed on anything but an authorized chain.
+        httpsServerOptions({ ...opts.tls, rejectUnauthorized: false }),
+        listener,
+      )
+    : createHttpServer(listener);
+  server.keepAliveTimeout = 65_000;
+
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          upstream.close();
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

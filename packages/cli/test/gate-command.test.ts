@@ -1,0 +1,351 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  caBundlePem,
+  chainPem,
+  createHierarchy,
+  createSelfSignedCa,
+  fingerprints,
+  issueCertificate,
+} from '@hookwarden/pki';
+import { listen, tempDir } from '@hookwarden/testkit';
+import { generateSecret, sign } from '@hookwarden/verify/signature';
+
+const BIN = fileURLToPath(new URL('../bin/hookwarden.js', import.meta.url));
+const PLATFORM_DN = 'CN=hooks.platform.test,O=Acme\\, Inc.,C=US';
+const dir = tempDir();
+
+interface RunningGate {
+  port: number;
+  child: ChildProcess;
+  logs: Record<string, unknown>[];
+  /** Resolves once a log line satisfying `pred` has been written. */
+  logged(pred: (e: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  stop(): Promise<number | null>;
+}
+
+/** Spawns the real `hookwarden gate` on port 0 and reads the port from its 'listening' log line. */
+async function startGate(args: string[]): Promise<RunningGate> {
+  const child = spawn(process.execPath, [BIN, 'gate', '--listen', '127.0.0.1:0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const logs: Record<string, unknown>[] = [];
+  const waiters: { pred: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] =
+    [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    logs.push(entry);
+    for (const w of waiters.splice(0)) {
+      if (w.pred(entry)) w.resolve(entry);
+      else waiters.push(w);
+    }
+  });
+  const logged = (pred: (e: Record<string, unknown>) => boolean) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const found = logs.find(pred);
+      if (found) resolve(found);
+      else waiters.push({ pred, resolve });
+    });
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`gate exited with ${code}: ${stderr}`);
+  });
+  const listening = await Promise.race([logged((e) => e.msg === 'listening'), exited]);
+  exited.catch(() => {});
+  return {
+    port: listening.port as number,
+    child,
+    logs,
+    logged,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      const done = once(child, 'exit');
+      child.kill('SIGTERM');
+      const [code] = await done;
+      return code as number | null;
+    },
+  };
+}
+
+interface Reply {
+  status?: number;
+  body?: string;
+  error?: string;
+}
+
+function collect(resolve: (r: Reply) => void) {
+  return (res: import('node:http').IncomingMessage) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (c: string) => {
+      body += c;
+    });
+    res.on('end', () => resolve({ status: res.statusCode, body }));
+  };
+}
+
+function tlsCall(
+  port: number,
+  o: { ca: string; cert?: string; key?: string; body?: string | Buffer[] },
+): Promise<Reply> {
+  return new Promise((resolve) => {
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        servername: 'localhost',
+        method: 'POST',
+        path: '/hooks',
+        ca: o.ca,
+        cert: o.cert,
+        key: o.key,
+        agent: false,
+      },
+      collect(resolve),
+    );
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
+    for (const part of Array.isArray(o.body) ? o.body : [o.body ?? '{}']) req.write(part);
+    req.end();
+  });
+}
+
+function plainCall(
+  port: number,
+  o: { headers: Record<string, string>; body: string; localAddress: string },
+): Promise<Reply> {
+  return new Promise((resolve) => {
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/hooks',
+        headers: o.headers,
+        localAddress: o.localAddress,
+        agent: false,
+      },
+      collect(resolve),
+    );
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
+    req.end(o.body);
+  });
+}
+
+const seen: { headers: IncomingHttpHeaders; bytes: number }[] = [];
+const upstream = createServer(async (req, res) => {
+  let bytes = 0;
+  for await (const c of req) bytes += (c as Buffer).length;
+  seen.push({ headers: req.headers, bytes });
+  res.writeHead(200, { 'content-type': 'text/plain' }).end(`upstream got ${bytes}`);
+});
+let upstreamUrl = '';
+let m: Awaited<ReturnType<typeof material>>;
+
+async function material() {
+  const platform = await createHierarchy({ subject: PLATFORM_DN, keyType: 'ec-p256' });
+  const other = await createHierarchy({ subject: PLATFORM_DN, keyType: 'ec-p256', rootSubject: 'CN=Other Root' });
+  const wrong = await issueCertificate(platform.intermediate, {
+    subject: 'CN=intruder',
+    usage: 'client',
+    keyType: 'ec-p256',
+  });
+  const serverCa = await createSelfSignedCa({ subject: 'CN=Receiver CA', keyType: 'ec-p256' });
+  const server = await issueCertificate(serverCa, {
+    subject: 'CN=localhost',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+    keyType: 'ec-p256',
+  });
+  const files = {
+    ca: join(dir.path, 'platform-ca.pem'),
+    cert: join(dir.path, 'server.pem'),
+    key: join(dir.path, 'server.key'),
+  };
+  writeFileSync(files.ca, caBundlePem(platform));
+  writeFileSync(files.cert, server.certPem);
+  writeFileSync(files.key, server.keyPem, { mode: 0o600 });
+  return {
+    files,
+    serverCaPem: serverCa.certPem,
+    platform: { chain: chainPem(platform), key: platform.leaf.keyPem, certPem: platform.leaf.certPem },
+    other: { chain: chainPem(other), key: other.leaf.keyPem },
+    wrong: { chain: wrong.certPem + platform.intermediate.certPem, key: wrong.keyPem },
+  };
+}
+
+before(async () => {
+  upstreamUrl = `http://127.0.0.1:${await listen(upstream)}`;
+  m = await material();
+});
+after(() => {
+  upstream.close();
+  dir.cleanup();
+});
+
+describe('hookwarden gate terminating TLS and requesting client certificates', () => {
+  let gate: RunningGate;
+  before(async () => {
+    gate = await startGate([
+      '--upstream',
+      upstreamUrl,
+      '--tls-cert',
+      m.files.cert,
+      '--tls-key',
+      m.files.key,
+      '--client-ca',
+      m.files.ca,
+      '--require-subject',
+      PLATFORM_DN,
+    ]);
+  });
+  after(async () => {
+    await gate.stop();
+  });
+
+  test("the platform's certificate passes; the upstream gets the verified identity", async () => {
+    const reply = await tlsCall(gate.port, { ca: m.serverCaPem, cert: m.platform.chain, key: m.platform.key });
+    assert.equal(reply.status, 200, JSON.stringify(reply));
+    const facts = JSON.parse(String(seen.at(-1)!.headers['hookwarden-verified']));
+    assert.equal(facts.identity.source, 'socket');
+    assert.equal(facts.identity.fingerprintSha256, fingerprints(m.platform.certPem).sha256Hex);
+    assert.ok(facts.checks.includes('client-certificate') && facts.checks.includes('https'));
+  });
+
+  for (const [name, who, status, code] of [
+    ['no certificate', undefined, 401, 'HW_CERT_MISSING'],
+    ['another CA', 'other', 403, 'HW_CERT_UNTRUSTED'],
+    ['the right CA, the wrong DN', 'wrong', 403, 'HW_SUBJECT_MISMATCH'],
+  ] as const) {
+    test(`${name} is answered ${status} ${code}, logged, and never forwarded`, async () => {
+      const before = seen.length;
+      const client = who === undefined ? {} : { cert: m[who].chain, key: m[who].key };
+      const reply = await tlsCall(gate.port, { ca: m.serverCaPem, ...client });
+      assert.equal(reply.status, status, JSON.stringify(reply));
+      assert.equal(JSON.parse(reply.body!).code, code);
+      assert.equal(seen.length, before);
+      await gate.logged((e) => e.decision === 'refused' && e.code === code);
+    });
+  }
+
+  test('without a signature to check, a body larger than the buffer cap streams through intact', async () => {
+    const chunks = Array.from({ length: 24 }, (_, i) => Buffer.alloc(128 * 1024, i));
+    const reply = await tlsCall(gate.port, {
+      ca: m.serverCaPem,
+      cert: m.platform.chain,
+      key: m.platform.key,
+      body: chunks,
+    });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body, `upstream got ${24 * 128 * 1024}`);
+  });
+
+  test('SIGTERM stops it cleanly, and no log line carries key material', async () => {
+    assert.equal(await gate.stop(), 0);
+    assert.ok(gate.logs.some((e) => e.msg === 'stopped'));
+    assert.ok(!JSON.stringify(gate.logs).includes('PRIVATE KEY'));
+  });
+});
+
+describe('hookwarden gate behind a proxy, with a signature', () => {
+  const secret = generateSecret();
+  let gate: RunningGate;
+  before(async () => {
+    gate = await startGate([
+      '--upstream',
+      upstreamUrl,
+      '--trust-proxy',
+      '127.0.0.2/32',
+      '--proxy-headers',
+      'nginx',
+      '--client-ca',
+      m.files.ca,
+      '--require-subject',
+      PLATFORM_DN,
+      '--secret',
+      secret,
+    ]);
+  });
+  after(async () => {
+    await gate.stop();
+  });
+
+  function nginxHeaders(body: string, msgId: string): Record<string, string> {
+    const timestamp = Math.floor(Date.now() / 1000);
+    return {
+      'x-ssl-client-verify': 'SUCCESS',
+      'x-ssl-client-subject-dn': PLATFORM_DN,
+      'x-ssl-client-fingerprint': fingerprints(m.platform.certPem).sha1Hex,
+      'x-ssl-client-cert': encodeURIComponent(m.platform.certPem),
+      'x-forwarded-for': '203.0.113.9',
+      'x-forwarded-proto': 'https',
+      'webhook-id': msgId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': sign({ msgId, timestamp, body, secrets: [secret] }),
+    };
+  }
+
+  test("the proxy's headers from the proxy's address, with a valid signature, pass", async () => {
+    const body = '{"type":"ping"}';
+    const reply = await plainCall(gate.port, { headers: nginxHeaders(body, 'msg_a'), body, localAddress: '127.0.0.2' });
+    assert.equal(reply.status, 200, JSON.stringify(reply));
+    const facts = JSON.parse(String(seen.at(-1)!.headers['hookwarden-verified']));
+    assert.equal(facts.identity.source, 'nginx');
+    assert.equal(facts.clientIp, '203.0.113.9');
+    assert.equal(facts.webhookId, 'msg_a');
+  });
+
+  test('the same headers from any other address are refused: HW_PROXY_UNTRUSTED', async () => {
+    const body = '{"type":"ping"}';
+    const reply = await plainCall(gate.port, { headers: nginxHeaders(body, 'msg_b'), body, localAddress: '127.0.0.1' });
+    assert.equal(reply.status, 403);
+    assert.equal(JSON.parse(reply.body!).code, 'HW_PROXY_UNTRUSTED');
+  });
+
+  test('a replayed webhook-id is refused, and a tampered body too', async () => {
+    const body = '{"type":"again"}';
+    const headers = nginxHeaders(body, 'msg_c');
+    assert.equal((await plainCall(gate.port, { headers, body, localAddress: '127.0.0.2' })).status, 200);
+    const replay = await plainCall(gate.port, { headers, body, localAddress: '127.0.0.2' });
+    assert.equal(JSON.parse(replay.body!).code, 'HW_REPLAYED');
+    const tampered = await plainCall(gate.port, {
+      headers: nginxHeaders(body, 'msg_d'),
+      body: '{"x":1}',
+      localAddress: '127.0.0.2',
+    });
+    assert.equal(JSON.parse(tampered.body!).code, 'HW_SIGNATURE_INVALID');
+    assert.ok(!JSON.stringify(gate.logs).includes(secret.slice(6)), 'the secret is never logged');
+  });
+});
+
+test('an impossible policy is refused at start, naming the field (exit 1)', () => {
+  const r = spawnSync(
+    process.execPath,
+    [BIN, 'gate', '--upstream', 'http://127.0.0.1:9', '--proxy-headers', 'nginx', '--pin', 'ab'.repeat(32)],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /HW_POLICY_INVALID: trustedProxies/);
+});
+
+test('--help exits 0; an unknown flag prints usage and exits 2', () => {
+  const help = spawnSync(process.execPath, [BIN, 'gate', '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /--trust-proxy CIDR/);
+  const bad = spawnSync(process.execPath, [BIN, 'gate', '--nope'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /Usage: hookwarden gate/);
+});

@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { Agent, createServer, type IncomingHttpHeaders, request } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { listen } from '@hookwarden/testkit';
+import { createVerifier } from '@hookwarden/verify';
+import { generateSecret, sign } from '@hookwarden/verify/signature';
+import type { GateLog } from '../src/gate/log.ts';
+import { createGate, type Gate } from '../src/gate/server.ts';
+import { verifiedHeaderValue } from '../src/gate/verified-header.ts';
+
+// The real verifier with a signature policy: these tests are about the gate itself (forwarding,
+// refusing, caps, keep-alive, logs, shutdown); mTLS and proxy modes run through the command.
+const SECRET = generateSecret();
+const NOW = 1_800_000_000_000;
+const verifier = createVerifier({ signature: { secrets: [SECRET] }, now: () => NOW });
+
+interface Seen {
+  headers: IncomingHttpHeaders;
+  body: string;
+  url: string;
+}
+
+function signed(body: string, msgId = 'msg_1'): Record<string, string> {
+  const timestamp = NOW / 1000;
+  return {
+    'webhook-id': msgId,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': sign({ msgId, timestamp, body, secrets: [SECRET] }),
+  };
+}
+
+function call(
+  port: number,
+  opts: { path?: string; method?: string; headers?: Record<string, string>; body?: string | string[]; agent?: Agent },
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: opts.path ?? '/hooks',
+        method: opts.method ?? 'POST',
+        headers: opts.headers,
+        agent: opts.agent ?? false,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    const parts = Array.isArray(opts.body) ? opts.body : [opts.body ?? ''];
+    for (const part of parts) req.write(part);
+    req.end();
+  });
+}
+
+describe('the gate in front of a real upstream', () => {
+  const seen: Seen[] = [];
+  const logs: Record<string, unknown>[] = [];
+  const log: GateLog = (e) => logs.push(e);
+  let upstreamConnections = 0;
+  const upstream = createServer(async (req, res) => {
+    let body = '';
+    for await (const c of req) body += c;
+    seen.push({ headers: req.headers, body, url: req.url ?? '' });
+    res.writeHead(201, { 'x-app': 'yes', 'content-type': 'text/plain' }).end(`got ${body.length}`);
+  });
+  upstream.on('connection', () => upstreamConnections++);
+  let gate: Gate;
+  let port = 0;
+
+  before(async () => {
+    const upstreamPort = await listen(upstream);
+    gate = createGate({
+      verifier,
+      upstream: `http://127.0.0.1:${upstreamPort}/base`,
+      needsBody: true,
+      maxBodyBytes: 4096,
+      log,
+    });
+    port = await listen(gate.server);
+  });
+  after(async () => {
+    await gate.close();
+    upstream.close();
+  });
+
+  test('a verified request reaches the upstream with its facts; an inbound copy of the facts is dropped', async () => {
+    const body = JSON.stringify({ type: 'invoice.paid' });
+    const reply = await call(port, {
+      path: '/hooks?x=1',
+      headers: { ...signed(body), 'hookwarden-verified': '{"checks":["forged"]}', 'content-type': 'application/json' },
+      body,
+    });
+    assert.equal(reply.status, 201);
+    assert.equal(reply.headers['x-app'], 'yes');
+    assert.equal(reply.body, `got ${body.length}`);
+    const got = seen.at(-1)!;
+    assert.equal(got.body, body);
+    assert.equal(got.url, '/base/hooks?x=1');
+    const facts = JSON.parse(String(got.headers['hookwarden-verified']));
+    assert.deepEqual(facts.checks, ['signature']);
+    assert.equal(facts.webhookId, 'msg_1');
+    const entry = logs.at(-1)!;
+    assert.equal(entry.decision, 'accepted');
+    assert.equal(entry.status, 201);
+    assert.equal(entry.path, '/hooks', 'the query string is not logged');
+  });
+
+  test('an unverified request is answered {code, detail} with its status and never forwarded', async () => {
+    const before = seen.length;
+    const body = '{"a":1}';
+    const reply = await call(port, { headers: { ...signed('{"a":2}') }, body });
+    assert.equal(reply.status, 401);
+    assert.equal(reply.headers['content-type'], 'application/json');
+    assert.deepEqual(Object.keys(JSON.parse(reply.body)), ['code', 'detail']);
+    assert.equal(JSON.parse(reply.body).code, 'HW_SIGNATURE_INVALID');
+    assert.equal(seen.length, before);
+    const entry = logs.at(-1)!;
+    assert.equal(entry.decision, 'refused');
+    assert.equal(entry.code, 'HW_SIGNATURE_INVALID');
+    assert.ok(!JSON.stringify(logs).includes(SECRET.slice(6)), 'the secret is never logged');
+  });
+
+  test('a body over the cap is refused with 413, declared or streamed', async () => {
+    const big = 'x'.repeat(5000);
+    const declared = await call(port, { headers: signed(big), body: big });
+    assert.equal(declared.status, 413);
+    assert.equal(JSON.parse(declared.body).code, 'HW_BODY_TOO_LARGE');
+    const chunked = await call(port, {
+      headers: { ...signed(big), 'transfer-encoding': 'chunked' },
+      body: Array.from({ length: 5 }, () => 'x'.repeat(1000)),
+    });
+    assert.equal(chunked.status, 413);
+  });
+
+  test('/healthz answers without verification', async () => {
+    const reply = await call(port, { path: '/healthz', method: 'GET' });
+    assert.equal(reply.status, 200);
+    assert.deepEqual(JSON.parse(reply.body), { status: 'ok' });
+  });
+
+  test('upstream connections are kept alive across requests', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const before = upstreamConnections;
+    for (let i = 0; i < 20; i++) {
+      const body = `{"n":${i}}`;
+      const reply = await call(port, { headers: signed(body, `msg_ka_${i}`), body, agent });
+      assert.equal(reply.status, 201);
+    }
+    agent.destroy();
+    assert.ok(
+      upstreamConnections - before <= 1,
+      `${upstreamConnections - before} upstream connections for 20 requests`,
+    );
+  });
+});
+
+test('an upstream that does not answer gives 502 HW_UPSTREAM_UNAVAILABLE', async () => {
+  const dead = createServer();
+  const deadPort = await listen(dead);
+  await new Promise((r) => dead.close(r));
+  const logs: Record<string, unknown>[] = [];
+  const gate = createGate({
+    verifier,
+    upstream: `http://127.0.0.1:${deadPort}`,
+    needsBody: true,
+    maxBodyBytes: 4096,
+    log: (e) => logs.push(e),
+  });
+  const port = await listen(gate.server);
+  try {
+    const reply = await call(port, { headers: signed('{}'), body: '{}' });
+    assert.equal(reply.status, 502);
+    assert.equal(JSON.parse(reply.body).code, 'HW_UPSTREAM_UNAVAILABLE');
+    assert.equal(logs[0]?.decision, 'upstream_failed');
+  } finally {
+    await gate.close();
+  }
+});
+
+test('close() lets a request in flight finish', async () => {
+  let release!: () => void;
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  let arrived!: () => void;
+  const arrival = new Promise<void>((r) => {
+    arrived = r;
+  });
+  const upstream = createServer(async (req, res) => {
+    for await (const _ of req);
+    arrived();
+    await released;
+    res.end('late');
+  });
+  const upstreamPort = await listen(upstream);
+  const gate = createGate({
+    verifier,
+    upstream: `http://127.0.0.1:${upstreamPort}`,
+    needsBody: true,
+    maxBodyBytes: 4096,
+    log: () => {},
+  });
+  const port = await listen(gate.server);
+  const pending = call(port, { headers: signed('{}'), body: '{}' });
+  await arrival;
+  let closed = false;
+  const closing = gate.close().then(() => {
+    closed = true;
+  });
+  assert.equal(closed, false);
+  release();
+  const reply = await pending;
+  assert.equal(reply.status, 200);
+  assert.equal(reply.body, 'late');
+  await closing;
+  upstream.close();
+});
+
+test('the facts header is ASCII and restores any Unicode exactly', () => {
+  const facts = { identity: { subject: 'CN=Café hooks ✓,O=日本' }, checks: ['x'] };
+  const value = verifiedHeaderValue(facts);
+  assert.match(value, /^[\x20-\x7e]*$/);
+  assert.deepEqual(JSON.parse(value), facts);
+});

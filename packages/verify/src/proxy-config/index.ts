@@ -1,0 +1,26 @@
+import { caddyConfig } from './caddy.ts';
+import { haproxyConfig } from './haproxy.ts';
+import { nginxConfig } from './nginx.ts';
+import { type CheckedOptions, checkOptions, ProxyConfigError, type ProxyConfigOptions } from './options.ts';
+
+export type { ProxyConfigMode, ProxyConfigOptions } from './options.ts';
+export { ProxyConfigError } from './options.ts';
+
+export type ProxyConfigKind = 'nginx' | 'haproxy' | 'caddy';
+
+const GENERATORS: Record<ProxyConfigKind, (o: CheckedOptions) => string> = {
+  nginx: nginxConfig,
+  haproxy: haproxyConfig,
+  caddy: caddyConfig,
+};
+
+export const PROXY_CONFIG_KINDS = Object.keys(GENERATORS) as ProxyConfigKind[];
+
+/** The receiver's proxy configuration; throws ProxyConfigError HW_PROXY_CONFIG_INVALID naming the bad field. */
+export function generateProxyConfig(kind: ProxyConfigKind, options: ProxyConfigOptions): string {
+  const generate = GENERATORS[kind];
+  if (generate === undefined) {
+    throw new ProxyConfigError('HW_PROXY_CONFIG_INVALID', `kind: expected one of ${PROXY_CONFIG_KINDS.join(', ')}`);
+  }
+  return generate(checkOptions(options));
+}
