@@ -8,6 +8,7 @@ export interface Command {
 
 // Loaded lazily so that `hookwarden gate` never pays for the server's dependencies.
 const commands: Record<string, () => Promise<{ command: Command }>> = {
+  ca: () => import('./commands/ca.ts'),
   gate: () => import('./commands/gate.ts'),
   'proxy-config': () => import('./commands/proxy-config.ts'),
   serve: () => import('./commands/serve.ts'),

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type webcrypto } from 'node:crypto';
 import { formatDn, getAttribute, parseDn } from '@hookwarden/verify/dn';
 import { optionError, PKI_CODES, PkiError } from './errors.ts';
 import { generateKeyPair, type KeyType, privateKeyPem, readPrivateKey, signingKey } from './keys.ts';
@@ -65,6 +65,39 @@ function caExtensions(pathLength: number | undefined): x509.Extension[] {
   ];
 }
 
+interface PreparedIssuer {
+  certPem: string;
+  keyPem: string;
+  cert: x509.X509Certificate;
+  key: webcrypto.CryptoKey;
+  algorithm: webcrypto.Algorithm;
+  aki: x509.AuthorityKeyIdentifierExtension;
+}
+
+// Checking an issuer (parse, CA flag, key match, key import) costs more than issuing itself; it is
+// done once per issuer object and forgotten with it. The entry is reused only while the object
+// still holds the same PEM text.
+const prepared = new WeakMap<CertKey, PreparedIssuer>();
+
+async function prepareIssuer(issuer: CertKey): Promise<PreparedIssuer> {
+  const known = prepared.get(issuer);
+  if (known && known.certPem === issuer.certPem && known.keyPem === issuer.keyPem) return known;
+  const node = toX509(issuer.certPem, 'issuer certificate');
+  if (!node.ca) throw optionError('issuer', 'the issuer certificate is not a CA (basicConstraints CA:FALSE)');
+  if (!node.checkPrivateKey(readPrivateKey(issuer.keyPem, 'issuer private key'))) {
+    throw new PkiError(PKI_CODES.KEY_MISMATCH, 'the issuer private key does not belong to the issuer certificate');
+  }
+  const cert = new x509.X509Certificate(node.raw);
+  const { key, algorithm } = await signingKey(issuer.keyPem);
+  const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
+  const aki = ski
+    ? new x509.AuthorityKeyIdentifierExtension(ski.keyId)
+    : await x509.AuthorityKeyIdentifierExtension.create(cert.publicKey);
+  const entry = { certPem: issuer.certPem, keyPem: issuer.keyPem, cert, key, algorithm, aki };
+  prepared.set(issuer, entry);
+  return entry;
+}
+
 /** A self-signed root CA. */
 export async function createSelfSignedCa(opts: {
   subject: string;
@@ -111,13 +144,7 @@ export async function issueCertificate(issuer: CertKey, opts: IssueOptions): Pro
     ips = ['127.0.0.1', '::1'];
   }
 
-  const issuerNode = toX509(issuer.certPem, 'issuer certificate');
-  if (!issuerNode.ca) throw optionError('issuer', 'the issuer certificate is not a CA (basicConstraints CA:FALSE)');
-  if (!issuerNode.checkPrivateKey(readPrivateKey(issuer.keyPem, 'issuer private key'))) {
-    throw new PkiError(PKI_CODES.KEY_MISMATCH, 'the issuer private key does not belong to the issuer certificate');
-  }
-  const issuerCert = new x509.X509Certificate(issuerNode.raw);
-  const { key, algorithm } = await signingKey(issuer.keyPem);
+  const { cert: issuerCert, key, algorithm, aki } = await prepareIssuer(issuer);
 
   const notBefore = notBeforeOpt ?? new Date(now.getTime() - BACKDATE_MS);
   // A certificate cannot usefully outlive its issuer: chains are checked at every level.
@@ -125,13 +152,7 @@ export async function issueCertificate(issuer: CertKey, opts: IssueOptions): Pro
   if (notAfter <= notBefore) throw optionError('validityDays', 'the certificate would end before it starts');
 
   const keys = await generateKeyPair(keyType);
-  const ski = issuerCert.getExtension(x509.SubjectKeyIdentifierExtension);
-  const extensions: x509.Extension[] = [
-    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ski
-      ? new x509.AuthorityKeyIdentifierExtension(ski.keyId)
-      : await x509.AuthorityKeyIdentifierExtension.create(issuerCert.publicKey),
-  ];
+  const extensions: x509.Extension[] = [await x509.SubjectKeyIdentifierExtension.create(keys.publicKey), aki];
   if (usage === 'ca') {
     extensions.push(...caExtensions(pathLength));
   } else {

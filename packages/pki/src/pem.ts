@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { PKI_CODES, PkiError } from './errors.ts';
 
+const MAX_PEM_CHARS = 1_000_000;
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
 /**
@@ -9,6 +10,13 @@ const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
  */
 export function certificateDers(pem: string, what = 'certificate'): Buffer[] {
   if (typeof pem !== 'string') throw new PkiError(PKI_CODES.PEM_INVALID, `the ${what} must be PEM text`);
+  // Certificate files are kilobytes; refusing megabytes keeps the block scan linear in practice.
+  if (pem.length > MAX_PEM_CHARS) {
+    throw new PkiError(
+      PKI_CODES.PEM_INVALID,
+      `the ${what} is larger than ${MAX_PEM_CHARS} characters: give a PEM file`,
+    );
+  }
   const out: Buffer[] = [];
   for (const match of pem.matchAll(BLOCK)) {
     if (match[1] !== 'CERTIFICATE') continue;

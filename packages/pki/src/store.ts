@@ -47,6 +47,11 @@ export interface RotateOptions {
   keyType?: KeyType;
   /** Replace an existing `next` that was never promoted (receivers may have pinned it). */
   force?: boolean;
+  /**
+   * Only rotate when the current certificate expires within this many days, and do nothing while a
+   * next certificate is waiting: makes `rotate` safe to run from a daily scheduler.
+   */
+  ifExpiresWithinDays?: number;
 }
 
 interface Manifest {
@@ -117,6 +122,10 @@ class DirectoryStore implements PkiStore {
   private manifest: Manifest | undefined;
   private current: Slot | undefined;
   private next: Slot | undefined;
+  // identity() is called per delivery attempt: describe the certificates once per change, not per call.
+  private cached: Identity | undefined;
+  private cachedCurrent: Slot | undefined;
+  private cachedNext: Slot | undefined;
 
   constructor(
     readonly dir: string,
@@ -145,9 +154,12 @@ class DirectoryStore implements PkiStore {
     let st: Awaited<ReturnType<typeof stat>>;
     try {
       st = await stat(this.dir);
-    } catch {
+    } catch (err) {
       this.manifest = this.current = this.next = undefined;
-      return;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new PkiError(PKI_CODES.STORE_PERMISSIONS, `cannot read ${this.dir}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     if (st.mode & 0o077) {
       throw new PkiError(
@@ -299,6 +311,12 @@ class DirectoryStore implements PkiStore {
   async rotate(opts: RotateOptions = {}): Promise<Identity> {
     const o = checkObject(opts, 'options');
     const m = this.requireStore();
+    if (o.ifExpiresWithinDays !== undefined) {
+      const within = checkDays(o.ifExpiresWithinDays, 0, 'ifExpiresWithinDays');
+      if (o.force === true) throw optionError('force', 'cannot be combined with ifExpiresWithinDays');
+      const current = describeCertificate(this.current!.certPem);
+      if (this.next || current.notAfter.getTime() - this.now().getTime() > within * 86_400_000) return this.identity();
+    }
     if (this.next && o.force !== true) {
       const fp = describeCertificate(this.next.certPem).fingerprints.sha256;
       throw new PkiError(
@@ -373,7 +391,10 @@ class DirectoryStore implements PkiStore {
     this.requireStore();
     const current = this.current!;
     const next = this.next;
-    return {
+    if (this.cached && this.cachedCurrent === current && this.cachedNext === next) return this.cached;
+    this.cachedCurrent = current;
+    this.cachedNext = next;
+    this.cached = Object.freeze({
       certPem: current.certPem,
       keyPem: current.keyPem,
       chainPem: current.chainPem,
@@ -389,7 +410,8 @@ class DirectoryStore implements PkiStore {
             },
           }
         : {}),
-    };
+    });
+    return this.cached;
   }
 }
 

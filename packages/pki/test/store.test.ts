@@ -49,8 +49,12 @@ describe('PkiStore', () => {
     await assert.rejects(store.init({ subject: 'CN=x' }), { code: 'HW_PKI_STORE_EXISTS' });
     await assert.rejects(store.promote(), { code: 'HW_PKI_NO_NEXT' });
 
-    c.advanceDays(75);
-    const rotating = await store.rotate();
+    // A scheduler's rotate is a no-op until the current certificate nears its end.
+    c.advanceDays(50);
+    assert.equal((await store.rotate({ ifExpiresWithinDays: 30 })).next, undefined);
+    await assert.rejects(store.rotate({ ifExpiresWithinDays: 30, force: true }), { code: 'HW_PKI_OPTION_INVALID' });
+    c.advanceDays(25);
+    const rotating = await store.rotate({ ifExpiresWithinDays: 30 });
     assert.ok(rotating.next);
     assert.equal(rotating.certPem, first.certPem, 'the current certificate stays in use until promoted');
     assert.notEqual(rotating.next.fingerprints.sha256, rotating.current.fingerprints.sha256);
@@ -60,11 +64,14 @@ describe('PkiStore', () => {
     assert.equal(rotating.next.notAfter.getTime(), c.now().getTime() + 90 * DAY);
     assert.equal(rotating.caBundlePem, first.caBundlePem);
     await assert.rejects(store.rotate(), { code: 'HW_PKI_NEXT_EXISTS' });
+    assert.equal((await store.rotate({ ifExpiresWithinDays: 30 })).next?.certPem, rotating.next.certPem);
 
     // Another process sees the same state.
     const again = await openPkiStore(dir, { now: c.now });
     assert.equal(again.identity().next?.fingerprints.sha256, rotating.next.fingerprints.sha256);
 
+    assert.equal(store.identity(), store.identity(), 'described once per change');
+    assert.ok(Object.isFrozen(store.identity()));
     const promoted = await store.promote();
     assert.equal(promoted.current.fingerprints.sha256, rotating.next.fingerprints.sha256);
     assert.equal(promoted.keyPem, rotating.next.keyPem);

@@ -69,7 +69,8 @@ export function attributeOid(type: string): string | undefined {
 export function canonicalType(type: string): string {
   const t = type.replace(/^oid\./i, '');
   if (NUMERICOID.test(t)) return NAME_BY_OID.get(t) ?? t;
-  if (!DESCR.test(t)) throw invalid(`'${type}' is not an attribute type: use a name like CN or a dotted OID`);
+  if (!DESCR.test(t))
+    throw invalid(`${JSON.stringify(type)} is not an attribute type: use a name like CN or a dotted OID`);
   const oid = OID_BY_NAME.get(t.toLowerCase());
   return oid ? NAME_BY_OID.get(oid)! : t;
 }
@@ -78,8 +79,17 @@ export function canonicalType(type: string): string {
 // RFC 4514 string form
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const encoder = new TextEncoder();
-const HEX = /^[0-9A-Fa-f]{2}$/;
+// Characters that end a plain run inside a value.
+const STOP = new Set([',', '+', '\\', '"', '<', '>', ';', '\0']);
+
+function hexValue(c: string | undefined): number {
+  if (c === undefined) return -1;
+  const code = c.charCodeAt(0);
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 65 && code <= 70) return code - 55;
+  if (code >= 97 && code <= 102) return code - 87;
+  return -1;
+}
 // Characters RFC 4514 requires escaped anywhere in a value; unescaped they are errors, not guesses.
 const SPECIAL = new Set([',', '+', '"', '\\', '<', '>', ';']);
 
@@ -108,7 +118,7 @@ export function parseDn(input: string): Rdn[] {
     const rawType = s.slice(typeStart, i);
     skipSpaces();
     if (rawType === '') throw invalid(`expected an attribute type at position ${typeStart} of the DN`);
-    if (s[i] !== '=') throw invalid(`expected '=' after '${rawType}' at position ${i} of the DN`);
+    if (s[i] !== '=') throw invalid(`expected '=' after ${JSON.stringify(rawType)} at position ${i} of the DN`);
     const type = canonicalType(rawType);
     i++;
     skipSpaces();
@@ -123,41 +133,56 @@ export function parseDn(input: string): Rdn[] {
       value = valueFromBer(Buffer.from(hex, 'hex'));
       skipSpaces();
     } else {
-      const bytes: number[] = [];
-      let lastSignificant = 0; // bytes.length after the last character that is not an unescaped space
+      // Plain runs are copied as they are; only hex-escaped bytes go through a UTF-8 decoder.
+      value = '';
+      let keep = 0; // value.length up to the last character that is not an unescaped space
+      let pending: number[] = [];
+      const flush = () => {
+        if (pending.length === 0) return;
+        try {
+          value += utf8.decode(Uint8Array.from(pending));
+        } catch {
+          throw invalid('escaped bytes in the DN are not valid UTF-8');
+        }
+        pending = [];
+        keep = value.length;
+      };
       while (i < s.length && s[i] !== ',' && s[i] !== '+') {
         const c = s[i]!;
         if (c === '\\') {
           const next = s[i + 1];
           if (next === undefined) throw invalid('the DN ends with a lone backslash');
-          const pair = s.slice(i + 1, i + 3);
-          if (HEX.test(pair)) {
-            bytes.push(Number.parseInt(pair, 16));
+          const hi = hexValue(next);
+          const lo = hexValue(s[i + 2]);
+          if (hi >= 0 && lo >= 0) {
+            pending.push(hi * 16 + lo);
             i += 3;
-          } else if (SPECIAL.has(next) || next === ' ' || next === '#' || next === '=') {
-            bytes.push(next.charCodeAt(0));
-            i += 2;
-          } else {
+            continue;
+          }
+          if (!(SPECIAL.has(next) || next === ' ' || next === '#' || next === '=')) {
             throw invalid(`'\\${next}' at position ${i} is not an escape: escape only ,+"\\<>;#= space or hex pairs`);
           }
-          lastSignificant = bytes.length;
+          flush();
+          value += next;
+          keep = value.length;
+          i += 2;
           continue;
         }
+        flush();
         if (c === '"' || c === '<' || c === '>' || c === ';' || c === '\0') {
           throw invalid(`'${c === '\0' ? '\\0' : c}' at position ${i} must be escaped with a backslash`);
         }
-        const cp = s.codePointAt(i)!;
-        const width = cp > 0xffff ? 2 : 1;
-        for (const b of encoder.encode(s.slice(i, i + width))) bytes.push(b);
-        i += width;
-        if (c !== ' ') lastSignificant = bytes.length;
+        let j = i + 1;
+        while (j < s.length && !STOP.has(s[j]!)) j++;
+        const run = s.slice(i, j);
+        value += run;
+        let t = run.length;
+        while (t > 0 && run[t - 1] === ' ') t--;
+        if (t > 0) keep = value.length - (run.length - t);
+        i = j;
       }
-      bytes.length = lastSignificant;
-      try {
-        value = utf8.decode(Uint8Array.from(bytes));
-      } catch {
-        throw invalid('escaped bytes in the DN are not valid UTF-8');
-      }
+      flush();
+      value = value.slice(0, keep);
     }
     rdn.push({ type, value });
     if (i === s.length) break;

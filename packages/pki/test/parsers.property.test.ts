@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import fc from 'fast-check';
+import {
+  caBundlePem,
+  createHierarchy,
+  describeCertificate,
+  fingerprints,
+  type Hierarchy,
+  PkiError,
+  validateIdentity,
+} from '../src/index.ts';
+
+let h: Hierarchy;
+before(async () => {
+  h = await createHierarchy({ subject: 'CN=prop.example.com' });
+});
+
+function onlyPkiErrors(fn: () => unknown): void {
+  try {
+    fn();
+  } catch (err) {
+    if (!(err instanceof PkiError)) throw err;
+    assert.match(err.code, /^HW_PKI_[A-Z_]+$/);
+  }
+}
+
+/** PEM-ish text: real blocks with bytes changed, cut short, or glued to noise. */
+const mangledPem = () =>
+  fc
+    .tuple(
+      fc.constantFrom('leaf', 'key', 'bundle'),
+      fc.array(fc.tuple(fc.nat(), fc.constantFrom('A', '/', '=', '-', '\n', ' ', '!', 'é')), { maxLength: 4 }),
+      fc.nat(),
+      fc.string({ maxLength: 20 }),
+    )
+    .map(([which, edits, cut, noise]) => {
+      const chars = (which === 'leaf' ? h.leaf.certPem : which === 'key' ? h.leaf.keyPem : caBundlePem(h)).split('');
+      for (const [at, c] of edits) chars[at % chars.length] = c;
+      const text = chars.join('');
+      return noise + text.slice(0, cut % (text.length + 1));
+    });
+
+test('certificate parsers throw nothing but PkiError on arbitrary or mangled PEM and bytes', () => {
+  fc.assert(
+    fc.property(fc.oneof(fc.string({ maxLength: 80 }), mangledPem()), (text) => {
+      onlyPkiErrors(() => fingerprints(text));
+      onlyPkiErrors(() => describeCertificate(text));
+    }),
+    { numRuns: 300 },
+  );
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 120 }), (bytes) => onlyPkiErrors(() => fingerprints(bytes))),
+    { numRuns: 300 },
+  );
+});
+
+test('import validation throws nothing but PkiError on mangled inputs', () => {
+  fc.assert(
+    fc.property(mangledPem(), mangledPem(), mangledPem(), (certPem, keyPem, chainPem) => {
+      onlyPkiErrors(() => validateIdentity({ certPem, keyPem, chainPem }));
+    }),
+    { numRuns: 150 },
+  );
+});
