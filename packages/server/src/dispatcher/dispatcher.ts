@@ -17,7 +17,10 @@ export interface DispatcherOptions {
   perEndpointConcurrency?: number;
   /** Rows claimed per round trip to the store. */
   batchSize?: number;
-  /** Longer than the delivery client's total timeout, so a live lease never expires under a request. */
+  /**
+   * Longer than twice the delivery client's total timeout: a row may wait behind one round of slow
+   * deliveries to its endpoint (read-ahead) and then take a full timeout itself.
+   */
   leaseMs?: number;
   /** Fallback wake-up when no signal comes (another process enqueued, clock-driven retries). */
   pollMs?: number;
@@ -60,7 +63,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   const concurrency = positive('concurrency', opts.concurrency, 64);
   const perEndpoint = positive('perEndpointConcurrency', opts.perEndpointConcurrency, Math.max(1, concurrency / 2));
   const batchSize = positive('batchSize', opts.batchSize, 64);
-  const leaseMs = positive('leaseMs', opts.leaseMs, 60_000);
+  const leaseMs = positive('leaseMs', opts.leaseMs, 120_000);
   const pollMs = positive('pollMs', opts.pollMs, 1_000);
   const disableAfterMs = positive('disableAfterMs', opts.disableAfterMs, 5 * DAY);
   const flushSize = positive('flushSize', opts.flushSize, 128);
@@ -223,32 +226,63 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     wake = undefined;
   }
 
+  /** Rows claimed but not yet started: a claim fetches ahead so that claims are few and large. */
+  const ready: ClaimedDelivery[] = [];
+  const readyPerEndpoint = new Map<string, number>();
+
+  /** Starts ready rows while slots are free, never more than `perEndpoint` at once to one endpoint. */
+  function launchReady(): void {
+    for (let i = 0; i < ready.length && inFlight.size < concurrency; ) {
+      const d = ready[i] as ClaimedDelivery;
+      const ep = d.endpoint.id;
+      if ((perEndpointInFlight.get(ep) ?? 0) >= perEndpoint) {
+        i++;
+        continue;
+      }
+      ready.splice(i, 1);
+      const left = (readyPerEndpoint.get(ep) ?? 1) - 1;
+      if (left === 0) readyPerEndpoint.delete(ep);
+      else readyPerEndpoint.set(ep, left);
+      launch(d);
+    }
+  }
+
   async function loop(): Promise<void> {
     while (running) {
       woken = false;
+      launchReady();
       let claimed = 0;
-      const free = concurrency - inFlight.size;
-      if (free > 0) {
+      // Claim when the read-ahead runs low. A claim is a write transaction: claiming one row per
+      // finished delivery measured 0.06 of the raw loop in bench/dispatch.ts.
+      const room = concurrency + batchSize - inFlight.size - ready.length;
+      if (room >= batchSize || (room > 0 && inFlight.size === 0)) {
+        const held = new Map(perEndpointInFlight);
+        for (const [ep, n] of readyPerEndpoint) held.set(ep, (held.get(ep) ?? 0) + n);
         try {
           const batch = await store.claimDeliveries({
             workerId,
             now: now(),
             leaseMs,
-            limit: Math.min(batchSize, free),
-            perEndpointLimit: perEndpoint,
-            inFlight: perEndpointInFlight,
+            limit: Math.min(batchSize, room),
+            // Read-ahead of one extra round per endpoint at most.
+            perEndpointLimit: perEndpoint * 2,
+            inFlight: held,
           });
           claimed = batch.length;
-          for (const d of batch) launch(d);
+          for (const d of batch) {
+            ready.push(d);
+            readyPerEndpoint.set(d.endpoint.id, (readyPerEndpoint.get(d.endpoint.id) ?? 0) + 1);
+          }
+          launchReady();
         } catch (err) {
           opts.onError?.(err);
         }
       }
       if (!running) break;
-      if (claimed > 0 && inFlight.size < concurrency) continue;
+      if (claimed > 0 && inFlight.size < concurrency && ready.length === 0) continue;
       // Nothing claimable now: sleep until a signal (new rows, a finished delivery) or the next due row.
       let delay = pollMs;
-      if (free > 0 && claimed === 0 && perEndpointInFlight.size === 0) {
+      if (claimed === 0 && inFlight.size === 0 && ready.length === 0) {
         try {
           const due = await store.nextDueAt();
           if (due !== undefined) delay = Math.min(pollMs, Math.max(1, due - now()));

@@ -128,6 +128,39 @@ export function openSqliteStore(path: string): Store {
   );
 
   let rotation = 0;
+  type Ingest = {
+    msg: MessageRow;
+    due: number;
+    fanOut: boolean;
+    resolve: (r: { message: MessageRow; created: boolean; deliveries: number }) => void;
+    reject: (err: unknown) => void;
+  };
+  let ingest: Ingest[] = [];
+  const ingestBatch = db.transaction((batch: Ingest[]) =>
+    batch.map((i) => {
+      // A savepoint per message: one bad row fails alone, not its whole batch.
+      try {
+        return { ok: true as const, value: createMessage(i.msg, i.due, i.fanOut) };
+      } catch (err) {
+        return { ok: false as const, err };
+      }
+    }),
+  );
+  function flushIngest(): void {
+    const batch = ingest;
+    ingest = [];
+    try {
+      const results = ingestBatch(batch);
+      results.forEach((r, n) => {
+        const i = batch[n] as Ingest;
+        if (r.ok) i.resolve(r.value);
+        else i.reject(r.err);
+      });
+    } catch (err) {
+      for (const i of batch) i.reject(err);
+    }
+  }
+
   const claim = db.transaction(
     (
       workerId: string,
@@ -182,6 +215,7 @@ export function openSqliteStore(path: string): Store {
   );
 
   const record = db.transaction((outcomes: Outcome[], now: number) => {
+    const lastByEndpoint = new Map<string, Outcome['attempt']>();
     const insertAttempt = stmt(
       `INSERT INTO attempts (id, delivery_id, msg_id, endpoint_id, app_id, url, status, status_code, response,
          duration_ms, failure_kind, failure_message, tls, trigger_type, created_at)
@@ -198,17 +232,21 @@ export function openSqliteStore(path: string): Store {
         nextAttemptAt: o.nextAttemptAt ?? null,
         now,
       });
-      if (a.status === 0) {
-        stmt('UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL').run(a.endpointId);
-      } else {
-        stmt('UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL').run(
-          a.createdAt,
-          a.endpointId,
-        );
-      }
+      // One endpoint update per endpoint and batch, not per row: the last outcome decides.
+      lastByEndpoint.set(a.endpointId, a);
       if (o.disableEndpoint) {
         stmt('UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ?').run(now, a.endpointId);
         stmt(FAIL_PENDING_OF_ENDPOINT).run({ endpointId: a.endpointId, now });
+      }
+    }
+    for (const [endpointId, a] of lastByEndpoint) {
+      if (a.status === 0) {
+        stmt('UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL').run(endpointId);
+      } else {
+        stmt('UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL').run(
+          a.createdAt,
+          endpointId,
+        );
       }
     }
   });
@@ -381,8 +419,13 @@ export function openSqliteStore(path: string): Store {
       return stmt('DELETE FROM endpoints WHERE app_id = ? AND id = ?').run(appId, id).changes > 0;
     },
 
-    async createMessage(msg, opts) {
-      return createMessage(msg, opts.deliverAt ?? msg.createdAt, opts.fanOut ?? true);
+    createMessage(msg, opts) {
+      // Group commit for ingestion: messages posted in the same event-loop turn share one
+      // transaction (one WAL commit instead of one each); every caller is answered after it commits.
+      return new Promise((resolve, reject) => {
+        ingest.push({ msg, due: opts.deliverAt ?? msg.createdAt, fanOut: opts.fanOut ?? true, resolve, reject });
+        if (ingest.length === 1) setImmediate(flushIngest);
+      });
     },
     async getMessage(appId, idOrEventId) {
       const r = stmt('SELECT * FROM messages WHERE app_id = ? AND (id = ? OR event_id = ?)').get(
