@@ -144,6 +144,9 @@ export const command: Command = {
           () => {
             logger.info('stopped');
             done(0);
+            // Sockets of a delivery abandoned at the deadline would keep the process alive; its
+            // lease is already released, so the next start delivers it again.
+            setImmediate(() => process.exit(0));
           },
           (err) => {
             logger.error({ err }, 'unclean stop');
