@@ -1,5 +1,4 @@
-import { HANDSHAKE_FACTS } from './connector.ts';
-import type { HandshakeFacts } from './handshake.ts';
+import { HANDSHAKE_FACTS, type HandshakeFacts } from './connector.ts';
 import type { FailureKind } from './types.ts';
 
 /**
@@ -91,7 +90,7 @@ export function classifyError(
       // The same alert answers "no suite in common" (before ServerHello) and, in TLS 1.2, "no
       // acceptable client certificate" (after the receiver asked for one).
       if (facts?.certificateRequested) return 'tls_client_certificate_rejected';
-      return facts?.serverHelloSeen ? 'tls_other' : 'tls_no_common_protocol';
+      return facts?.negotiated ? 'tls_other' : 'tls_no_common_protocol';
     }
     if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.startsWith('ERR_OSSL_')) return 'tls_other';
     return 'connect';

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
 import { isIP, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket } from 'node:tls';
@@ -40,7 +40,7 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
   let closed = false;
 
   function agentFor(identity: ClientIdentity | undefined, serverCaPem: string | undefined, policy: CipherPolicy) {
-    const key = sha256(JSON.stringify([identity?.chainPem ?? identity?.certPem ?? '', serverCaPem ?? '', policy]));
+    const key = `${identityKey(identity)}|${policyKey(policy)}|${serverCaPem ?? ''}`;
     let agent = agents.get(key);
     if (agent) {
       // Most recently used last: the oldest pools go first when there are too many.
@@ -63,6 +63,9 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       agent = new Agent({
         connect: buildConnector({
           secureContext,
+          identityKeyType: identity
+            ? (new X509Certificate(identity.certPem).publicKey.asymmetricKeyType ?? 'unknown')
+            : undefined,
           allowPrivateTargets: opts.allowPrivateTargets,
           egressAddress: opts.egressAddress,
           connectTimeoutMs: opts.connectTimeoutMs,
@@ -202,16 +205,20 @@ subscribe('undici:client:sendHeaders', (message) => {
   }
 });
 
+/** Per-connection facts that never change: read once, not on every request the connection carries. */
+const connectionFacts = new WeakMap<Socket, { protocol: string; cipher: string; peerFingerprintSha256?: string }>();
+
 function tlsFactsOf(socket: Socket, identityConfigured: boolean): TlsFacts | undefined {
   if (!(socket instanceof TLSSocket)) return undefined;
-  const cipher = socket.getCipher();
-  const facts: TlsFacts = {
-    protocol: socket.getProtocol() ?? 'unknown',
-    cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
-    clientCertificateSent: false,
-  };
-  const peer = socket.getPeerX509Certificate();
-  if (peer) facts.peerFingerprintSha256 = peer.fingerprint256;
+  let fixed = connectionFacts.get(socket);
+  if (!fixed) {
+    const cipher = socket.getCipher();
+    fixed = { protocol: socket.getProtocol() ?? 'unknown', cipher: cipher?.standardName ?? cipher?.name ?? 'unknown' };
+    const fingerprint = socket.getPeerX509Certificate()?.fingerprint256;
+    if (fingerprint) fixed.peerFingerprintSha256 = fingerprint;
+    if (fixed.protocol !== 'unknown') connectionFacts.set(socket, fixed);
+  }
+  const facts: TlsFacts = { ...fixed, clientCertificateSent: false };
   const hs = handshakeFactsOf(socket);
   if (hs?.certificateRequested !== undefined) facts.clientCertificateRequested = hs.certificateRequested;
   facts.clientCertificateSent = identityConfigured && hs?.clientCertificateSent === true;
@@ -238,11 +245,35 @@ async function readExcerpt(
     chunks.push(chunk);
     size += chunk.length;
   }
-  return { text: new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(chunks)), truncated };
+  // A cut in the middle of a UTF-8 sequence becomes U+FFFD, as the excerpt is for people to read.
+  return { text: Buffer.concat(chunks).toString('utf8'), truncated };
 }
 
-function sha256(s: string): string {
-  return createHash('sha256').update(s).digest('hex');
+// Pool keys are computed on every attempt: cache the digests, so the steady state costs a map
+// lookup (V8 caches a string's hash on the string) instead of hashing a certificate chain. Keyed by
+// the PEM itself, since callers often build a fresh identity object per call.
+const identityKeys = new Map<string, string>();
+const policyKeys = new WeakMap<CipherPolicy, string>();
+
+function identityKey(identity: ClientIdentity | undefined): string {
+  if (!identity) return 'none';
+  const pem = identity.chainPem || identity.certPem;
+  let key = identityKeys.get(pem);
+  if (key === undefined) {
+    if (identityKeys.size >= 1024) identityKeys.clear();
+    key = createHash('sha256').update(pem).digest('hex');
+    identityKeys.set(pem, key);
+  }
+  return key;
+}
+
+function policyKey(policy: CipherPolicy): string {
+  let key = policyKeys.get(policy);
+  if (key === undefined) {
+    key = createHash('sha256').update(JSON.stringify(policy)).digest('hex');
+    policyKeys.set(policy, key);
+  }
+  return key;
 }
 
 type Resolved = Required<Omit<DeliveryClientOptions, 'egressAddress' | 'lookup'>> &

@@ -2,9 +2,7 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type SecureContext, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { forbiddenAddressReason, unmapIPv4 } from './address.ts';
 import { DeliveryError } from './errors.ts';
-import type { HandshakeFacts } from './handshake.ts';
 import { type LookupAddress, type LookupFn, resolveAllowed } from './ssrf.ts';
-import { HandshakeTap } from './tap.ts';
 
 /**
  * The one place where delivery sockets are opened (undici's `connect` hook). It resolves the host
@@ -14,6 +12,8 @@ import { HandshakeTap } from './tap.ts';
  */
 export interface ConnectorOptions {
   secureContext: SecureContext;
+  /** Key type of our client certificate (`X509Certificate.publicKey.asymmetricKeyType`); none: no identity. */
+  identityKeyType?: string;
   allowPrivateTargets: boolean;
   egressAddress?: string;
   connectTimeoutMs: number;
@@ -25,14 +25,40 @@ type UndiciConnect = (
   callback: (err: Error | null, socket: Socket | null) => void,
 ) => void;
 
+/**
+ * Whether the receiver asked for our certificate and whether it went out. Node has no API for this
+ * (nodejs/node#40008); OpenSSL's shared signature algorithms answer it: a client computes them only
+ * from a CertificateRequest (TLS 1.2 and 1.3), so a non-empty list means "requested". OpenSSL then
+ * sends the configured certificate if one of those algorithms fits its key, else an empty
+ * Certificate message. Checked against the bytes on the wire in the tests (test/delivery/wire.ts).
+ */
+export interface HandshakeFacts {
+  /** Keys were derived: the receiver accepted a version and suite; a later failure is about something else. */
+  negotiated: boolean;
+  certificateRequested?: boolean;
+  clientCertificateSent?: boolean;
+}
+
+const KEY_FITS: Record<string, RegExp> = {
+  ec: /^ECDSA\+/,
+  rsa: /^RSA(-PSS)?\+/,
+  'rsa-pss': /^RSA-PSS\+/,
+  ed25519: /^Ed25519/,
+  ed448: /^Ed448/,
+};
+
 interface ConnectionInfo {
-  tap: HandshakeTap;
+  negotiated: boolean;
+  /** Sticky once a CertificateRequest was seen; final at secureConnect. */
+  requested?: boolean;
+  /** A shared signature algorithm fits our key. */
+  fits: boolean;
   /** Requests written on this connection so far. */
   requests: number;
   /** The TLS layer's own error (an alert), which undici may report only as "other side closed". */
   error?: Error;
-  /** For a resumed session: what the full handshake that created the session showed. */
-  inherited?: HandshakeFacts;
+  /** Final facts, set when the handshake completes (a resumed session's come from its full handshake). */
+  facts?: HandshakeFacts;
 }
 
 const connections = new WeakMap<Socket, ConnectionInfo>();
@@ -55,13 +81,13 @@ export function buildConnector(opts: ConnectorOptions): UndiciConnect {
   return ({ hostname, protocol, port }, callback) => {
     let settled = false;
     let socket: Socket | undefined;
-    let tap: HandshakeTap | undefined;
+    let info: ConnectionInfo | undefined;
     const finish = (err: Error | null, s?: Socket) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       if (err) {
-        if (tap) Object.assign(err, { [HANDSHAKE_FACTS]: tap.facts() });
+        if (info) Object.assign(err, { [HANDSHAKE_FACTS]: factsOf(info, opts.identityKeyType) });
         socket?.destroy();
         callback(err, null);
       } else callback(null, s ?? null);
@@ -86,12 +112,12 @@ export function buildConnector(opts: ConnectorOptions): UndiciConnect {
       raw.on('error', (err) => finish(err));
       if (protocol !== 'https:') return;
 
-      tap = new HandshakeTap(raw);
       const sessionKey = `${host}:${portNumber}`;
       const cached = sessions.get(sessionKey);
-      const info: ConnectionInfo = { tap, requests: 0 };
+      const conn: ConnectionInfo = { negotiated: false, fits: false, requests: 0 };
+      info = conn;
       const tlsSocket: TLSSocket = tlsConnect({
-        socket: tap,
+        socket: raw,
         host,
         servername: isIP(host) ? undefined : host,
         secureContext: opts.secureContext,
@@ -100,22 +126,41 @@ export function buildConnector(opts: ConnectorOptions): UndiciConnect {
         ALPNProtocols: ['http/1.1'],
       });
       socket = tlsSocket;
-      tlsSocket.on('keylog', (line) => tap?.keylog(line));
+      const fit = KEY_FITS[opts.identityKeyType ?? ''] ?? /./;
+      const observe = (final: boolean) => {
+        const sigalgs = tlsSocket.getSharedSigalgs() ?? [];
+        if (sigalgs.length > 0) {
+          conn.requested = true;
+          conn.fits = sigalgs.some((a) => fit.test(a));
+        } else if (final) conn.requested ??= false;
+      };
+      // OpenSSL reports each derived secret here; the lines hold secrets and are dropped unread.
+      // Only the timing is used: keys exist, so negotiation succeeded.
+      tlsSocket.on('keylog', () => {
+        conn.negotiated = true;
+        observe(false);
+      });
       tlsSocket.on('session', (session: Buffer) => {
         // Our certificate flight precedes any ticket, so the facts are complete by now.
-        const facts = tlsSocket.isSessionReused() && cached ? cached.facts : tap!.facts();
+        const facts = tlsSocket.isSessionReused() && cached ? cached.facts : factsOf(conn, opts.identityKeyType);
         if (sessions.size >= SESSION_CACHE_LIMIT) sessions.delete(sessions.keys().next().value as string);
         sessions.set(sessionKey, { session, facts });
       });
       tlsSocket.once('secureConnect', () => {
-        if (tlsSocket.isSessionReused() && cached) info.inherited = cached.facts;
-        connections.set(tlsSocket, info);
+        conn.negotiated = true;
+        observe(true);
+        // A resumed session repeats no certificate exchange: the full handshake's answer holds.
+        conn.facts =
+          tlsSocket.isSessionReused() && cached
+            ? { ...cached.facts, negotiated: true }
+            : factsOf(conn, opts.identityKeyType);
+        connections.set(tlsSocket, conn);
         raw.setNoDelay(true);
         raw.setKeepAlive(true, 60_000);
         finish(null, tlsSocket);
       });
       tlsSocket.on('error', (err) => {
-        info.error ??= err;
+        conn.error ??= err;
         if (cached) sessions.delete(sessionKey);
         finish(err);
       });
@@ -160,13 +205,14 @@ export function connectionContext(socket: Socket): { error?: Error; facts?: Hand
 /** What the handshake of the connection behind `socket` showed. */
 export function handshakeFactsOf(socket: Socket): HandshakeFacts | undefined {
   const info = connections.get(socket);
-  if (!info) return undefined;
-  const own = info.tap.facts();
-  if (!info.inherited) return own;
-  // A resumed session repeats no certificate exchange: the original handshake's answer holds.
-  return {
-    ...own,
-    certificateRequested: info.inherited.certificateRequested,
-    clientCertificateSent: info.inherited.clientCertificateSent,
-  };
+  return info?.facts;
+}
+
+function factsOf(info: ConnectionInfo, identityKeyType: string | undefined): HandshakeFacts {
+  const facts: HandshakeFacts = { negotiated: info.negotiated };
+  if (info.requested !== undefined) {
+    facts.certificateRequested = info.requested;
+    facts.clientCertificateSent = info.requested && identityKeyType !== undefined && info.fits;
+  }
+  return facts;
 }

@@ -1,10 +1,10 @@
 import { createDecipheriv, createHmac } from 'node:crypto';
 
 /**
- * Just enough of TLS 1.3's record protection (RFC 8446 §5.2, §7.1, §7.3) to read back the handshake
- * messages *we* sent, with the handshake secret OpenSSL hands out through the `keylog` event.
- * Node has no API that says whether a client certificate went out (nodejs/node#40008); this reads it
- * from the bytes on the wire instead of guessing.
+ * Just enough of TLS 1.3's record protection (RFC 8446 §5.2, §7.1, §7.3) to read handshake messages
+ * back from the wire with a traffic secret OpenSSL hands out through the `keylog` event. Node says
+ * little about a handshake (nodejs/node#40008); the endpoint checker reads the receiver's flight
+ * with it, and the delivery tests check the client's certificate facts against the wire with it.
  */
 interface Suite {
   cipher: 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305';

@@ -12,6 +12,8 @@ export interface TestPki {
   /** What the trust document publishes: intermediate then root. */
   platformBundle: string;
   client: { certPem: string; keyPem: string; chainPem: string };
+  /** The same platform, an RSA-2048 leaf (the default leaf is EC P-256). */
+  rsaClient: { certPem: string; keyPem: string; chainPem: string };
   otherCa: string;
 }
 
@@ -25,6 +27,11 @@ export async function makeTestPki(): Promise<TestPki> {
     validityDays: 2,
   });
   const platform = await createHierarchy({ subject: 'CN=hookwarden-test-client,O=Hookwarden Tests', validityDays: 2 });
+  const rsa = await issueCertificate(platform.intermediate, {
+    subject: 'CN=hookwarden-test-client-rsa',
+    keyType: 'rsa-2048',
+    validityDays: 2,
+  });
   const other = await createSelfSignedCa({ subject: 'CN=Someone Else CA', validityDays: 2 });
   return {
     serverCa: receiverCa.certPem,
@@ -32,6 +39,7 @@ export async function makeTestPki(): Promise<TestPki> {
     platformRoot: platform.root.certPem,
     platformBundle: caBundlePem(platform),
     client: { certPem: platform.leaf.certPem, keyPem: platform.leaf.keyPem, chainPem: chainPem(platform) },
+    rsaClient: { certPem: rsa.certPem, keyPem: rsa.keyPem, chainPem: rsa.certPem + platform.intermediate.certPem },
     otherCa: other.certPem,
   };
 }

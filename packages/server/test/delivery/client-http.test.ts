@@ -294,3 +294,32 @@ test('several checked addresses: one connection goes to one of them, none is loo
     await c.close();
   }
 });
+
+test('IPv6 loopback: dialled with allowPrivateTargets, refused without, and nothing connects', async (t) => {
+  const v6 = createServer((_req, res) => res.end('v6'));
+  let v6Connections = 0;
+  v6.on('connection', () => v6Connections++);
+  let v6Port: number;
+  try {
+    v6Port = await listen(v6, '::1');
+  } catch {
+    t.skip('no IPv6 loopback on this machine');
+    return;
+  }
+  const strict = client({ allowPrivateTargets: false });
+  const open = client();
+  try {
+    for (const url of [`http://[::1]:${v6Port}/`, `http://[0:0:0:0:0:0:0:1]:${v6Port}/`]) {
+      const refused = await strict.deliver({ url, headers: {}, body: '{}', allowHttp: true });
+      assert.equal(refused.failure?.kind, 'ssrf_blocked', url);
+    }
+    assert.equal(v6Connections, 0);
+    const out = await open.deliver({ url: `http://[::1]:${v6Port}/`, headers: {}, body: '{}', allowHttp: true });
+    assert.equal(out.responseExcerpt, 'v6');
+  } finally {
+    await strict.close();
+    await open.close();
+    v6.closeAllConnections();
+    await new Promise((r) => v6.close(r));
+  }
+});

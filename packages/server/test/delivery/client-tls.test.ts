@@ -268,3 +268,27 @@ test('a broken identity or identity provider fails the attempt without throwing 
   assert.match(throwing.failure?.message ?? '', /identity .*pki store unreadable/);
   assert.equal(r.connections, 0);
 });
+
+test('connections and sessions are never shared across trust settings or identities', async () => {
+  const r = await receiver({ requestCert: true, rejectUnauthorized: true, ca: pki.platformRoot });
+  const c = client();
+  const trusted = { url: r.url, headers: {}, body: '{}', tls: { serverCaPem: pki.serverCa } };
+  assert.equal((await c.deliver(trusted)).ok, true);
+  // Same origin, no private CA configured: a pooled connection or a resumed session would skip the
+  // check that must fail here.
+  const untrusted = await c.deliver({ url: r.url, headers: {}, body: '{}' });
+  assert.equal(untrusted.failure?.kind, 'tls_server_untrusted', untrusted.failure?.message);
+
+  const tenant = { ...trusted, tls: { ...trusted.tls, clientIdentity: pki.rsaClient } };
+  for (const req of [trusted, tenant, trusted, tenant]) assert.equal((await c.deliver(req)).ok, true);
+  assert.deepEqual(
+    r.peers.map((p) => p.subject),
+    [
+      'hookwarden-test-client',
+      'hookwarden-test-client',
+      'hookwarden-test-client-rsa',
+      'hookwarden-test-client',
+      'hookwarden-test-client-rsa',
+    ],
+  );
+});

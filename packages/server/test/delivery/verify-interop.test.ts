@@ -17,7 +17,9 @@ import { makeTestPki, type TestPki } from './certs.ts';
 
 // What we send is what the receiver toolkit accepts: certificate chain, subject, source address
 // and signature, checked by @hookwarden/verify on a real mTLS server.
-const NOW_MS = Date.parse('2026-11-28T12:00:00Z');
+// Whole seconds, fixed for the run: the signature timestamp and the verifier's clock agree exactly,
+// while the TLS layers (which read the real clock) see certificates valid now.
+const NOW_MS = Math.floor(Date.now() / 1000) * 1000;
 const secret = generateSecret();
 let pki: TestPki;
 let server: Server;

@@ -1,12 +1,14 @@
-import { decryptHandshakeRecords } from './tls13.ts';
+import type { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { decryptHandshakeRecords } from '../../src/delivery/tls13.ts';
 
 /**
- * Reads the first bytes of a TLS connection in both directions to learn what Node does not expose
- * (nodejs/node#40008): whether the receiver requested a client certificate and whether ours went
- * out. TLS 1.2 carries both in plaintext handshake messages (the server's CertificateRequest, our
- * Certificate). In TLS 1.3 they are encrypted: our own Certificate message is read back by
- * decrypting our first records with the client handshake secret from the `keylog` event, which is
- * kept only until the answer is known and never logged. Pure and total: any bytes, no throw.
+ * Test fixture: the wire-level truth the client's cheap signal is checked against. Reads the first
+ * bytes of a TLS connection in both directions: whether the receiver requested a client certificate
+ * and whether ours went out. TLS 1.2 carries both in plaintext handshake messages (the server's
+ * CertificateRequest, our Certificate). In TLS 1.3 they are encrypted: our own Certificate message
+ * is read back by decrypting our first records with the client handshake secret from the `keylog`
+ * event. Pure and total: any bytes, no throw.
  */
 const CAPTURE_LIMIT = 64 * 1024;
 const MAX_ENCRYPTED_RECORDS = 6;
@@ -191,4 +193,39 @@ function findMessage(stream: Buffer, type: number): Buffer | undefined {
 function certificateListLength(body: Buffer, tls13: boolean): number {
   const p = tls13 ? 1 + (body[0] ?? 0) : 0;
   return p + 3 <= body.length ? body.readUIntBE(p, 3) : 0;
+}
+
+/** A pass-through stream between a TCP socket and TLS that shows every byte to an observer. */
+export class HandshakeTap extends Duplex {
+  private readonly raw: Socket;
+  readonly observer = new HandshakeObserver();
+
+  constructor(raw: Socket) {
+    super({ allowHalfOpen: false });
+    this.raw = raw;
+    raw.on('data', (chunk: Buffer) => {
+      this.observer.serverBytes(chunk);
+      if (!this.push(chunk)) raw.pause();
+    });
+    raw.on('end', () => this.push(null));
+    raw.on('error', (err) => this.destroy(err));
+  }
+
+  override _read(): void {
+    this.raw.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.observer.clientBytes(chunk);
+    this.raw.write(chunk, cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.raw.end(cb);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.raw.destroy();
+    cb(err);
+  }
 }
