@@ -158,6 +158,7 @@ export async function run(): Promise<void> {
         clientCertPem: null,
         clientKeyPem: null,
         allowHttp: false,
+        tlsPolicy: null,
       },
       now,
     );

@@ -115,6 +115,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store,
     client,
     now,
+    cipherPolicy,
     signingKeys: () => signingKeys.map((k) => k.secret),
     onOutcome: ({ outcome, delivery, final }) => {
       metrics.observe(outcome);

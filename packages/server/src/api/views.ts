@@ -58,6 +58,7 @@ export const endpointOut = (e: EndpointRow) => ({
   clientIdentity: identitySummary(e.clientCertPem),
   signatureScheme: e.signing === 'ed25519' ? 'v1a' : 'v1',
   allowHttp: e.allowHttp,
+  tlsPolicy: e.tlsPolicy,
 });
 
 export const messageOut = (m: MessageRow, withContent = true) => ({

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type CipherPolicy, DEFAULT_CIPHER_POLICY } from '../delivery/ciphers.ts';
 import { nextAttemptDelay } from '../delivery/retry.ts';
 import { signedHeaders } from '../delivery/signing.ts';
 import type { AttemptOutcome, ClientIdentity, DeliveryClient } from '../delivery/types.ts';
@@ -33,6 +34,8 @@ export interface DispatcherOptions {
   flushMs?: number;
   /** The platform's Ed25519 signing secrets (`whsk_`), for endpoints that use v1a. */
   signingKeys?: () => string[];
+  /** The server's TLS policy, under an endpoint's `tlsPolicy` overrides. */
+  cipherPolicy?: CipherPolicy;
   onOutcome?: (o: { outcome: AttemptOutcome; delivery: ClaimedDelivery; final: boolean }) => void;
   /** After each group commit: these outcomes are durable. */
   onRecorded?: (outcomes: Outcome[]) => void;
@@ -138,6 +141,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         tls: {
           ...(e.serverCaPem ? { serverCaPem: e.serverCaPem } : {}),
           ...(identity ? { clientIdentity: identity } : {}),
+          ...(e.tlsPolicy ? { cipherPolicy: { ...(opts.cipherPolicy ?? DEFAULT_CIPHER_POLICY), ...e.tlsPolicy } } : {}),
         },
         allowHttp: e.allowHttp,
       });

@@ -125,3 +125,67 @@ test('after a secret rotation each delivery carries one signature per live secre
     verifySignature({ headers: got.headers, body: Buffer.from(got.body), secrets: [secret] });
   }
 });
+
+test('a per-endpoint TLS policy applies to its deliveries only', async () => {
+  const seen: string[] = [];
+  const listeners = new Set<() => void>();
+  const recorded = new Set<string>();
+  server.events.on('recorded', (batch: { attempt: { msgId: string } }[]) => {
+    for (const o of batch) recorded.add(o.attempt.msgId);
+    for (const l of listeners) l();
+  });
+  // A receiver stuck on TLS 1.2.
+  const https = createServer(
+    {
+      cert: pki.server.certPem,
+      key: pki.server.keyPem,
+      ca: pki.platform.caBundlePem,
+      requestCert: true,
+      rejectUnauthorized: true,
+      maxVersion: 'TLSv1.2',
+    },
+    (req, res) => {
+      req.resume();
+      req.on('end', () => {
+        seen.push(String(req.headers['webhook-id']));
+        res.writeHead(204).end();
+        for (const l of listeners) l();
+      });
+    },
+  );
+  const port = await listen(https);
+  closers.push(() => new Promise((resolve) => https.close(() => resolve())));
+  const url = `https://localhost:${port}/hook`;
+  const app = await call('POST', '/api/v1/app', { name: 'tls' });
+  const strict = await call('POST', `/api/v1/app/${app.id}/endpoint`, {
+    url,
+    serverCa: pki.receiverCaPem,
+    tlsPolicy: { minVersion: 'TLSv1.3' },
+    filterTypes: ['strict'],
+  });
+  assert.deepEqual(strict.tlsPolicy, { minVersion: 'TLSv1.3' });
+  await call('POST', `/api/v1/app/${app.id}/endpoint`, { url, serverCa: pki.receiverCaPem, filterTypes: ['default'] });
+  const refused = await call('POST', `/api/v1/app/${app.id}/msg`, { eventType: 'strict', payload: {} });
+  const accepted = await call('POST', `/api/v1/app/${app.id}/msg`, { eventType: 'default', payload: {} });
+  await waitFor(
+    () => seen.includes(accepted.id),
+    (fn) => listeners.add(fn),
+    20_000,
+    'TLS 1.2 delivery',
+  );
+  await waitFor(
+    () => recorded.has(refused.id),
+    (fn) => listeners.add(fn),
+    20_000,
+    'the refused attempt',
+  );
+  const attempts = await call('GET', `/api/v1/app/${app.id}/attempt/msg/${refused.id}`);
+  assert.equal(attempts.data[0]?.failureKind, 'tls_no_common_protocol');
+  assert.ok(!seen.includes(refused.id));
+  const bad = await fetch(`${server.url}/api/v1/app/${app.id}/endpoint`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url, tlsPolicy: { ciphers: ['RC4-SHA'] } }),
+  });
+  assert.equal(bad.status, 422, 'only suites of the server policy are accepted');
+});

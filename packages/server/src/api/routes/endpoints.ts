@@ -85,6 +85,7 @@ export function endpointRoutes(api: FastifyInstance, deps: ApiDeps): void {
         clientCertPem: null,
         clientKeyPem: null,
         allowHttp: false,
+        tlsPolicy: null,
         failingSince: null,
         createdAt: now,
         updatedAt: now,

@@ -258,7 +258,7 @@ export function openSqliteStore(path: string): Store {
          filter_types = @filterTypes, channels = @channels, metadata = @metadata, headers = @headers,
          rate_limit = @rateLimit, version = @version, secrets = @secrets, signing = @signing,
          server_ca_pem = @serverCaPem, client_cert_pem = @clientCertPem, client_key_pem = @clientKeyPem,
-         allow_http = @allowHttp, failing_since = @failingSince, updated_at = @updatedAt
+         allow_http = @allowHttp, tls_policy = @tlsPolicy, failing_since = @failingSince, updated_at = @updatedAt
        WHERE id = @id AND app_id = @appId`,
     ).run(endpointParams(row));
     if (e.disabled) stmt(FAIL_PENDING_OF_ENDPOINT).run({ endpointId: e.id, now });
@@ -390,10 +390,10 @@ export function openSqliteStore(path: string): Store {
         stmt(
           `INSERT INTO endpoints (id, app_id, uid, url, description, disabled, filter_types, channels, metadata, headers,
              rate_limit, version, secrets, signing, server_ca_pem, client_cert_pem, client_key_pem, allow_http,
-             failing_since, created_at, updated_at)
+             tls_policy, failing_since, created_at, updated_at)
            VALUES (@id, @appId, @uid, @url, @description, @disabled, @filterTypes, @channels, @metadata, @headers,
              @rateLimit, @version, @secrets, @signing, @serverCaPem, @clientCertPem, @clientKeyPem, @allowHttp,
-             @failingSince, @createdAt, @updatedAt)`,
+             @tlsPolicy, @failingSince, @createdAt, @updatedAt)`,
         ).run(endpointParams(row));
       } catch (err) {
         if (isUniqueViolation(err)) throw conflict('an endpoint with this uid already exists in the application');

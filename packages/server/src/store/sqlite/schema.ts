@@ -112,4 +112,6 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (scope, key)
   );
   `,
+  // Per-endpoint TLS policy (a partial CipherPolicy merged over the server's).
+  `ALTER TABLE endpoints ADD COLUMN tls_policy TEXT;`,
 ];
