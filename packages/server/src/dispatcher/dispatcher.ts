@@ -73,8 +73,16 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   const flushMs = positive('flushMs', opts.flushMs, 5);
   const workerId = opts.workerId ?? `dispatcher-${randomBytes(6).toString('hex')}`;
   if (perEndpoint > concurrency) throw invalidOption('perEndpointConcurrency', 'must not exceed concurrency');
+  const schedule = opts.retryScheduleMs;
+  if (schedule !== undefined && (schedule.length === 0 || schedule.some((ms) => !Number.isFinite(ms) || ms < 0))) {
+    throw invalidOption('retryScheduleMs', 'must list one or more non-negative delays in milliseconds');
+  }
+  if (opts.jitter !== undefined && !(opts.jitter >= 0 && opts.jitter < 1)) {
+    throw invalidOption('jitter', 'must be in [0, 1)');
+  }
 
   let running = false;
+  let stopped = false;
   let loopDone: Promise<void> = Promise.resolve();
   let wake: (() => void) | undefined;
   let woken = false;
@@ -110,6 +118,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   }
 
   function record(o: Outcome): void {
+    // After stop() the leases are released: a late result would race the next dispatcher's claim.
+    if (stopped) return;
     pending.push(o);
     if (pending.length >= flushSize) void flush();
     else flushTimer ??= setTimeout(() => void flush(), flushMs);
@@ -322,6 +332,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       ]);
       clearTimeout(timer);
       await flush();
+      stopped = true;
       // Anything still in flight past the deadline keeps no lease: it is due again at once for the
       // next dispatcher (at-least-once; receivers de-duplicate by webhook-id).
       await store.releaseLeases(workerId, now());
