@@ -82,6 +82,8 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
   }
 
   async function deliver(req: DeliveryRequest): Promise<AttemptOutcome> {
+    // A malformed request is the caller's bug, not the receiver's failure: reject, naming the field.
+    checkRequest(req);
     const start = opts.now();
     const elapsed = () => Math.max(0, opts.now() - start);
     const fail = (err: unknown, socket?: Socket): AttemptOutcome => {
@@ -247,6 +249,20 @@ async function readExcerpt(
   }
   // A cut in the middle of a UTF-8 sequence becomes U+FFFD, as the excerpt is for people to read.
   return { text: Buffer.concat(chunks).toString('utf8'), truncated };
+}
+
+function checkRequest(req: DeliveryRequest): void {
+  const bad = (field: string, why: string) =>
+    new DeliveryError('HW_DELIVERY_REQUEST_INVALID', `delivery request '${field}' ${why}`);
+  if (req === null || typeof req !== 'object') throw bad('request', 'must be an object');
+  if (typeof req.url !== 'string') throw bad('url', 'must be a string');
+  if (typeof req.body !== 'string') throw bad('body', 'must be a string (the stored JSON)');
+  if (req.headers === null || typeof req.headers !== 'object') throw bad('headers', 'must be an object');
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (typeof value !== 'string') throw bad(`headers.${name}`, 'must be a string');
+  }
+  if (req.tls !== undefined && (req.tls === null || typeof req.tls !== 'object')) throw bad('tls', 'must be an object');
+  if (req.allowHttp !== undefined && typeof req.allowHttp !== 'boolean') throw bad('allowHttp', 'must be a boolean');
 }
 
 // Pool keys are computed on every attempt: cache the digests, so the steady state costs a map

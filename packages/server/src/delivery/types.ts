@@ -70,6 +70,10 @@ export interface AttemptOutcome {
 }
 
 export interface DeliveryClient {
+  /**
+   * Resolves with the outcome, failures included; rejects only for a malformed request
+   * (HW_DELIVERY_REQUEST_INVALID, the caller's bug).
+   */
   deliver(req: DeliveryRequest): Promise<AttemptOutcome>;
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { listen } from '@hookwarden/testkit';
+import fc from 'fast-check';
 import { createDeliveryClient } from '../../src/delivery/client.ts';
 import type { LookupFn } from '../../src/delivery/ssrf.ts';
 
@@ -321,5 +322,43 @@ test('IPv6 loopback: dialled with allowPrivateTargets, refused without, and noth
     await open.close();
     v6.closeAllConnections();
     await new Promise((r) => v6.close(r));
+  }
+});
+
+test('a malformed request is rejected naming the field; anything well-formed resolves to an outcome', async () => {
+  const c = client({ lookup: async () => [{ address: '127.0.0.1', family: 4 }] });
+  try {
+    const bad: [unknown, RegExp][] = [
+      [null, /'request'/],
+      [{ url: 1, headers: {}, body: '{}' }, /'url'/],
+      [{ url: 'http://x/', headers: {}, body: { a: 1 } }, /'body'/],
+      [{ url: 'http://x/', headers: { 'webhook-id': 5 }, body: '{}' }, /'headers.webhook-id'/],
+      [{ url: 'http://x/', headers: {}, body: '{}', allowHttp: 'yes' }, /'allowHttp'/],
+    ];
+    for (const [req, field] of bad) {
+      await assert.rejects(c.deliver(req as never), (err: { code?: string; message?: string }) => {
+        return err.code === 'HW_DELIVERY_REQUEST_INVALID' && field.test(err.message ?? '');
+      });
+    }
+    handler = (_q, _b, res) => res.end('ok');
+    await fc.assert(
+      fc.asyncProperty(
+        // Only loopback or unparsable targets: a property test must not be able to dial elsewhere.
+        fc.oneof(
+          fc.string({ maxLength: 40 }).filter((u) => !/^\s*h/i.test(u)),
+          fc.webPath().map((p) => `http://127.0.0.1:${port}${p.startsWith('/') ? p : `/${p}`}`),
+        ),
+        fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ maxLength: 20 }), { maxKeys: 3 }),
+        fc.string({ maxLength: 50 }),
+        async (url, headers, body) => {
+          const out = await c.deliver({ url, headers, body, allowHttp: true });
+          assert.equal(typeof out.ok, 'boolean');
+          if (!out.ok) assert.ok(out.failure?.kind, JSON.stringify(out));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  } finally {
+    await c.close();
   }
 });
