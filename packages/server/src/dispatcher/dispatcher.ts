@@ -8,6 +8,15 @@ import { newId } from '../ids.ts';
 import type { ClaimedDelivery, Outcome, Store } from '../store/types.ts';
 import { Status } from '../store/types.ts';
 
+/*
+ * Cost model (bench/dispatch.ts and a stub-client run, 2-core machine, Node 20):
+ * the dispatcher's own work is ~30 µs per delivery — ~10 µs claiming (the lease moves the row in two
+ * indexes), ~12 µs recording (attempt row + delivery row, group-committed), the rest signing and
+ * bookkeeping. The raw undici loop with client and receiver in one process costs ~50 µs per request,
+ * so the dispatcher lands at ~0.45–0.5 of it; the durable per-delivery writes are the floor of this
+ * single-threaded SQLite design. Moving the store to a worker thread is the next step if it matters.
+ */
+
 export interface DispatcherOptions {
   store: Store;
   client: Pick<DeliveryClient, 'deliver'>;
