@@ -40,6 +40,8 @@ import { MIGRATIONS } from './schema.ts';
 
 type Raw = Record<string, unknown>;
 
+const APP_CACHE_SIZE = 10_000;
+
 function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
@@ -302,6 +304,10 @@ export function openSqliteStore(path: string): Store {
     return [where, p];
   };
 
+  // Every API request resolves its application: a small cache, exact because this process is the
+  // only writer (one serve per data directory) and clears it on every application change.
+  const apps = new Map<string, ApplicationRow>();
+
   const store: Store = {
     kind: 'sqlite',
     async close() {
@@ -320,16 +326,23 @@ export function openSqliteStore(path: string): Store {
       return { ...app, createdAt: now, updatedAt: now };
     },
     async getApplication(idOrUid) {
+      const cached = apps.get(idOrUid);
+      if (cached) return cached;
       // Two point lookups: measured ~3x cheaper than one `id = ? OR uid = ?` on every API request.
       const r =
         stmt('SELECT * FROM applications WHERE id = ?').get(idOrUid) ??
         stmt('SELECT * FROM applications WHERE uid = ?').get(idOrUid);
-      return r ? appFromRow(r as Raw) : undefined;
+      if (!r) return undefined;
+      const app = appFromRow(r as Raw);
+      if (apps.size >= APP_CACHE_SIZE) apps.clear();
+      apps.set(idOrUid, app);
+      return app;
     },
     async listApplications(page) {
       return paged('applications', '1 = 1', [], page, 'ascending', appFromRow);
     },
     async updateApplication(app, now) {
+      apps.clear();
       try {
         stmt(
           'UPDATE applications SET uid = ?, name = ?, metadata = ?, rate_limit = ?, updated_at = ? WHERE id = ?',
@@ -341,6 +354,7 @@ export function openSqliteStore(path: string): Store {
       return { ...app, updatedAt: now };
     },
     async deleteApplication(id) {
+      apps.clear();
       return stmt('DELETE FROM applications WHERE id = ?').run(id).changes > 0;
     },
 
