@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,9 @@ test('first start on a fresh data dir: CA, client certificate, admin token 0600 
   assert.equal(statSync(join(data, 'hookwarden.db')).mode & 0o777, 0o600);
   assert.ok(err.includes(token), 'the token is shown on the terminal');
   assert.ok(!out.includes(token), 'the token never reaches the JSON log');
+  const second = spawnSync(process.execPath, [BIN, 'serve', '--port', '0', '--data', data], { encoding: 'utf8', env });
+  assert.equal(second.status, 1);
+  assert.match(second.stderr, /HW_DATA_DIR_IN_USE/, 'a second server on the same data directory is refused');
   const apps = await fetch(`${url}/api/v1/app`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(apps.status, 200);
   const trust = (await (await fetch(`${url}/api/v1/trust`)).json()) as {
@@ -65,4 +68,5 @@ test('first start on a fresh data dir: CA, client certificate, admin token 0600 
   const [code] = await once(child, 'exit');
   assert.equal(code, 0);
   assert.ok(!out.includes(token));
+  assert.equal(existsSync(join(data, 'serve.lock')), false, 'the lock is gone after a clean stop');
 });

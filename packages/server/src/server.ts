@@ -115,6 +115,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store,
     client,
     now,
+    cipherPolicy,
     signingKeys: () => signingKeys.map((k) => k.secret),
     onOutcome: ({ outcome, delivery, final }) => {
       metrics.observe(outcome);
@@ -169,6 +170,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
       checkEndpointUrl: (url, o) => assertTargetAllowed(url, { allowPrivateTargets, allowHttp: o.allowHttp }),
       onEnqueued: () => dispatcher.notify(),
+      ed25519Available: signingKeys.length > 0,
       trust,
       metrics: () => metrics.render(),
     },
@@ -192,7 +194,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       closing ??= (async () => {
         await api.close();
         await dispatcher.stop(o);
-        await client.close();
+        // A delivery that outlived the deadline has already lost its lease (it will be redelivered);
+        // closing the client would wait for it up to its own timeout, so give it a second at most.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          client.close(),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, 1000);
+          }),
+        ]);
+        clearTimeout(timer);
         if (!options.store) await store.close();
       })();
       return closing;

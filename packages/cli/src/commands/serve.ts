@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openPkiStore } from '@hookwarden/pki';
@@ -30,6 +30,36 @@ const GRACE_MS = 10_000;
 
 function bad(detail: string): ServerError {
   return new ServerError('HW_CLI_USAGE', detail, { status: 400 });
+}
+
+/**
+ * One process per data directory: startup makes every leftover lease due again, which is only right
+ * when no other dispatcher is using the database. A lock left by a killed process is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const path = join(dataDir, 'serve.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => rmSync(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(path, 'utf8').trim());
+      let alive = false;
+      try {
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) alive = process.kill(pid, 0);
+      } catch (e) {
+        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+      if (alive) {
+        throw new ServerError('HW_DATA_DIR_IN_USE', `${dataDir} is in use by process ${pid} (${path})`, {
+          status: 500,
+        });
+      }
+      rmSync(path, { force: true });
+    }
+  }
+  throw new ServerError('HW_DATA_DIR_IN_USE', `could not lock ${dataDir}`, { status: 500 });
 }
 
 /** Reads a secret file, or creates it 0600 with `create()` on first start. */
@@ -89,6 +119,8 @@ export const command: Command = {
     const dataDir = resolve(values.data ?? env.HOOKWARDEN_DATA ?? 'hookwarden-data');
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     chmodSync(dataDir, 0o700);
+    const unlock = lockDataDir(dataDir);
+    process.once('exit', unlock);
     const logger = createLogger(logLevel);
 
     // The client certificate: created on first start unless `hookwarden ca import` put one there.
@@ -144,6 +176,9 @@ export const command: Command = {
           () => {
             logger.info('stopped');
             done(0);
+            // Sockets of a delivery abandoned at the deadline would keep the process alive; its
+            // lease is already released, so the next start delivers it again.
+            setImmediate(() => process.exit(0));
           },
           (err) => {
             logger.error({ err }, 'unclean stop');

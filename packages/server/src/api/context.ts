@@ -19,6 +19,8 @@ export interface ApiDeps {
   /** Prometheus text exposition, served at /metrics. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
   bodyLimit?: number;
+  /** Whether the platform has an Ed25519 key, without which `v1a` endpoints cannot be signed. */
+  ed25519Available?: boolean;
 }
 
 export type Scope = { kind: 'admin' } | { kind: 'app'; appId: string };

@@ -4,6 +4,8 @@
  * limits follow the Svix API v1; `x-hookwarden` marks our extensions.
  */
 
+import { TLS12_CIPHERS, TLS13_SUITES } from '../delivery/ciphers.ts';
+
 const NAME = '^[a-zA-Z0-9\\-_.]+$';
 const CHANNEL = '^[a-zA-Z0-9\\-_.:]+$';
 
@@ -161,6 +163,23 @@ const endpointExtensions = {
     enum: ['v1', 'v1a'],
     description: "v1 = HMAC-SHA256 with the endpoint secret; v1a = Ed25519 with the platform's key (trust document).",
     'x-hookwarden': true,
+  },
+  tlsPolicy: {
+    type: ['object', 'null'],
+    description: "Overrides of the server's TLS policy for this receiver; suites must come from the server's list.",
+    'x-hookwarden': true,
+    additionalProperties: false,
+    properties: {
+      minVersion: { type: 'string', enum: ['TLSv1.2', 'TLSv1.3'] },
+      maxVersion: { type: 'string', enum: ['TLSv1.2', 'TLSv1.3'] },
+      ciphers: { type: 'array', items: { type: 'string', enum: [...TLS12_CIPHERS] }, minItems: 1, uniqueItems: true },
+      tls13Suites: {
+        type: 'array',
+        items: { type: 'string', enum: [...TLS13_SUITES] },
+        minItems: 1,
+        uniqueItems: true,
+      },
+    },
   },
   allowHttp: {
     type: 'boolean',

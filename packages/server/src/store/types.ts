@@ -1,3 +1,5 @@
+import type { CipherPolicy } from '../delivery/ciphers.ts';
+
 /**
  * The storage interface of the platform. SQLite implements it today; PostgreSQL will implement the
  * same interface, and `test/store/conformance.ts` runs one suite against every implementation.
@@ -51,6 +53,8 @@ export interface EndpointRow {
   clientCertPem: string | null;
   clientKeyPem: string | null;
   allowHttp: boolean;
+  /** Overrides of the server's TLS policy for this endpoint (versions, suites); null = the server's. */
+  tlsPolicy: Partial<CipherPolicy> | null;
   /** Start of the current run of failures; null after a success. Drives automatic disabling. */
   failingSince: number | null;
   createdAt: number;

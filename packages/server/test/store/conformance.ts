@@ -45,6 +45,7 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
           clientCertPem: null,
           clientKeyPem: null,
           allowHttp: false,
+          tlsPolicy: null,
           ...over,
         },
         T0,

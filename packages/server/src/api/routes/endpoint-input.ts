@@ -1,5 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { generateSecret, hmacKey } from '@hookwarden/verify/signature';
+import type { CipherPolicy } from '../../delivery/ciphers.ts';
 import type { EndpointRow } from '../../store/types.ts';
 import { invalidField } from '../context.ts';
 
@@ -20,6 +21,7 @@ export interface EndpointBody {
   clientIdentity?: { certPem: string; keyPem: string; chainPem?: string } | null;
   signatureScheme?: 'v1' | 'v1a';
   allowHttp?: boolean;
+  tlsPolicy?: Partial<CipherPolicy> | null;
 }
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -60,6 +62,16 @@ export function checkClientIdentity(id: { certPem: string; keyPem: string; chain
   const leaf = (id.certPem.match(PEM_CERT) ?? [id.certPem])[0] as string;
   const rest = chain.filter((c) => c.replace(/\s/g, '') !== leaf.replace(/\s/g, ''));
   return { certPem: [leaf, ...rest].join('\n') + '\n', keyPem: id.keyPem };
+}
+
+const VERSION_ORDER = ['TLSv1.2', 'TLSv1.3'];
+
+export function checkTlsPolicy(p: Partial<CipherPolicy> | null): Partial<CipherPolicy> | null {
+  if (p === null || Object.keys(p).length === 0) return null;
+  if (p.minVersion && p.maxVersion && VERSION_ORDER.indexOf(p.minVersion) > VERSION_ORDER.indexOf(p.maxVersion)) {
+    throw invalidField(['body', 'tlsPolicy', 'minVersion'], 'must not be above maxVersion');
+  }
+  return p;
 }
 
 /** A secret given by the client, normalised to `whsec_` form; or a fresh one. */
@@ -120,5 +132,6 @@ export function applyEndpointBody(e: EndpointRow, b: EndpointBody, replace: bool
     clientKeyPem: identity === undefined ? e.clientKeyPem : (identity?.keyPem ?? null),
     signing: b.signatureScheme === undefined ? e.signing : b.signatureScheme === 'v1a' ? 'ed25519' : 'hmac',
     allowHttp: b.allowHttp ?? e.allowHttp,
+    tlsPolicy: b.tlsPolicy === undefined ? e.tlsPolicy : checkTlsPolicy(b.tlsPolicy),
   };
 }

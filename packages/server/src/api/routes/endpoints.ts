@@ -37,6 +37,9 @@ export function endpointRoutes(api: FastifyInstance, deps: ApiDeps): void {
   }
 
   async function checkTarget(e: EndpointRow): Promise<void> {
+    if (e.signing === 'ed25519' && !deps.ed25519Available) {
+      throw invalidField(['body', 'signatureScheme'], 'v1a needs an Ed25519 signing key, and this server has none');
+    }
     checkUrl(e.url);
     await deps.checkEndpointUrl(e.url, { allowHttp: e.allowHttp });
   }
@@ -82,6 +85,7 @@ export function endpointRoutes(api: FastifyInstance, deps: ApiDeps): void {
         clientCertPem: null,
         clientKeyPem: null,
         allowHttp: false,
+        tlsPolicy: null,
         failingSince: null,
         createdAt: now,
         updatedAt: now,
@@ -109,7 +113,8 @@ export function endpointRoutes(api: FastifyInstance, deps: ApiDeps): void {
       async (req) => {
         const ep = await endpointFor(req);
         const next = applyEndpointBody(ep, req.body, replace);
-        if (next.url !== ep.url || next.allowHttp !== ep.allowHttp) await checkTarget(next);
+        if (next.url !== ep.url || next.allowHttp !== ep.allowHttp || next.signing !== ep.signing)
+          await checkTarget(next);
         // Re-enabling starts a fresh failure window.
         if (ep.disabled && !next.disabled) next.failingSince = null;
         return endpointOut(await store.updateEndpoint(next, deps.now()));

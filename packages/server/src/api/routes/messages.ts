@@ -3,7 +3,7 @@ import { notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { type ApiDeps, appFor, parseTime, splitList } from '../context.ts';
 import { messageIn, params, query } from '../schemas.ts';
-import { listOut, messageOut } from '../views.ts';
+import { listOut, messageJson, messageOut } from '../views.ts';
 
 interface MessageBody {
   eventType: string;
@@ -67,7 +67,10 @@ export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
       );
       if (deliveries > 0) deps.onEnqueued();
       // A repeated eventId answers the stored message without enqueuing it again.
-      return reply.code(created ? 202 : 200).send(messageOut(message, req.query.with_content ?? true));
+      return reply
+        .code(created ? 202 : 200)
+        .type('application/json')
+        .send(messageJson(message, req.query.with_content ?? true));
     },
   );
 

@@ -40,6 +40,8 @@ import { MIGRATIONS } from './schema.ts';
 
 type Raw = Record<string, unknown>;
 
+const APP_CACHE_SIZE = 10_000;
+
 function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
@@ -91,43 +93,83 @@ export function openSqliteStore(path: string): Store {
   }
 
   const getEndpointRow = (appId: string, idOrUid: string): EndpointRow | undefined => {
-    const r = stmt('SELECT * FROM endpoints WHERE app_id = ? AND (id = ? OR uid = ?)').get(appId, idOrUid, idOrUid);
+    const r =
+      stmt('SELECT * FROM endpoints WHERE id = ? AND app_id = ?').get(idOrUid, appId) ??
+      stmt('SELECT * FROM endpoints WHERE app_id = ? AND uid = ?').get(appId, idOrUid);
     return r ? endpointFromRow(r as Raw) : undefined;
   };
 
-  const createMessage = db.transaction(
-    (msg: MessageRow, due: number, fanOut: boolean): { message: MessageRow; created: boolean; deliveries: number } => {
-      if (msg.eventId !== null) {
-        const existing = stmt('SELECT * FROM messages WHERE app_id = ? AND event_id = ?').get(msg.appId, msg.eventId);
-        if (existing) return { message: messageFromRow(existing as Raw), created: false, deliveries: 0 };
-      }
-      stmt(
-        `INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at)
+  // Runs inside the ingestion batch's transaction. No savepoint per message (measured: they cost
+  // more than the inserts): the only statement that can fail is the first INSERT, and SQLite undoes
+  // a failed statement by itself, so a refused message leaves nothing behind.
+  const createMessage = (
+    msg: MessageRow,
+    due: number,
+    fanOut: boolean,
+  ): { message: MessageRow; created: boolean; deliveries: number } => {
+    if (msg.eventId !== null) {
+      const existing = stmt('SELECT * FROM messages WHERE app_id = ? AND event_id = ?').get(msg.appId, msg.eventId);
+      if (existing) return { message: messageFromRow(existing as Raw), created: false, deliveries: 0 };
+    }
+    stmt(
+      `INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        msg.id,
-        msg.appId,
-        msg.eventType,
-        msg.eventId,
-        msg.channels ? JSON.stringify(msg.channels) : null,
-        msg.tags ? JSON.stringify(msg.tags) : null,
-        msg.payload,
-        msg.createdAt,
-      );
-      if (!fanOut) return { message: msg, created: true, deliveries: 0 };
-      const info = stmt(ENQUEUE_MESSAGE).run({
-        msgId: msg.id,
-        appId: msg.appId,
-        eventType: msg.eventType,
-        channels: JSON.stringify(msg.channels ?? []),
-        due,
-        now: msg.createdAt,
-      });
-      return { message: msg, created: true, deliveries: info.changes };
-    },
-  );
+    ).run(
+      msg.id,
+      msg.appId,
+      msg.eventType,
+      msg.eventId,
+      msg.channels ? JSON.stringify(msg.channels) : null,
+      msg.tags ? JSON.stringify(msg.tags) : null,
+      msg.payload,
+      msg.createdAt,
+    );
+    if (!fanOut) return { message: msg, created: true, deliveries: 0 };
+    const info = stmt(ENQUEUE_MESSAGE).run({
+      msgId: msg.id,
+      appId: msg.appId,
+      eventType: msg.eventType,
+      channels: JSON.stringify(msg.channels ?? []),
+      due,
+      now: msg.createdAt,
+    });
+    return { message: msg, created: true, deliveries: info.changes };
+  };
 
   let rotation = 0;
+  type Ingest = {
+    msg: MessageRow;
+    due: number;
+    fanOut: boolean;
+    resolve: (r: { message: MessageRow; created: boolean; deliveries: number }) => void;
+    reject: (err: unknown) => void;
+  };
+  let ingest: Ingest[] = [];
+  const ingestBatch = db.transaction((batch: Ingest[]) =>
+    batch.map((i) => {
+      // One bad row fails alone, not its whole batch.
+      try {
+        return { ok: true as const, value: createMessage(i.msg, i.due, i.fanOut) };
+      } catch (err) {
+        return { ok: false as const, err };
+      }
+    }),
+  );
+  function flushIngest(): void {
+    const batch = ingest;
+    ingest = [];
+    try {
+      const results = ingestBatch(batch);
+      results.forEach((r, n) => {
+        const i = batch[n] as Ingest;
+        if (r.ok) i.resolve(r.value);
+        else i.reject(r.err);
+      });
+    } catch (err) {
+      for (const i of batch) i.reject(err);
+    }
+  }
+
   const claim = db.transaction(
     (
       workerId: string,
@@ -182,6 +224,7 @@ export function openSqliteStore(path: string): Store {
   );
 
   const record = db.transaction((outcomes: Outcome[], now: number) => {
+    const lastByEndpoint = new Map<string, Outcome['attempt']>();
     const insertAttempt = stmt(
       `INSERT INTO attempts (id, delivery_id, msg_id, endpoint_id, app_id, url, status, status_code, response,
          duration_ms, failure_kind, failure_message, tls, trigger_type, created_at)
@@ -198,17 +241,21 @@ export function openSqliteStore(path: string): Store {
         nextAttemptAt: o.nextAttemptAt ?? null,
         now,
       });
-      if (a.status === 0) {
-        stmt('UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL').run(a.endpointId);
-      } else {
-        stmt('UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL').run(
-          a.createdAt,
-          a.endpointId,
-        );
-      }
+      // One endpoint update per endpoint and batch, not per row: the last outcome decides.
+      lastByEndpoint.set(a.endpointId, a);
       if (o.disableEndpoint) {
         stmt('UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ?').run(now, a.endpointId);
         stmt(FAIL_PENDING_OF_ENDPOINT).run({ endpointId: a.endpointId, now });
+      }
+    }
+    for (const [endpointId, a] of lastByEndpoint) {
+      if (a.status === 0) {
+        stmt('UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL').run(endpointId);
+      } else {
+        stmt('UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL').run(
+          a.createdAt,
+          endpointId,
+        );
       }
     }
   });
@@ -220,7 +267,7 @@ export function openSqliteStore(path: string): Store {
          filter_types = @filterTypes, channels = @channels, metadata = @metadata, headers = @headers,
          rate_limit = @rateLimit, version = @version, secrets = @secrets, signing = @signing,
          server_ca_pem = @serverCaPem, client_cert_pem = @clientCertPem, client_key_pem = @clientKeyPem,
-         allow_http = @allowHttp, failing_since = @failingSince, updated_at = @updatedAt
+         allow_http = @allowHttp, tls_policy = @tlsPolicy, failing_since = @failingSince, updated_at = @updatedAt
        WHERE id = @id AND app_id = @appId`,
     ).run(endpointParams(row));
     if (e.disabled) stmt(FAIL_PENDING_OF_ENDPOINT).run({ endpointId: e.id, now });
@@ -257,6 +304,10 @@ export function openSqliteStore(path: string): Store {
     return [where, p];
   };
 
+  // Every API request resolves its application: a small cache, exact because this process is the
+  // only writer (one serve per data directory) and clears it on every application change.
+  const apps = new Map<string, ApplicationRow>();
+
   const store: Store = {
     kind: 'sqlite',
     async close() {
@@ -275,13 +326,23 @@ export function openSqliteStore(path: string): Store {
       return { ...app, createdAt: now, updatedAt: now };
     },
     async getApplication(idOrUid) {
-      const r = stmt('SELECT * FROM applications WHERE id = ? OR uid = ?').get(idOrUid, idOrUid);
-      return r ? appFromRow(r as Raw) : undefined;
+      const cached = apps.get(idOrUid);
+      if (cached) return cached;
+      // Two point lookups: measured ~3x cheaper than one `id = ? OR uid = ?` on every API request.
+      const r =
+        stmt('SELECT * FROM applications WHERE id = ?').get(idOrUid) ??
+        stmt('SELECT * FROM applications WHERE uid = ?').get(idOrUid);
+      if (!r) return undefined;
+      const app = appFromRow(r as Raw);
+      if (apps.size >= APP_CACHE_SIZE) apps.clear();
+      apps.set(idOrUid, app);
+      return app;
     },
     async listApplications(page) {
       return paged('applications', '1 = 1', [], page, 'ascending', appFromRow);
     },
     async updateApplication(app, now) {
+      apps.clear();
       try {
         stmt(
           'UPDATE applications SET uid = ?, name = ?, metadata = ?, rate_limit = ?, updated_at = ? WHERE id = ?',
@@ -293,6 +354,7 @@ export function openSqliteStore(path: string): Store {
       return { ...app, updatedAt: now };
     },
     async deleteApplication(id) {
+      apps.clear();
       return stmt('DELETE FROM applications WHERE id = ?').run(id).changes > 0;
     },
 
@@ -352,10 +414,10 @@ export function openSqliteStore(path: string): Store {
         stmt(
           `INSERT INTO endpoints (id, app_id, uid, url, description, disabled, filter_types, channels, metadata, headers,
              rate_limit, version, secrets, signing, server_ca_pem, client_cert_pem, client_key_pem, allow_http,
-             failing_since, created_at, updated_at)
+             tls_policy, failing_since, created_at, updated_at)
            VALUES (@id, @appId, @uid, @url, @description, @disabled, @filterTypes, @channels, @metadata, @headers,
              @rateLimit, @version, @secrets, @signing, @serverCaPem, @clientCertPem, @clientKeyPem, @allowHttp,
-             @failingSince, @createdAt, @updatedAt)`,
+             @tlsPolicy, @failingSince, @createdAt, @updatedAt)`,
         ).run(endpointParams(row));
       } catch (err) {
         if (isUniqueViolation(err)) throw conflict('an endpoint with this uid already exists in the application');
@@ -381,15 +443,18 @@ export function openSqliteStore(path: string): Store {
       return stmt('DELETE FROM endpoints WHERE app_id = ? AND id = ?').run(appId, id).changes > 0;
     },
 
-    async createMessage(msg, opts) {
-      return createMessage(msg, opts.deliverAt ?? msg.createdAt, opts.fanOut ?? true);
+    createMessage(msg, opts) {
+      // Group commit for ingestion: messages posted in the same event-loop turn share one
+      // transaction (one WAL commit instead of one each); every caller is answered after it commits.
+      return new Promise((resolve, reject) => {
+        ingest.push({ msg, due: opts.deliverAt ?? msg.createdAt, fanOut: opts.fanOut ?? true, resolve, reject });
+        if (ingest.length === 1) setImmediate(flushIngest);
+      });
     },
     async getMessage(appId, idOrEventId) {
-      const r = stmt('SELECT * FROM messages WHERE app_id = ? AND (id = ? OR event_id = ?)').get(
-        appId,
-        idOrEventId,
-        idOrEventId,
-      );
+      const r =
+        stmt('SELECT * FROM messages WHERE id = ? AND app_id = ?').get(idOrEventId, appId) ??
+        stmt('SELECT * FROM messages WHERE app_id = ? AND event_id = ?').get(appId, idOrEventId);
       return r ? messageFromRow(r as Raw) : undefined;
     },
     async listMessages(appId, f: MessageFilter) {

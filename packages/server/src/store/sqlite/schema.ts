@@ -63,8 +63,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX messages_app ON messages (app_id, id);
   -- One row per (message, endpoint): the queue. A claimed row has locked_by set and next_attempt_at
   -- moved to the end of its lease, so an expired lease simply makes it due again.
+  -- No AUTOINCREMENT: it costs a write to sqlite_sequence per row, and ids need only be unique.
   CREATE TABLE deliveries (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,
     msg_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
     endpoint_id TEXT NOT NULL REFERENCES endpoints(id) ON DELETE CASCADE,
     app_id TEXT NOT NULL,
@@ -112,4 +113,6 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (scope, key)
   );
   `,
+  // Per-endpoint TLS policy (a partial CipherPolicy merged over the server's).
+  `ALTER TABLE endpoints ADD COLUMN tls_policy TEXT;`,
 ];

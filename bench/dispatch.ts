@@ -1,0 +1,289 @@
+/**
+ * The dispatcher against its practical limit, and API ingestion against a bare Fastify handler.
+ *
+ * 1. A backlog of 20,000 messages for one loopback HTTPS receiver that requires the client
+ *    certificate. The dispatcher (lease claims, signing, delivery client, group-committed outcomes
+ *    in SQLite/WAL) drains it; a raw undici loop sends the same number of requests with the same TLS
+ *    setup (client chain, trusted CA, cipher policy) and concurrency. Goal: ratio ≥ 0.8.
+ * 2. Messages/s through POST /api/v1/app/{app}/msg (auth, validation, one transaction with fan-out)
+ *    against a Fastify route that does nothing, both driven by the same undici loop. Goal: ≥ 0.5.
+ * Peak RSS is sampled throughout.
+ *
+ *   node --import tsx bench/dispatch.ts
+ */
+import { createServer } from 'node:https';
+import { join } from 'node:path';
+import { createSecureContext } from 'node:tls';
+import { pathToFileURL } from 'node:url';
+import { caBundlePem, chainPem, createHierarchy, createSelfSignedCa, issueCertificate } from '@hookwarden/pki';
+import { buildApi, createDispatcher, hashToken, openSqliteStore } from '@hookwarden/server';
+import { createDeliveryClient, DEFAULT_CIPHER_POLICY, nodeCipherString } from '@hookwarden/server/delivery';
+import { listen, tempDir } from '@hookwarden/testkit';
+import { generateSecret } from '@hookwarden/verify/signature';
+import Fastify from 'fastify';
+import { Agent, Pool } from 'undici';
+
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 20_000);
+const INGEST = Number(process.env.BENCH_INGEST ?? 5_000);
+const CONCURRENCY = 64;
+const CONNECTIONS = 16;
+const PAYLOAD = { type: 'invoice.paid', data: { id: 'in_123', amount: 4200, note: 'x'.repeat(300) } };
+const BODY = JSON.stringify(PAYLOAD);
+
+let peakRss = 0;
+const sample = () => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+};
+
+async function drive(total: number, concurrency: number, send: () => Promise<boolean>): Promise<number> {
+  let next = 0;
+  let failures = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++;
+        if (!(await send())) failures++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  if (failures > 0) throw new Error(`${failures} requests failed`);
+  return total / seconds;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export async function run(): Promise<void> {
+  const sampler = setInterval(sample, 50);
+  const dir = tempDir('hw-bench-');
+  try {
+    const receiverCa = await createSelfSignedCa({ subject: 'CN=Bench Receiver CA' });
+    const serverCert = await issueCertificate(receiverCa, {
+      subject: 'CN=localhost',
+      dnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+    });
+    const platform = await createHierarchy({ subject: 'CN=bench-platform' });
+    const identity = { certPem: platform.leaf.certPem, keyPem: platform.leaf.keyPem, chainPem: chainPem(platform) };
+
+    let received = 0;
+    const receiver = createServer(
+      {
+        key: serverCert.keyPem,
+        cert: serverCert.certPem,
+        ca: caBundlePem(platform),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (req, res) => {
+        req.resume();
+        req.on('end', () => {
+          received++;
+          res.end('ok');
+        });
+      },
+    );
+    const port = await listen(receiver);
+    const url = `https://localhost:${port}/hook`;
+
+    // --- raw undici loop: the practical limit ---
+    const raw = new Agent({
+      connections: CONNECTIONS,
+      connect: {
+        secureContext: createSecureContext({
+          cert: identity.chainPem,
+          key: identity.keyPem,
+          ca: receiverCa.certPem,
+          minVersion: DEFAULT_CIPHER_POLICY.minVersion,
+          maxVersion: DEFAULT_CIPHER_POLICY.maxVersion,
+          ciphers: nodeCipherString(DEFAULT_CIPHER_POLICY),
+        }),
+        servername: 'localhost',
+      },
+    });
+    const headers = {
+      'content-type': 'application/json',
+      'webhook-id': 'msg_x',
+      'webhook-timestamp': '1700000000',
+      'webhook-signature': 'v1,x',
+    };
+    const rawRate = await drive(BACKLOG, CONCURRENCY, async () => {
+      const res = await raw.request({
+        origin: `https://localhost:${port}`,
+        path: '/hook',
+        method: 'POST',
+        headers,
+        body: BODY,
+      });
+      await res.body.dump();
+      return res.statusCode === 200;
+    });
+    await raw.close();
+
+    // --- the delivery client alone, same loop: separates transport cost from queue cost ---
+    const bare = createDeliveryClient({
+      identity: () => identity,
+      allowPrivateTargets: true,
+      connectionsPerOrigin: CONNECTIONS,
+    });
+    const clientRate = await drive(BACKLOG, CONCURRENCY, async () => {
+      const o = await bare.deliver({ url, headers, body: BODY, tls: { serverCaPem: receiverCa.certPem } });
+      return o.ok;
+    });
+    await bare.close();
+
+    // --- the dispatcher draining a backlog ---
+    const store = openSqliteStore(join(dir.path, 'bench.db'));
+    const now = Date.now();
+    await store.createApplication({ id: 'app_bench', uid: null, name: 'bench', metadata: {}, rateLimit: null }, now);
+    await store.createEndpoint(
+      {
+        id: 'ep_bench',
+        appId: 'app_bench',
+        uid: null,
+        url,
+        description: '',
+        disabled: false,
+        filterTypes: null,
+        channels: null,
+        metadata: {},
+        headers: {},
+        rateLimit: null,
+        version: 1,
+        secrets: [{ key: generateSecret(), expiresAt: null }],
+        signing: 'hmac',
+        serverCaPem: receiverCa.certPem,
+        clientCertPem: null,
+        clientKeyPem: null,
+        allowHttp: false,
+        tlsPolicy: null,
+      },
+      now,
+    );
+    for (let i = 0; i < BACKLOG; i++) {
+      await store.createMessage(
+        {
+          id: `msg_${String(i).padStart(8, '0')}`,
+          appId: 'app_bench',
+          eventType: 'invoice.paid',
+          eventId: null,
+          channels: null,
+          tags: null,
+          payload: BODY,
+          createdAt: now,
+        },
+        {},
+      );
+    }
+    const client = createDeliveryClient({
+      identity: () => identity,
+      allowPrivateTargets: true,
+      connectionsPerOrigin: CONNECTIONS,
+    });
+    let recorded = 0;
+    let failed = 0;
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const dispatcher = createDispatcher({
+      store,
+      client,
+      concurrency: CONCURRENCY,
+      perEndpointConcurrency: CONCURRENCY,
+      batchSize: CONCURRENCY,
+      onRecorded: (batch) => {
+        recorded += batch.length;
+        failed += batch.filter((o) => o.attempt.status !== 0).length;
+        if (recorded >= BACKLOG) done();
+      },
+    });
+    received = 0;
+    const start = performance.now();
+    dispatcher.start();
+    await finished;
+    const dispatchRate = BACKLOG / ((performance.now() - start) / 1000);
+    await dispatcher.stop();
+    await client.close();
+    if (failed > 0 || received < BACKLOG) throw new Error(`${failed} failed deliveries, ${received} received`);
+    await store.close();
+
+    // --- ingestion through the API vs a bare Fastify handler ---
+    const token = 'bench-admin-token-0123456789';
+    const apiStore = openSqliteStore(join(dir.path, 'ingest.db'));
+    const api = buildApi({
+      store: apiStore,
+      adminTokenHash: hashToken(token),
+      now: Date.now,
+      publicUrl: 'http://127.0.0.1',
+      checkEndpointUrl: async () => {},
+      onEnqueued: () => {},
+      trust: async () => undefined,
+    });
+    await api.listen({ port: 0, host: '127.0.0.1' });
+    const apiPort = (api.server.address() as { port: number }).port;
+    const bareApi = Fastify();
+    bareApi.post('/api/v1/app/:app_id/msg', async (_req, reply) => reply.code(202).send({}));
+    await bareApi.listen({ port: 0, host: '127.0.0.1' });
+    const barePort = (bareApi.server.address() as { port: number }).port;
+
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const appRes = await fetch(`http://127.0.0.1:${apiPort}/api/v1/app`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'ingest' }),
+    });
+    const appId = ((await appRes.json()) as { id: string }).id;
+    await fetch(`http://127.0.0.1:${apiPort}/api/v1/app/${appId}/endpoint`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ url: 'https://receiver.example/hook' }),
+    });
+    const msgBody = JSON.stringify({ eventType: 'invoice.paid', payload: PAYLOAD });
+    const ingest = async (p: number, count = INGEST) => {
+      const pool = new Pool(`http://127.0.0.1:${p}`, { connections: CONNECTIONS });
+      const rate = await drive(count, CONCURRENCY, async () => {
+        const res = await pool.request({
+          path: `/api/v1/app/${appId}/msg`,
+          method: 'POST',
+          headers: auth,
+          body: msgBody,
+        });
+        await res.body.dump();
+        return res.statusCode === 202;
+      });
+      await pool.close();
+      return rate;
+    };
+    // Warm-up of both servers and the load generator (JIT), then alternate to spread machine noise.
+    await ingest(barePort, 2000);
+    await ingest(apiPort, 2000);
+    const bareRate = Math.max(await ingest(barePort), await ingest(barePort));
+    const apiRate = Math.max(await ingest(apiPort), await ingest(apiPort));
+    await api.close();
+    await bareApi.close();
+    await apiStore.close();
+    await new Promise((resolve) => receiver.close(resolve));
+    sample();
+
+    const ratio = dispatchRate / rawRate;
+    const ingestRatio = apiRate / bareRate;
+    console.log(
+      `dispatch: ${fmt(BACKLOG)} deliveries over mTLS, concurrency ${CONCURRENCY}, ${CONNECTIONS} connections`,
+    );
+    console.log(`  raw undici loop   ${fmt(rawRate)} req/s`);
+    console.log(`  delivery client   ${fmt(clientRate)} req/s       ratio ${(clientRate / rawRate).toFixed(2)}`);
+    console.log(`  dispatcher        ${fmt(dispatchRate)} deliveries/s   ratio ${ratio.toFixed(2)} (goal ≥ 0.80)`);
+    console.log(`ingestion: ${fmt(INGEST)} messages, concurrency ${CONCURRENCY}, best of two runs each`);
+    console.log(`  bare Fastify      ${fmt(bareRate)} req/s`);
+    console.log(`  POST .../msg      ${fmt(apiRate)} msgs/s       ratio ${ingestRatio.toFixed(2)} (goal ≥ 0.50)`);
+    console.log(`peak RSS: ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
+  } finally {
+    clearInterval(sampler);
+    dir.cleanup();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { startReceiver, tempDir, waitFor } from '@hookwarden/testkit';
+import { pino } from 'pino';
+import { startServer } from '../../src/server.ts';
+import { openSqliteStore } from '../../src/store/sqlite/index.ts';
+import { testPki } from './receiver.ts';
+
+const dir = tempDir();
+const closers: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of closers) await c();
+  dir.cleanup();
+});
+
+test('graceful stop: no new claims, in-flight deliveries get a deadline, leases are released', async () => {
+  const pki = await testPki();
+  const releases: (() => void)[] = [];
+  // Holds every request: deliveries are in flight when the stop begins.
+  const receiver = await startReceiver({
+    server: pki.server,
+    clientCaPem: pki.platform.caBundlePem,
+    respond: () => new Promise<number>((resolve) => releases.push(() => resolve(200))),
+  });
+  closers.push(async () => {
+    for (const r of releases) r();
+    await receiver.close();
+  });
+  const store = openSqliteStore(join(dir.path, 'shutdown.db'));
+  closers.push(() => store.close());
+  const token = 'shutdown-admin-token-0123456789';
+  const server = await startServer({
+    port: 0,
+    store,
+    adminToken: token,
+    identity: () => pki.platform,
+    allowPrivateTargets: true,
+    logger: pino({ level: 'silent' }),
+    dispatcher: { concurrency: 4, perEndpointConcurrency: 2 },
+  });
+  const call = async (path: string, body: unknown) =>
+    (await (
+      await fetch(server.url + path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    ).json()) as { id: string };
+  const app = await call('/api/v1/app', { name: 'a' });
+  await call(`/api/v1/app/${app.id}/endpoint`, { url: receiver.url, serverCa: pki.receiverCaPem });
+  for (let i = 0; i < 5; i++) await call(`/api/v1/app/${app.id}/msg`, { eventType: 'e', payload: { i } });
+  await waitFor(() => releases.length === 2, receiver.onRequest, 20_000, 'two deliveries in flight');
+  // Let one finish during the grace period; the other outlives the deadline.
+  const stopped = server.close({ deadlineMs: 300 });
+  releases[0]?.();
+  await stopped;
+  const due = await store.claimDeliveries({ workerId: 'next', now: Date.now(), leaseMs: 1000, limit: 10 });
+  assert.equal(
+    due.length,
+    4,
+    'the unfinished in-flight row and the unclaimed ones are due at once for the next process',
+  );
+  const attempts = await store.listAttemptsByEndpoint(app.id, due[0]!.endpoint.id, { limit: 10 });
+  assert.equal(attempts.data.length, 1, 'the delivery that finished in the grace period was recorded');
+  assert.equal(attempts.data[0]?.status, 0);
+});
