@@ -251,6 +251,23 @@ async function readExcerpt(
   return { text: Buffer.concat(chunks).toString('utf8'), truncated };
 }
 
+// RFC 9110 §5.1 token and §5.5 field value. Checked here because undici, handed an invalid header,
+// can leave the request pending until the total timeout.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FIELD_VALUE = /^[^\0\r\n]*$/;
+const CONNECTION_HEADERS = new Set([
+  'connection',
+  'content-length',
+  'expect',
+  'host',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
 function checkRequest(req: DeliveryRequest): void {
   const bad = (field: string, why: string) =>
     new DeliveryError('HW_DELIVERY_REQUEST_INVALID', `delivery request '${field}' ${why}`);
@@ -259,7 +276,11 @@ function checkRequest(req: DeliveryRequest): void {
   if (typeof req.body !== 'string') throw bad('body', 'must be a string (the stored JSON)');
   if (req.headers === null || typeof req.headers !== 'object') throw bad('headers', 'must be an object');
   for (const [name, value] of Object.entries(req.headers)) {
-    if (typeof value !== 'string') throw bad(`headers.${name}`, 'must be a string');
+    const field = `headers.${name.slice(0, 40)}`;
+    if (!TOKEN.test(name)) throw bad(field, 'is not a valid header name');
+    if (CONNECTION_HEADERS.has(name.toLowerCase())) throw bad(field, 'is set by the client itself');
+    if (typeof value !== 'string' || !FIELD_VALUE.test(value))
+      throw bad(field, 'must be a string without CR, LF or NUL');
   }
   if (req.tls !== undefined && (req.tls === null || typeof req.tls !== 'object')) throw bad('tls', 'must be an object');
   if (req.allowHttp !== undefined && typeof req.allowHttp !== 'boolean') throw bad('allowHttp', 'must be a boolean');

@@ -137,6 +137,9 @@ export function buildConnector(opts: ConnectorOptions): UndiciConnect {
       // OpenSSL reports each derived secret here; the lines hold secrets and are dropped unread.
       // Only the timing is used: keys exist, so negotiation succeeded.
       tlsSocket.on('keylog', () => {
+        // The first line is enough: in TLS 1.2 it follows the CertificateRequest (what a failed
+        // handshake needs); in TLS 1.3 secureConnect reads the final answer.
+        if (conn.negotiated) return;
         conn.negotiated = true;
         observe(false);
       });

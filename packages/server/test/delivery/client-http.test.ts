@@ -202,6 +202,23 @@ test('a receiver that accepts and never answers times out', async () => {
   }
 });
 
+test('a receiver that answers headers and then trickles forever hits the total timeout', async () => {
+  handler = (_q, _b, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('partial');
+  };
+  const c = client({ totalTimeoutMs: 200 });
+  try {
+    const out = await c.deliver({ url: `http://127.0.0.1:${port}/`, headers: {}, body: '{}', allowHttp: true });
+    assert.equal(out.ok, false);
+    assert.equal(out.failure?.kind, 'timeout');
+    assert.match(out.failure?.message ?? '', /HW_DELIVERY_TIMEOUT/);
+  } finally {
+    await c.close();
+    for (const s of sockets) s.destroy();
+  }
+});
+
 test('keep-alive: consecutive deliveries reuse the connection', async () => {
   handler = (_q, _b, res) => res.end('ok');
   const c = client({ connectionsPerOrigin: 1 });
@@ -325,7 +342,9 @@ test('IPv6 loopback: dialled with allowPrivateTargets, refused without, and noth
   }
 });
 
-test('a malformed request is rejected naming the field; anything well-formed resolves to an outcome', async () => {
+test('a malformed request is rejected naming the field; anything well-formed resolves to an outcome', {
+  timeout: 30_000,
+}, async () => {
   const c = client({ lookup: async () => [{ address: '127.0.0.1', family: 4 }] });
   try {
     const bad: [unknown, RegExp][] = [
@@ -333,6 +352,9 @@ test('a malformed request is rejected naming the field; anything well-formed res
       [{ url: 1, headers: {}, body: '{}' }, /'url'/],
       [{ url: 'http://x/', headers: {}, body: { a: 1 } }, /'body'/],
       [{ url: 'http://x/', headers: { 'webhook-id': 5 }, body: '{}' }, /'headers.webhook-id'/],
+      [{ url: 'http://x/', headers: { 'bad name': 'x' }, body: '{}' }, /'headers.bad name' is not a valid header name/],
+      [{ url: 'http://x/', headers: { 'x-a': 'b\r\nx-injected: 1' }, body: '{}' }, /'headers.x-a'/],
+      [{ url: 'http://x/', headers: { 'Transfer-Encoding': 'chunked' }, body: '{}' }, /set by the client/],
       [{ url: 'http://x/', headers: {}, body: '{}', allowHttp: 'yes' }, /'allowHttp'/],
     ];
     for (const [req, field] of bad) {
@@ -351,12 +373,20 @@ test('a malformed request is rejected naming the field; anything well-formed res
         fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ maxLength: 20 }), { maxKeys: 3 }),
         fc.string({ maxLength: 50 }),
         async (url, headers, body) => {
-          const out = await c.deliver({ url, headers, body, allowHttp: true });
+          let out: Awaited<ReturnType<typeof c.deliver>>;
+          try {
+            out = await c.deliver({ url, headers, body, allowHttp: true });
+          } catch (err) {
+            assert.equal((err as { code?: string }).code, 'HW_DELIVERY_REQUEST_INVALID');
+            return;
+          }
           assert.equal(typeof out.ok, 'boolean');
           if (!out.ok) assert.ok(out.failure?.kind, JSON.stringify(out));
+          // Nothing here may wait for a timeout: the receiver always answers at once.
+          assert.notEqual(out.failure?.kind, 'timeout');
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 150 },
     );
   } finally {
     await c.close();
