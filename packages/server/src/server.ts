@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { pino } from 'pino';
@@ -88,6 +89,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const now = options.now ?? Date.now;
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? createLogger(options.logLevel);
+  if (!options.store) mkdirSync(options.dataDir as string, { recursive: true, mode: 0o700 });
   const store = options.store ?? openSqliteStore(join(options.dataDir as string, 'hookwarden.db'));
   // SQLite: this process is the only dispatcher of its data directory, so leftover leases are a
   // crashed predecessor's. Redeliver them now rather than after the lease (at-least-once).

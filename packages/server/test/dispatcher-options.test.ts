@@ -13,6 +13,7 @@ test('dispatcher options are checked at creation, naming the field', async () =>
     [{ retryScheduleMs: [] }, 'retryScheduleMs'],
     [{ retryScheduleMs: [0, -5] }, 'retryScheduleMs'],
     [{ jitter: 1 }, 'jitter'],
+    [{ leaseMs: 1000, deliveryDeadlineMs: 600 }, 'leaseMs'],
   ];
   for (const [bad, field] of cases) {
     assert.throws(

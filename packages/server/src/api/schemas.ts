@@ -21,9 +21,11 @@ const channels = {
   uniqueItems: true,
 };
 const filterTypes = { type: ['array', 'null'], items: eventTypeName, minItems: 1, maxItems: 1000, uniqueItems: true };
+// Header values must not smuggle a line break or NUL into the request we send.
+const headerValue = { type: 'string', maxLength: 4096, pattern: '^[^\\r\\n\\u0000]*$' };
 const headerMap = {
   type: 'object',
-  additionalProperties: { type: 'string', maxLength: 4096 },
+  additionalProperties: headerValue,
   propertyNames: { pattern: "^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$", maxLength: 256 },
   maxProperties: 32,
 };
@@ -216,7 +218,7 @@ export const headersPatch = {
   type: 'object',
   required: ['headers'],
   properties: {
-    headers: { ...headerMap, additionalProperties: { type: ['string', 'null'], maxLength: 4096 } },
+    headers: { ...headerMap, additionalProperties: { ...headerValue, type: ['string', 'null'] } },
     deleteHeaders: { type: 'array', items: { type: 'string', maxLength: 256 }, maxItems: 32 },
   },
 } as const;

@@ -32,6 +32,11 @@ export interface DispatcherOptions {
    * deliveries to its endpoint (read-ahead) and then take a full timeout itself.
    */
   leaseMs?: number;
+  /**
+   * Upper bound on one delivery, whatever the client does: past it the attempt counts as a timeout
+   * and the slot is freed. Must stay below `leaseMs`, so a row is never redelivered while in flight.
+   */
+  deliveryDeadlineMs?: number;
   /** Fallback wake-up when no signal comes (another process enqueued, clock-driven retries). */
   pollMs?: number;
   retryScheduleMs?: readonly number[];
@@ -77,11 +82,18 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   const batchSize = positive('batchSize', opts.batchSize, 64);
   const leaseMs = positive('leaseMs', opts.leaseMs, 120_000);
   const pollMs = positive('pollMs', opts.pollMs, 1_000);
+  const deliveryDeadlineMs = positive('deliveryDeadlineMs', opts.deliveryDeadlineMs, 45_000);
   const disableAfterMs = positive('disableAfterMs', opts.disableAfterMs, 5 * DAY);
   const flushSize = positive('flushSize', opts.flushSize, 128);
   const flushMs = positive('flushMs', opts.flushMs, 5);
   const workerId = opts.workerId ?? `dispatcher-${randomBytes(6).toString('hex')}`;
   if (perEndpoint > concurrency) throw invalidOption('perEndpointConcurrency', 'must not exceed concurrency');
+  if (deliveryDeadlineMs * 2 >= leaseMs) {
+    throw invalidOption(
+      'leaseMs',
+      'must exceed twice deliveryDeadlineMs (a row may wait one round behind its endpoint)',
+    );
+  }
   const schedule = opts.retryScheduleMs;
   if (schedule !== undefined && (schedule.length === 0 || schedule.some((ms) => !Number.isFinite(ms) || ms < 0))) {
     throw invalidOption('retryScheduleMs', 'must list one or more non-negative delays in milliseconds');
@@ -153,7 +165,20 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         e.clientCertPem && e.clientKeyPem
           ? { certPem: e.clientCertPem, keyPem: e.clientKeyPem, chainPem: e.clientCertPem }
           : undefined;
-      outcome = await opts.client.deliver({
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<AttemptOutcome>((resolve) => {
+        timer = setTimeout(
+          () =>
+            resolve({
+              ok: false,
+              durationMs: now() - started,
+              responseExcerpt: '',
+              failure: { kind: 'timeout', message: `no outcome within ${deliveryDeadlineMs} ms` },
+            }),
+          deliveryDeadlineMs,
+        );
+      });
+      const attempt = opts.client.deliver({
         url: e.url,
         headers: { ...e.headers, 'content-type': 'application/json', ...signatureHeaders(d, started) },
         body: d.message.payload,
@@ -164,6 +189,11 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         },
         allowHttp: e.allowHttp,
       });
+      try {
+        outcome = await Promise.race([attempt, deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
     } catch (err) {
       outcome = {
         ok: false,

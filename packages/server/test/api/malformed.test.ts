@@ -69,6 +69,7 @@ test('every route rejects malformed input with 4xx and {code, detail}', async ()
     ['POST', () => `${E()}/secret/rotate`, { key: '!!' }, 422],
     ['PUT', () => `${E()}/headers`, { headers: { 'bad header': 'x' } }, 422],
     ['PATCH', () => `${E()}/headers`, {}, 422],
+    ['PUT', () => `${E()}/headers`, { headers: { 'X-Ok': 'a\r\nX-Injected: 1' } }, 422],
     ['POST', () => `${E()}/recover`, { since: 'yesterday' }, 422],
     ['POST', () => `${E()}/recover`, { since: '2030-01-01T00:00:00Z', until: '2020-01-01T00:00:00Z' }, 422],
     ['POST', () => `${E()}/send-example`, {}, 422],

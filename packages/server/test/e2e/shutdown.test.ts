@@ -65,3 +65,52 @@ test('graceful stop: no new claims, in-flight deliveries get a deadline, leases 
   assert.equal(attempts.data.length, 1, 'the delivery that finished in the grace period was recorded');
   assert.equal(attempts.data[0]?.status, 0);
 });
+
+test('a delivery that never settles is cut at deliveryDeadlineMs and recorded as a timeout', async () => {
+  const pki = await testPki();
+  const held: (() => void)[] = [];
+  const receiver = await startReceiver({
+    server: pki.server,
+    clientCaPem: pki.platform.caBundlePem,
+    respond: () => new Promise<number>((resolve) => held.push(() => resolve(200))),
+  });
+  closers.push(async () => {
+    for (const r of held) r();
+    await receiver.close();
+  });
+  const token = 'deadline-admin-token-0123456789';
+  const server = await startServer({
+    port: 0,
+    dataDir: join(dir.path, 'deadline'),
+    adminToken: token,
+    identity: () => pki.platform,
+    allowPrivateTargets: true,
+    logger: pino({ level: 'silent' }),
+    dispatcher: { deliveryDeadlineMs: 200, leaseMs: 5_000, retryScheduleMs: [0], jitter: 0 },
+  });
+  closers.push(() => server.close({ deadlineMs: 100 }));
+  const outcomes: { attempt: { failureKind: string | null } }[] = [];
+  const listeners = new Set<() => void>();
+  server.events.on('recorded', (b: { attempt: { failureKind: string | null } }[]) => {
+    outcomes.push(...b);
+    for (const l of listeners) l();
+  });
+  const call = async (path: string, body: unknown) =>
+    (await (
+      await fetch(server.url + path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    ).json()) as { id: string };
+  const app = await call('/api/v1/app', { name: 'a' });
+  await call(`/api/v1/app/${app.id}/endpoint`, { url: receiver.url, serverCa: pki.receiverCaPem });
+  await call(`/api/v1/app/${app.id}/msg`, { eventType: 'e', payload: {} });
+  await waitFor(
+    () => outcomes.length === 1,
+    (fn) => listeners.add(fn),
+    20_000,
+    'the cut attempt',
+  );
+  assert.equal(outcomes[0]?.attempt.failureKind, 'timeout');
+});
