@@ -10,6 +10,7 @@ import { createDeliveryClient } from './delivery/client.ts';
 import { assertTargetAllowed } from './delivery/ssrf.ts';
 import type { DeliveryClient } from './delivery/types.ts';
 import { createDispatcher, type Dispatcher, type DispatcherOptions } from './dispatcher/dispatcher.ts';
+import { createEndpointChecker } from './endpoint-check.ts';
 import { invalidOption, ServerError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -174,6 +175,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       onEnqueued: () => dispatcher.notify(),
       ed25519Available: signingKeys.length > 0,
       trust,
+      check: createEndpointChecker({
+        identity: options.identity,
+        cipherPolicy,
+        allowPrivateTargets,
+        signingSecrets: () => signingKeys.map((k) => k.secret),
+        now,
+      }),
       metrics: () => metrics.render(),
     },
     { logger: logger as unknown as FastifyBaseLogger },

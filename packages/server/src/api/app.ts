@@ -6,6 +6,7 @@ import { openApiCollector } from './openapi.ts';
 import { applicationRoutes } from './routes/applications.ts';
 import { attemptRoutes } from './routes/attempts.ts';
 import { authRoutes } from './routes/auth.ts';
+import { checkRoutes } from './routes/check.ts';
 import { endpointRoutes } from './routes/endpoints.ts';
 import { eventTypeRoutes } from './routes/event-types.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -126,6 +127,7 @@ export function buildApi(deps: ApiDeps, opts: { logger?: FastifyBaseLogger } = {
   attemptRoutes(api, deps);
   authRoutes(api, deps);
   healthRoutes(api, deps);
+  checkRoutes(api, deps);
   api.get('/api/v1/openapi.json', { config: { public: true } }, async () => openapi.document());
   return api;
 }

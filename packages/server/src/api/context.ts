@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { notFound, ServerError } from '../errors.ts';
 import type { ApplicationRow, Store } from '../store/types.ts';
 import type { TrustDocument } from '../trust.ts';
+import type { CheckTarget } from './routes/check.ts';
 
 /** Everything the API needs from the rest of the server; injected so tests build it alone. */
 export interface ApiDeps {
@@ -19,6 +20,8 @@ export interface ApiDeps {
   /** Prometheus text exposition, served at /metrics. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
   bodyLimit?: number;
+  /** Runs the endpoint checker with the platform's identity and policy; absent: the routes answer 503. */
+  check?: (target: CheckTarget) => Promise<unknown>;
   /** Whether the platform has an Ed25519 key, without which `v1a` endpoints cannot be signed. */
   ed25519Available?: boolean;
 }

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { tempDir } from '@hookwarden/testkit';
+import { verifySignature } from '@hookwarden/verify/signature';
+import { pino } from 'pino';
+import type { CheckReport } from '../../src/checker/index.ts';
+import { type RunningServer, startServer } from '../../src/server.ts';
+import { type Received, startReceiver, testPki } from './receiver.ts';
+
+const TOKEN = 'check-admin-token-0123456789';
+const dir = tempDir();
+let pki: Awaited<ReturnType<typeof testPki>>;
+let server: RunningServer;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+const received: Received[] = [];
+
+async function call(method: string, path: string, body?: unknown, token = TOKEN) {
+  const res = await fetch(server.url + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+before(async () => {
+  pki = await testPki();
+  receiver = await startReceiver({
+    server: pki.server,
+    clientCaPem: pki.platform.caBundlePem,
+    respond: (r) => {
+      received.push(r);
+      return 204;
+    },
+  });
+  server = await startServer({
+    port: 0,
+    dataDir: dir.path,
+    adminToken: TOKEN,
+    identity: () => pki.platform,
+    allowPrivateTargets: true,
+    logger: pino({ level: 'silent' }),
+  });
+});
+after(async () => {
+  await server.close({ deadlineMs: 500 });
+  await receiver.close();
+  dir.cleanup();
+});
+
+test("an endpoint's check presents the platform certificate and signs its test event with the endpoint's secret", async () => {
+  const app = await call('POST', '/api/v1/app', { name: 'checked' });
+  const ep = await call('POST', `/api/v1/app/${app.body.id}/endpoint`, {
+    url: receiver.url,
+    serverCa: pki.receiverCaPem,
+  });
+  assert.equal(ep.status, 201, JSON.stringify(ep.body));
+  const res = await call('POST', `/api/v1/app/${app.body.id}/endpoint/${ep.body.id}/check`, {});
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const report = res.body as CheckReport;
+  assert.equal(report.clientAuth.mode, 'required');
+  assert.equal(report.clientAuth.withPlatformCertificate.ok, true);
+  assert.equal(report.clientAuth.platformCaAdvertised, true);
+  assert.equal(report.chain.trusted, true, report.chain.trustError);
+  assert.equal(report.http.statusCode, 204);
+  assert.notEqual(report.verdict, 'incompatible', JSON.stringify(report.findings));
+
+  // The test event is signed exactly as deliveries to this endpoint are.
+  const secret = await call('GET', `/api/v1/app/${app.body.id}/endpoint/${ep.body.id}/secret`);
+  const event = received.at(-1);
+  assert.ok(event);
+  const facts = verifySignature({ headers: event.headers, body: event.body, secrets: [secret.body.key] });
+  assert.match(facts.msgId, /.+/);
+});
+
+test('an admin checks any URL; the report says the receiver does not trust an unknown server CA', async () => {
+  const res = await call('POST', '/api/v1/check', { url: receiver.url });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const report = res.body as CheckReport;
+  assert.equal(report.chain.trusted, false);
+  assert.equal(report.verdict, 'incompatible');
+  const withCa = await call('POST', '/api/v1/check', { url: receiver.url, serverCa: pki.receiverCaPem });
+  assert.equal((withCa.body as CheckReport).chain.trusted, true);
+});
+
+test('check routes validate input and scope', async () => {
+  const missing = await call('POST', '/api/v1/check', {});
+  assert.equal(missing.status, 422);
+  assert.equal(missing.body.code, 'HW_VALIDATION_FAILED');
+  const extra = await call('POST', '/api/v1/check', { url: receiver.url, verify: false });
+  assert.equal(extra.status, 422);
+  const notUrl = await call('POST', '/api/v1/check', { url: 'not a url' });
+  assert.equal(notUrl.status, 400);
+  assert.equal(notUrl.body.code, 'HW_CHECK_URL_INVALID');
+
+  const app = await call('POST', '/api/v1/app', { name: 'scoped' });
+  const unknown = await call('POST', `/api/v1/app/${app.body.id}/endpoint/ep_missing/check`, {});
+  assert.equal(unknown.status, 404);
+  assert.ok(typeof unknown.body.detail === 'string');
+
+  const portal = await call('POST', `/api/v1/auth/app-portal-access/${app.body.id}`, {});
+  assert.equal(portal.status, 200, JSON.stringify(portal.body));
+  const appToken = portal.body.token as string;
+  const asApp = await call('POST', '/api/v1/check', { url: receiver.url }, appToken);
+  assert.equal(asApp.status, 403);
+});
