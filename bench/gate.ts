@@ -8,16 +8,14 @@
  *
  *   node --import tsx bench/gate.ts
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { caBundlePem, createHierarchy, fingerprints } from '@hookwarden/pki';
-import { tempDir } from '@hookwarden/testkit';
+import { type Daemon, startDaemon, tempDir } from '@hookwarden/testkit';
 import { Pool } from 'undici';
 
 const REQUESTS = 5000;
@@ -54,7 +52,7 @@ const server = createServer((req, res) => {
   req.pipe(up);
 });
 server.keepAliveTimeout = 60000;
-server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ msg: 'listening', port: server.address().port })));
+server.listen(Number(process.argv[2]), '127.0.0.1');
 process.on('SIGTERM', () => { server.closeAllConnections(); server.close(() => process.exit(0)); });
 `;
 
@@ -83,21 +81,12 @@ async function startWorker(code: string): Promise<{ port: number; stop(): Promis
   };
 }
 
-async function startProcess(args: string[]): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));
-    lines.on('line', (line) => {
-      const e = JSON.parse(line);
-      if (e.msg === 'listening') resolve(e.port);
-    });
-  });
-  // From here on the log is drained unread: parsing it would tax the load generator, not the gate.
-  lines.close();
-  child.stdout!.removeAllListeners('data');
-  child.stdout!.resume();
-  return { port, child };
+/**
+ * A server process on a port we pick, its stdout discarded: the gate's JSON log still costs the gate
+ * its writes, but draining a pipe would tax the load generator in the gate's rounds only.
+ */
+function startProcess(args: (port: number) => string[]): Promise<Daemon> {
+  return startDaemon(process.execPath, args);
 }
 
 /** `count` requests, at most CONCURRENCY in flight, over kept-alive connections; returns requests/s. */
@@ -128,13 +117,13 @@ export async function run(): Promise<void> {
   const caPath = join(dir.path, 'platform-ca.pem');
   writeFileSync(caPath, caBundlePem(platform));
   const upstream = await startWorker(UPSTREAM);
-  const bare = await startProcess(['-e', BARE_PROXY, String(upstream.port)]);
+  const bare = await startProcess((port) => ['-e', BARE_PROXY, String(upstream.port), String(port)]);
   const gateArgs = ['--upstream', `http://127.0.0.1:${upstream.port}`, '--trust-proxy', '127.0.0.1/32'];
-  const gate = await startProcess([
+  const gate = await startProcess((port) => [
     BIN,
     'gate',
     '--listen',
-    '127.0.0.1:0',
+    `127.0.0.1:${port}`,
     ...gateArgs,
     '--proxy-headers',
     'nginx',
@@ -200,10 +189,7 @@ export async function run(): Promise<void> {
     );
     console.log("  (CPU ratio = bare hop µs / gate µs: the share of a proxy hop's capacity the gate keeps)");
   } finally {
-    for (const p of [gate, bare]) {
-      p.child.kill('SIGTERM');
-      await once(p.child, 'exit');
-    }
+    await Promise.all([gate.stop(), bare.stop()]);
     await upstream.stop();
     dir.cleanup();
   }
