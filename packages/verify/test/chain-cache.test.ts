@@ -5,6 +5,7 @@ import { tempDir } from '@hookwarden/testkit';
 import { parseCertificate, parsePemBundle } from '../src/certificate.ts';
 import { ChainCache } from '../src/chain-cache.ts';
 import { HookwardenError } from '../src/errors.ts';
+import { escapedPemCertificates } from '../src/proxy-headers/facts.ts';
 import { createVerifier, type VerifyRequest } from '../src/verifier.ts';
 import { makeTestPki, type TestPki } from './helpers/certs.ts';
 
@@ -103,6 +104,21 @@ describe('parsed certificates', () => {
   test('the same input gives the same instance; garbage is refused every time', () => {
     assert.equal(parseCertificate(pki.client.certPem), parseCertificate(pki.client.certPem));
     for (let i = 0; i < 2; i++) fails(() => parseCertificate('-----BEGIN CERTIFICATE-----\nAAAA\n'), 'HW_CERT_INVALID');
+  });
+
+  test('an escaped PEM header: the same certificates each time, each call its own array; bad input refused each time', () => {
+    const header = encodeURIComponent(pki.client.certPem + pki.intermediate.certPem);
+    const first = escapedPemCertificates(header, 'x-ssl-client-cert');
+    const second = escapedPemCertificates(header, 'x-ssl-client-cert');
+    assert.notEqual(first, second);
+    assert.deepEqual(
+      second.map((c) => c.fingerprint256),
+      [leaf.fingerprint256, intermediate.fingerprint256],
+    );
+    first.pop();
+    assert.equal(escapedPemCertificates(header, 'x-ssl-client-cert').length, 2);
+    for (let i = 0; i < 2; i++)
+      fails(() => escapedPemCertificates('%E0%A4%A', 'x-ssl-client-cert'), 'HW_PROXY_HEADER_INVALID');
   });
 });
 

@@ -4,7 +4,7 @@
  * used: it is the one our own edge proxy appended; earlier ones came from further away.
  */
 import { VerificationError } from '../errors.ts';
-import { hexFingerprint, one, type ProxyHeaderParser, pemCertificates, urlDecode } from './facts.ts';
+import { escapedPemCertificates, hexFingerprint, one, type ProxyHeaderParser } from './facts.ts';
 
 const XFCC = 'x-forwarded-client-cert';
 const MAX_ELEMENTS = 32;
@@ -85,10 +85,8 @@ export const envoy: ProxyHeaderParser = {
     const certText = get('cert');
     const chainText = get('chain');
     const subject = get('subject');
-    const cert =
-      certText === undefined ? undefined : pemCertificates(urlDecode(certText, `${XFCC} Cert`), `${XFCC} Cert`)[0];
-    const chain =
-      chainText === undefined ? [] : pemCertificates(urlDecode(chainText, `${XFCC} Chain`), `${XFCC} Chain`);
+    const cert = certText === undefined ? undefined : escapedPemCertificates(certText, `${XFCC} Cert`)[0];
+    const chain = chainText === undefined ? [] : escapedPemCertificates(chainText, `${XFCC} Chain`);
     if (cert === undefined && sha256 === undefined && subject === undefined) return undefined;
     const dnsNames = element.filter((p) => p.key === 'dns').map((p) => p.value.toLowerCase());
     return {
