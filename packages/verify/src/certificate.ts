@@ -47,7 +47,7 @@ export function parseCertificate(input: string | Uint8Array, what = 'client cert
  */
 interface Derived {
   fingerprints?: Readonly<Fingerprints>;
-  validity?: { from: number; to: number };
+  validity?: Readonly<{ from: number; to: number }>;
   selfIssued?: boolean;
   dnsNames?: string[];
   clientAuth?: boolean;
@@ -210,9 +210,9 @@ export function hasClientAuth(cert: X509Certificate): boolean {
 }
 
 /** notBefore and notAfter in milliseconds. */
-export function validityOf(cert: X509Certificate): { from: number; to: number } {
+export function validityOf(cert: X509Certificate): Readonly<{ from: number; to: number }> {
   const d = derivedOf(cert);
-  d.validity ??= { from: Date.parse(cert.validFrom), to: Date.parse(cert.validTo) };
+  d.validity ??= Object.freeze({ from: Date.parse(cert.validFrom), to: Date.parse(cert.validTo) });
   return d.validity;
 }
 
