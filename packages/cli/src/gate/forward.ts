@@ -56,7 +56,7 @@ export function createUpstream(target: string, opts: { maxSockets?: number } = {
 
   return {
     url,
-    async forward(req, res, verified, body) {
+    forward(req, res, verified, body) {
       const headers = endToEnd(req.headers);
       delete headers[VERIFIED_HEADER];
       headers[VERIFIED_HEADER] = verified;
@@ -73,35 +73,42 @@ export function createUpstream(target: string, opts: { maxSockets?: number } = {
         path: base + (req.url ?? '/'),
         headers,
       });
-      // Plain pipe() and events rather than stream/promises pipeline: pipeline allocates abort
-      // signals per call, which measured ~10% of the gate's CPU in bench/gate.ts.
-      // A client that goes away takes its upstream request with it.
-      res.once('close', () => {
-        if (!res.writableFinished) upstreamReq.destroy();
-      });
-      const upstreamRes = await new Promise<IncomingMessage>((resolve, reject) => {
-        upstreamReq.once('response', resolve);
-        upstreamReq.once('error', reject);
+      // One promise and plain events per request rather than stream/promises pipeline, which
+      // allocates abort signals per call and measured ~10% of the gate's CPU in bench/gate.ts.
+      return new Promise<void>((resolve, reject) => {
+        let answered = false;
+        // Before the upstream answers, a failure is HW_UPSTREAM_UNAVAILABLE; once the status is
+        // sent it can only cut the response short.
+        const fail = (err: Error) => {
+          upstreamReq.destroy();
+          if (answered) {
+            res.destroy();
+            resolve();
+          } else {
+            reject(
+              new GateError('HW_UPSTREAM_UNAVAILABLE', `the upstream did not answer: ${err.message}`, { cause: err }),
+            );
+          }
+        };
+        upstreamReq.once('error', fail);
+        upstreamReq.once('response', (upstreamRes: IncomingMessage) => {
+          answered = true;
+          res.writeHead(upstreamRes.statusCode ?? 502, endToEnd(upstreamRes.headers));
+          upstreamRes.once('error', fail);
+          res.once('finish', resolve);
+          upstreamRes.pipe(res);
+        });
+        // A client that goes away takes its upstream request with it (which, unanswered yet, fails
+        // with its 'error' and is logged as such).
+        res.once('close', () => {
+          if (!res.writableFinished) upstreamReq.destroy();
+          if (answered) resolve();
+        });
         if (body !== undefined) upstreamReq.end(body);
         else {
-          req.once('error', reject);
+          req.once('error', fail);
           req.pipe(upstreamReq);
         }
-      }).catch((err: Error) => {
-        upstreamReq.destroy();
-        throw new GateError('HW_UPSTREAM_UNAVAILABLE', `the upstream did not answer: ${err.message}`, { cause: err });
-      });
-      res.writeHead(upstreamRes.statusCode ?? 502, endToEnd(upstreamRes.headers));
-      await new Promise<void>((resolve) => {
-        // Once the status is sent a failure can only cut the response short.
-        const fail = () => {
-          res.destroy();
-          resolve();
-        };
-        upstreamRes.once('error', fail);
-        res.once('close', resolve);
-        res.once('finish', resolve);
-        upstreamRes.pipe(res);
       });
     },
     close() {
