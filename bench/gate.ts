@@ -1,10 +1,20 @@
 /**
- * Gate throughput: requests per second through `hookwarden gate` (behind-a-proxy mode: nginx headers
- * with the escaped certificate, chain + subject + fingerprint checked, keep-alive both sides) against
- * calling the same upstream directly, in the same run. Goal: gate ≥ 0.7 × direct.
+ * Gate throughput: requests per second through `hookwarden gate` (behind-a-proxy mode: nginx headers,
+ * with and without the escaped certificate; chain + subject + fingerprint checked; keep-alive both
+ * sides) against calling the same upstream directly and against a bare Node proxy hop that checks
+ * nothing, in the same run. Goal of issue 3: gate ≥ 0.7 × direct.
  *
- * The upstream runs in a worker thread and the gate in its own process (the real command), so the
- * load generator's event loop is not shared with either. Loopback only; fixed request counts.
+ * Fair on a small shared machine: the upstream runs in a worker thread, the gate and the bare hop in
+ * their own processes (the real command) with stdout discarded; a fixed number of requests in flight;
+ * a warm-up; rounds alternate between modes and the best round of each counts, for throughput and for
+ * the CPU per request of the proxy process (/proc). Loopback only.
+ *
+ * On 2 cores no proxy can reach 0.7 × direct: direct keeps two threads busy (load, upstream), a proxied
+ * request three, and the bare hop measures ~0.4. What the gate controls is its share of that hop.
+ * Measured on the 2-core development box (shared):
+ *   before  gate 0.22 of direct (0.62 of the bare hop's CPU), with certificate 0.03 (793 µs CPU/req)
+ *   after   gate 0.29-0.32 of direct, 0.73-0.75 of the bare hop's throughput (56-58 µs CPU/req),
+ *           with certificate 0.27-0.29 of direct, 0.64-0.71 of the bare hop (60-70 µs CPU/req)
  *
  *   node --import tsx bench/gate.ts
  */
