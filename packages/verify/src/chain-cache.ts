@@ -22,6 +22,15 @@ export const DEFAULT_CHAIN_CACHE_SIZE = 256;
 
 export class ChainCache {
   readonly #entries: Lru<string, Entry>;
+  #last:
+    | {
+        leaf: X509Certificate;
+        presented: readonly X509Certificate[];
+        anchors: readonly X509Certificate[];
+        maxDepth: number;
+        key: string;
+      }
+    | undefined;
   /** Calls answered from the cache / computed: for tests and metrics. */
   hits = 0;
   misses = 0;
@@ -45,7 +54,17 @@ export class ChainCache {
     maxDepth: number,
     nowMs: number,
   ): readonly X509Certificate[] {
-    const key = keyOf(leaf, presented, anchors, maxDepth);
+    // The same certificate instances as last time (parsing hands out one instance per input) make
+    // the same key: reuse the string, skipping its construction and the hashing of a fresh one.
+    const l = this.#last;
+    const same =
+      l !== undefined &&
+      l.leaf === leaf &&
+      l.maxDepth === maxDepth &&
+      sameItems(l.presented, presented) &&
+      sameItems(l.anchors, anchors);
+    const key = same ? l.key : keyOf(leaf, presented, anchors, maxDepth);
+    if (!same) this.#last = { leaf, presented: [...presented], anchors: [...anchors], maxDepth, key };
     let entry = this.#entries.get(key);
     if (entry && 'path' in entry && !(nowMs <= entry.notAfter)) {
       this.#entries.delete(key);
@@ -76,6 +95,12 @@ function compute(
     if (err instanceof VerificationError) return { code: err.code, detail: err.message };
     throw err;
   }
+}
+
+function sameItems(a: readonly X509Certificate[], b: readonly X509Certificate[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function keyOf(
