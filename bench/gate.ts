@@ -11,10 +11,10 @@
  *
  * On 2 cores no proxy can reach 0.7 × direct: direct keeps two threads busy (load, upstream), a proxied
  * request three, and the bare hop measures ~0.4. What the gate controls is its share of that hop.
- * Measured on the 2-core development box (shared):
- *   before  gate 0.22 of direct (0.62 of the bare hop's CPU), with certificate 0.03 (793 µs CPU/req)
- *   after   gate 0.29-0.32 of direct, 0.73-0.75 of the bare hop's throughput (56-58 µs CPU/req),
- *           with certificate 0.27-0.29 of direct, 0.64-0.71 of the bare hop (60-70 µs CPU/req)
+ * Measured on the 2-core development box (shared with other work; ranges over several runs):
+ *   before  gate 0.22 of direct, with the certificate 0.03 (793 µs CPU/req: chain checked per request)
+ *   after   gate 0.29-0.33 of direct, 0.73-0.77 of the bare hop's req/s (56-62 µs CPU/req);
+ *           with the certificate 0.28-0.34 of direct, 0.66-0.80 of the bare hop (60-68 µs CPU/req)
  *
  *   node --import tsx bench/gate.ts
  */
