@@ -1,28 +1,37 @@
 /**
- * Gate throughput: requests per second through `hookwarden gate` (behind-a-proxy mode: nginx headers
- * with the escaped certificate, chain + subject + fingerprint checked, keep-alive both sides) against
- * calling the same upstream directly, in the same run. Goal: gate ≥ 0.7 × direct.
+ * Gate throughput: requests per second through `hookwarden gate` (behind-a-proxy mode: nginx headers,
+ * with and without the escaped certificate; chain + subject + fingerprint checked; keep-alive both
+ * sides) against calling the same upstream directly and against a bare Node proxy hop that checks
+ * nothing, in the same run. Goal of issue 3: gate ≥ 0.7 × direct.
  *
- * The upstream runs in a worker thread and the gate in its own process (the real command), so the
- * load generator's event loop is not shared with either. Loopback only; fixed request counts.
+ * Fair on a small shared machine: the upstream runs in a worker thread, the gate and the bare hop in
+ * their own processes (the real command) with stdout discarded; a fixed number of requests in flight;
+ * a warm-up; rounds alternate between modes and the best round of each counts, for throughput and for
+ * the CPU per request of the proxy process (/proc). Loopback only.
+ *
+ * On 2 cores no proxy can reach 0.7 × direct: direct keeps two threads busy (load, upstream), a proxied
+ * request three, and the bare hop measures ~0.4. What the gate controls is its share of that hop.
+ * Measured on the 2-core development box (shared with other work; ranges over several runs):
+ *   before  gate 0.22 of direct, with the certificate 0.03 (793 µs CPU/req: chain checked per request)
+ *   after   gate 0.29-0.33 of direct, 0.73-0.77 of the bare hop's req/s (56-62 µs CPU/req);
+ *           with the certificate 0.28-0.34 of direct, 0.66-0.80 of the bare hop (60-68 µs CPU/req)
  *
  *   node --import tsx bench/gate.ts
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { caBundlePem, createHierarchy, fingerprints } from '@hookwarden/pki';
-import { tempDir } from '@hookwarden/testkit';
+import { type Daemon, startDaemon, tempDir } from '@hookwarden/testkit';
 import { Pool } from 'undici';
 
-const REQUESTS = 4000;
-const WARMUP = 500;
+const REQUESTS = 5000;
+const WARMUP = 1000;
 const CONCURRENCY = 32;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const SUBJECT = 'CN=hooks.platform.test,O=Acme\\, Inc.,C=US';
 const BIN = fileURLToPath(new URL('../packages/cli/bin/hookwarden.js', import.meta.url));
 
@@ -53,7 +62,7 @@ const server = createServer((req, res) => {
   req.pipe(up);
 });
 server.keepAliveTimeout = 60000;
-server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ msg: 'listening', port: server.address().port })));
+server.listen(Number(process.argv[2]), '127.0.0.1');
 process.on('SIGTERM', () => { server.closeAllConnections(); server.close(() => process.exit(0)); });
 `;
 
@@ -82,21 +91,12 @@ async function startWorker(code: string): Promise<{ port: number; stop(): Promis
   };
 }
 
-async function startProcess(args: string[]): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));
-    lines.on('line', (line) => {
-      const e = JSON.parse(line);
-      if (e.msg === 'listening') resolve(e.port);
-    });
-  });
-  // From here on the log is drained unread: parsing it would tax the load generator, not the gate.
-  lines.close();
-  child.stdout!.removeAllListeners('data');
-  child.stdout!.resume();
-  return { port, child };
+/**
+ * A server process on a port we pick, its stdout discarded: the gate's JSON log still costs the gate
+ * its writes, but draining a pipe would tax the load generator in the gate's rounds only.
+ */
+function startProcess(args: (port: number) => string[]): Promise<Daemon> {
+  return startDaemon(process.execPath, args);
 }
 
 /** `count` requests, at most CONCURRENCY in flight, over kept-alive connections; returns requests/s. */
@@ -127,13 +127,13 @@ export async function run(): Promise<void> {
   const caPath = join(dir.path, 'platform-ca.pem');
   writeFileSync(caPath, caBundlePem(platform));
   const upstream = await startWorker(UPSTREAM);
-  const bare = await startProcess(['-e', BARE_PROXY, String(upstream.port)]);
+  const bare = await startProcess((port) => ['-e', BARE_PROXY, String(upstream.port), String(port)]);
   const gateArgs = ['--upstream', `http://127.0.0.1:${upstream.port}`, '--trust-proxy', '127.0.0.1/32'];
-  const gate = await startProcess([
+  const gate = await startProcess((port) => [
     BIN,
     'gate',
     '--listen',
-    '127.0.0.1:0',
+    `127.0.0.1:${port}`,
     ...gateArgs,
     '--proxy-headers',
     'nginx',
@@ -156,48 +156,82 @@ export async function run(): Promise<void> {
   const body = JSON.stringify({ type: 'invoice.paid', data: { id: 'inv_1', amount: 4200 } });
   try {
     for (const port of [upstream.port, bare.port, gate.port]) await load(port, WARMUP, withCert, body);
-    const best = { direct: 0, bare: 0, gate: 0, gateCert: 0 };
-    const cpu = { bare: 0, gate: 0, gateCert: 0 };
-    const measure = async (
-      key: 'bare' | 'gate' | 'gateCert',
-      pid: number | undefined,
-      port: number,
-      h: typeof nginx,
-    ) => {
-      const before = cpuSeconds(pid);
-      best[key] = Math.max(best[key], await load(port, REQUESTS, h, body));
-      cpu[key] += cpuSeconds(pid) - before;
+    // Each proxied mode is compared with direct and with the bare hop carrying the same headers: the
+    // escaped certificate adds ~1.3 KB that every hop parses and forwards.
+    interface Mode {
+      name: string;
+      port: number;
+      headers: Record<string, string>;
+      pid?: number | undefined;
+      direct?: string;
+      bare?: string;
+    }
+    const modes: Record<string, Mode> = {
+      direct: { name: 'direct to the upstream', port: upstream.port, headers: nginx },
+      bare: { name: 'bare proxy hop (checks nothing)', port: bare.port, headers: nginx, pid: bare.child.pid },
+      gate: {
+        name: 'gate: DN + SHA-1',
+        port: gate.port,
+        headers: nginx,
+        pid: gate.child.pid,
+        direct: 'direct',
+        bare: 'bare',
+      },
+      directCert: { name: 'direct, + certificate header', port: upstream.port, headers: withCert },
+      bareCert: {
+        name: 'bare proxy hop, + certificate header',
+        port: bare.port,
+        headers: withCert,
+        pid: bare.child.pid,
+        direct: 'directCert',
+      },
+      gateCert: {
+        name: 'gate: + certificate (chain, purpose, SANs)',
+        port: gate.port,
+        headers: withCert,
+        pid: gate.child.pid,
+        direct: 'directCert',
+        bare: 'bareCert',
+      },
     };
+    modes.bare!.direct = 'direct';
+    const best: Record<string, number> = {};
+    // CPU seconds per round, least first like throughput: /proc counts in 10 ms ticks, and the least
+    // disturbed round is the one where the proxy's own work shows.
+    const cpu: Record<string, number> = {};
     // Alternating rounds, best of each: the machine is shared, and the best round is the least disturbed.
     for (let i = 0; i < ROUNDS; i++) {
-      best.direct = Math.max(best.direct, await load(upstream.port, REQUESTS, nginx, body));
-      await measure('bare', bare.child.pid, bare.port, nginx);
-      await measure('gate', gate.child.pid, gate.port, nginx);
-      await measure('gateCert', gate.child.pid, gate.port, withCert);
+      for (const [key, mode] of Object.entries(modes)) {
+        const before = cpuSeconds(mode.pid);
+        best[key] = Math.max(best[key] ?? 0, await load(mode.port, REQUESTS, mode.headers, body));
+        if (mode.pid !== undefined) {
+          cpu[key] = Math.min(cpu[key] ?? Number.POSITIVE_INFINITY, cpuSeconds(mode.pid) - before);
+        }
+      }
     }
-    const perRequest = (key: keyof typeof cpu) => (cpu[key] / (REQUESTS * ROUNDS)) * 1e6;
-    const row = (name: string, rps: number, us?: number) =>
-      console.log(
-        `  ${name.padEnd(44)} ${rps.toFixed(0).padStart(7)} req/s  ${(rps / best.direct).toFixed(2)} of direct` +
-          (us === undefined
-            ? ''
-            : `  ${us.toFixed(0).padStart(5)} µs CPU/request  ${(perRequest('bare') / us).toFixed(2)} of bare`),
-      );
+    const us = (key: string) => (cpu[key]! / REQUESTS) * 1e6;
     console.log(
       `gate throughput: ${REQUESTS} requests x ${ROUNDS} rounds, ${CONCURRENCY} in flight, keep-alive, best round`,
     );
-    row('direct to the upstream', best.direct);
-    row('bare Node proxy hop (forwards, checks nothing)', best.bare, perRequest('bare'));
-    row('gate, nginx headers: DN + SHA-1', best.gate, perRequest('gate'));
-    row('gate, nginx headers + certificate (chain)', best.gateCert, perRequest('gateCert'));
-    const ratio = best.gate / best.direct;
-    console.log(`  goal gate >= 0.70 x direct: ${ratio >= 0.7 ? 'met' : 'NOT met'} (${ratio.toFixed(2)})`);
-    console.log("  (CPU ratio = bare hop µs / gate µs: the share of a proxy hop's capacity the gate keeps)");
-  } finally {
-    for (const p of [gate, bare]) {
-      p.child.kill('SIGTERM');
-      await once(p.child, 'exit');
+    for (const [key, mode] of Object.entries(modes)) {
+      let line = `  ${mode.name.padEnd(44)} ${best[key]!.toFixed(0).padStart(7)} req/s`;
+      if (mode.direct) line += `  ${(best[key]! / best[mode.direct]!).toFixed(2)} of direct`;
+      if (mode.pid !== undefined) line += `  ${us(key).toFixed(0).padStart(4)} µs CPU/req`;
+      if (mode.bare) {
+        line += `  ${(best[key]! / best[mode.bare]!).toFixed(2)} of the bare hop's req/s,`;
+        line += ` ${(us(mode.bare) / us(key)).toFixed(2)} of its CPU efficiency`;
+      }
+      console.log(line);
     }
+    const ratio = best.gate! / best.direct!;
+    console.log(`  goal gate >= 0.70 x direct: ${ratio >= 0.7 ? 'met' : 'NOT met'} (${ratio.toFixed(2)})`);
+    console.log(
+      `  bound: the bare hop reaches ${(best.bare! / best.direct!).toFixed(2)} of direct on ${availableParallelism()} core(s);` +
+        ' no proxy in front of the upstream can do better here',
+    );
+    console.log('  (CPU efficiency = bare hop µs / gate µs per request, with the same headers)');
+  } finally {
+    await Promise.all([gate.stop(), bare.stop()]);
     await upstream.stop();
     dir.cleanup();
   }

@@ -9,7 +9,9 @@
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import { caBundlePem, createHierarchy } from '@hookwarden/pki';
 import { createVerifier, generateSecret, sign, type VerifyRequest } from '@hookwarden/verify';
+import { dnEquals, parseDn } from '@hookwarden/verify/dn';
 import { Webhook } from 'standardwebhooks';
 
 const ITERATIONS = 20_000;
@@ -95,18 +97,41 @@ export async function run(): Promise<void> {
   };
   await proxyVerifier.verify(proxyRequest);
 
-  const [ours, sw, floor, proxy] = (await measure([
+  // --- proxy-header mode with the escaped certificate: chain to the CA bundle, purpose, SANs ----
+  const platform = await createHierarchy({ subject: 'CN=hooks.platform.example,O=Acme\\, Inc.,C=US' });
+  const certVerifier = createVerifier({
+    clientCertificate: { source: 'nginx', caBundlePem: caBundlePem(platform) },
+    trustedProxies: ['127.0.0.1'],
+  });
+  const certRequest: VerifyRequest = {
+    ...proxyRequest,
+    headers: {
+      'x-ssl-client-verify': 'SUCCESS',
+      'x-ssl-client-subject-dn': 'CN=hooks.platform.example,O=Acme\\, Inc.,C=US',
+      'x-ssl-client-cert': encodeURIComponent(platform.leaf.certPem),
+    },
+  };
+  await certVerifier.verify(certRequest);
+  // The DN parser alone, on nginx's example with escapes, a multi-valued RDN and UTF-8 bytes.
+  const dnText = 'emailAddress=a@b.c,CN=Caf\\C3\\A9 hooks,UID=42+OU=Dev,OU=x\\,CN=admin,O=Acme\\, Inc.,C=US';
+  const dnExpected = parseDn(dnText);
+
+  const [ours, sw, floor, proxy, withCert, dn] = (await measure([
     () => signatureVerifier.verify(sigRequest),
     () => theirs.verify(body, headers, { jsonParse: false }),
     () => createHmac('sha256', key).update(prefix).update(bodyBytes).digest(),
     () => proxyVerifier.verify(proxyRequest),
-  ])) as [number, number, number, number];
+    () => certVerifier.verify(certRequest),
+    () => dnEquals(dnExpected, parseDn(dnText)),
+  ])) as [number, number, number, number, number, number];
 
   console.log(`verify() per request (${ITERATIONS} calls, best of ${ROUNDS}; node ${process.version})`);
   console.log(row('signature, 2 KiB body: hookwarden verify()', ours));
   console.log(row('signature, 2 KiB body: standardwebhooks verify', sw));
   console.log(row('one HMAC-SHA256 over the same bytes (floor)', floor));
   console.log(row('proxy headers: DN + SHA-1 pin + IP via proxy', proxy));
+  console.log(row('proxy headers + certificate (chain remembered)', withCert));
+  console.log(row('DN parse + structural compare (7 attributes)', dn));
   console.log('');
   const ratio = sw / ours;
   console.log(

@@ -3,10 +3,11 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import {
   caBundlePem,
@@ -238,6 +239,68 @@ describe('hookwarden gate terminating TLS and requesting client certificates', (
       await gate.logged((e) => e.decision === 'refused' && e.code === code);
     });
   }
+
+  test('requests on one kept-alive TLS connection are each verified and forwarded', async () => {
+    const agent = new HttpsAgent({
+      keepAlive: true,
+      maxSockets: 1,
+      ca: m.serverCaPem,
+      cert: m.platform.chain,
+      key: m.platform.key,
+    });
+    try {
+      const before = seen.length;
+      const reused: boolean[] = [];
+      for (let i = 0; i < 3; i++) {
+        const reply = await new Promise<Reply>((resolve, reject) => {
+          const req = httpsRequest(
+            { host: '127.0.0.1', port: gate.port, servername: 'localhost', method: 'POST', path: '/hooks', agent },
+            collect(resolve),
+          );
+          req.on('error', reject);
+          reused.push(req.reusedSocket);
+          req.end('{}');
+        });
+        assert.equal(reply.status, 200, JSON.stringify(reply));
+      }
+      assert.deepEqual(reused, [false, true, true]);
+      assert.equal(seen.length, before + 3);
+      for (const s of seen.slice(before)) {
+        const facts = JSON.parse(String(s.headers['hookwarden-verified']));
+        assert.equal(facts.identity.fingerprintSha256, fingerprints(m.platform.certPem).sha256Hex);
+      }
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  test('a client cannot renegotiate TLS 1.2 to present another certificate on the same connection', async () => {
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port: gate.port,
+      servername: 'localhost',
+      ca: m.serverCaPem,
+      cert: m.platform.chain,
+      key: m.platform.key,
+      maxVersion: 'TLSv1.2',
+    });
+    await once(socket, 'secureConnect');
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const errors: string[] = [];
+    socket.on('error', (e: NodeJS.ErrnoException) => errors.push(e.code ?? e.message));
+    const outcome = await new Promise<string>((resolve) => {
+      const started = socket.renegotiate({ rejectUnauthorized: false }, (err) =>
+        resolve(err ? 'refused' : 'renegotiated'),
+      );
+      if (!started) resolve('refused');
+      void closed.then(() => resolve('closed'));
+      // The renegotiation handshake runs with the next bytes on the connection.
+      socket.write('POST /hooks HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\n{}');
+    });
+    assert.notEqual(outcome, 'renegotiated', errors.join(', '));
+    socket.destroy();
+    await closed;
+  });
 
   test('without a signature to check, a body larger than the buffer cap streams through intact', async () => {
     const chunks = Array.from({ length: 24 }, (_, i) => Buffer.alloc(128 * 1024, i));

@@ -49,6 +49,7 @@ export const VERIFICATION_CODES = {
   HW_REPLAYED: { status: 409, message: 'this webhook id was already accepted' },
   HW_TRUST_DOCUMENT_UNAVAILABLE: { status: 503, message: 'the platform trust document is not available yet' },
   HW_BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than the configured limit' },
+  HW_BODY_INVALID: { status: 400, message: 'the request body could not be read as sent' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type VerificationCode = keyof typeof VERIFICATION_CODES;

@@ -4,7 +4,7 @@
  * `request.hookwarden`. Parse the JSON yourself from `request.body` once verified.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { HookwardenError } from './errors.ts';
+import { HookwardenError, VerificationError } from './errors.ts';
 import { toVerifyRequest } from './node.ts';
 import type { VerifiedFacts, Verifier } from './verifier.ts';
 
@@ -21,6 +21,14 @@ export interface FastifyVerifierOptions {
   onRefused?: (err: unknown, request: FastifyRequest) => void;
 }
 
+/** Fastify's body-reading failures as our errors; undefined for any other error. */
+function bodyError(error: unknown): HookwardenError | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('FST_ERR_CTP_')) return undefined;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new VerificationError('HW_BODY_TOO_LARGE');
+  return new VerificationError('HW_BODY_INVALID', (error as Error).message);
+}
+
 export function fastifyVerifier(verifier: Verifier, options: FastifyVerifierOptions = {}): FastifyPluginAsync {
   const plugin = async (scope: FastifyInstance) => {
     scope.removeAllContentTypeParsers();
@@ -29,6 +37,16 @@ export function fastifyVerifier(verifier: Verifier, options: FastifyVerifierOpti
       { parseAs: 'buffer', ...(options.maxBodyBytes === undefined ? {} : { bodyLimit: options.maxBodyBytes }) },
       (_req, body, done) => done(null, body),
     );
+    // Fastify reads the body before any hook runs and answers its own errors in its own shape:
+    // translate those of this scope's parser (over the limit, length mismatch) to {code, detail}.
+    // Anything else goes to the handler that was in place.
+    const previous = scope.errorHandler;
+    scope.setErrorHandler((error, request, reply) => {
+      const translated = bodyError(error);
+      if (!translated) return previous.call(scope, error, request, reply);
+      options.onRefused?.(translated, request);
+      return reply.code(translated.status).send(translated.toJSON());
+    });
     scope.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       try {

@@ -13,8 +13,8 @@ import {
   type Pin,
   parseCertificate,
   pinMatches,
-  verifyChain,
 } from './certificate.ts';
+import { ChainCache } from './chain-cache.ts';
 import { dnEquals, dnFromX509, formatDn, getAttribute, parseDn, type Rdn } from './dn.ts';
 import { VerificationError } from './errors.ts';
 import { type ClientAddress, resolveClientAddress } from './forwarded.ts';
@@ -83,6 +83,8 @@ export function createVerifier(policy: VerifyPolicy): Verifier {
   const p = compilePolicy(policy);
   // Signature checkers built from the trust document, per document copy.
   const documentCheckers = new WeakMap<TrustMaterial, ReturnType<typeof createSignatureChecker>>();
+  // Chain checks per certificate, CA bundle and depth: a keep-alive stream repeats one certificate.
+  const chains = new ChainCache();
 
   async function verify(req: VerifyRequest): Promise<VerifiedFacts> {
     const checks: Check[] = [];
@@ -173,7 +175,7 @@ export function createVerifier(policy: VerifyPolicy): Verifier {
     const anchors = anchorsOf(cc.anchors, material);
     const nowMs = p.now();
     if (anchors.length > 0) {
-      verifyChain(leaf!, chain, anchors, cc.maxDepth, nowMs);
+      chains.verify(leaf!, chain, anchors, cc.maxDepth, nowMs);
     } else {
       // No bundle of our own: the TLS stack verified against the server's `ca`; we add the depth.
       if (!tls.authorized) {
@@ -209,7 +211,7 @@ export function createVerifier(policy: VerifyPolicy): Verifier {
       crossCheck(facts);
       checkValidity(facts.cert, nowMs);
       if (anchors.length > 0) {
-        verifyChain(facts.cert, facts.chain, anchors, cc.maxDepth, nowMs);
+        chains.verify(facts.cert, facts.chain, anchors, cc.maxDepth, nowMs);
         chained = true;
       }
     }

@@ -108,6 +108,52 @@ describe('adapters on real loopback servers', () => {
     assert.deepEqual(await other.json(), { parsed: { a: 1 } });
   });
 
+  test('fastify: an over-size body is answered {code, detail} like the other adapters, declared or not', async () => {
+    const refusals: string[] = [];
+    const app = Fastify();
+    await app.register(async (scope) => {
+      await scope.register(
+        fastifyVerifier(verifier(), {
+          maxBodyBytes: 1024,
+          onRefused: (err) => refusals.push((err as { code: string }).code),
+        }),
+      );
+      scope.post('/hook', async () => ({}));
+    });
+    // outside the scope, fastify answers its own errors as before
+    app.post('/other', async () => ({}));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    closers.push(() => app.close());
+    const port = (app.server.address() as AddressInfo).port;
+    const declared = await post(port, signedHeaders('x'.repeat(2048)), 'x'.repeat(2048));
+    assert.equal(declared.status, 413);
+    assert.deepEqual(Object.keys(declared.json).sort(), ['code', 'detail']);
+    assert.equal(declared.json.code, 'HW_BODY_TOO_LARGE');
+    const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const r = request({ host: '127.0.0.1', port, method: 'POST', path: '/hook', agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      r.on('error', reject);
+      for (let i = 0; i < 4; i++) r.write(Buffer.alloc(512, 0x20));
+      r.end();
+    });
+    assert.equal(chunked.status, 413);
+    assert.equal((JSON.parse(chunked.body) as { code: string }).code, 'HW_BODY_TOO_LARGE');
+    assert.deepEqual(refusals, ['HW_BODY_TOO_LARGE', 'HW_BODY_TOO_LARGE']);
+    const bad = await fetch(`http://127.0.0.1:${port}/other`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{',
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { code: string }).code, 'FST_ERR_CTP_INVALID_JSON_BODY');
+  });
+
   test('hono on @hono/node-server: body still readable after verification', async () => {
     const app = new Hono<{ Variables: HonoVerifiedVariables }>();
     app.post('/hook', honoVerifier(verifier()), async (c) => {

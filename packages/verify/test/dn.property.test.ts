@@ -132,3 +132,20 @@ test('the DER readers throw nothing but HookwardenError on arbitrary or corrupte
     { numRuns: 2000 },
   );
 });
+
+test('value comparison: the ASCII fast path decides as full Unicode folding does', () => {
+  // The reference: NFC, upper then lower case, NFC, trim, whitespace runs folded to one space.
+  const fold = (v: string) =>
+    v.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC').trim().replace(/\s+/g, ' ');
+  const text = fc.string({
+    unit: fc.constantFrom('a', 'A', 'z', 'Z', ' ', '  ', '\t', 'ß', 'SS', 'é', 'e\u0301', 'K', '\u212a', '-', '9'),
+    maxLength: 8,
+  });
+  fc.assert(
+    fc.property(text, text, (a, b) => {
+      const dn = (v: string): Rdn[] => [[{ type: 'CN', value: v }]];
+      assert.equal(dnEquals(dn(a), dn(b)), fold(a) === fold(b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    }),
+    RUNS,
+  );
+});

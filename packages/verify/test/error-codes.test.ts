@@ -32,6 +32,7 @@ const EXPECTED_STATUS: Record<VerificationCode, number> = {
   HW_REPLAYED: 409,
   HW_TRUST_DOCUMENT_UNAVAILABLE: 503,
   HW_BODY_TOO_LARGE: 413,
+  HW_BODY_INVALID: 400,
 };
 
 test('every verification code: stable name, status, default message, {code, detail}', () => {

@@ -14,9 +14,17 @@ export function jsonLines(write: (text: string) => void, now: () => number = Dat
     pending = [];
     write(text);
   };
+  // One ISO string per millisecond, not per line: under load many lines share it.
+  let lastMs = Number.NaN;
+  let lastTime = '';
   const log: GateLog = (entry) => {
     if (pending.length === 0) setImmediate(flush);
-    pending.push(`${JSON.stringify({ time: new Date(now()).toISOString(), ...entry })}\n`);
+    const ms = now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastTime = new Date(ms).toISOString();
+    }
+    pending.push(`${JSON.stringify({ time: lastTime, ...entry })}\n`);
   };
   log.flush = flush;
   return log;

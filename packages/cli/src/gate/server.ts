@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { httpsServerOptions, tlsFactsFromSocket, type Verifier } from '@hookwarden/verify';
+import { httpsServerOptions, tlsFactsFromSocket, type Verifier, type VerifyRequest } from '@hookwarden/verify';
 import { HookwardenError } from '@hookwarden/verify/errors';
 import { readCapped } from './body.ts';
 import { GateError } from './errors.ts';
@@ -42,6 +42,18 @@ export function createGate(opts: GateOptions): Gate {
   const upstream = createUpstream(opts.upstream);
   const now = opts.now ?? Date.now;
 
+  // The TLS facts of a connection, read once: the peer certificate cannot change on a connection
+  // whose renegotiation is disabled (below), and reading it rebuilds the whole chain as PEM.
+  const connectionTls = new WeakMap<TLSSocket, VerifyRequest['tls']>();
+  const tlsFactsOf = (socket: TLSSocket) => {
+    let facts = connectionTls.get(socket);
+    if (!facts) {
+      facts = tlsFactsFromSocket(socket);
+      connectionTls.set(socket, facts);
+    }
+    return facts;
+  };
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = now();
     const path = (req.url ?? '/').split('?')[0];
@@ -65,7 +77,7 @@ export function createGate(opts: GateOptions): Gate {
         headers: req.headers,
         body: body ?? new Uint8Array(0),
         remoteAddress: socket.remoteAddress ?? '',
-        ...(opts.tls ? { tls: tlsFactsFromSocket(socket) } : {}),
+        ...(opts.tls ? { tls: tlsFactsOf(socket) } : {}),
       });
       Object.assign(entry, {
         decision: 'accepted',
@@ -107,6 +119,9 @@ export function createGate(opts: GateOptions): Gate {
         listener,
       )
     : createHttpServer(listener);
+  // A TLS 1.2 renegotiation could present another client certificate mid-connection: refused, so
+  // the certificate read for a connection's first request is the one of all its requests.
+  if (opts.tls) server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   server.keepAliveTimeout = 65_000;
 
   return {

@@ -3,7 +3,7 @@
  * `X-Amzn-Mtls-Clientcert-Leaf` (URL-encoded PEM, `+=/` left as is: `decodeURIComponent`, not form
  * decoding) and `-Subject` (RFC 2253). Passthrough mode sends `X-Amzn-Mtls-Clientcert` unverified.
  */
-import { one, type ProxyHeaderParser, pemCertificates, urlDecode } from './facts.ts';
+import { escapedPemCertificates, one, type ProxyHeaderParser } from './facts.ts';
 
 const H = {
   leaf: 'x-amzn-mtls-clientcert-leaf',
@@ -21,7 +21,7 @@ export const awsAlb: ProxyHeaderParser = {
     const subject = one(headers, H.subject);
     const passthrough = one(headers, H.passthrough);
     if (leaf !== undefined) {
-      const [cert] = pemCertificates(urlDecode(leaf, H.leaf), H.leaf);
+      const [cert] = escapedPemCertificates(leaf, H.leaf);
       return {
         verified: true,
         ...(subject === undefined ? {} : { subject }),
@@ -32,7 +32,7 @@ export const awsAlb: ProxyHeaderParser = {
     }
     if (passthrough !== undefined) {
       // Unverified by the ALB: the verifier's own chain check or a pin must vouch for it.
-      const certs = pemCertificates(urlDecode(passthrough, H.passthrough), H.passthrough);
+      const certs = escapedPemCertificates(passthrough, H.passthrough);
       return { fingerprints: {}, cert: certs[0]!, chain: certs.slice(1) };
     }
     return subject === undefined

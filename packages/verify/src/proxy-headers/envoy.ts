@@ -4,7 +4,7 @@
  * used: it is the one our own edge proxy appended; earlier ones came from further away.
  */
 import { VerificationError } from '../errors.ts';
-import { hexFingerprint, one, type ProxyHeaderParser, pemCertificates, urlDecode } from './facts.ts';
+import { escapedPemCertificates, hexFingerprint, one, type ProxyHeaderParser } from './facts.ts';
 
 const XFCC = 'x-forwarded-client-cert';
 const MAX_ELEMENTS = 32;
@@ -12,12 +12,24 @@ const MAX_PAIRS = 64;
 
 export type XfccElement = { key: string; value: string }[];
 
+// Module-level helpers rather than closures in the parsers: under tsx every named closure is renamed
+// on creation, a cost paid per request.
+function bad(why: string): VerificationError {
+  return new VerificationError('HW_PROXY_HEADER_INVALID', `${XFCC}: ${why}`);
+}
+
+/** The one value of `key` in an element; a repeated key is refused. */
+function pairValue(element: XfccElement, key: string): string | undefined {
+  const found = element.filter((p) => p.key === key);
+  if (found.length > 1) throw new VerificationError('HW_PROXY_HEADER_INVALID', `${XFCC} repeats ${key}`);
+  return found[0]?.value || undefined;
+}
+
 /** Parses a whole XFCC value. Throws only VerificationError (HW_PROXY_HEADER_INVALID). */
 export function parseXfcc(value: string): XfccElement[] {
   const elements: XfccElement[] = [];
   let pairs: XfccElement = [];
   let i = 0;
-  const bad = (why: string) => new VerificationError('HW_PROXY_HEADER_INVALID', `${XFCC}: ${why}`);
   for (;;) {
     // key
     const eq = value.indexOf('=', i);
@@ -76,19 +88,12 @@ export const envoy: ProxyHeaderParser = {
     const value = one(headers, XFCC);
     if (value === undefined) return undefined;
     const element = parseXfcc(value).at(-1)!;
-    const get = (key: string) => {
-      const found = element.filter((p) => p.key === key);
-      if (found.length > 1) throw new VerificationError('HW_PROXY_HEADER_INVALID', `${XFCC} repeats ${key}`);
-      return found[0]?.value || undefined;
-    };
-    const sha256 = hexFingerprint(get('hash'), 32, `${XFCC} Hash`);
-    const certText = get('cert');
-    const chainText = get('chain');
-    const subject = get('subject');
-    const cert =
-      certText === undefined ? undefined : pemCertificates(urlDecode(certText, `${XFCC} Cert`), `${XFCC} Cert`)[0];
-    const chain =
-      chainText === undefined ? [] : pemCertificates(urlDecode(chainText, `${XFCC} Chain`), `${XFCC} Chain`);
+    const sha256 = hexFingerprint(pairValue(element, 'hash'), 32, `${XFCC} Hash`);
+    const certText = pairValue(element, 'cert');
+    const chainText = pairValue(element, 'chain');
+    const subject = pairValue(element, 'subject');
+    const cert = certText === undefined ? undefined : escapedPemCertificates(certText, `${XFCC} Cert`)[0];
+    const chain = chainText === undefined ? [] : escapedPemCertificates(chainText, `${XFCC} Chain`);
     if (cert === undefined && sha256 === undefined && subject === undefined) return undefined;
     const dnsNames = element.filter((p) => p.key === 'dns').map((p) => p.value.toLowerCase());
     return {

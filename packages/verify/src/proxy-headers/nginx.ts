@@ -1,5 +1,5 @@
 /** nginx: `$ssl_client_verify`, `$ssl_client_s_dn`, `$ssl_client_fingerprint` (SHA-1), `$ssl_client_escaped_cert`. */
-import { hexFingerprint, one, type ProxyHeaderParser, pemCertificates, urlDecode } from './facts.ts';
+import { escapedPemCertificates, hexFingerprint, one, type ProxyHeaderParser } from './facts.ts';
 
 const H = {
   verify: 'x-ssl-client-verify',
@@ -23,7 +23,7 @@ export const nginx: ProxyHeaderParser = {
         ? { verified: false, failure: `${H.verify} is missing`, fingerprints: {}, chain: [] }
         : undefined;
     }
-    const certs = certText === undefined ? [] : pemCertificates(urlDecode(certText, H.cert), H.cert);
+    const certs = certText === undefined ? [] : escapedPemCertificates(certText, H.cert);
     return {
       verified: verify === 'SUCCESS',
       ...(verify === 'SUCCESS' ? {} : { failure: verify }),
