@@ -5,7 +5,12 @@ import { after, test } from 'node:test';
 import { tempDir } from '@hookwarden/testkit';
 import { HookwardenError } from '@hookwarden/verify/errors';
 import fc from 'fast-check';
-import { DEFAULT_MAX_BODY_BYTES, type GateFlags, loadGateConfig } from '../src/gate/config.ts';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_UPSTREAM_CONNECTIONS,
+  type GateFlags,
+  loadGateConfig,
+} from '../src/gate/config.ts';
 import { GATE_CODES, type GateCode, GateError } from '../src/gate/errors.ts';
 
 const dir = tempDir();
@@ -40,6 +45,7 @@ test('flags become a policy of exactly the parts given', () => {
   });
   assert.equal(c.tls, undefined);
   assert.equal(c.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
+  assert.equal(c.upstreamConnections, DEFAULT_UPSTREAM_CONNECTIONS);
   assert.deepEqual(Object.keys(c.policy).sort(), [
     'clientCertificate',
     'ipAllowlist',
@@ -54,6 +60,9 @@ test('bad values are refused naming the flag', () => {
   refuses({ upstream: 'ftp://x' }, '--upstream');
   refuses({ upstream: 'http://x', listen: 'x:y' }, '--listen');
   refuses({ upstream: 'http://x', 'max-body': '-1' }, '--max-body');
+  for (const bad of ['0', '-1', '1.5', '8x', '', '99999999999999999999']) {
+    refuses({ upstream: 'http://x', 'upstream-connections': bad }, '--upstream-connections');
+  }
   refuses({ upstream: 'http://x', 'tls-cert': '/a' }, '--tls-cert/--tls-key');
   refuses({ upstream: 'http://x', 'tls-cert': '/a', 'tls-key': '/b' }, '--client-ca');
   refuses({ upstream: 'http://x', secret: ['whsec_x'], tolerance: '5m' }, '--tolerance');
@@ -76,6 +85,16 @@ test('--config: the policy is taken as written, and never merged with policy fla
   assert.equal(c.listen.port, 8081);
   assert.equal(loadGateConfig({ config: path, listen: '9000' }).listen.port, 9000);
   refuses({ config: path, secret: [SECRET] }, '--secret');
+});
+
+test("--upstream-connections and the file's upstreamConnections set the upstream connection limit", () => {
+  assert.equal(loadGateConfig({ upstream: 'http://x', 'upstream-connections': '3' }).upstreamConnections, 3);
+  const path = join(dir.path, 'connections.json');
+  writeFileSync(path, JSON.stringify({ upstream: 'http://127.0.0.1:9', upstreamConnections: 5, policy: {} }));
+  assert.equal(loadGateConfig({ config: path }).upstreamConnections, 5);
+  assert.equal(loadGateConfig({ config: path, 'upstream-connections': '7' }).upstreamConnections, 7);
+  writeFileSync(path, JSON.stringify({ upstream: 'http://127.0.0.1:9', upstreamConnections: 0, policy: {} }));
+  refuses({ config: path }, 'upstreamConnections');
 });
 
 test('--config holding a secret must not be readable by others', () => {
@@ -112,6 +131,7 @@ test('property: any flag values give a config or a HookwardenError, never anythi
           tolerance: value,
           'trust-document': value,
           'max-body': value,
+          'upstream-connections': value,
         },
         { requiredKeys: [] },
       ),

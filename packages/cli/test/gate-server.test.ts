@@ -281,3 +281,41 @@ test('a client that goes away takes its upstream request with it', async () => {
   await gate.close();
   upstream.close();
 });
+
+test('upstreamConnections bounds the connections to the upstream: concurrent requests wait for one', async () => {
+  let connections = 0;
+  let inFlight = 0;
+  let mostInFlight = 0;
+  const upstream = createServer(async (req, res) => {
+    inFlight++;
+    mostInFlight = Math.max(mostInFlight, inFlight);
+    for await (const _ of req);
+    inFlight--;
+    res.end('ok');
+  });
+  upstream.on('connection', () => connections++);
+  const upstreamPort = await listen(upstream);
+  const gate = createGate({
+    verifier,
+    upstream: `http://127.0.0.1:${upstreamPort}`,
+    needsBody: true,
+    maxBodyBytes: 4096,
+    upstreamConnections: 1,
+    log: () => {},
+  });
+  const port = await listen(gate.server);
+  try {
+    const replies = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => call(port, { headers: signed('{}', `msg_${i}`), body: '{}' })),
+    );
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [200, 200, 200, 200, 200],
+    );
+    assert.equal(connections, 1);
+    assert.equal(mostInFlight, 1);
+  } finally {
+    await gate.close();
+    upstream.close();
+  }
+});

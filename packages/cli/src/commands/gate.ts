@@ -14,7 +14,8 @@ error's status and {code, detail}. One JSON log line per decision on standard ou
 Options:
   --listen [HOST:]PORT     where to listen (default 127.0.0.1:8080)
   --upstream URL           your app (required)
-  --config FILE            JSON: { listen, upstream, tls: {cert, key, clientCa}, maxBodyBytes, policy }
+  --config FILE            JSON: { listen, upstream, tls: {cert, key, clientCa}, maxBodyBytes,
+                           upstreamConnections, policy }
   --tls-cert FILE          terminate TLS here with this certificate chain ...
   --tls-key FILE           ... and key, requesting a client certificate ...
   --client-ca FILE         ... that must chain to these CAs (the platform's CA bundle); behind
@@ -32,6 +33,8 @@ Options:
                            pins for the client certificate, its egress CIDRs as the IP allowlist
                            (unless --allow-ip), its Ed25519 keys alongside --secret/--public-key
   --max-body BYTES         largest body buffered for signature checks (default 1048576) -> 413
+  --upstream-connections N most connections kept open to the upstream at once; further requests
+                           wait for a free one (default 64)
   -h, --help               show this help
 
 Secrets on a command line are visible to other users (ps): prefer --config with a 0600 file.
@@ -58,6 +61,7 @@ function parse(argv: string[]) {
       tolerance: { type: 'string' },
       'trust-document': { type: 'string' },
       'max-body': { type: 'string' },
+      'upstream-connections': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -93,6 +97,7 @@ export const command: Command = {
       // Only a signature needs the body before deciding; everything else streams.
       needsBody: config.policy.signature !== undefined,
       maxBodyBytes: config.maxBodyBytes,
+      upstreamConnections: config.upstreamConnections,
       log,
     });
     await new Promise<void>((resolve, reject) => {

@@ -8,6 +8,8 @@ export interface GateConfig {
   upstream: string;
   tls?: { certPath: string; keyPath: string; clientCaPath: string };
   maxBodyBytes: number;
+  /** Most kept-alive connections open to the upstream at once; more requests wait for one. */
+  upstreamConnections: number;
   /** Handed to createVerifier as is: it validates and names any bad field. */
   policy: VerifyPolicy;
 }
@@ -30,6 +32,7 @@ export interface GateFlags {
   tolerance?: string;
   'trust-document'?: string;
   'max-body'?: string;
+  'upstream-connections'?: string;
 }
 
 /** A flag or config-file value that cannot work, naming it. */
@@ -41,6 +44,7 @@ export class GateConfigError extends GateError {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_UPSTREAM_CONNECTIONS = 64;
 
 function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):)?([0-9]{1,5})$/.exec(value);
@@ -65,10 +69,11 @@ function parseUpstream(value: string | undefined): string {
   return url.href;
 }
 
-function parseSize(field: string, value: string | number | undefined): number {
-  if (value === undefined) return DEFAULT_MAX_BODY_BYTES;
+/** A whole number of at least 1 from a flag or the file; `what` is what it counts, for the message. */
+function parseCount(field: string, value: string | number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
   const n = typeof value === 'number' ? value : /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new GateConfigError(field, 'expected a positive number of bytes');
+  if (!Number.isSafeInteger(n) || n < 1) throw new GateConfigError(field, `expected a positive number of ${what}`);
   return n;
 }
 
@@ -148,9 +153,10 @@ export interface LoadedGateConfig extends Omit<GateConfig, 'tls'> {
 }
 
 /**
- * Flags, or a JSON file `{ listen, upstream, tls: { cert, key, clientCa }, maxBodyBytes, policy }`
+ * Flags, or a JSON file `{ listen, upstream, tls: { cert, key, clientCa }, maxBodyBytes, upstreamConnections,
+ * policy }`
  * whose policy is passed to createVerifier as written. Flags given next to --config override its
- * listen and upstream only; policy flags together with --config are refused, not merged.
+ * listen, upstream and limits only; policy flags together with --config are refused, not merged.
  */
 export function loadGateConfig(f: GateFlags): LoadedGateConfig {
   const file = f.config === undefined ? undefined : readJson(f.config);
@@ -206,9 +212,17 @@ export function loadGateConfig(f: GateFlags): LoadedGateConfig {
     listen: parseListen(String(f.listen ?? file?.listen ?? '127.0.0.1:8080')),
     upstream: parseUpstream(f.upstream ?? (file?.upstream as string | undefined)),
     tls,
-    maxBodyBytes: parseSize(
-      f['max-body'] ? '--max-body' : 'maxBodyBytes',
+    maxBodyBytes: parseCount(
+      f['max-body'] !== undefined ? '--max-body' : 'maxBodyBytes',
       f['max-body'] ?? (file?.maxBodyBytes as number),
+      DEFAULT_MAX_BODY_BYTES,
+      'bytes',
+    ),
+    upstreamConnections: parseCount(
+      f['upstream-connections'] !== undefined ? '--upstream-connections' : 'upstreamConnections',
+      f['upstream-connections'] ?? (file?.upstreamConnections as number),
+      DEFAULT_UPSTREAM_CONNECTIONS,
+      'connections',
     ),
     policy,
   };

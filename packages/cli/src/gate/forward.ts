@@ -7,6 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { DEFAULT_UPSTREAM_CONNECTIONS } from './config.ts';
 import { GateError } from './errors.ts';
 import { VERIFIED_HEADER } from './verified-header.ts';
 
@@ -77,7 +78,7 @@ export interface Upstream {
 export function createUpstream(target: string, opts: { maxSockets?: number } = {}): Upstream {
   const url = new URL(target);
   const tls = url.protocol === 'https:';
-  const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets ?? 64 };
+  const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets ?? DEFAULT_UPSTREAM_CONNECTIONS };
   const agent = tls ? new HttpsAgent(agentOptions) : new Agent(agentOptions);
   const send = tls ? httpsRequest : request;
   const base = url.pathname.replace(/\/$/, '');

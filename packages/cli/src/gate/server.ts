@@ -17,6 +17,8 @@ export interface GateOptions {
   /** Buffer the body for the verifier (signatures need it); otherwise it streams to the upstream. */
   needsBody: boolean;
   maxBodyBytes: number;
+  /** Most connections open to the upstream at once (default 64); more requests wait for one. */
+  upstreamConnections?: number;
   log: GateLog;
   now?: () => number;
 }
@@ -39,7 +41,7 @@ function answer(res: ServerResponse, err: HookwardenError, close: boolean): void
 
 /** The verifying reverse proxy: only verified requests reach the upstream, each carrying its facts. */
 export function createGate(opts: GateOptions): Gate {
-  const upstream = createUpstream(opts.upstream);
+  const upstream = createUpstream(opts.upstream, { maxSockets: opts.upstreamConnections });
   const now = opts.now ?? Date.now;
 
   // The TLS facts of a connection, read once: the peer certificate cannot change on a connection
