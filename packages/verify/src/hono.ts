@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
+import { collectCapped } from './body.ts';
 import { HookwardenError, VerificationError } from './errors.ts';
 import { DEFAULT_MAX_BODY_BYTES, toVerifyRequest } from './node.ts';
 import type { Headers } from './signature.ts';
@@ -71,20 +72,7 @@ async function readCapped(c: Context, max: number): Promise<Uint8Array> {
     if (body.byteLength > max) throw new VerificationError('HW_BODY_TOO_LARGE');
     return body;
   }
-  const reader = raw.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel();
-      throw new VerificationError('HW_BODY_TOO_LARGE');
-    }
-    chunks.push(value);
-  }
-  const body = Buffer.concat(chunks);
+  const body = await collectCapped(raw.body, max, () => new VerificationError('HW_BODY_TOO_LARGE'));
   const copy = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength);
   cache.arrayBuffer = Promise.resolve(copy);
   return new Uint8Array(body);

@@ -4,10 +4,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { collectCapped } from './body.ts';
 import { HookwardenError, VerificationError } from './errors.ts';
 import { tlsFactsFromSocket } from './tls.ts';
 import type { VerifiedFacts, Verifier, VerifyRequest } from './verifier.ts';
 
+export { collectCapped } from './body.ts';
 export { httpsServerOptions, tlsFactsFromSocket } from './tls.ts';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -16,14 +18,7 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export async function readBody(req: IncomingMessage, maxBytes = DEFAULT_MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes) throw new VerificationError('HW_BODY_TOO_LARGE');
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > maxBytes) throw new VerificationError('HW_BODY_TOO_LARGE');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  return collectCapped(req, maxBytes, () => new VerificationError('HW_BODY_TOO_LARGE'));
 }
 
 /** The framework-neutral request of a node:http request whose body was read. */

@@ -6,6 +6,7 @@
  * it fails with HW_TRUST_DOCUMENT_UNAVAILABLE: never open.
  */
 import type { X509Certificate } from 'node:crypto';
+import { collectCapped } from './body.ts';
 import { type Pin, parsePemBundle, parsePin } from './certificate.ts';
 import { HookwardenError, PolicyError, VerificationError } from './errors.ts';
 import { IpSet } from './ip.ts';
@@ -136,21 +137,9 @@ export function createTrustDocumentSource(input: string | TrustDocumentOptions, 
 async function readCapped(res: Response): Promise<string> {
   const length = Number(res.headers.get('content-length') ?? '0');
   if (length > MAX_DOCUMENT_BYTES) throw new Error('document too large');
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > MAX_DOCUMENT_BYTES) {
-      await reader.cancel();
-      throw new Error('document too large');
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  if (!res.body) return '';
+  const body = await collectCapped(res.body, MAX_DOCUMENT_BYTES, () => new Error('document too large'));
+  return body.toString('utf8');
 }
 
 /**

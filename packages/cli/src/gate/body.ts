@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { VerificationError } from '@hookwarden/verify/errors';
+import { collectCapped } from '@hookwarden/verify/node';
 
 /**
  * Reads the whole body for signature verification, refusing more than `maxBytes` before buffering
@@ -10,12 +11,9 @@ export async function readCapped(req: IncomingMessage, maxBytes: number): Promis
   if (declared !== undefined && Number(declared) > maxBytes) {
     throw new VerificationError('HW_BODY_TOO_LARGE', `the body is ${declared} bytes; the limit is ${maxBytes}`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new VerificationError('HW_BODY_TOO_LARGE', `the body exceeds ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
+  return collectCapped(
+    req,
+    maxBytes,
+    () => new VerificationError('HW_BODY_TOO_LARGE', `the body exceeds ${maxBytes} bytes`),
+  );
 }
