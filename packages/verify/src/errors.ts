@@ -24,6 +24,9 @@ export function isHookwardenError(err: unknown): err is HookwardenError {
   return err instanceof HookwardenError;
 }
 
+/** A table of stable codes, each with the status answered and the message when no detail is given. */
+export type CodeTable = Record<string, { status: number; message: string }>;
+
 /**
  * Every way a callback can fail verification, with the status an adapter answers. Codes are part of
  * the public contract (receivers branch on them, the gate logs them): add, never rename or reuse.
@@ -50,7 +53,7 @@ export const VERIFICATION_CODES = {
   HW_TRUST_DOCUMENT_UNAVAILABLE: { status: 503, message: 'the platform trust document is not available yet' },
   HW_BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than the configured limit' },
   HW_BODY_INVALID: { status: 400, message: 'the request body could not be read as sent' },
-} as const satisfies Record<string, { status: number; message: string }>;
+} as const satisfies CodeTable;
 
 export type VerificationCode = keyof typeof VERIFICATION_CODES;
 

@@ -1,4 +1,4 @@
-import { HookwardenError } from '@hookwarden/verify/errors';
+import { type CodeTable, HookwardenError } from '@hookwarden/verify/errors';
 
 /**
  * The gate's own failures (verification failures are the verifier's VerificationError codes).
@@ -9,7 +9,7 @@ export const GATE_CODES = {
   HW_GATE_BAD_TARGET: { status: 400, message: 'the request target must be a path starting with /' },
   HW_UPSTREAM_UNAVAILABLE: { status: 502, message: 'the upstream did not answer' },
   HW_GATE_INTERNAL: { status: 500, message: 'the gate failed to handle the request' },
-} as const satisfies Record<string, { status: number; message: string }>;
+} as const satisfies CodeTable;
 
 export type GateCode = keyof typeof GATE_CODES;
 
