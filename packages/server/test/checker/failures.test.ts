@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { freePort, listen } from '@hookwarden/testkit';
@@ -40,6 +40,16 @@ async function serve(server: import('node:net').Server): Promise<number> {
   return port;
 }
 
+/** An HTTPS server answering 'ok' with the EC server certificate and its intermediate, plus `extra`. */
+function serveHttps(extra: ServerOptions = {}): Promise<number> {
+  return serve(
+    createHttpsServer(
+      { cert: fx.ecServer.certPem + fx.serverIntermediate.certPem, key: fx.ecServer.keyPem, ...extra },
+      (_req, res) => res.end('ok'),
+    ),
+  );
+}
+
 test('a closed port is a finding, not a crash', async () => {
   const port = await freePort();
   const report = await runCheck({ url: `https://127.0.0.1:${port}/`, allowPrivateTargets: true });
@@ -66,18 +76,11 @@ test('a server that accepts and never answers costs at most the time bound', asy
 });
 
 test('a TLS alert is a finding: a server that speaks only TLS 1.0 and 1.1', async () => {
-  const port = await serve(
-    createHttpsServer(
-      {
-        cert: fx.ecServer.certPem + fx.serverIntermediate.certPem,
-        key: fx.ecServer.keyPem,
-        minVersion: 'TLSv1',
-        maxVersion: 'TLSv1.1',
-        ciphers: 'ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0',
-      },
-      (_req, res) => res.end('ok'),
-    ),
-  );
+  const port = await serveHttps({
+    minVersion: 'TLSv1',
+    maxVersion: 'TLSv1.1',
+    ciphers: 'ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0',
+  });
   const report = await runCheck({
     url: `https://127.0.0.1:${port}/`,
     allowPrivateTargets: true,
@@ -114,18 +117,7 @@ test('a server that closes every connection at once is a finding', async () => {
 });
 
 test('a server that refuses certificate-less handshakes is "required", and takes the platform certificate', async () => {
-  const port = await serve(
-    createHttpsServer(
-      {
-        cert: fx.ecServer.certPem + fx.serverIntermediate.certPem,
-        key: fx.ecServer.keyPem,
-        requestCert: true,
-        rejectUnauthorized: true,
-        ca: fx.platform.caPem,
-      },
-      (_req, res) => res.end('ok'),
-    ),
-  );
+  const port = await serveHttps({ requestCert: true, rejectUnauthorized: true, ca: fx.platform.caPem });
   const url = `https://127.0.0.1:${port}/hooks`;
   const base = { url, allowPrivateTargets: true, serverCaPem: fx.serverRoot.certPem, platformCaPem: fx.platform.caPem };
   const report = await runCheck({ ...base, clientIdentity: fx.platform.identity });
@@ -147,12 +139,7 @@ test('a server that refuses certificate-less handshakes is "required", and takes
 });
 
 test('the injected clock dates the report and judges expiry', async () => {
-  const port = await serve(
-    createHttpsServer(
-      { cert: fx.ecServer.certPem + fx.serverIntermediate.certPem, key: fx.ecServer.keyPem },
-      (_r, res) => res.end('ok'),
-    ),
-  );
+  const port = await serveHttps();
   const later = Date.now() + 400 * 86_400_000;
   let calls = 0;
   const report = await runCheck({
@@ -170,12 +157,7 @@ test('the injected clock dates the report and judges expiry', async () => {
 });
 
 test('an unknown CA is untrusted but complete; a foreign host name does not match', async () => {
-  const port = await serve(
-    createHttpsServer(
-      { cert: fx.ecServer.certPem + fx.serverIntermediate.certPem, key: fx.ecServer.keyPem },
-      (_r, res) => res.end('ok'),
-    ),
-  );
+  const port = await serveHttps();
   const report = await runCheck({
     url: `https://receiver.hookwarden.test:${port}/`,
     allowPrivateTargets: true,
@@ -194,12 +176,7 @@ test('an unknown CA is untrusted but complete; a foreign host name does not matc
 });
 
 test('a failing sendTestEvent is an HTTP finding', async () => {
-  const port = await serve(
-    createHttpsServer(
-      { cert: fx.ecServer.certPem + fx.serverIntermediate.certPem, key: fx.ecServer.keyPem },
-      (_r, res) => res.end('ok'),
-    ),
-  );
+  const port = await serveHttps();
   const report = await runCheck({
     url: `https://127.0.0.1:${port}/`,
     allowPrivateTargets: true,
@@ -250,12 +227,7 @@ test('a resolver or a test-event sender that never answers is cut off by the tim
   });
   assert.deepEqual(codes(silentDns).sort(), ['HW_CHECK_DNS_FAILED', 'HW_CHECK_TIME_BOUND']);
 
-  const port = await serve(
-    createHttpsServer(
-      { cert: fx.ecServer.certPem + fx.serverIntermediate.certPem, key: fx.ecServer.keyPem },
-      (_r, res) => res.end('ok'),
-    ),
-  );
+  const port = await serveHttps();
   const silentSender = await runCheck({
     url: `https://127.0.0.1:${port}/`,
     allowPrivateTargets: true,
@@ -269,12 +241,7 @@ test('a resolver or a test-event sender that never answers is cut off by the tim
 });
 
 test('a policy suite OpenSSL does not know is rejected, not a crash', async () => {
-  const port = await serve(
-    createHttpsServer(
-      { cert: fx.ecServer.certPem + fx.serverIntermediate.certPem, key: fx.ecServer.keyPem },
-      (_r, res) => res.end('ok'),
-    ),
-  );
+  const port = await serveHttps();
   const report = await runCheck({
     url: `https://127.0.0.1:${port}/`,
     allowPrivateTargets: true,
