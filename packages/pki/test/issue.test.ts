@@ -82,13 +82,14 @@ describe('createHierarchy', () => {
     assert.equal(chainPem(h), h.leaf.certPem + h.intermediate.certPem);
   });
 
-  test('openssl verifies the leaf for client auth', { skip: needTools('openssl') }, () => {
-    const r = openssl(
+  /** `openssl verify -purpose sslclient` of `leafPem` against this hierarchy, at `atSeconds`. */
+  const verifyClient = (leafPem: string, atSeconds = NOW.getTime() / 1000) =>
+    openssl(
       dir.path,
       [
         'verify',
         '-attime',
-        String(NOW.getTime() / 1000),
+        String(atSeconds),
         '-purpose',
         'sslclient',
         '-CAfile',
@@ -97,12 +98,11 @@ describe('createHierarchy', () => {
         'int.pem',
         'leaf.pem',
       ],
-      {
-        'root.pem': h.root.certPem,
-        'int.pem': h.intermediate.certPem,
-        'leaf.pem': h.leaf.certPem,
-      },
+      { 'root.pem': h.root.certPem, 'int.pem': h.intermediate.certPem, 'leaf.pem': leafPem },
     );
+
+  test('openssl verifies the leaf for client auth', { skip: needTools('openssl') }, () => {
+    const r = verifyClient(h.leaf.certPem);
     assert.equal(r.status, 0, r.out);
     assert.match(r.out, /leaf\.pem: OK/);
     const subject = openssl(dir.path, ['x509', '-in', 'leaf.pem', '-noout', '-subject', '-nameopt', 'RFC2253']);
@@ -112,57 +112,16 @@ describe('createHierarchy', () => {
   test('openssl rejects a leaf of another CA and a server-usage leaf', { skip: needTools('openssl') }, async () => {
     const other = await createHierarchy({ subject: 'CN=other', now });
     const server = await issueCertificate(h.intermediate, { subject: 'CN=localhost', usage: 'server', now });
-    const verify = (leaf: string) =>
-      openssl(
-        dir.path,
-        [
-          'verify',
-          '-attime',
-          String(NOW.getTime() / 1000),
-          '-purpose',
-          'sslclient',
-          '-CAfile',
-          'root.pem',
-          '-untrusted',
-          'int.pem',
-          'x.pem',
-        ],
-        {
-          'root.pem': h.root.certPem,
-          'int.pem': h.intermediate.certPem,
-          'x.pem': leaf,
-        },
-      );
-    const foreign = verify(other.leaf.certPem);
+    const foreign = verifyClient(other.leaf.certPem);
     assert.notEqual(foreign.status, 0);
     assert.match(foreign.out, /unable to get local issuer certificate/);
-    const wrongPurpose = verify(server.certPem);
+    const wrongPurpose = verifyClient(server.certPem);
     assert.notEqual(wrongPurpose.status, 0);
     assert.match(wrongPurpose.out, /unsuitable certificate purpose/);
   });
 
   test('openssl rejects the leaf outside its validity', { skip: needTools('openssl') }, () => {
-    const later = NOW.getTime() / 1000 + 31 * 86_400;
-    const r = openssl(
-      dir.path,
-      [
-        'verify',
-        '-attime',
-        String(later),
-        '-purpose',
-        'sslclient',
-        '-CAfile',
-        'root.pem',
-        '-untrusted',
-        'int.pem',
-        'leaf.pem',
-      ],
-      {
-        'root.pem': h.root.certPem,
-        'int.pem': h.intermediate.certPem,
-        'leaf.pem': h.leaf.certPem,
-      },
-    );
+    const r = verifyClient(h.leaf.certPem, NOW.getTime() / 1000 + 31 * 86_400);
     assert.notEqual(r.status, 0);
     assert.match(r.out, /certificate has expired/);
   });
