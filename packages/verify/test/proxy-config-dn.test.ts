@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import fc from 'fast-check';
 import { dnFromX509, formatDn, parseDn } from '../src/dn.ts';
 import { opensslRfc2253 } from '../src/proxy-config/openssl-dn.ts';
 import { opensslSubjects } from '../src/proxy-config/subjects.ts';
+import { opensslSelfSigned, opensslSubject } from './helpers/openssl.ts';
 
 const dir = tempDir();
 after(dir.cleanup);
@@ -25,35 +25,7 @@ const SUBJECTS = [
 test('the check-mode DN is what OpenSSL prints for the same certificate', { skip: needTools('openssl') }, () => {
   SUBJECTS.forEach((subject, i) => {
     const cert = join(dir.path, `c${i}.pem`);
-    const made = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '1',
-        '-utf8',
-        '-multivalue-rdn',
-        '-subj',
-        subject,
-        '-keyout',
-        join(dir.path, `k${i}.pem`),
-        '-out',
-        cert,
-      ],
-      { encoding: 'utf8' },
-    );
-    assert.equal(made.status, 0, made.stderr);
-    const printed = spawnSync('openssl', ['x509', '-in', cert, '-noout', '-subject', '-nameopt', 'RFC2253'], {
-      encoding: 'utf8',
-    })
-      .stdout.replace(/^subject=/, '')
-      .trimEnd();
+    const printed = opensslSelfSigned(cert, join(dir.path, `k${i}.pem`), subject);
     // Through the RFC 4514 text a user would paste: parse it back, then print as OpenSSL does.
     const rfc4514 = formatDn(dnFromX509(new X509Certificate(readFileSync(cert))));
     assert.equal(opensslRfc2253(parseDn(rfc4514), 'subjects[0]'), printed, rfc4514);
@@ -92,11 +64,7 @@ test('property: for any single-valued DN, the check-mode string is what OpenSSL 
         const { certPem } = await createSelfSignedCa({ subject: formatDn(rdns), keyType: 'ec-p256' });
         const cert = join(dir.path, `p${n++}.pem`);
         writeFileSync(cert, certPem);
-        const printed = spawnSync('openssl', ['x509', '-in', cert, '-noout', '-subject', '-nameopt', 'RFC2253'], {
-          encoding: 'utf8',
-        })
-          .stdout.replace(/^subject=/, '')
-          .replace(/\n$/, '');
+        const printed = opensslSubject(cert);
         assert.equal(opensslRfc2253(parseDn(formatDn(rdns)), 'subjects[0]'), printed);
       },
     ),
@@ -108,34 +76,7 @@ test('a multi-valued RDN matches whatever order the certificate holds its entrie
   skip: needTools('openssl'),
 }, () => {
   const cert = join(dir.path, 'multi.pem');
-  const made = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-multivalue-rdn',
-      '-subj',
-      '/O=Acme/OU=Dev+UID=42+CN=hooks',
-      '-keyout',
-      join(dir.path, 'multi.key'),
-      '-out',
-      cert,
-    ],
-    { encoding: 'utf8' },
-  );
-  assert.equal(made.status, 0, made.stderr);
-  const printed = spawnSync('openssl', ['x509', '-in', cert, '-noout', '-subject', '-nameopt', 'RFC2253'], {
-    encoding: 'utf8',
-  })
-    .stdout.replace(/^subject=/, '')
-    .trimEnd();
+  const printed = opensslSelfSigned(cert, join(dir.path, 'multi.key'), '/O=Acme/OU=Dev+UID=42+CN=hooks');
   for (const written of [
     'CN=hooks+OU=Dev+UID=42,O=Acme',
     'UID=42+CN=hooks+OU=Dev,O=Acme',

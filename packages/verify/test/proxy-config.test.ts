@@ -13,6 +13,7 @@ import {
   type ProxyConfigKind,
   type ProxyConfigOptions,
 } from '../src/proxy-config/index.ts';
+import { opensslSelfSigned } from './helpers/openssl.ts';
 
 const dir = tempDir();
 after(dir.cleanup);
@@ -191,28 +192,7 @@ const certs = join(dir.path, 'certs');
 
 function selfSigned(): void {
   mkdirSync(certs, { recursive: true });
-  const r = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      join(certs, 'server.pem.key'),
-      '-out',
-      join(certs, 'server.pem'),
-    ],
-    { encoding: 'utf8' },
-  );
-  assert.equal(r.status, 0, r.stderr);
+  opensslSelfSigned(join(certs, 'server.pem'), join(certs, 'server.pem.key'), '/CN=localhost');
   copyFileSync(join(certs, 'server.pem'), join(certs, 'ca.pem'));
 }
 
