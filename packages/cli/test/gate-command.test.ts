@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,7 +17,7 @@ import {
   fingerprints,
   issueCertificate,
 } from '@hookwarden/pki';
-import { listen, tempDir } from '@hookwarden/testkit';
+import { listen, post, type Reply, tempDir } from '@hookwarden/testkit';
 import { generateSecret, sign } from '@hookwarden/verify/signature';
 
 const BIN = fileURLToPath(new URL('../bin/hookwarden.js', import.meta.url));
@@ -79,12 +79,6 @@ async function startGate(args: string[]): Promise<RunningGate> {
   };
 }
 
-interface Reply {
-  status?: number;
-  body?: string;
-  error?: string;
-}
-
 function collect(resolve: (r: Reply) => void) {
   return (res: import('node:http').IncomingMessage) => {
     let body = '';
@@ -96,51 +90,15 @@ function collect(resolve: (r: Reply) => void) {
   };
 }
 
-function tlsCall(
-  port: number,
-  o: { ca: string; cert?: string; key?: string; body?: string | Buffer[] },
-): Promise<Reply> {
-  return new Promise((resolve) => {
-    const req = httpsRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        servername: 'localhost',
-        method: 'POST',
-        path: '/hooks',
-        ca: o.ca,
-        cert: o.cert,
-        key: o.key,
-        agent: false,
-      },
-      collect(resolve),
-    );
-    req.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
-    for (const part of Array.isArray(o.body) ? o.body : [o.body ?? '{}']) req.write(part);
-    req.end();
-  });
+function tlsCall(port: number, o: { ca: string; cert?: string; key?: string; body?: Buffer[] }): Promise<Reply> {
+  return post(port, { tls: { ca: o.ca, cert: o.cert, key: o.key }, body: o.body ?? '{}' });
 }
 
 function plainCall(
   port: number,
   o: { headers: Record<string, string>; body: string; localAddress: string },
 ): Promise<Reply> {
-  return new Promise((resolve) => {
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/hooks',
-        headers: o.headers,
-        localAddress: o.localAddress,
-        agent: false,
-      },
-      collect(resolve),
-    );
-    req.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
-    req.end(o.body);
-  });
+  return post(port, o);
 }
 
 const seen: { headers: IncomingHttpHeaders; bytes: number }[] = [];
