@@ -1,21 +1,16 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import { request } from 'node:https';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { caBundlePem, chainPem, createHierarchy, createSelfSignedCa, issueCertificate } from '@hookwarden/pki';
-import { type Daemon, listen, needTools, startNginxHttp, tempDir } from '@hookwarden/testkit';
+import { type Daemon, listen, needTools, post, type Reply, startNginxHttp, tempDir } from '@hookwarden/testkit';
 import { generateProxyConfig } from '@hookwarden/verify/proxy-config';
+import { type RunningGate, startGate } from './helpers/gate.ts';
 
 // The whole receiver side as a customer deploys it: the generated nginx configuration terminates TLS
 // and connects from 127.0.0.2; `hookwarden gate` trusts exactly that address; the app sees only
 // verified callbacks.
-const BIN = fileURLToPath(new URL('../bin/hookwarden.js', import.meta.url));
 const PLATFORM_DN = 'CN=hooks.platform.test,O=Acme\\, Inc.,C=US';
 const skip = needTools('nginx');
 const dir = tempDir('hw-gate-nginx-');
@@ -26,7 +21,7 @@ const app = createServer((req, res) => {
   req.on('end', () => res.end('app'));
 });
 let nginx: Daemon | undefined;
-let gate: ChildProcess | undefined;
+let gate: RunningGate | undefined;
 let m: { serverCa: string; platform: { chain: string; key: string }; wrong: { chain: string; key: string } };
 
 before(async () => {
@@ -54,11 +49,7 @@ before(async () => {
     wrong: { chain: wrong.certPem + platform.intermediate.certPem, key: wrong.keyPem },
   };
   const appPort = await listen(app);
-  gate = spawn(process.execPath, [
-    BIN,
-    'gate',
-    '--listen',
-    '127.0.0.1:0',
+  gate = await startGate([
     '--upstream',
     `http://127.0.0.1:${appPort}`,
     '--trust-proxy',
@@ -70,13 +61,7 @@ before(async () => {
     '--require-subject',
     PLATFORM_DN,
   ]);
-  const lines = createInterface({ input: gate.stdout! });
-  const [gatePort] = await new Promise<number[]>((resolve) => {
-    lines.on('line', (line) => {
-      const e = JSON.parse(line);
-      if (e.msg === 'listening') resolve([e.port]);
-    });
-  });
+  const gatePort = gate.port;
   nginx = await startNginxHttp(dir.path, (port) =>
     generateProxyConfig('nginx', {
       serverName: 'localhost',
@@ -91,39 +76,16 @@ before(async () => {
 });
 after(async () => {
   await nginx?.stop();
-  if (gate && gate.exitCode === null) {
-    gate.kill('SIGTERM');
-    await once(gate, 'exit');
-  }
+  await gate?.stop();
   app.close();
   dir.cleanup();
 });
 
-function send(client: { chain: string; key: string }): Promise<{ status?: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: nginx!.port,
-        servername: 'localhost',
-        method: 'POST',
-        path: '/hooks',
-        ca: m.serverCa,
-        cert: client.chain,
-        key: client.key,
-        agent: false,
-        headers: { 'x-ssl-client-subject-dn': PLATFORM_DN },
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (c) => {
-          body += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end('{}');
+function send(client: { chain: string; key: string }): Promise<Reply> {
+  return post(nginx!.port, {
+    tls: { ca: m.serverCa, cert: client.chain, key: client.key },
+    headers: { 'x-ssl-client-subject-dn': PLATFORM_DN },
+    body: '{}',
   });
 }
 
@@ -140,6 +102,6 @@ test('nginx -> gate -> app: a certificate with the wrong DN stops at the gate', 
   const before = seen.length;
   const reply = await send(m.wrong);
   assert.equal(reply.status, 403);
-  assert.equal(JSON.parse(reply.body).code, 'HW_SUBJECT_MISMATCH');
+  assert.equal(JSON.parse(reply.body!).code, 'HW_SUBJECT_MISMATCH');
   assert.equal(seen.length, before);
 });

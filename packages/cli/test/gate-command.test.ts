@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import {
   caBundlePem,
   chainPem,
@@ -19,65 +17,10 @@ import {
 } from '@hookwarden/pki';
 import { listen, post, type Reply, tempDir } from '@hookwarden/testkit';
 import { generateSecret, sign } from '@hookwarden/verify/signature';
+import { BIN, type RunningGate, startGate } from './helpers/gate.ts';
 
-const BIN = fileURLToPath(new URL('../bin/hookwarden.js', import.meta.url));
 const PLATFORM_DN = 'CN=hooks.platform.test,O=Acme\\, Inc.,C=US';
 const dir = tempDir();
-
-interface RunningGate {
-  port: number;
-  child: ChildProcess;
-  logs: Record<string, unknown>[];
-  /** Resolves once a log line satisfying `pred` has been written. */
-  logged(pred: (e: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
-  stop(): Promise<number | null>;
-}
-
-/** Spawns the real `hookwarden gate` on port 0 and reads the port from its 'listening' log line. */
-async function startGate(args: string[]): Promise<RunningGate> {
-  const child = spawn(process.execPath, [BIN, 'gate', '--listen', '127.0.0.1:0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const logs: Record<string, unknown>[] = [];
-  const waiters: { pred: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] =
-    [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    const entry = JSON.parse(line) as Record<string, unknown>;
-    logs.push(entry);
-    for (const w of waiters.splice(0)) {
-      if (w.pred(entry)) w.resolve(entry);
-      else waiters.push(w);
-    }
-  });
-  const logged = (pred: (e: Record<string, unknown>) => boolean) =>
-    new Promise<Record<string, unknown>>((resolve) => {
-      const found = logs.find(pred);
-      if (found) resolve(found);
-      else waiters.push({ pred, resolve });
-    });
-  const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`gate exited with ${code}: ${stderr}`);
-  });
-  const listening = await Promise.race([logged((e) => e.msg === 'listening'), exited]);
-  exited.catch(() => {});
-  return {
-    port: listening.port as number,
-    child,
-    logs,
-    logged,
-    async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      const done = once(child, 'exit');
-      child.kill('SIGTERM');
-      const [code] = await done;
-      return code as number | null;
-    },
-  };
-}
 
 function collect(resolve: (r: Reply) => void) {
   return (res: import('node:http').IncomingMessage) => {
