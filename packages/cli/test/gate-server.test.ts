@@ -6,7 +6,7 @@ import { createVerifier } from '@hookwarden/verify';
 import { generateSecret, sign } from '@hookwarden/verify/signature';
 import fc from 'fast-check';
 import type { GateLog } from '../src/gate/log.ts';
-import { createGate, type Gate } from '../src/gate/server.ts';
+import { createGate, type Gate, type GateOptions } from '../src/gate/server.ts';
 import { verifiedHeaderValue } from '../src/gate/verified-header.ts';
 
 // The real verifier with a signature policy: these tests are about the gate itself (forwarding,
@@ -58,6 +58,19 @@ function call(
     for (const part of parts) req.write(part);
     req.end();
   });
+}
+
+/** A gate on port 0 in front of the upstream at `upstreamPort`; `extra` overrides the defaults. */
+async function gateTo(upstreamPort: number, extra: Partial<GateOptions> = {}): Promise<{ gate: Gate; port: number }> {
+  const gate = createGate({
+    verifier,
+    upstream: `http://127.0.0.1:${upstreamPort}`,
+    needsBody: true,
+    maxBodyBytes: 4096,
+    log: () => {},
+    ...extra,
+  });
+  return { gate, port: await listen(gate.server) };
 }
 
 describe('the gate in front of a real upstream', () => {
@@ -175,14 +188,7 @@ test('an upstream that does not answer gives 502 HW_UPSTREAM_UNAVAILABLE', async
   const deadPort = await listen(dead);
   await new Promise((r) => dead.close(r));
   const logs: Record<string, unknown>[] = [];
-  const gate = createGate({
-    verifier,
-    upstream: `http://127.0.0.1:${deadPort}`,
-    needsBody: true,
-    maxBodyBytes: 4096,
-    log: (e) => logs.push(e),
-  });
-  const port = await listen(gate.server);
+  const { gate, port } = await gateTo(deadPort, { log: (e) => logs.push(e) });
   try {
     const reply = await call(port, { headers: signed('{}'), body: '{}' });
     assert.equal(reply.status, 502);
@@ -209,14 +215,7 @@ test('close() lets a request in flight finish', async () => {
     res.end('late');
   });
   const upstreamPort = await listen(upstream);
-  const gate = createGate({
-    verifier,
-    upstream: `http://127.0.0.1:${upstreamPort}`,
-    needsBody: true,
-    maxBodyBytes: 4096,
-    log: () => {},
-  });
-  const port = await listen(gate.server);
+  const { gate, port } = await gateTo(upstreamPort);
   const pending = call(port, { headers: signed('{}'), body: '{}' });
   await arrival;
   let closed = false;
@@ -264,14 +263,7 @@ test('a client that goes away takes its upstream request with it', async () => {
     arrived();
   });
   const upstreamPort = await listen(upstream);
-  const gate = createGate({
-    verifier,
-    upstream: `http://127.0.0.1:${upstreamPort}`,
-    needsBody: true,
-    maxBodyBytes: 4096,
-    log: () => {},
-  });
-  const port = await listen(gate.server);
+  const { gate, port } = await gateTo(upstreamPort);
   const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/hooks', headers: signed('{}'), agent: false });
   req.on('error', () => {});
   req.end('{}');
@@ -295,15 +287,7 @@ test('upstreamConnections bounds the connections to the upstream: concurrent req
   });
   upstream.on('connection', () => connections++);
   const upstreamPort = await listen(upstream);
-  const gate = createGate({
-    verifier,
-    upstream: `http://127.0.0.1:${upstreamPort}`,
-    needsBody: true,
-    maxBodyBytes: 4096,
-    upstreamConnections: 1,
-    log: () => {},
-  });
-  const port = await listen(gate.server);
+  const { gate, port } = await gateTo(upstreamPort, { upstreamConnections: 1 });
   try {
     const replies = await Promise.all(
       Array.from({ length: 5 }, (_, i) => call(port, { headers: signed('{}', `msg_${i}`), body: '{}' })),
