@@ -12,7 +12,8 @@ const CHANNEL = '^[a-zA-Z0-9\\-_.:]+$';
 export const uid = { type: ['string', 'null'], minLength: 1, maxLength: 256, pattern: NAME } as const;
 const metadata = { type: 'object', additionalProperties: { type: 'string', maxLength: 4096 }, maxProperties: 64 };
 const rateLimit = { type: ['integer', 'null'], minimum: 0, maximum: 65535 };
-const eventTypeName = { type: 'string', minLength: 1, maxLength: 256, pattern: NAME };
+// An id or a name as Svix accepts it: application, endpoint and message ids, event type names.
+const idOrName = { type: 'string', minLength: 1, maxLength: 256, pattern: NAME };
 const channels = {
   type: ['array', 'null'],
   items: { type: 'string', minLength: 1, maxLength: 128, pattern: CHANNEL },
@@ -20,7 +21,7 @@ const channels = {
   maxItems: 10,
   uniqueItems: true,
 };
-const filterTypes = { type: ['array', 'null'], items: eventTypeName, minItems: 1, maxItems: 1000, uniqueItems: true };
+const filterTypes = { type: ['array', 'null'], items: idOrName, minItems: 1, maxItems: 1000, uniqueItems: true };
 // Header values must not smuggle a line break or NUL into the request we send.
 const headerValue = { type: 'string', maxLength: 4096, pattern: '^[^\\r\\n\\u0000]*$' };
 const headerMap = {
@@ -36,28 +37,28 @@ export const params = {
   app: {
     type: 'object',
     required: ['app_id'],
-    properties: { app_id: { type: 'string', minLength: 1, maxLength: 256, pattern: NAME } },
+    properties: { app_id: idOrName },
   },
   endpoint: {
     type: 'object',
     required: ['app_id', 'endpoint_id'],
     properties: {
-      app_id: { type: 'string', minLength: 1, maxLength: 256, pattern: NAME },
-      endpoint_id: { type: 'string', minLength: 1, maxLength: 256, pattern: NAME },
+      app_id: idOrName,
+      endpoint_id: idOrName,
     },
   },
   msg: {
     type: 'object',
     required: ['app_id', 'msg_id'],
     properties: {
-      app_id: { type: 'string', minLength: 1, maxLength: 256, pattern: NAME },
-      msg_id: { type: 'string', minLength: 1, maxLength: 256, pattern: NAME },
+      app_id: idOrName,
+      msg_id: idOrName,
     },
   },
   eventType: {
     type: 'object',
     required: ['event_type_name'],
-    properties: { event_type_name: eventTypeName },
+    properties: { event_type_name: idOrName },
   },
 } as const;
 
@@ -127,7 +128,7 @@ export const eventTypeIn = {
   type: 'object',
   required: ['name', 'description'],
   properties: {
-    name: eventTypeName,
+    name: idOrName,
     description: { type: 'string', maxLength: 4096 },
     archived: { type: 'boolean' },
     deprecated: { type: 'boolean' },
@@ -233,14 +234,14 @@ export const recoverIn = {
 export const eventExampleIn = {
   type: 'object',
   required: ['eventType'],
-  properties: { eventType: eventTypeName, exampleIndex: { type: 'integer', minimum: 0, maximum: 100 } },
+  properties: { eventType: idOrName, exampleIndex: { type: 'integer', minimum: 0, maximum: 100 } },
 } as const;
 
 export const messageIn = {
   type: 'object',
   required: ['eventType', 'payload'],
   properties: {
-    eventType: eventTypeName,
+    eventType: idOrName,
     eventId: { type: ['string', 'null'], minLength: 1, maxLength: 256, pattern: NAME },
     payload: { type: 'object' },
     channels,
