@@ -26,6 +26,9 @@ test('serve --help, and clear errors for bad options', () => {
   const port = spawnSync(process.execPath, [BIN, 'serve', '--port', '99999'], { encoding: 'utf8', env });
   assert.equal(port.status, 1);
   assert.match(port.stderr, /--port/);
+  const unknown = spawnSync(process.execPath, [BIN, 'serve', '--no-such-flag'], { encoding: 'utf8', env });
+  assert.equal(unknown.status, 2, unknown.stderr);
+  assert.match(unknown.stderr, /^hookwarden serve: Unknown option '--no-such-flag'\n\nUsage: hookwarden serve/);
 });
 
 test('first start on a fresh data dir: CA, client certificate, admin token 0600 printed once; SIGTERM exits 0', async () => {

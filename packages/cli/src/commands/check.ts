@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { type CheckOptions, type ClientIdentity, renderReport, runCheck } from '@hookwarden/server/checker';
 import { HookwardenError } from '@hookwarden/verify/errors';
+import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../main.ts';
 
 const HELP = `Usage: hookwarden check <https-url> [options]
@@ -66,18 +66,9 @@ export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): b
 export const command: Command = {
   summary: 'check whether an HTTPS endpoint can receive callbacks, and why not',
   async run(argv) {
-    let parsed: ReturnType<typeof parse>;
-    try {
-      parsed = parse(argv);
-    } catch (err) {
-      process.stderr.write(`hookwarden check: ${(err as Error).message}\n\n${HELP}\n`);
-      return 2;
-    }
+    const parsed = parse(argv);
+    if (typeof parsed === 'number') return parsed;
     const { values, positionals } = parsed;
-    if (values.help) {
-      process.stdout.write(`${HELP}\n`);
-      return 0;
-    }
     if (positionals.length !== 1) {
       process.stderr.write(`hookwarden check: give exactly one URL\n\n${HELP}\n`);
       return 2;
@@ -109,7 +100,7 @@ export const command: Command = {
 };
 
 function parse(argv: string[]) {
-  return parseArgs({
+  return parseCommandArgs('check', HELP, {
     args: argv,
     allowPositionals: true,
     options: {
@@ -129,7 +120,10 @@ function parse(argv: string[]) {
   });
 }
 
-async function buildOptions(url: string, values: ReturnType<typeof parse>['values']): Promise<CheckOptions> {
+async function buildOptions(
+  url: string,
+  values: Exclude<ReturnType<typeof parse>, number>['values'],
+): Promise<CheckOptions> {
   const options: CheckOptions = { url, allowPrivateTargets: values['allow-private-targets'] === true };
   const certFlags = ['client-cert', 'client-key', 'client-chain'] as const;
   if (values['pki-dir'] !== undefined && certFlags.some((f) => values[f] !== undefined)) {

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { createVerifier } from '@hookwarden/verify';
+import { parseCommandArgs } from '../args.ts';
 import { type GateFlags, loadGateConfig } from '../gate/config.ts';
 import { jsonLines } from '../gate/log.ts';
 import { createGate } from '../gate/server.ts';
@@ -41,7 +41,7 @@ Secrets on a command line are visible to other users (ps): prefer --config with 
 `;
 
 function parse(argv: string[]) {
-  return parseArgs({
+  return parseCommandArgs('gate', HELP, {
     args: argv,
     options: {
       config: { type: 'string' },
@@ -70,18 +70,9 @@ function parse(argv: string[]) {
 export const command: Command = {
   summary: 'verifying reverse proxy in front of a receiver written in any language',
   async run(argv) {
-    let parsed: ReturnType<typeof parse>;
-    try {
-      parsed = parse(argv);
-    } catch (err) {
-      process.stderr.write(`hookwarden gate: ${(err as Error).message}\n\n${HELP}`);
-      return 2;
-    }
-    const { help, ...flags } = parsed.values;
-    if (help) {
-      process.stdout.write(HELP);
-      return 0;
-    }
+    const parsed = parse(argv);
+    if (typeof parsed === 'number') return parsed;
+    const { help: _, ...flags } = parsed.values;
     const config = loadGateConfig(flags as GateFlags);
     const verifier = createVerifier(config.policy);
     const log = jsonLines((line) => process.stdout.write(line));

@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import {
   generateProxyConfig,
   PROXY_CONFIG_KINDS,
   ProxyConfigError,
   type ProxyConfigKind,
 } from '@hookwarden/verify/proxy-config';
+import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../main.ts';
 
 const HELP = `Usage: hookwarden proxy-config nginx|haproxy|caddy [options]
@@ -30,7 +30,7 @@ Options:
 `;
 
 function parse(argv: string[]) {
-  return parseArgs({
+  return parseCommandArgs('proxy-config', HELP, {
     args: argv,
     allowPositionals: true,
     options: {
@@ -53,18 +53,9 @@ function parse(argv: string[]) {
 export const command: Command = {
   summary: 'print an nginx, HAProxy or Caddy configuration that verifies the platform',
   async run(argv) {
-    let parsed: ReturnType<typeof parse>;
-    try {
-      parsed = parse(argv);
-    } catch (err) {
-      process.stderr.write(`hookwarden proxy-config: ${(err as Error).message}\n\n${HELP}`);
-      return 2;
-    }
+    const parsed = parse(argv);
+    if (typeof parsed === 'number') return parsed;
     const { values, positionals } = parsed;
-    if (values.help) {
-      process.stdout.write(HELP);
-      return 0;
-    }
     const [kind, ...extra] = positionals;
     if (kind === undefined || !PROXY_CONFIG_KINDS.includes(kind as ProxyConfigKind) || extra.length > 0) {
       process.stderr.write(`hookwarden proxy-config: expected one of ${PROXY_CONFIG_KINDS.join(', ')}\n\n${HELP}`);

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { openPkiStore } from '@hookwarden/pki';
 import { createLogger, type PlatformIdentity, ServerError, startServer } from '@hookwarden/server';
 import { generateEd25519Key } from '@hookwarden/verify/signature';
+import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../main.ts';
 
 const HELP = `Usage: hookwarden serve [options]
@@ -73,7 +73,7 @@ function secretFile(path: string, create: () => string): { value: string; create
 export const command: Command = {
   summary: 'run the delivery platform (API, dispatcher, trust document)',
   async run(argv) {
-    const { values } = parseArgs({
+    const parsed = parseCommandArgs('serve', HELP, {
       args: argv,
       strict: true,
       options: {
@@ -89,10 +89,8 @@ export const command: Command = {
         help: { type: 'boolean', short: 'h' },
       },
     });
-    if (values.help) {
-      process.stdout.write(HELP);
-      return 0;
-    }
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
     const env = process.env;
     const portText = values.port ?? env.HOOKWARDEN_PORT ?? '8071';
     const port = Number(portText);
