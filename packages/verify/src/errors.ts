@@ -24,6 +24,16 @@ export function isHookwardenError(err: unknown): err is HookwardenError {
   return err instanceof HookwardenError;
 }
 
+/**
+ * What an adapter answers for any failure: a HookwardenError's status and `{code, detail}`; anything
+ * else is 500 HW_INTERNAL without its message, which may carry internals.
+ */
+export function errorResponse(err: unknown): { status: number; body: { code: string; detail: string } } {
+  return err instanceof HookwardenError
+    ? { status: err.status, body: err.toJSON() }
+    : { status: 500, body: { code: 'HW_INTERNAL', detail: 'internal error' } };
+}
+
 /** A table of stable codes, each with the status answered and the message when no detail is given. */
 export type CodeTable = Record<string, { status: number; message: string }>;
 

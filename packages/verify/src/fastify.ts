@@ -4,7 +4,7 @@
  * `request.hookwarden`. Parse the JSON yourself from `request.body` once verified.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { HookwardenError, VerificationError } from './errors.ts';
+import { errorResponse, type HookwardenError, VerificationError } from './errors.ts';
 import { toVerifyRequest } from './node.ts';
 import type { VerifiedFacts, Verifier } from './verifier.ts';
 
@@ -53,10 +53,8 @@ export function fastifyVerifier(verifier: Verifier, options: FastifyVerifierOpti
         request.hookwarden = await verifier.verify(toVerifyRequest(request.raw, body));
       } catch (err) {
         options.onRefused?.(err, request);
-        const known = err instanceof HookwardenError;
-        return reply
-          .code(known ? err.status : 500)
-          .send(known ? err.toJSON() : { code: 'HW_INTERNAL', detail: 'internal error' });
+        const { status, body } = errorResponse(err);
+        return reply.code(status).send(body);
       }
     });
   };

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { collectCapped } from './body.ts';
-import { HookwardenError, VerificationError } from './errors.ts';
+import { errorResponse, HookwardenError, VerificationError } from './errors.ts';
 import { DEFAULT_MAX_BODY_BYTES, toVerifyRequest } from './node.ts';
 import type { Headers } from './signature.ts';
 import type { VerifiedFacts, Verifier, VerifyRequest } from './verifier.ts';
@@ -48,11 +48,8 @@ export function honoVerifier(
       facts = await verifier.verify(request);
     } catch (err) {
       options.onRefused?.(err, c);
-      const known = err instanceof HookwardenError;
-      return c.json(
-        known ? err.toJSON() : { code: 'HW_INTERNAL', detail: 'internal error' },
-        (known ? err.status : 500) as 400,
-      );
+      const { status, body } = errorResponse(err);
+      return c.json(body, status as 400);
     }
     c.set('hookwarden', facts);
     await next();

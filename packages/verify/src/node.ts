@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { collectCapped } from './body.ts';
-import { HookwardenError, VerificationError } from './errors.ts';
+import { errorResponse, VerificationError } from './errors.ts';
 import { tlsFactsFromSocket } from './tls.ts';
 import type { VerifiedFacts, Verifier, VerifyRequest } from './verifier.ts';
 
@@ -37,15 +37,14 @@ export function toVerifyRequest(req: IncomingMessage, body: Uint8Array): VerifyR
 
 /** Answers a refusal. Anything that is not our error is a bug: 500, details kept out of the response. */
 export function sendError(res: ServerResponse, err: unknown): void {
-  const known = err instanceof HookwardenError;
-  const status = known ? err.status : 500;
-  const body = JSON.stringify(known ? err.toJSON() : { code: 'HW_INTERNAL', detail: 'internal error' });
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  const { status, body } = errorResponse(err);
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 export interface NodeHandlerOptions {
