@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { caBundlePem, chainPem, createHierarchy, createSelfSignedCa, issueCertificate } from '@hookwarden/pki';
 import { type Daemon, listen, needTools, post, type Reply, startNginxHttp, tempDir } from '@hookwarden/testkit';
 import { generateProxyConfig } from '@hookwarden/verify/proxy-config';
 import { type RunningGate, startGate } from './helpers/gate.ts';
+import { type Material, makeMaterial, PLATFORM_DN } from './helpers/material.ts';
 
 // The whole receiver side as a customer deploys it: the generated nginx configuration terminates TLS
 // and connects from 127.0.0.2; `hookwarden gate` trusts exactly that address; the app sees only
 // verified callbacks.
-const PLATFORM_DN = 'CN=hooks.platform.test,O=Acme\\, Inc.,C=US';
 const skip = needTools('nginx');
 const dir = tempDir('hw-gate-nginx-');
 const seen: IncomingHttpHeaders[] = [];
@@ -22,32 +19,11 @@ const app = createServer((req, res) => {
 });
 let nginx: Daemon | undefined;
 let gate: RunningGate | undefined;
-let m: { serverCa: string; platform: { chain: string; key: string }; wrong: { chain: string; key: string } };
+let m: Material;
 
 before(async () => {
   if (skip) return;
-  const platform = await createHierarchy({ subject: PLATFORM_DN, keyType: 'ec-p256' });
-  const wrong = await issueCertificate(platform.intermediate, {
-    subject: 'CN=intruder',
-    usage: 'client',
-    keyType: 'ec-p256',
-  });
-  const serverCa = await createSelfSignedCa({ subject: 'CN=Receiver CA', keyType: 'ec-p256' });
-  const server = await issueCertificate(serverCa, {
-    subject: 'CN=localhost',
-    dnsNames: ['localhost'],
-    usage: 'server',
-    keyType: 'ec-p256',
-  });
-  const ca = join(dir.path, 'platform-ca.pem');
-  writeFileSync(ca, caBundlePem(platform));
-  writeFileSync(join(dir.path, 'server.pem'), server.certPem);
-  writeFileSync(join(dir.path, 'server.pem.key'), server.keyPem, { mode: 0o600 });
-  m = {
-    serverCa: serverCa.certPem,
-    platform: { chain: chainPem(platform), key: platform.leaf.keyPem },
-    wrong: { chain: wrong.certPem + platform.intermediate.certPem, key: wrong.keyPem },
-  };
+  m = await makeMaterial(dir.path);
   const appPort = await listen(app);
   gate = await startGate([
     '--upstream',
@@ -57,7 +33,7 @@ before(async () => {
     '--proxy-headers',
     'nginx',
     '--client-ca',
-    ca,
+    m.files.ca,
     '--require-subject',
     PLATFORM_DN,
   ]);
@@ -67,9 +43,9 @@ before(async () => {
       serverName: 'localhost',
       listen: `127.0.0.1:${port}`,
       upstream: `http://127.0.0.1:${gatePort}`,
-      caBundlePath: ca,
-      serverCertPath: join(dir.path, 'server.pem'),
-      serverKeyPath: join(dir.path, 'server.pem.key'),
+      caBundlePath: m.files.ca,
+      serverCertPath: m.files.cert,
+      serverKeyPath: m.files.key,
       sourceAddress: '127.0.0.2',
     }),
   );
@@ -83,7 +59,7 @@ after(async () => {
 
 function send(client: { chain: string; key: string }): Promise<Reply> {
   return post(nginx!.port, {
-    tls: { ca: m.serverCa, cert: client.chain, key: client.key },
+    tls: { ca: m.serverCaPem, cert: client.chain, key: client.key },
     headers: { 'x-ssl-client-subject-dn': PLATFORM_DN },
     body: '{}',
   });

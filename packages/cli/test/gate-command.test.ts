@@ -7,19 +7,12 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
-import {
-  caBundlePem,
-  chainPem,
-  createHierarchy,
-  createSelfSignedCa,
-  fingerprints,
-  issueCertificate,
-} from '@hookwarden/pki';
+import { fingerprints } from '@hookwarden/pki';
 import { listen, post, type Reply, tempDir } from '@hookwarden/testkit';
 import { generateSecret, sign } from '@hookwarden/verify/signature';
 import { BIN, type RunningGate, startGate } from './helpers/gate.ts';
+import { type Material, makeMaterial, PLATFORM_DN } from './helpers/material.ts';
 
-const PLATFORM_DN = 'CN=hooks.platform.test,O=Acme\\, Inc.,C=US';
 const dir = tempDir();
 
 function collect(resolve: (r: Reply) => void) {
@@ -52,44 +45,11 @@ const upstream = createServer(async (req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain' }).end(`upstream got ${bytes}`);
 });
 let upstreamUrl = '';
-let m: Awaited<ReturnType<typeof material>>;
-
-async function material() {
-  const platform = await createHierarchy({ subject: PLATFORM_DN, keyType: 'ec-p256' });
-  const other = await createHierarchy({ subject: PLATFORM_DN, keyType: 'ec-p256', rootSubject: 'CN=Other Root' });
-  const wrong = await issueCertificate(platform.intermediate, {
-    subject: 'CN=intruder',
-    usage: 'client',
-    keyType: 'ec-p256',
-  });
-  const serverCa = await createSelfSignedCa({ subject: 'CN=Receiver CA', keyType: 'ec-p256' });
-  const server = await issueCertificate(serverCa, {
-    subject: 'CN=localhost',
-    dnsNames: ['localhost'],
-    ipAddresses: ['127.0.0.1'],
-    usage: 'server',
-    keyType: 'ec-p256',
-  });
-  const files = {
-    ca: join(dir.path, 'platform-ca.pem'),
-    cert: join(dir.path, 'server.pem'),
-    key: join(dir.path, 'server.key'),
-  };
-  writeFileSync(files.ca, caBundlePem(platform));
-  writeFileSync(files.cert, server.certPem);
-  writeFileSync(files.key, server.keyPem, { mode: 0o600 });
-  return {
-    files,
-    serverCaPem: serverCa.certPem,
-    platform: { chain: chainPem(platform), key: platform.leaf.keyPem, certPem: platform.leaf.certPem },
-    other: { chain: chainPem(other), key: other.leaf.keyPem },
-    wrong: { chain: wrong.certPem + platform.intermediate.certPem, key: wrong.keyPem },
-  };
-}
+let m: Material;
 
 before(async () => {
   upstreamUrl = `http://127.0.0.1:${await listen(upstream)}`;
-  m = await material();
+  m = await makeMaterial(dir.path);
 });
 after(() => {
   upstream.close();
