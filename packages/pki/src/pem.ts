@@ -39,7 +39,11 @@ export function certificateDers(pem: string, what = 'certificate'): Buffer[] {
 export function toX509(cert: string | Uint8Array, what = 'certificate'): X509Certificate {
   const der = typeof cert === 'string' ? certificateDers(cert, what)[0]! : cert;
   try {
-    return new X509Certificate(der);
+    const x = new X509Certificate(der);
+    // A key Node cannot read (a mangled curve OID) parses here and throws OpenSSL's error on first
+    // use; reading it now (Node keeps it) makes that a PkiError for every caller.
+    void x.publicKey;
+    return x;
   } catch (cause) {
     throw new PkiError(PKI_CODES.PEM_INVALID, `the ${what} is not a readable X.509 certificate`, { cause });
   }

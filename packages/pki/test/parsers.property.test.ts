@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { before, test } from 'node:test';
 import fc from 'fast-check';
 import {
@@ -10,6 +11,7 @@ import {
   PkiError,
   validateIdentity,
 } from '../src/index.ts';
+import { derToPem } from '../src/pem.ts';
 
 let h: Hierarchy;
 before(async () => {
@@ -53,6 +55,18 @@ test('certificate parsers throw nothing but PkiError on arbitrary or mangled PEM
     fc.property(fc.uint8Array({ maxLength: 120 }), (bytes) => onlyPkiErrors(() => fingerprints(bytes))),
     { numRuns: 300 },
   );
+});
+
+test('a certificate whose public key cannot be read is refused as unreadable, not with an OpenSSL error', () => {
+  const der = Buffer.from(new X509Certificate(h.leaf.certPem).raw);
+  // The P-256 curve OID of the key (1.2.840.10045.3.1.7), with one byte changed: the DER still parses.
+  const at = der.indexOf(Buffer.from([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]));
+  assert.ok(at > 0);
+  der[at + 2] = 0x00;
+  for (const input of [der, derToPem(der)]) {
+    assert.throws(() => fingerprints(input), { name: 'PkiError', code: 'HW_PKI_PEM_INVALID' });
+    assert.throws(() => describeCertificate(input), { name: 'PkiError', code: 'HW_PKI_PEM_INVALID' });
+  }
 });
 
 test('import validation throws nothing but PkiError on mangled inputs', () => {
