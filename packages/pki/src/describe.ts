@@ -2,7 +2,7 @@ import { dnFromX509, dnIssuerFromX509, formatDn } from '@hookwarden/verify/dn';
 import { type Fingerprints, fingerprints } from './fingerprints.ts';
 import { describeKeyType } from './keys.ts';
 import { toX509 } from './pem.ts';
-import { x509 } from './x509.ts';
+import { decodeExtensions, x509 } from './x509.ts';
 
 export interface CertificateInfo {
   /** RFC 4514, read from the DER. */
@@ -21,7 +21,7 @@ export interface CertificateInfo {
 /** The facts about a certificate that operators and receivers act on. */
 export function describeCertificate(cert: string | Uint8Array): CertificateInfo {
   const x = toX509(cert);
-  const san = new x509.X509Certificate(x.raw).getExtension(x509.SubjectAlternativeNameExtension);
+  const san = decodeExtensions(x).getExtension(x509.SubjectAlternativeNameExtension);
   return {
     subject: formatDn(dnFromX509(x)),
     issuer: formatDn(dnIssuerFromX509(x)),

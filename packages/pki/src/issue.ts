@@ -15,7 +15,7 @@ import {
   checkUsage,
 } from './options.ts';
 import { toX509 } from './pem.ts';
-import { x509 } from './x509.ts';
+import { decodeExtensions, x509 } from './x509.ts';
 
 export interface CertKey {
   certPem: string;
@@ -87,7 +87,7 @@ async function prepareIssuer(issuer: CertKey): Promise<PreparedIssuer> {
   if (!node.checkPrivateKey(readPrivateKey(issuer.keyPem, 'issuer private key'))) {
     throw new PkiError(PKI_CODES.KEY_MISMATCH, 'the issuer private key does not belong to the issuer certificate');
   }
-  const cert = new x509.X509Certificate(node.raw);
+  const cert = decodeExtensions(node, 'issuer certificate');
   const { key, algorithm } = await signingKey(issuer.keyPem);
   const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
   const aki = ski

@@ -3,7 +3,7 @@ import { dnFromX509, formatDn } from '@hookwarden/verify/dn';
 import { PKI_CODES, PkiError } from './errors.ts';
 import { readPrivateKey } from './keys.ts';
 import { derToPem, toX509s } from './pem.ts';
-import { x509 } from './x509.ts';
+import { decodeExtensions, x509 } from './x509.ts';
 
 /** A client identity that passed every check: what the platform presents and what receivers trust. */
 export interface ValidIdentity {
@@ -72,7 +72,7 @@ export function validateIdentity(
       `the certificate ${name(leaf)} is a CA certificate: give the client (leaf) certificate as --cert and the CAs as --chain`,
     );
   }
-  const peculiar = new x509.X509Certificate(leaf.raw);
+  const peculiar = decodeExtensions(leaf);
   const eku = peculiar.getExtension(x509.ExtendedKeyUsageExtension);
   if (!eku?.usages.map(String).includes(CLIENT_AUTH)) {
     throw new PkiError(
@@ -133,7 +133,7 @@ export function validateIdentity(
   }
   // pathLenConstraint: a CA may have at most that many intermediates below it.
   chain.forEach((ca, i) => {
-    const bc = new x509.X509Certificate(ca.raw).getExtension(x509.BasicConstraintsExtension);
+    const bc = decodeExtensions(ca, 'CA certificate').getExtension(x509.BasicConstraintsExtension);
     if (bc?.pathLength !== undefined && i > bc.pathLength) {
       throw new PkiError(
         PKI_CODES.CHAIN_TOO_DEEP,

@@ -69,6 +69,18 @@ test('a certificate whose public key cannot be read is refused as unreadable, no
   }
 });
 
+test('a certificate with an extension that cannot be decoded is refused as unreadable, every time', () => {
+  const der = Buffer.from(new X509Certificate(h.leaf.certPem).raw);
+  // subjectKeyIdentifier (2.5.29.14): its value must be an OCTET STRING (tag 4); make it an IA5String.
+  const at = der.indexOf(Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x0e, 0x04]));
+  assert.ok(at > 0);
+  assert.equal(der[at + 7], 0x04);
+  der[at + 7] = 0x16;
+  for (const input of [der, derToPem(der), derToPem(der)]) {
+    assert.throws(() => describeCertificate(input), { name: 'PkiError', code: 'HW_PKI_PEM_INVALID' });
+  }
+});
+
 test('import validation throws nothing but PkiError on mangled inputs', () => {
   fc.assert(
     fc.property(mangledPem(), mangledPem(), mangledPem(), (certPem, keyPem, chainPem) => {
