@@ -196,16 +196,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       closing ??= (async () => {
         await api.close();
         await dispatcher.stop(o);
-        // A delivery that outlived the deadline has already lost its lease (it will be redelivered);
-        // closing the client would wait for it up to its own timeout, so give it a second at most.
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          client.close(),
-          new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, 1000);
-          }),
-        ]);
-        clearTimeout(timer);
+        // A delivery that outlived the deadline has already lost its lease (it will be redelivered):
+        // its connection is destroyed rather than waited for, so nothing keeps the process alive.
+        await client.close({ force: true });
         if (!options.store) await store.close();
       })();
       return closing;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type CipherPolicy, DEFAULT_CIPHER_POLICY } from '../delivery/ciphers.ts';
 import { nextAttemptDelay } from '../delivery/retry.ts';
 import { signedHeaders } from '../delivery/signing.ts';
-import type { AttemptOutcome, ClientIdentity, DeliveryClient } from '../delivery/types.ts';
+import type { AttemptOutcome, ClientIdentity, DeliveryClient, DeliveryRequest } from '../delivery/types.ts';
 import { invalidOption } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { ClaimedDelivery, Outcome, Store } from '../store/types.ts';
@@ -146,6 +146,28 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     else flushTimer ??= setTimeout(() => void flush(), flushMs);
   }
 
+  /**
+   * An endpoint's TLS settings, built once per claimed endpoint row (rows of one claim share it)
+   * instead of per attempt: the client memoises pools and validated policies on these objects.
+   */
+  const tlsSettings = new WeakMap<ClaimedDelivery['endpoint'], DeliveryRequest['tls']>();
+  function tlsSettingsOf(e: ClaimedDelivery['endpoint']): DeliveryRequest['tls'] {
+    let tls = tlsSettings.get(e);
+    if (tls === undefined) {
+      const identity: ClientIdentity | undefined =
+        e.clientCertPem && e.clientKeyPem
+          ? { certPem: e.clientCertPem, keyPem: e.clientKeyPem, chainPem: e.clientCertPem }
+          : undefined;
+      tls = {
+        ...(e.serverCaPem ? { serverCaPem: e.serverCaPem } : {}),
+        ...(identity ? { clientIdentity: identity } : {}),
+        ...(e.tlsPolicy ? { cipherPolicy: { ...(opts.cipherPolicy ?? DEFAULT_CIPHER_POLICY), ...e.tlsPolicy } } : {}),
+      };
+      tlsSettings.set(e, tls);
+    }
+    return tls;
+  }
+
   function signatureHeaders(d: ClaimedDelivery, at: number): Record<string, string> {
     const timestamp = Math.floor(at / 1000);
     const secrets =
@@ -161,10 +183,6 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     let outcome: AttemptOutcome;
     try {
       const e = d.endpoint;
-      const identity: ClientIdentity | undefined =
-        e.clientCertPem && e.clientKeyPem
-          ? { certPem: e.clientCertPem, keyPem: e.clientKeyPem, chainPem: e.clientCertPem }
-          : undefined;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<AttemptOutcome>((resolve) => {
         timer = setTimeout(
@@ -182,11 +200,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         url: e.url,
         headers: { ...e.headers, 'content-type': 'application/json', ...signatureHeaders(d, started) },
         body: d.message.payload,
-        tls: {
-          ...(e.serverCaPem ? { serverCaPem: e.serverCaPem } : {}),
-          ...(identity ? { clientIdentity: identity } : {}),
-          ...(e.tlsPolicy ? { cipherPolicy: { ...(opts.cipherPolicy ?? DEFAULT_CIPHER_POLICY), ...e.tlsPolicy } } : {}),
-        },
+        tls: tlsSettingsOf(e),
         allowHttp: e.allowHttp,
       });
       try {
