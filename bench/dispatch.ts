@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { caBundlePem, chainPem, createHierarchy, createSelfSignedCa, issueCertificate } from '@hookwarden/pki';
-import { buildApi, createDispatcher, hashToken, openSqliteStore } from '@hookwarden/server';
+import { buildApi, createDispatcher, hashToken, openSqliteStoreInWorker } from '@hookwarden/server';
 import { createDeliveryClient, DEFAULT_CIPHER_POLICY, nodeCipherString } from '@hookwarden/server/delivery';
 import { listen, tempDir } from '@hookwarden/testkit';
 import { generateSecret } from '@hookwarden/verify/signature';
@@ -139,7 +139,7 @@ export async function run(): Promise<void> {
       });
 
     // The dispatcher draining a backlog.
-    const store = openSqliteStore(join(dir.path, 'bench.db'));
+    const store = openSqliteStoreInWorker(join(dir.path, 'bench.db'));
     const now = Date.now();
     await store.createApplication({ id: 'app_bench', uid: null, name: 'bench', metadata: {}, rateLimit: null }, now);
     await store.createEndpoint(
@@ -238,7 +238,7 @@ export async function run(): Promise<void> {
 
     // --- ingestion through the API vs a bare Fastify handler ---
     const token = 'bench-admin-token-0123456789';
-    const apiStore = openSqliteStore(join(dir.path, 'ingest.db'));
+    const apiStore = openSqliteStoreInWorker(join(dir.path, 'ingest.db'));
     const api = buildApi({
       store: apiStore,
       adminTokenHash: hashToken(token),

@@ -13,7 +13,7 @@ import { createDispatcher, type Dispatcher, type DispatcherOptions } from './dis
 import { invalidOption, ServerError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
-import { openSqliteStore } from './store/sqlite/index.ts';
+import { openSqliteStoreInWorker } from './store/sqlite/worker.ts';
 import type { Store } from './store/types.ts';
 import { buildTrustDocument, type TrustDocument } from './trust.ts';
 
@@ -90,7 +90,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? createLogger(options.logLevel);
   if (!options.store) mkdirSync(options.dataDir as string, { recursive: true, mode: 0o700 });
-  const store = options.store ?? openSqliteStore(join(options.dataDir as string, 'hookwarden.db'));
+  const store = options.store ?? openSqliteStoreInWorker(join(options.dataDir as string, 'hookwarden.db'));
   // SQLite: this process is the only dispatcher of its data directory, so leftover leases are a
   // crashed predecessor's. Redeliver them now rather than after the lease (at-least-once).
   if (!options.store) await store.releaseAllLeases(now());
