@@ -1,10 +1,11 @@
 /**
  * The dispatcher against its practical limit, and API ingestion against a bare Fastify handler.
  *
- * 1. A backlog of 10,000 messages (best of three interleaved rounds after a warm-up) for one loopback HTTPS receiver that requires the client
- *    certificate. The dispatcher (lease claims, signing, delivery client, group-committed outcomes
- *    in SQLite/WAL) drains it; a raw undici loop sends the same number of requests with the same TLS
- *    setup (client chain, trusted CA, cipher policy) and concurrency. Goal: ratio ≥ 0.8.
+ * 1. A backlog of 10,000 messages for one loopback HTTPS receiver that requires the client
+ *    certificate, best of three interleaved rounds after a warm-up. The dispatcher (lease claims,
+ *    signing, delivery client, group-committed outcomes in SQLite/WAL on the store thread) drains
+ *    it; a raw undici loop sends the same number of requests with the same TLS setup (client chain,
+ *    trusted CA, cipher policy) and concurrency. Goal: ratio ≥ 0.8.
  * 2. Messages/s through POST /api/v1/app/{app}/msg (auth, validation, one transaction with fan-out)
  *    against a Fastify route that does nothing, both driven by the same undici loop. Goal: ≥ 0.5.
  * Peak RSS is sampled throughout.
