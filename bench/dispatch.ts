@@ -1,10 +1,11 @@
 /**
  * The dispatcher against its practical limit, and API ingestion against a bare Fastify handler.
  *
- * 1. A backlog of 20,000 messages for one loopback HTTPS receiver that requires the client
- *    certificate. The dispatcher (lease claims, signing, delivery client, group-committed outcomes
- *    in SQLite/WAL) drains it; a raw undici loop sends the same number of requests with the same TLS
- *    setup (client chain, trusted CA, cipher policy) and concurrency. Goal: ratio ≥ 0.8.
+ * 1. A backlog of 10,000 messages for one loopback HTTPS receiver that requires the client
+ *    certificate, best of three interleaved rounds after a warm-up. The dispatcher (lease claims,
+ *    signing, delivery client, group-committed outcomes in SQLite/WAL on the store thread) drains
+ *    it; a raw undici loop sends the same number of requests with the same TLS setup (client chain,
+ *    trusted CA, cipher policy) and concurrency. Goal: ratio ≥ 0.8.
  * 2. Messages/s through POST /api/v1/app/{app}/msg (auth, validation, one transaction with fan-out)
  *    against a Fastify route that does nothing, both driven by the same undici loop. Goal: ≥ 0.5.
  * Peak RSS is sampled throughout.
@@ -16,15 +17,16 @@ import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { caBundlePem, chainPem, createHierarchy, createSelfSignedCa, issueCertificate } from '@hookwarden/pki';
-import { buildApi, createDispatcher, hashToken, openSqliteStore } from '@hookwarden/server';
+import { buildApi, createDispatcher, hashToken, openSqliteStoreInWorker } from '@hookwarden/server';
 import { createDeliveryClient, DEFAULT_CIPHER_POLICY, nodeCipherString } from '@hookwarden/server/delivery';
 import { listen, tempDir } from '@hookwarden/testkit';
 import { generateSecret } from '@hookwarden/verify/signature';
 import Fastify from 'fastify';
 import { Agent, Pool } from 'undici';
 
-const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 20_000);
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 10_000);
 const INGEST = Number(process.env.BENCH_INGEST ?? 5_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = 64;
 const CONNECTIONS = 16;
 const PAYLOAD = { type: 'invoice.paid', data: { id: 'in_123', amount: 4200, note: 'x'.repeat(300) } };
@@ -88,7 +90,9 @@ export async function run(): Promise<void> {
     const port = await listen(receiver);
     const url = `https://localhost:${port}/hook`;
 
-    // --- raw undici loop: the practical limit ---
+    // --- the three contenders, same TLS setup (client chain, trusted CA, cipher policy), same
+    // concurrency and connection count. Each runs a warm-up round, then ROUNDS measured rounds
+    // interleaved (raw, client, dispatcher, raw, ...) so machine noise hits all alike; best of each.
     const raw = new Agent({
       connections: CONNECTIONS,
       connect: {
@@ -109,33 +113,34 @@ export async function run(): Promise<void> {
       'webhook-timestamp': '1700000000',
       'webhook-signature': 'v1,x',
     };
-    const rawRate = await drive(BACKLOG, CONCURRENCY, async () => {
-      const res = await raw.request({
-        origin: `https://localhost:${port}`,
-        path: '/hook',
-        method: 'POST',
-        headers,
-        body: BODY,
+    const rawRound = (n: number) =>
+      drive(n, CONCURRENCY, async () => {
+        const res = await raw.request({
+          origin: `https://localhost:${port}`,
+          path: '/hook',
+          method: 'POST',
+          headers,
+          body: BODY,
+        });
+        await res.body.dump();
+        return res.statusCode === 200;
       });
-      await res.body.dump();
-      return res.statusCode === 200;
-    });
-    await raw.close();
 
-    // --- the delivery client alone, same loop: separates transport cost from queue cost ---
+    // The delivery client alone, same loop: separates transport cost from queue cost.
     const bare = createDeliveryClient({
       identity: () => identity,
       allowPrivateTargets: true,
       connectionsPerOrigin: CONNECTIONS,
     });
-    const clientRate = await drive(BACKLOG, CONCURRENCY, async () => {
-      const o = await bare.deliver({ url, headers, body: BODY, tls: { serverCaPem: receiverCa.certPem } });
-      return o.ok;
-    });
-    await bare.close();
+    const tls = { serverCaPem: receiverCa.certPem };
+    const clientRound = (n: number) =>
+      drive(n, CONCURRENCY, async () => {
+        const o = await bare.deliver({ url, headers, body: BODY, tls });
+        return o.ok;
+      });
 
-    // --- the dispatcher draining a backlog ---
-    const store = openSqliteStore(join(dir.path, 'bench.db'));
+    // The dispatcher draining a backlog.
+    const store = openSqliteStoreInWorker(join(dir.path, 'bench.db'));
     const now = Date.now();
     await store.createApplication({ id: 'app_bench', uid: null, name: 'bench', metadata: {}, rateLimit: null }, now);
     await store.createEndpoint(
@@ -162,57 +167,79 @@ export async function run(): Promise<void> {
       },
       now,
     );
-    for (let i = 0; i < BACKLOG; i++) {
-      await store.createMessage(
-        {
-          id: `msg_${String(i).padStart(8, '0')}`,
-          appId: 'app_bench',
-          eventType: 'invoice.paid',
-          eventId: null,
-          channels: null,
-          tags: null,
-          payload: BODY,
-          createdAt: now,
-        },
-        {},
-      );
-    }
     const client = createDeliveryClient({
       identity: () => identity,
       allowPrivateTargets: true,
       connectionsPerOrigin: CONNECTIONS,
     });
-    let recorded = 0;
-    let failed = 0;
-    let done!: () => void;
-    const finished = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    const dispatcher = createDispatcher({
-      store,
-      client,
-      concurrency: CONCURRENCY,
-      perEndpointConcurrency: CONCURRENCY,
-      batchSize: CONCURRENCY,
-      onRecorded: (batch) => {
-        recorded += batch.length;
-        failed += batch.filter((o) => o.attempt.status !== 0).length;
-        if (recorded >= BACKLOG) done();
-      },
-    });
-    received = 0;
-    const start = performance.now();
-    dispatcher.start();
-    await finished;
-    const dispatchRate = BACKLOG / ((performance.now() - start) / 1000);
-    await dispatcher.stop();
+    let seeded = 0;
+    const dispatchRound = async (n: number) => {
+      // Enqueued before the clock starts, in one group-committed burst.
+      await Promise.all(
+        Array.from({ length: n }, () =>
+          store.createMessage(
+            {
+              id: `msg_${String(seeded++).padStart(8, '0')}`,
+              appId: 'app_bench',
+              eventType: 'invoice.paid',
+              eventId: null,
+              channels: null,
+              tags: null,
+              payload: BODY,
+              createdAt: now,
+            },
+            {},
+          ),
+        ),
+      );
+      let recorded = 0;
+      let failed = 0;
+      let done!: () => void;
+      const finished = new Promise<void>((resolve) => {
+        done = resolve;
+      });
+      const dispatcher = createDispatcher({
+        store,
+        client,
+        concurrency: CONCURRENCY,
+        perEndpointConcurrency: CONCURRENCY,
+        batchSize: CONCURRENCY,
+        onRecorded: (batch) => {
+          recorded += batch.length;
+          failed += batch.filter((o) => o.attempt.status !== 0).length;
+          if (recorded >= n) done();
+        },
+      });
+      received = 0;
+      const start = performance.now();
+      dispatcher.start();
+      await finished;
+      const rate = n / ((performance.now() - start) / 1000);
+      await dispatcher.stop();
+      if (failed > 0 || received < n) throw new Error(`${failed} failed deliveries, ${received} received`);
+      return rate;
+    };
+
+    const warm = Math.min(2000, BACKLOG);
+    await rawRound(warm);
+    await clientRound(warm);
+    await dispatchRound(warm);
+    let rawRate = 0;
+    let clientRate = 0;
+    let dispatchRate = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      rawRate = Math.max(rawRate, await rawRound(BACKLOG));
+      clientRate = Math.max(clientRate, await clientRound(BACKLOG));
+      dispatchRate = Math.max(dispatchRate, await dispatchRound(BACKLOG));
+    }
+    await raw.close();
+    await bare.close();
     await client.close();
-    if (failed > 0 || received < BACKLOG) throw new Error(`${failed} failed deliveries, ${received} received`);
     await store.close();
 
     // --- ingestion through the API vs a bare Fastify handler ---
     const token = 'bench-admin-token-0123456789';
-    const apiStore = openSqliteStore(join(dir.path, 'ingest.db'));
+    const apiStore = openSqliteStoreInWorker(join(dir.path, 'ingest.db'));
     const api = buildApi({
       store: apiStore,
       adminTokenHash: hashToken(token),
@@ -257,11 +284,15 @@ export async function run(): Promise<void> {
       await pool.close();
       return rate;
     };
-    // Warm-up of both servers and the load generator (JIT), then alternate to spread machine noise.
+    // Warm-up of both servers and the load generator (JIT), then interleaved rounds to spread machine noise.
     await ingest(barePort, 2000);
     await ingest(apiPort, 2000);
-    const bareRate = Math.max(await ingest(barePort), await ingest(barePort));
-    const apiRate = Math.max(await ingest(apiPort), await ingest(apiPort));
+    let bareRate = 0;
+    let apiRate = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      bareRate = Math.max(bareRate, await ingest(barePort));
+      apiRate = Math.max(apiRate, await ingest(apiPort));
+    }
     await api.close();
     await bareApi.close();
     await apiStore.close();
@@ -271,12 +302,14 @@ export async function run(): Promise<void> {
     const ratio = dispatchRate / rawRate;
     const ingestRatio = apiRate / bareRate;
     console.log(
-      `dispatch: ${fmt(BACKLOG)} deliveries over mTLS, concurrency ${CONCURRENCY}, ${CONNECTIONS} connections`,
+      `dispatch: ${fmt(BACKLOG)} deliveries over mTLS, concurrency ${CONCURRENCY}, ${CONNECTIONS} connections, best of ${ROUNDS} after warm-up`,
     );
     console.log(`  raw undici loop   ${fmt(rawRate)} req/s`);
     console.log(`  delivery client   ${fmt(clientRate)} req/s       ratio ${(clientRate / rawRate).toFixed(2)}`);
     console.log(`  dispatcher        ${fmt(dispatchRate)} deliveries/s   ratio ${ratio.toFixed(2)} (goal ≥ 0.80)`);
-    console.log(`ingestion: ${fmt(INGEST)} messages, concurrency ${CONCURRENCY}, best of two runs each`);
+    console.log(
+      `ingestion: ${fmt(INGEST)} messages, concurrency ${CONCURRENCY}, best of ${ROUNDS} interleaved runs each`,
+    );
     console.log(`  bare Fastify      ${fmt(bareRate)} req/s`);
     console.log(`  POST .../msg      ${fmt(apiRate)} msgs/s       ratio ${ingestRatio.toFixed(2)} (goal ≥ 0.50)`);
     console.log(`peak RSS: ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);

@@ -5,16 +5,22 @@ import { randomBytes } from 'node:crypto';
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 let lastMs = 0;
-let lastRandom = 0n;
 
-function encode(value: bigint, length: number): string {
+/** `length` base32 digits of a non-negative integer below 2^53 (Number arithmetic: no BigInt steps). */
+function encode(value: number, length: number): string {
   let out = '';
   for (let i = 0; i < length; i++) {
-    out = ALPHABET[Number(value & 31n)] + out;
-    value >>= 5n;
+    out = ALPHABET[value % 32] + out;
+    value = Math.floor(value / 32);
   }
   return out;
 }
+
+// The 80-bit random part as two 40-bit halves (8 digits each), so every step stays in Number range.
+const HALF = 2 ** 40;
+let randomHi = 0;
+let randomLo = 0;
+let timePart = '';
 
 /**
  * A ULID-style id with a type prefix (`app_`, `ep_`, `msg_`, `atmpt_`), as Svix ids have. Monotonic
@@ -22,10 +28,18 @@ function encode(value: bigint, length: number): string {
  */
 export function newId(prefix: string, nowMs: number = Date.now()): string {
   if (nowMs <= lastMs) {
-    lastRandom += 1n;
+    randomLo += 1;
+    if (randomLo === HALF) {
+      randomLo = 0;
+      randomHi += 1;
+    }
   } else {
     lastMs = nowMs;
-    lastRandom = BigInt(`0x${randomBytes(10).toString('hex')}`) >> 1n; // headroom for increments
+    timePart = encode(lastMs, 10);
+    const bytes = randomBytes(10);
+    // 79 random bits (the top bit clear): headroom for increments within one millisecond.
+    randomHi = bytes.readUIntBE(0, 5) % 2 ** 39;
+    randomLo = bytes.readUIntBE(5, 5);
   }
-  return `${prefix}_${encode(BigInt(lastMs), 10)}${encode(lastRandom, 16)}`;
+  return `${prefix}_${timePart}${encode(randomHi, 8)}${encode(randomLo, 8)}`;
 }

@@ -6,5 +6,6 @@ export { identityFromPem } from './identity.ts';
 export { createLogger } from './logger.ts';
 export { type PlatformIdentity, type RunningServer, type ServerOptions, startServer } from './server.ts';
 export { openSqliteStore } from './store/sqlite/index.ts';
+export { openSqliteStoreInWorker } from './store/sqlite/worker.ts';
 export type { Store } from './store/types.ts';
 export { buildTrustDocument, type TrustDocument } from './trust.ts';

@@ -14,7 +14,7 @@ import { createEndpointChecker } from './endpoint-check.ts';
 import { invalidOption, ServerError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
-import { openSqliteStore } from './store/sqlite/index.ts';
+import { openSqliteStoreInWorker } from './store/sqlite/worker.ts';
 import type { Store } from './store/types.ts';
 import { buildTrustDocument, type TrustDocument } from './trust.ts';
 
@@ -91,7 +91,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? createLogger(options.logLevel);
   if (!options.store) mkdirSync(options.dataDir as string, { recursive: true, mode: 0o700 });
-  const store = options.store ?? openSqliteStore(join(options.dataDir as string, 'hookwarden.db'));
+  const store = options.store ?? openSqliteStoreInWorker(join(options.dataDir as string, 'hookwarden.db'));
   // SQLite: this process is the only dispatcher of its data directory, so leftover leases are a
   // crashed predecessor's. Redeliver them now rather than after the lease (at-least-once).
   if (!options.store) await store.releaseAllLeases(now());
@@ -204,16 +204,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       closing ??= (async () => {
         await api.close();
         await dispatcher.stop(o);
-        // A delivery that outlived the deadline has already lost its lease (it will be redelivered);
-        // closing the client would wait for it up to its own timeout, so give it a second at most.
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          client.close(),
-          new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, 1000);
-          }),
-        ]);
-        clearTimeout(timer);
+        // A delivery that outlived the deadline has already lost its lease (it will be redelivered):
+        // its connection is destroyed rather than waited for, so nothing keeps the process alive.
+        await client.close({ force: true });
         if (!options.store) await store.close();
       })();
       return closing;

@@ -173,10 +173,10 @@ export const command: Command = {
         server.close({ deadlineMs: GRACE_MS }).then(
           () => {
             logger.info('stopped');
+            // Deliveries abandoned at the deadline had their connections destroyed by the close
+            // (their leases are released, so the next start delivers them again): the process
+            // exits on its own once the command returns.
             done(0);
-            // Sockets of a delivery abandoned at the deadline would keep the process alive; its
-            // lease is already released, so the next start delivers it again.
-            setImmediate(() => process.exit(0));
           },
           (err) => {
             logger.error({ err }, 'unclean stop');

@@ -75,5 +75,9 @@ export interface DeliveryClient {
    * (HW_DELIVERY_REQUEST_INVALID, the caller's bug).
    */
   deliver(req: DeliveryRequest): Promise<AttemptOutcome>;
-  close(): Promise<void>;
+  /**
+   * Stops the client. Graceful by default: attempts in flight finish first (up to their timeout).
+   * `force`: they fail at once and their connections are destroyed, so nothing keeps the process alive.
+   */
+  close(opts?: { force?: boolean }): Promise<void>;
 }

@@ -2,19 +2,25 @@ import { randomBytes } from 'node:crypto';
 import { type CipherPolicy, DEFAULT_CIPHER_POLICY } from '../delivery/ciphers.ts';
 import { nextAttemptDelay } from '../delivery/retry.ts';
 import { signedHeaders } from '../delivery/signing.ts';
-import type { AttemptOutcome, ClientIdentity, DeliveryClient } from '../delivery/types.ts';
+import type { AttemptOutcome, ClientIdentity, DeliveryClient, DeliveryRequest } from '../delivery/types.ts';
 import { invalidOption } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { ClaimedDelivery, Outcome, Store } from '../store/types.ts';
 import { Status } from '../store/types.ts';
 
 /*
- * Cost model (bench/dispatch.ts and a stub-client run, 2-core machine, Node 20):
- * the dispatcher's own work is ~30 µs per delivery — ~10 µs claiming (the lease moves the row in two
- * indexes), ~12 µs recording (attempt row + delivery row, group-committed), the rest signing and
- * bookkeeping. The raw undici loop with client and receiver in one process costs ~50 µs per request,
- * so the dispatcher lands at ~0.45–0.5 of it; the durable per-delivery writes are the floor of this
- * single-threaded SQLite design. Moving the store to a worker thread is the next step if it matters.
+ * Cost model (bench/dispatch.ts with --cpu-prof, 2-core machine shared with other work, Node 20):
+ * - Before: SQLite on the main thread cost ~20 µs per delivery (claim ~8 µs, recording ~12 µs:
+ *   attempt row + delivery row, group-committed), about a third of the main thread; the delivery
+ *   client added ~12 µs over a raw undici request (~35 µs each, client and receiver in one process).
+ *   Dispatcher 0.37–0.44 of the raw loop.
+ * - Now the store runs on its own thread (store/sqlite/worker.ts): the main thread only clones a
+ *   claim (64 rows) and a batch of outcomes per round trip. A freed slot takes the next ready row at
+ *   once instead of waiting for the loop, which may be awaiting a claim. Dispatcher ~0.5 of raw.
+ * - What is left on the main thread per delivery: the HTTPS request itself (shared with the receiver
+ *   in the benchmark), signing (~4 µs HMAC), the client's timeout and abort plumbing (~3 µs), undici's
+ *   request object, and the structured clones. The next step would be delivering from more than one
+ *   thread; with two cores, the store thread and the main thread already use both.
  */
 
 export interface DispatcherOptions {
@@ -146,6 +152,28 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     else flushTimer ??= setTimeout(() => void flush(), flushMs);
   }
 
+  /**
+   * An endpoint's TLS settings, built once per claimed endpoint row (rows of one claim share it)
+   * instead of per attempt: the client memoises pools and validated policies on these objects.
+   */
+  const tlsSettings = new WeakMap<ClaimedDelivery['endpoint'], DeliveryRequest['tls']>();
+  function tlsSettingsOf(e: ClaimedDelivery['endpoint']): DeliveryRequest['tls'] {
+    let tls = tlsSettings.get(e);
+    if (tls === undefined) {
+      const identity: ClientIdentity | undefined =
+        e.clientCertPem && e.clientKeyPem
+          ? { certPem: e.clientCertPem, keyPem: e.clientKeyPem, chainPem: e.clientCertPem }
+          : undefined;
+      tls = {
+        ...(e.serverCaPem ? { serverCaPem: e.serverCaPem } : {}),
+        ...(identity ? { clientIdentity: identity } : {}),
+        ...(e.tlsPolicy ? { cipherPolicy: { ...(opts.cipherPolicy ?? DEFAULT_CIPHER_POLICY), ...e.tlsPolicy } } : {}),
+      };
+      tlsSettings.set(e, tls);
+    }
+    return tls;
+  }
+
   function signatureHeaders(d: ClaimedDelivery, at: number): Record<string, string> {
     const timestamp = Math.floor(at / 1000);
     const secrets =
@@ -161,10 +189,6 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     let outcome: AttemptOutcome;
     try {
       const e = d.endpoint;
-      const identity: ClientIdentity | undefined =
-        e.clientCertPem && e.clientKeyPem
-          ? { certPem: e.clientCertPem, keyPem: e.clientKeyPem, chainPem: e.clientCertPem }
-          : undefined;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<AttemptOutcome>((resolve) => {
         timer = setTimeout(
@@ -182,11 +206,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         url: e.url,
         headers: { ...e.headers, 'content-type': 'application/json', ...signatureHeaders(d, started) },
         body: d.message.payload,
-        tls: {
-          ...(e.serverCaPem ? { serverCaPem: e.serverCaPem } : {}),
-          ...(identity ? { clientIdentity: identity } : {}),
-          ...(e.tlsPolicy ? { cipherPolicy: { ...(opts.cipherPolicy ?? DEFAULT_CIPHER_POLICY), ...e.tlsPolicy } } : {}),
-        },
+        tls: tlsSettingsOf(e),
         allowHttp: e.allowHttp,
       });
       try {
@@ -262,6 +282,9 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       if (left === 0) perEndpointInFlight.delete(ep);
       else perEndpointInFlight.set(ep, left);
       inFlight.delete(p);
+      // The freed slot takes the next ready row now, not when the loop next runs: the loop may be
+      // waiting for a claim (a round trip to the store thread), and the slot would idle meanwhile.
+      if (running) launchReady();
       signal();
     });
     inFlight.add(p);
@@ -307,6 +330,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       let claimed = 0;
       // Claim when the read-ahead runs low. A claim is a write transaction: claiming one row per
       // finished delivery measured 0.06 of the raw loop in bench/dispatch.ts.
+      // (Claiming at half the read-ahead, in smaller batches, measured no better on 2 cores.)
       const room = concurrency + batchSize - inFlight.size - ready.length;
       if (room >= batchSize || (room > 0 && inFlight.size === 0)) {
         const held = new Map(perEndpointInFlight);

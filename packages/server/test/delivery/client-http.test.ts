@@ -392,3 +392,45 @@ test('a malformed request is rejected naming the field; anything well-formed res
     await c.close();
   }
 });
+
+test('close({ force }) fails the attempts still in flight at once; a graceful close waits for them', async () => {
+  const held: ServerResponse[] = [];
+  let arrived!: () => void;
+  const reached = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  handler = (_req, _body, res) => {
+    held.push(res);
+    arrived();
+  };
+  // Timeouts far beyond the test's own limit: only the forced close can settle the attempt in time.
+  const c = client({ totalTimeoutMs: 600_000, headersTimeoutMs: 600_000 });
+  const request = { url: `http://127.0.0.1:${port}/stuck`, headers: {}, body: '{}', allowHttp: true };
+  const attempt = c.deliver(request);
+  await reached;
+  await c.close({ force: true });
+  const out = await attempt;
+  assert.equal(out.ok, false);
+  assert.ok(out.failure, 'a failure kind is reported');
+  // Closed: later attempts are refused without touching the network.
+  const late = await c.deliver(request);
+  assert.equal(late.ok, false);
+  assert.match(late.failure?.message ?? '', /closed/);
+  for (const res of held) res.destroy();
+
+  const graceful = client();
+  let answer!: () => void;
+  handler = (_req, _body, res) => {
+    answer = () => res.end('late but fine');
+    arrived();
+  };
+  const second = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  const pending = graceful.deliver({ ...request, url: `http://127.0.0.1:${port}/slow` });
+  await second;
+  const closing = graceful.close();
+  answer();
+  await closing;
+  assert.equal((await pending).ok, true);
+});
