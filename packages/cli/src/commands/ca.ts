@@ -233,4 +233,4 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-export const command: Command = { summary: 'certificate authority: init, show, rotate, promote, export, import', run };
+export const command: Command = { run };

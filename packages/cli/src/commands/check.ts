@@ -64,7 +64,6 @@ export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): b
 }
 
 export const command: Command = {
-  summary: 'check whether an HTTPS endpoint can receive callbacks, and why not',
   async run(argv) {
     const parsed = parse(argv);
     if (typeof parsed === 'number') return parsed;

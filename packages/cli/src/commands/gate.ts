@@ -68,7 +68,6 @@ function parse(argv: string[]) {
 }
 
 export const command: Command = {
-  summary: 'verifying reverse proxy in front of a receiver written in any language',
   async run(argv) {
     const parsed = parse(argv);
     if (typeof parsed === 'number') return parsed;

@@ -51,7 +51,6 @@ function parse(argv: string[]) {
 }
 
 export const command: Command = {
-  summary: 'print an nginx, HAProxy or Caddy configuration that verifies the platform',
   async run(argv) {
     const parsed = parse(argv);
     if (typeof parsed === 'number') return parsed;

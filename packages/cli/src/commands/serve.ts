@@ -71,7 +71,6 @@ function secretFile(path: string, create: () => string): { value: string; create
 }
 
 export const command: Command = {
-  summary: 'run the delivery platform (API, dispatcher, trust document)',
   async run(argv) {
     const parsed = parseCommandArgs('serve', HELP, {
       args: argv,
