@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type CipherPolicy, DEFAULT_CIPHER_POLICY } from '../delivery/ciphers.ts';
+import { createDeadlineSweep } from '../delivery/deadlines.ts';
 import { nextAttemptDelay } from '../delivery/retry.ts';
 import { signedHeaders } from '../delivery/signing.ts';
 import type { AttemptOutcome, ClientIdentity, DeliveryClient, DeliveryRequest } from '../delivery/types.ts';
@@ -184,36 +185,52 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     return signedHeaders({ msgId: d.message.id, timestamp, body: d.message.payload, secrets });
   }
 
+  /** A delivery still waiting for its outcome: settled by the client or by the deadline sweep. */
+  interface Waiting {
+    started: number;
+    settle: (o: AttemptOutcome) => void;
+  }
+  // One timer for every in-flight delivery instead of a timer, a closure and a Promise.race each.
+  const deadlines = createDeadlineSweep<Waiting>(deliveryDeadlineMs, (w) =>
+    w.settle({
+      ok: false,
+      durationMs: now() - w.started,
+      responseExcerpt: '',
+      failure: { kind: 'timeout', message: `no outcome within ${deliveryDeadlineMs} ms` },
+    }),
+  );
+
+  function attempt(d: ClaimedDelivery, started: number): Promise<AttemptOutcome> {
+    const e = d.endpoint;
+    const sent = opts.client.deliver({
+      url: e.url,
+      headers: { ...e.headers, 'content-type': 'application/json', ...signatureHeaders(d, started) },
+      body: d.message.payload,
+      tls: tlsSettingsOf(e),
+      allowHttp: e.allowHttp,
+    });
+    return new Promise<AttemptOutcome>((resolve, reject) => {
+      // Whichever comes first wins; the later one finds the promise settled and changes nothing.
+      const w: Waiting = { started, settle: resolve };
+      deadlines.add(w);
+      sent.then(
+        (o) => {
+          deadlines.delete(w);
+          resolve(o);
+        },
+        (err) => {
+          deadlines.delete(w);
+          reject(err);
+        },
+      );
+    });
+  }
+
   async function deliverOne(d: ClaimedDelivery): Promise<void> {
     const started = now();
     let outcome: AttemptOutcome;
     try {
-      const e = d.endpoint;
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<AttemptOutcome>((resolve) => {
-        timer = setTimeout(
-          () =>
-            resolve({
-              ok: false,
-              durationMs: now() - started,
-              responseExcerpt: '',
-              failure: { kind: 'timeout', message: `no outcome within ${deliveryDeadlineMs} ms` },
-            }),
-          deliveryDeadlineMs,
-        );
-      });
-      const attempt = opts.client.deliver({
-        url: e.url,
-        headers: { ...e.headers, 'content-type': 'application/json', ...signatureHeaders(d, started) },
-        body: d.message.payload,
-        tls: tlsSettingsOf(e),
-        allowHttp: e.allowHttp,
-      });
-      try {
-        outcome = await Promise.race([attempt, deadline]);
-      } finally {
-        clearTimeout(timer);
-      }
+      outcome = await attempt(d, started);
     } catch (err) {
       outcome = {
         ok: false,
