@@ -202,9 +202,11 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
 
   function attempt(d: ClaimedDelivery, started: number): Promise<AttemptOutcome> {
     const e = d.endpoint;
+    const headers: Record<string, string> = { ...e.headers, 'content-type': 'application/json' };
+    Object.assign(headers, signatureHeaders(d, started));
     const sent = opts.client.deliver({
       url: e.url,
-      headers: { ...e.headers, 'content-type': 'application/json', ...signatureHeaders(d, started) },
+      headers,
       body: d.message.payload,
       tls: tlsSettingsOf(e),
       allowHttp: e.allowHttp,
@@ -302,7 +304,9 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       // The freed slot takes the next ready row now, not when the loop next runs: the loop may be
       // waiting for a claim (a round trip to the store thread), and the slot would idle meanwhile.
       if (running) launchReady();
-      signal();
+      // Wake the loop only when it has work: a claim to make, or nothing left in flight. Waking it
+      // for every finished delivery cost a loop turn, a promise and a timer each (profiled).
+      if (inFlight.size === 0 || wantsClaim()) signal();
     });
     inFlight.add(p);
   }
@@ -340,6 +344,15 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     }
   }
 
+  /** Rows a claim may fetch now: free slots plus one batch of read-ahead. */
+  function roomToClaim(): number {
+    return concurrency + batchSize - inFlight.size - ready.length;
+  }
+
+  function wantsClaim(): boolean {
+    return roomToClaim() >= batchSize;
+  }
+
   async function loop(): Promise<void> {
     while (running) {
       woken = false;
@@ -348,7 +361,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       // Claim when the read-ahead runs low. A claim is a write transaction: claiming one row per
       // finished delivery measured 0.06 of the raw loop in bench/dispatch.ts.
       // (Claiming at half the read-ahead, in smaller batches, measured no better on 2 cores.)
-      const room = concurrency + batchSize - inFlight.size - ready.length;
+      const room = roomToClaim();
       if (room >= batchSize || (room > 0 && inFlight.size === 0)) {
         const held = new Map(perEndpointInFlight);
         for (const [ep, n] of readyPerEndpoint) held.set(ep, (held.get(ep) ?? 0) + n);
