@@ -3,10 +3,10 @@ import { type CipherPolicy, DEFAULT_CIPHER_POLICY } from '../delivery/ciphers.ts
 import { createDeadlineSweep } from '../delivery/deadlines.ts';
 import { nextAttemptDelay } from '../delivery/retry.ts';
 import { signedHeaders } from '../delivery/signing.ts';
-import type { AttemptOutcome, ClientIdentity, DeliveryClient, DeliveryRequest } from '../delivery/types.ts';
+import type { AttemptOutcome, ClientIdentity, DeliveryClient, DeliveryRequest, TlsFacts } from '../delivery/types.ts';
 import { invalidOption } from '../errors.ts';
 import { newId } from '../ids.ts';
-import type { ClaimedDelivery, Outcome, Store } from '../store/types.ts';
+import type { AttemptTls, ClaimedDelivery, Outcome, Store } from '../store/types.ts';
 import { Status } from '../store/types.ts';
 
 /*
@@ -89,6 +89,26 @@ function positive(name: string, v: number | undefined, fallback: number): number
   const value = v ?? fallback;
   if (!Number.isFinite(value) || value <= 0) throw invalidOption(name, 'must be a positive number');
   return value;
+}
+
+/**
+ * The recorded TLS facts of an attempt. The client shares one frozen facts object per connection, so
+ * the record is built once per connection too (and a batch of outcomes sent to the store thread
+ * carries it once), instead of a fresh object per delivery.
+ */
+const attemptTlsRecords = new WeakMap<TlsFacts, AttemptTls>();
+function attemptTlsOf(t: TlsFacts): AttemptTls {
+  let record = attemptTlsRecords.get(t);
+  if (record === undefined) {
+    record = Object.freeze({
+      protocol: t.protocol,
+      cipher: t.cipher,
+      clientCertificateSent: t.clientCertificateSent,
+      ...(t.peerFingerprintSha256 ? { peerFingerprintSha256: t.peerFingerprintSha256 } : {}),
+    });
+    attemptTlsRecords.set(t, record);
+  }
+  return record;
 }
 
 export function createDispatcher(opts: DispatcherOptions): Dispatcher {
@@ -286,16 +306,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         durationMs: Math.round(outcome.durationMs),
         failureKind: outcome.failure?.kind ?? null,
         failureMessage: outcome.failure?.message ?? null,
-        tls: outcome.tls
-          ? {
-              protocol: outcome.tls.protocol,
-              cipher: outcome.tls.cipher,
-              clientCertificateSent: outcome.tls.clientCertificateSent,
-              ...(outcome.tls.peerFingerprintSha256
-                ? { peerFingerprintSha256: outcome.tls.peerFingerprintSha256 }
-                : {}),
-            }
-          : null,
+        tls: outcome.tls ? attemptTlsOf(outcome.tls) : null,
         triggerType: d.triggerType,
         createdAt: at,
       },
