@@ -95,28 +95,19 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
     return agent;
   }
 
+  const elapsed = (start: number) => Math.max(0, opts.now() - start);
+
   async function deliver(req: DeliveryRequest): Promise<AttemptOutcome> {
     // A malformed request is the caller's bug, not the receiver's failure: reject, naming the field.
     checkRequest(req);
     const start = opts.now();
-    const elapsed = () => Math.max(0, opts.now() - start);
-    const fail = (err: unknown, socket?: Socket): AttemptOutcome => {
-      const tls = socket ? tlsFactsOf(socket, identity !== undefined) : undefined;
-      return {
-        ok: false,
-        durationMs: elapsed(),
-        responseExcerpt: '',
-        failure: classifyError(err, socket ? connectionContext(socket) : {}),
-        ...(tls ? { tls } : {}),
-      };
-    };
     let identity: ClientIdentity | undefined;
-    if (closed) return fail(new DeliveryError('HW_DELIVERY_CLOSED', 'the delivery client is closed'));
+    if (closed) return failed(new DeliveryError('HW_DELIVERY_CLOSED', 'the delivery client is closed'), elapsed(start));
     let url: URL;
     try {
       url = parsedUrl(req.url, req.allowHttp === true);
     } catch (err) {
-      return fail(err);
+      return failed(err, elapsed(start));
     }
     const https = url.protocol === 'https:';
     let policy = opts.cipherPolicy;
@@ -124,7 +115,7 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       try {
         policy = validatePolicy(req.tls.cipherPolicy, 'tls.cipherPolicy');
       } catch (err) {
-        return fail(err);
+        return failed(err, elapsed(start));
       }
     }
     let agent: Agent;
@@ -136,7 +127,7 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       // the problem, never the key material.
       return {
         ok: false,
-        durationMs: elapsed(),
+        durationMs: elapsed(start),
         responseExcerpt: '',
         failure: {
           kind: 'tls_other',
@@ -163,12 +154,12 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       }
     });
     pendingBodies.delete(body);
-    if ('error' in answer) return fail(answer.error, seen.socket);
+    if ('error' in answer) return failed(answer.error, elapsed(start), seen.socket, identity !== undefined);
     const { statusCode, text } = answer;
     const outcome: AttemptOutcome = {
       ok: statusCode >= 200 && statusCode < 300,
       statusCode,
-      durationMs: elapsed(),
+      durationMs: elapsed(start),
       responseExcerpt: text,
     };
     if (answer.truncated) outcome.responseTruncated = true;
@@ -194,6 +185,19 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       await Promise.all(all.map((a) => (o.force ? a.destroy() : a.close())));
     },
   };
+}
+
+/** A failed attempt: the error classified, with the connection's TLS facts when it got that far. */
+function failed(err: unknown, durationMs: number, socket?: Socket, identityConfigured = false): AttemptOutcome {
+  const tls = socket ? tlsFactsOf(socket, identityConfigured) : undefined;
+  const outcome: AttemptOutcome = {
+    ok: false,
+    durationMs,
+    responseExcerpt: '',
+    failure: classifyError(err, socket ? connectionContext(socket) : {}),
+  };
+  if (tls) outcome.tls = tls;
+  return outcome;
 }
 
 /**
@@ -350,7 +354,8 @@ function checkRequest(req: DeliveryRequest): void {
   if (typeof req.url !== 'string') throw bad('url', 'must be a string');
   if (typeof req.body !== 'string') throw bad('body', 'must be a string (the stored JSON)');
   if (req.headers === null || typeof req.headers !== 'object') throw bad('headers', 'must be an object');
-  for (const [name, value] of Object.entries(req.headers)) {
+  for (const name in req.headers) {
+    const value: unknown = req.headers[name];
     const field = `headers.${name.slice(0, 40)}`;
     if (!TOKEN.test(name)) throw bad(field, 'is not a valid header name');
     if (CONNECTION_HEADERS.has(name.toLowerCase())) throw bad(field, 'is set by the client itself');
