@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { type CipherPolicy, DEFAULT_CIPHER_POLICY } from '../delivery/ciphers.ts';
+import { createDeadlineSweep } from '../delivery/deadlines.ts';
 import { nextAttemptDelay } from '../delivery/retry.ts';
 import { signedHeaders } from '../delivery/signing.ts';
-import type { AttemptOutcome, ClientIdentity, DeliveryClient, DeliveryRequest } from '../delivery/types.ts';
+import type { AttemptOutcome, ClientIdentity, DeliveryClient, DeliveryRequest, TlsFacts } from '../delivery/types.ts';
 import { invalidOption } from '../errors.ts';
 import { newId } from '../ids.ts';
-import type { ClaimedDelivery, Outcome, Store } from '../store/types.ts';
+import type { AttemptTls, ClaimedDelivery, Outcome, Store } from '../store/types.ts';
 import { Status } from '../store/types.ts';
 
 /*
@@ -17,10 +18,20 @@ import { Status } from '../store/types.ts';
  * - Now the store runs on its own thread (store/sqlite/worker.ts): the main thread only clones a
  *   claim (64 rows) and a batch of outcomes per round trip. A freed slot takes the next ready row at
  *   once instead of waiting for the loop, which may be awaiting a claim. Dispatcher ~0.5 of raw.
- * - What is left on the main thread per delivery: the HTTPS request itself (shared with the receiver
- *   in the benchmark), signing (~4 µs HMAC), the client's timeout and abort plumbing (~3 µs), undici's
- *   request object, and the structured clones. The next step would be delivering from more than one
- *   thread; with two cores, the store thread and the main thread already use both.
+ * - Second pass: the delivery deadline here and the client's total timeout each run from one shared
+ *   timer (delivery/deadlines.ts) instead of a timer, closure and Promise.race per attempt; the
+ *   client sends through an undici dispatch handler (no request promise, body stream or
+ *   AbortController per attempt); a finished delivery wakes the loop only when a claim is due.
+ *   Delivery client 0.72 -> ~0.85 of raw; dispatcher ~0.52 -> 0.54-0.58 (noisy shared machine).
+ * - What limits the ratio now (profile of the dispatcher rounds, main thread): TLS writes of both
+ *   ends ~27% (the raw loop pays them too), idle ~20% (as in the raw rounds: the machine is
+ *   shared), garbage collection ~10% (the raw rounds ~1-2%: rows cloned from the store thread, outcome and
+ *   attempt objects, headers), store messaging ~8% (postMessage plus reading replies), HMAC signing
+ *   ~5% (~3-4 µs; the raw loop sends one precomputed signature). Claims are not the limit: claimed
+ *   at an empty read-ahead, ~41 of 64 slots were busy when a claim returned (p50 ~1 ms, p90 ~5 ms);
+ *   claiming at a quarter kept ~60 of 64 busy and measured no faster. The next step would be
+ *   fewer allocations per delivery (a leaner row and outcome format across the thread boundary) or
+ *   delivering from more than one thread, which two cores cannot show.
  */
 
 export interface DispatcherOptions {
@@ -78,6 +89,26 @@ function positive(name: string, v: number | undefined, fallback: number): number
   const value = v ?? fallback;
   if (!Number.isFinite(value) || value <= 0) throw invalidOption(name, 'must be a positive number');
   return value;
+}
+
+/**
+ * The recorded TLS facts of an attempt. The client shares one frozen facts object per connection, so
+ * the record is built once per connection too (and a batch of outcomes sent to the store thread
+ * carries it once), instead of a fresh object per delivery.
+ */
+const attemptTlsRecords = new WeakMap<TlsFacts, AttemptTls>();
+function attemptTlsOf(t: TlsFacts): AttemptTls {
+  let record = attemptTlsRecords.get(t);
+  if (record === undefined) {
+    record = Object.freeze({
+      protocol: t.protocol,
+      cipher: t.cipher,
+      clientCertificateSent: t.clientCertificateSent,
+      ...(t.peerFingerprintSha256 ? { peerFingerprintSha256: t.peerFingerprintSha256 } : {}),
+    });
+    attemptTlsRecords.set(t, record);
+  }
+  return record;
 }
 
 export function createDispatcher(opts: DispatcherOptions): Dispatcher {
@@ -184,36 +215,54 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     return signedHeaders({ msgId: d.message.id, timestamp, body: d.message.payload, secrets });
   }
 
+  /** A delivery still waiting for its outcome: settled by the client or by the deadline sweep. */
+  interface Waiting {
+    started: number;
+    settle: (o: AttemptOutcome) => void;
+  }
+  // One timer for every in-flight delivery instead of a timer, a closure and a Promise.race each.
+  const deadlines = createDeadlineSweep<Waiting>(deliveryDeadlineMs, (w) =>
+    w.settle({
+      ok: false,
+      durationMs: now() - w.started,
+      responseExcerpt: '',
+      failure: { kind: 'timeout', message: `no outcome within ${deliveryDeadlineMs} ms` },
+    }),
+  );
+
+  function attempt(d: ClaimedDelivery, started: number): Promise<AttemptOutcome> {
+    const e = d.endpoint;
+    const headers: Record<string, string> = { ...e.headers, 'content-type': 'application/json' };
+    Object.assign(headers, signatureHeaders(d, started));
+    const sent = opts.client.deliver({
+      url: e.url,
+      headers,
+      body: d.message.payload,
+      tls: tlsSettingsOf(e),
+      allowHttp: e.allowHttp,
+    });
+    return new Promise<AttemptOutcome>((resolve, reject) => {
+      // Whichever comes first wins; the later one finds the promise settled and changes nothing.
+      const w: Waiting = { started, settle: resolve };
+      deadlines.add(w);
+      sent.then(
+        (o) => {
+          deadlines.delete(w);
+          resolve(o);
+        },
+        (err) => {
+          deadlines.delete(w);
+          reject(err);
+        },
+      );
+    });
+  }
+
   async function deliverOne(d: ClaimedDelivery): Promise<void> {
     const started = now();
     let outcome: AttemptOutcome;
     try {
-      const e = d.endpoint;
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<AttemptOutcome>((resolve) => {
-        timer = setTimeout(
-          () =>
-            resolve({
-              ok: false,
-              durationMs: now() - started,
-              responseExcerpt: '',
-              failure: { kind: 'timeout', message: `no outcome within ${deliveryDeadlineMs} ms` },
-            }),
-          deliveryDeadlineMs,
-        );
-      });
-      const attempt = opts.client.deliver({
-        url: e.url,
-        headers: { ...e.headers, 'content-type': 'application/json', ...signatureHeaders(d, started) },
-        body: d.message.payload,
-        tls: tlsSettingsOf(e),
-        allowHttp: e.allowHttp,
-      });
-      try {
-        outcome = await Promise.race([attempt, deadline]);
-      } finally {
-        clearTimeout(timer);
-      }
+      outcome = await attempt(d, started);
     } catch (err) {
       outcome = {
         ok: false,
@@ -257,16 +306,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         durationMs: Math.round(outcome.durationMs),
         failureKind: outcome.failure?.kind ?? null,
         failureMessage: outcome.failure?.message ?? null,
-        tls: outcome.tls
-          ? {
-              protocol: outcome.tls.protocol,
-              cipher: outcome.tls.cipher,
-              clientCertificateSent: outcome.tls.clientCertificateSent,
-              ...(outcome.tls.peerFingerprintSha256
-                ? { peerFingerprintSha256: outcome.tls.peerFingerprintSha256 }
-                : {}),
-            }
-          : null,
+        tls: outcome.tls ? attemptTlsOf(outcome.tls) : null,
         triggerType: d.triggerType,
         createdAt: at,
       },
@@ -285,7 +325,9 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       // The freed slot takes the next ready row now, not when the loop next runs: the loop may be
       // waiting for a claim (a round trip to the store thread), and the slot would idle meanwhile.
       if (running) launchReady();
-      signal();
+      // Wake the loop only when it has work: a claim to make, or nothing left in flight. Waking it
+      // for every finished delivery cost a loop turn, a promise and a timer each (profiled).
+      if (inFlight.size === 0 || wantsClaim()) signal();
     });
     inFlight.add(p);
   }
@@ -323,6 +365,15 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     }
   }
 
+  /** Rows a claim may fetch now: free slots plus one batch of read-ahead. */
+  function roomToClaim(): number {
+    return concurrency + batchSize - inFlight.size - ready.length;
+  }
+
+  function wantsClaim(): boolean {
+    return roomToClaim() >= batchSize;
+  }
+
   async function loop(): Promise<void> {
     while (running) {
       woken = false;
@@ -331,7 +382,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       // Claim when the read-ahead runs low. A claim is a write transaction: claiming one row per
       // finished delivery measured 0.06 of the raw loop in bench/dispatch.ts.
       // (Claiming at half the read-ahead, in smaller batches, measured no better on 2 cores.)
-      const room = concurrency + batchSize - inFlight.size - ready.length;
+      const room = roomToClaim();
       if (room >= batchSize || (room > 0 && inFlight.size === 0)) {
         const held = new Map(perEndpointInFlight);
         for (const [ep, n] of readyPerEndpoint) held.set(ep, (held.get(ep) ?? 0) + n);
