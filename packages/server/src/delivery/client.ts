@@ -3,7 +3,6 @@ import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket } from 'node:tls';
-import { HookwardenError } from '@hookwarden/verify/errors';
 import { Agent, type Dispatcher } from 'undici';
 import { type CipherPolicy, DEFAULT_CIPHER_POLICY, nodeCipherString } from './ciphers.ts';
 import { classifyError, classifyStatus } from './classify.ts';
@@ -245,7 +244,7 @@ function tlsFactsOf(socket: Socket, identityConfigured: boolean): TlsFacts | und
 }
 
 /** Reason given to undici when the excerpt is full; never reported, as the attempt has its answer. */
-const CUT_SHORT = new HookwardenError('HW_DELIVERY_EXCERPT_FULL', 'the answer excerpt is full; the rest is not read');
+const CUT_SHORT = new DeliveryError('HW_DELIVERY_EXCERPT_FULL', 'the answer excerpt is full; the rest is not read');
 
 interface Answer {
   statusCode: number;

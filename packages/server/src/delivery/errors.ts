@@ -16,6 +16,8 @@ export const DELIVERY_CODES = {
   HW_DELIVERY_CONNECT_TIMEOUT: 504,
   HW_DELIVERY_TIMEOUT: 504,
   HW_DELIVERY_CLOSED: 503,
+  /** Internal: the reason the client gives undici for cutting a long answer short; never reported. */
+  HW_DELIVERY_EXCERPT_FULL: 500,
 } as const;
 
 export type DeliveryCode = keyof typeof DELIVERY_CODES;
