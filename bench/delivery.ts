@@ -14,29 +14,10 @@ import { chainPem, createHierarchy, createSelfSignedCa, issueCertificate } from 
 import { createDeliveryClient, DEFAULT_CIPHER_POLICY, nodeCipherString } from '@hookwarden/server/delivery';
 import { listen } from '@hookwarden/testkit';
 import { Agent } from 'undici';
+import { drive } from './lib/load.ts';
 
 const CONCURRENCY = 16;
 const BODY = JSON.stringify({ type: 'invoice.paid', data: { id: 'in_123', amount: 4200, note: 'x'.repeat(300) } });
-
-/** Requests per second, and CPU microseconds per request (client and receiver share the process). */
-async function drive(total: number, send: () => Promise<boolean>): Promise<{ rate: number; cpuUs: number }> {
-  let next = 0;
-  let failures = 0;
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < total) {
-        next++;
-        if (!(await send())) failures++;
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
-  const used = process.cpuUsage(cpu);
-  if (failures > 0) throw new Error(`${failures} requests failed`);
-  return { rate: total / seconds, cpuUs: (used.user + used.system) / total };
-}
 
 export async function run(): Promise<void> {
   const receiverCa = await createSelfSignedCa({ subject: 'CN=Bench Receiver CA' });
@@ -108,13 +89,13 @@ export async function run(): Promise<void> {
     ['new connection per request', 150, true],
   ] as const) {
     closeEach = close;
-    await drive(CONCURRENCY * 2, sendOurs);
-    await drive(CONCURRENCY * 2, sendRaw);
+    await drive(CONCURRENCY * 2, CONCURRENCY, sendOurs);
+    await drive(CONCURRENCY * 2, CONCURRENCY, sendRaw);
     const ours: { rate: number; cpuUs: number }[] = [];
     const raw: { rate: number; cpuUs: number }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      raw.push(await drive(total, sendRaw));
-      ours.push(await drive(total, sendOurs));
+      raw.push(await drive(total, CONCURRENCY, sendRaw));
+      ours.push(await drive(total, CONCURRENCY, sendOurs));
     }
     rows.push({
       shape,
