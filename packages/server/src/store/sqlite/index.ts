@@ -274,6 +274,36 @@ export function openSqliteStore(path: string): Store {
     return row;
   });
 
+  /** `created_at` bounds of a list filter, on the table being listed. */
+  const timeWindow = (f: { before?: number; after?: number }): [string, unknown[]] => {
+    let sql = '';
+    const p: unknown[] = [];
+    if (f.before !== undefined) {
+      sql += ' AND created_at < ?';
+      p.push(f.before);
+    }
+    if (f.after !== undefined) {
+      sql += ' AND created_at > ?';
+      p.push(f.after);
+    }
+    return [sql, p];
+  };
+
+  /** Event-type and channel conditions on the messages row called `m`. */
+  const messageMatch = (f: { eventTypes?: string[]; channel?: string }, m: string): [string, unknown[]] => {
+    let sql = '';
+    const p: unknown[] = [];
+    if (f.eventTypes?.length) {
+      sql += ` AND ${m}.event_type IN (SELECT value FROM json_each(?))`;
+      p.push(JSON.stringify(f.eventTypes));
+    }
+    if (f.channel) {
+      sql += ` AND EXISTS (SELECT 1 FROM json_each(${m}.channels) c WHERE c.value = ?)`;
+      p.push(f.channel);
+    }
+    return [sql, p];
+  };
+
   const attemptFilter = (base: string, params: unknown[], f: AttemptFilter): [string, unknown[]] => {
     let where = base;
     const p = [...params];
@@ -281,25 +311,13 @@ export function openSqliteStore(path: string): Store {
       where += ' AND status = ?';
       p.push(f.status);
     }
-    if (f.before !== undefined) {
-      where += ' AND created_at < ?';
-      p.push(f.before);
-    }
-    if (f.after !== undefined) {
-      where += ' AND created_at > ?';
-      p.push(f.after);
-    }
-    if (f.eventTypes?.length || f.channel) {
-      where += ' AND msg_id IN (SELECT id FROM messages m WHERE 1 = 1';
-      if (f.eventTypes?.length) {
-        where += ' AND m.event_type IN (SELECT value FROM json_each(?))';
-        p.push(JSON.stringify(f.eventTypes));
-      }
-      if (f.channel) {
-        where += ' AND EXISTS (SELECT 1 FROM json_each(m.channels) c WHERE c.value = ?)';
-        p.push(f.channel);
-      }
-      where += ')';
+    const [time, timeParams] = timeWindow(f);
+    where += time;
+    p.push(...timeParams);
+    const [match, matchParams] = messageMatch(f, 'm');
+    if (match) {
+      where += ` AND msg_id IN (SELECT id FROM messages m WHERE 1 = 1${match})`;
+      p.push(...matchParams);
     }
     return [where, p];
   };
@@ -458,25 +476,16 @@ export function openSqliteStore(path: string): Store {
       return r ? messageFromRow(r as Raw) : undefined;
     },
     async listMessages(appId, f: MessageFilter) {
-      let where = 'app_id = ?';
-      const params: unknown[] = [appId];
-      if (f.eventTypes?.length) {
-        where += ' AND event_type IN (SELECT value FROM json_each(?))';
-        params.push(JSON.stringify(f.eventTypes));
-      }
-      if (f.channel) {
-        where += ' AND EXISTS (SELECT 1 FROM json_each(messages.channels) c WHERE c.value = ?)';
-        params.push(f.channel);
-      }
-      if (f.before !== undefined) {
-        where += ' AND created_at < ?';
-        params.push(f.before);
-      }
-      if (f.after !== undefined) {
-        where += ' AND created_at > ?';
-        params.push(f.after);
-      }
-      return paged('messages', where, params, f, 'descending', messageFromRow);
+      const [match, matchParams] = messageMatch(f, 'messages');
+      const [time, timeParams] = timeWindow(f);
+      return paged(
+        'messages',
+        `app_id = ?${match}${time}`,
+        [appId, ...matchParams, ...timeParams],
+        f,
+        'descending',
+        messageFromRow,
+      );
     },
     async enqueueDelivery(msgId, endpointId, now, triggerType) {
       stmt(ENQUEUE_ONE).run({ msgId, endpointId, now, triggerType });
