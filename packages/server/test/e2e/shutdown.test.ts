@@ -14,10 +14,9 @@ after(async () => {
   dir.cleanup();
 });
 
-test('graceful stop: no new claims, in-flight deliveries get a deadline, leases are released', async () => {
-  const pki = await testPki();
+/** A receiver that holds every request until released (all are released when the file ends). */
+async function holdingReceiver(pki: Awaited<ReturnType<typeof testPki>>) {
   const releases: (() => void)[] = [];
-  // Holds every request: deliveries are in flight when the stop begins.
   const receiver = await startReceiver({
     server: pki.server,
     clientCaPem: pki.platform.caBundlePem,
@@ -27,6 +26,13 @@ test('graceful stop: no new claims, in-flight deliveries get a deadline, leases 
     for (const r of releases) r();
     await receiver.close();
   });
+  return { receiver, releases };
+}
+
+test('graceful stop: no new claims, in-flight deliveries get a deadline, leases are released', async () => {
+  const pki = await testPki();
+  // Holds every request: deliveries are in flight when the stop begins.
+  const { receiver, releases } = await holdingReceiver(pki);
   const store = openSqliteStore(join(dir.path, 'shutdown.db'));
   closers.push(() => store.close());
   const token = 'shutdown-admin-token-0123456789';
@@ -68,16 +74,7 @@ test('graceful stop: no new claims, in-flight deliveries get a deadline, leases 
 
 test('a delivery that never settles is cut at deliveryDeadlineMs and recorded as a timeout', async () => {
   const pki = await testPki();
-  const held: (() => void)[] = [];
-  const receiver = await startReceiver({
-    server: pki.server,
-    clientCaPem: pki.platform.caBundlePem,
-    respond: () => new Promise<number>((resolve) => held.push(() => resolve(200))),
-  });
-  closers.push(async () => {
-    for (const r of held) r();
-    await receiver.close();
-  });
+  const { receiver } = await holdingReceiver(pki);
   const token = 'deadline-admin-token-0123456789';
   const server = await startServer({
     port: 0,
