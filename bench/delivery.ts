@@ -8,13 +8,12 @@
  *   node --import tsx bench/delivery.ts
  */
 import { createServer } from 'node:https';
-import { createSecureContext } from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { chainPem, createHierarchy, createSelfSignedCa, issueCertificate } from '@hookwarden/pki';
-import { createDeliveryClient, DEFAULT_CIPHER_POLICY, nodeCipherString } from '@hookwarden/server/delivery';
+import { createDeliveryClient } from '@hookwarden/server/delivery';
 import { listen } from '@hookwarden/testkit';
-import { Agent } from 'undici';
 import { drive } from './lib/load.ts';
+import { rawAgent } from './lib/raw-agent.ts';
 
 const CONCURRENCY = 16;
 const BODY = JSON.stringify({ type: 'invoice.paid', data: { id: 'in_123', amount: 4200, note: 'x'.repeat(300) } });
@@ -56,20 +55,7 @@ export async function run(): Promise<void> {
     allowPrivateTargets: true,
     connectionsPerOrigin: CONCURRENCY,
   });
-  const raw = new Agent({
-    connections: CONCURRENCY,
-    connect: {
-      secureContext: createSecureContext({
-        cert: identity.chainPem,
-        key: identity.keyPem,
-        ca: receiverCa.certPem,
-        minVersion: DEFAULT_CIPHER_POLICY.minVersion,
-        maxVersion: DEFAULT_CIPHER_POLICY.maxVersion,
-        ciphers: nodeCipherString(DEFAULT_CIPHER_POLICY),
-      }),
-      servername: 'localhost',
-    },
-  });
+  const raw = rawAgent(identity, receiverCa.certPem, CONCURRENCY);
   const headers = { 'content-type': 'application/json', 'webhook-id': 'msg_bench' };
   const sendOurs = async () =>
     (await ours.deliver({ url, headers, body: BODY, tls: { serverCaPem: receiverCa.certPem } })).ok;

@@ -14,21 +14,16 @@
  */
 import { createServer } from 'node:https';
 import { join } from 'node:path';
-import { createSecureContext } from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { caBundlePem, chainPem, createHierarchy, createSelfSignedCa, issueCertificate } from '@hookwarden/pki';
 import { buildApi, createDispatcher, hashToken, openSqliteStoreInWorker } from '@hookwarden/server';
-import {
-  createDeliveryClient,
-  DEFAULT_CIPHER_POLICY,
-  nodeCipherString,
-  signedHeaders,
-} from '@hookwarden/server/delivery';
+import { createDeliveryClient, signedHeaders } from '@hookwarden/server/delivery';
 import { listen, tempDir } from '@hookwarden/testkit';
 import { generateSecret } from '@hookwarden/verify/signature';
 import Fastify from 'fastify';
-import { Agent, Pool } from 'undici';
+import { Pool } from 'undici';
 import { drive as load } from './lib/load.ts';
+import { rawAgent } from './lib/raw-agent.ts';
 
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 10_000);
 const INGEST = Number(process.env.BENCH_INGEST ?? 5_000);
@@ -86,20 +81,7 @@ export async function run(): Promise<void> {
     // --- the three contenders, same TLS setup (client chain, trusted CA, cipher policy), same
     // concurrency and connection count. Each runs a warm-up round, then ROUNDS measured rounds
     // interleaved (raw, client, dispatcher, raw, ...) so machine noise hits all alike; best of each.
-    const raw = new Agent({
-      connections: CONNECTIONS,
-      connect: {
-        secureContext: createSecureContext({
-          cert: identity.chainPem,
-          key: identity.keyPem,
-          ca: receiverCa.certPem,
-          minVersion: DEFAULT_CIPHER_POLICY.minVersion,
-          maxVersion: DEFAULT_CIPHER_POLICY.maxVersion,
-          ciphers: nodeCipherString(DEFAULT_CIPHER_POLICY),
-        }),
-        servername: 'localhost',
-      },
-    });
+    const raw = rawAgent(identity, receiverCa.certPem, CONNECTIONS);
     // Same headers as the dispatcher sends (a real Standard Webhooks signature of the same body with
     // the endpoint's secret), signed once here: the dispatcher signs every delivery, and that HMAC is
     // work the raw loop skips. Its cost is measured below and printed beside the ratio.
