@@ -7,7 +7,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { type CipherPolicy, DEFAULT_CIPHER_POLICY, nodeCipherString } from './ciphers.ts';
 import { classifyError, classifyStatus } from './classify.ts';
 import { buildConnector, connectionContext, countRequest, handshakeFactsOf } from './connector.ts';
-import { createDeadlineSweep, type DeadlineSweep } from './deadlines.ts';
+import { createDeadlineSweep, type Deadline } from './deadlines.ts';
 import { DeliveryError, invalidOption } from './errors.ts';
 import { parseRetryAfter } from './retry.ts';
 import { parseEndpointUrl } from './ssrf.ts';
@@ -141,8 +141,8 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
     const headers: Record<string, string> = { 'user-agent': USER_AGENT, 'content-type': 'application/json' };
     for (const name in req.headers) headers[name.toLowerCase()] = req.headers[name] as string;
     const answer = await new Promise<Answer | { error: unknown }>((resolve) => {
-      const attempt = new Attempt(opts.maxResponseBytes, resolve, timeouts);
-      timeouts.add(attempt);
+      const attempt = new Attempt(opts.maxResponseBytes, resolve);
+      attempt.deadline = timeouts.add(attempt);
       try {
         agent.dispatch(
           { origin: url.origin, path: `${url.pathname}${url.search}`, method: 'POST', headers, body },
@@ -260,6 +260,8 @@ interface Answer {
  * the first error (the receiver's, the connection's, or the total timeout, which aborts the request).
  */
 class Attempt implements Dispatcher.DispatchHandler {
+  /** The total timeout's handle: settled with the attempt. */
+  deadline: Deadline | undefined;
   private controller: Dispatcher.DispatchController | undefined;
   private settled = false;
   private abortWith: Error | undefined;
@@ -271,13 +273,12 @@ class Attempt implements Dispatcher.DispatchHandler {
   constructor(
     private readonly limit: number,
     private readonly resolve: (a: Answer | { error: unknown }) => void,
-    private readonly sweep: DeadlineSweep<Attempt>,
   ) {}
 
   fail(error: unknown): void {
     if (!this.settled) {
       this.settled = true;
-      this.sweep.delete(this);
+      this.deadline?.settle();
       this.resolve({ error });
     }
     // Abort what is still running; a request not yet started is aborted as soon as it starts.
@@ -289,7 +290,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   private finish(truncated: boolean): void {
     if (this.settled) return;
     this.settled = true;
-    this.sweep.delete(this);
+    this.deadline?.settle();
     // A cut in the middle of a UTF-8 sequence becomes U+FFFD, as the excerpt is for people to read.
     const text = Buffer.concat(this.chunks, this.size).toString('utf8');
     this.resolve({ statusCode: this.statusCode, headers: this.headers, text, truncated });

@@ -243,15 +243,14 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     });
     return new Promise<AttemptOutcome>((resolve, reject) => {
       // Whichever comes first wins; the later one finds the promise settled and changes nothing.
-      const w: Waiting = { started, settle: resolve };
-      deadlines.add(w);
+      const deadline = deadlines.add({ started, settle: resolve });
       sent.then(
         (o) => {
-          deadlines.delete(w);
+          deadline.settle();
           resolve(o);
         },
         (err) => {
-          deadlines.delete(w);
+          deadline.settle();
           reject(err);
         },
       );
