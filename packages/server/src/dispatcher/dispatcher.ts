@@ -145,7 +145,9 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   let wake: (() => void) | undefined;
   let woken = false;
   const perEndpointInFlight = new Map<string, number>();
-  const inFlight = new Set<Promise<void>>();
+  /** Deliveries in flight, and who waits for there to be none (stop). */
+  let active = 0;
+  const drained: (() => void)[] = [];
   let pending: Outcome[] = [];
   let flushTimer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
@@ -230,47 +232,76 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     }),
   );
 
-  function attempt(d: ClaimedDelivery, started: number): Promise<AttemptOutcome> {
-    const e = d.endpoint;
-    const headers: Record<string, string> = { ...e.headers, 'content-type': 'application/json' };
-    Object.assign(headers, signatureHeaders(d, started));
-    const sent = opts.client.deliver({
-      url: e.url,
-      headers,
-      body: d.message.payload,
-      tls: tlsSettingsOf(e),
-      allowHttp: e.allowHttp,
-    });
-    return new Promise<AttemptOutcome>((resolve, reject) => {
-      // Whichever comes first wins; the later one finds the promise settled and changes nothing.
-      const deadline = deadlines.add({ started, settle: resolve });
-      sent.then(
-        (o) => {
-          deadline.settle();
-          resolve(o);
-        },
-        (err) => {
-          deadline.settle();
-          reject(err);
-        },
-      );
-    });
+  /** The attempt as the client saw it, or a failure of our own before anything was sent. */
+  function failedBeforeSending(err: unknown, started: number): AttemptOutcome {
+    opts.onError?.(err);
+    return {
+      ok: false,
+      durationMs: now() - started,
+      responseExcerpt: '',
+      failure: { kind: 'tls_other', message: (err as Error)?.message ?? String(err) },
+    };
   }
 
-  async function deliverOne(d: ClaimedDelivery): Promise<void> {
+  /**
+   * Starts one delivery. Plain callbacks rather than an async function, a wrapping promise and a
+   * `finally`: three promises fewer per delivery on the dispatcher's hottest path. Whichever comes
+   * first settles it, the client's answer or the deadline sweep; the later one changes nothing.
+   */
+  function launch(d: ClaimedDelivery): void {
+    const ep = d.endpoint.id;
+    perEndpointInFlight.set(ep, (perEndpointInFlight.get(ep) ?? 0) + 1);
+    active++;
     const started = now();
-    let outcome: AttemptOutcome;
+    let settled = false;
+    const settle = (outcome: AttemptOutcome): void => {
+      if (settled) return;
+      settled = true;
+      deadline.settle();
+      try {
+        complete(d, outcome);
+      } catch (err) {
+        opts.onError?.(err);
+      }
+      release(ep);
+    };
+    const deadline = deadlines.add({ started, settle });
+    let sent: Promise<AttemptOutcome>;
     try {
-      outcome = await attempt(d, started);
+      const e = d.endpoint;
+      const headers: Record<string, string> = { ...e.headers, 'content-type': 'application/json' };
+      Object.assign(headers, signatureHeaders(d, started));
+      sent = opts.client.deliver({
+        url: e.url,
+        headers,
+        body: d.message.payload,
+        tls: tlsSettingsOf(e),
+        allowHttp: e.allowHttp,
+      });
     } catch (err) {
-      outcome = {
-        ok: false,
-        durationMs: now() - started,
-        responseExcerpt: '',
-        failure: { kind: 'tls_other', message: (err as Error).message ?? String(err) },
-      };
-      opts.onError?.(err);
+      settle(failedBeforeSending(err, started));
+      return;
     }
+    sent.then(settle, (err) => settle(failedBeforeSending(err, started)));
+  }
+
+  /** A slot is free again. */
+  function release(ep: string): void {
+    const left = (perEndpointInFlight.get(ep) ?? 1) - 1;
+    if (left === 0) perEndpointInFlight.delete(ep);
+    else perEndpointInFlight.set(ep, left);
+    active--;
+    if (active === 0) for (const resolve of drained.splice(0)) resolve();
+    // The freed slot takes the next ready row now, not when the loop next runs: the loop may be
+    // waiting for a claim (a round trip to the store thread), and the slot would idle meanwhile.
+    if (running) launchReady();
+    // Wake the loop only when it has work: a claim to make, or nothing left in flight. Waking it
+    // for every finished delivery cost a loop turn, a promise and a timer each (profiled).
+    if (active === 0 || wantsClaim()) signal();
+  }
+
+  /** The outcome decides the row's future (retry, final, endpoint disabled) and is queued for writing. */
+  function complete(d: ClaimedDelivery, outcome: AttemptOutcome): void {
     const attemptsMade = d.attempts + 1;
     const at = now();
     let nextAttemptAt: number | undefined;
@@ -313,24 +344,6 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     opts.onOutcome?.({ outcome, delivery: d, final: nextAttemptAt === undefined });
   }
 
-  function launch(d: ClaimedDelivery): void {
-    const ep = d.endpoint.id;
-    perEndpointInFlight.set(ep, (perEndpointInFlight.get(ep) ?? 0) + 1);
-    const p: Promise<void> = deliverOne(d).finally(() => {
-      const left = (perEndpointInFlight.get(ep) ?? 1) - 1;
-      if (left === 0) perEndpointInFlight.delete(ep);
-      else perEndpointInFlight.set(ep, left);
-      inFlight.delete(p);
-      // The freed slot takes the next ready row now, not when the loop next runs: the loop may be
-      // waiting for a claim (a round trip to the store thread), and the slot would idle meanwhile.
-      if (running) launchReady();
-      // Wake the loop only when it has work: a claim to make, or nothing left in flight. Waking it
-      // for every finished delivery cost a loop turn, a promise and a timer each (profiled).
-      if (inFlight.size === 0 || wantsClaim()) signal();
-    });
-    inFlight.add(p);
-  }
-
   async function waitForWake(ms: number): Promise<void> {
     if (woken) return;
     await new Promise<void>((resolve) => {
@@ -349,7 +362,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
 
   /** Starts ready rows while slots are free, never more than `perEndpoint` at once to one endpoint. */
   function launchReady(): void {
-    for (let i = 0; i < ready.length && inFlight.size < concurrency; ) {
+    for (let i = 0; i < ready.length && active < concurrency; ) {
       const d = ready[i] as ClaimedDelivery;
       const ep = d.endpoint.id;
       if ((perEndpointInFlight.get(ep) ?? 0) >= perEndpoint) {
@@ -366,7 +379,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
 
   /** Rows a claim may fetch now: free slots plus one batch of read-ahead. */
   function roomToClaim(): number {
-    return concurrency + batchSize - inFlight.size - ready.length;
+    return concurrency + batchSize - active - ready.length;
   }
 
   function wantsClaim(): boolean {
@@ -382,7 +395,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       // finished delivery measured 0.06 of the raw loop in bench/dispatch.ts.
       // (Claiming at half the read-ahead, in smaller batches, measured no better on 2 cores.)
       const room = roomToClaim();
-      if (room >= batchSize || (room > 0 && inFlight.size === 0)) {
+      if (room >= batchSize || (room > 0 && active === 0)) {
         const held = new Map(perEndpointInFlight);
         for (const [ep, n] of readyPerEndpoint) held.set(ep, (held.get(ep) ?? 0) + n);
         try {
@@ -406,10 +419,10 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         }
       }
       if (!running) break;
-      if (claimed > 0 && inFlight.size < concurrency && ready.length === 0) continue;
+      if (claimed > 0 && active < concurrency && ready.length === 0) continue;
       // Nothing claimable now: sleep until a signal (new rows, a finished delivery) or the next due row.
       let delay = pollMs;
-      if (claimed === 0 && inFlight.size === 0 && ready.length === 0) {
+      if (claimed === 0 && active === 0 && ready.length === 0) {
         try {
           const due = await store.nextDueAt();
           if (due !== undefined) delay = Math.min(pollMs, Math.max(1, due - now()));
@@ -423,7 +436,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
 
   return {
     get inFlight() {
-      return inFlight.size;
+      return active;
     },
     start() {
       if (running) return;
@@ -438,7 +451,11 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       const deadline = o.deadlineMs ?? 10_000;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled([...inFlight]),
+        active === 0
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              drained.push(resolve);
+            }),
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, deadline);
         }),
