@@ -29,7 +29,7 @@ import {
 } from '@hookwarden/server';
 import { createDeliveryClient, signedHeaders } from '@hookwarden/server/delivery';
 import { listen, tempDir } from '@hookwarden/testkit';
-import { generateSecret } from '@hookwarden/verify/signature';
+import { createSigner, generateSecret } from '@hookwarden/verify/signature';
 import Fastify from 'fastify';
 import { Pool } from 'undici';
 import { drive as load } from './lib/load.ts';
@@ -340,8 +340,9 @@ export async function run(): Promise<void> {
     // The signing the raw loop skips, per delivery, on this machine now.
     const SIGNS = 20_000;
     const signStart = performance.now();
-    for (let i = 0; i < SIGNS; i++)
-      signedHeaders({ msgId: `msg_${i}`, timestamp: 1_700_000_000, body: BODY, secrets: [secret] });
+    // As the dispatcher signs: with the endpoint's signer, its secret decoded once.
+    const signer = createSigner([secret]);
+    for (let i = 0; i < SIGNS; i++) signer(`msg_${i}`, 1_700_000_000, BODY);
     const signUs = ((performance.now() - signStart) * 1000) / SIGNS;
     const ratio = dispatchRate / rawRate;
     const ingestRatio = apiRate / bareRate;

@@ -86,33 +86,52 @@ function toBytes(body: string | Uint8Array): Uint8Array {
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
 }
 
+/** Signs one message: `msgId`, whole unix seconds and the raw body, as `sign` does. */
+export type Signer = (msgId: string, timestamp: number, body: string | Uint8Array) => string;
+
+/**
+ * A signer for a fixed list of secrets (`whsec_` HMAC, `whsk_` Ed25519), decoded and checked once,
+ * as `createSignatureChecker` does for receivers: the platform signs every delivery, and decoding
+ * a secret per message cost about as much as the HMAC itself.
+ */
+export function createSigner(secrets: readonly string[]): Signer {
+  if (!Array.isArray(secrets) || secrets.length === 0) throw new PolicyError('secrets', 'must name at least one');
+  const keys = secrets.map((secret, i) => {
+    const field = `secrets[${i}]`;
+    return typeof secret === 'string' && secret.startsWith('whsk_')
+      ? { ed25519: ed25519PrivateKey(secret, field) }
+      : { hmac: hmacKey(secret, field) };
+  });
+  return (msgId, timestamp, body) => {
+    if (typeof msgId !== 'string' || msgId.length === 0 || /\s/.test(msgId)) {
+      throw new PolicyError('msgId', 'must be a non-empty string without whitespace');
+    }
+    if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+      throw new PolicyError('timestamp', 'must be whole unix seconds');
+    }
+    const prefix = `${msgId}.${timestamp}.`;
+    let out = '';
+    for (const key of keys) {
+      if (out.length > 0) out += ' ';
+      if (key.hmac) {
+        // Strings go in as UTF-8, the same bytes as the body on the wire.
+        out += `v1,${createHmac('sha256', key.hmac).update(prefix).update(body).digest('base64')}`;
+      } else {
+        const content = Buffer.concat([Buffer.from(prefix, 'utf8'), toBytes(body)]);
+        out += `v1a,${cryptoSign(null, content, key.ed25519).toString('base64')}`;
+      }
+    }
+    return out;
+  };
+}
+
 export function sign(input: {
   msgId: string;
   timestamp: number;
   body: string | Uint8Array;
   secrets: string[];
 }): string {
-  const { msgId, timestamp, secrets } = input;
-  if (typeof msgId !== 'string' || msgId.length === 0 || /\s/.test(msgId)) {
-    throw new PolicyError('msgId', 'must be a non-empty string without whitespace');
-  }
-  if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
-    throw new PolicyError('timestamp', 'must be whole unix seconds');
-  }
-  if (!Array.isArray(secrets) || secrets.length === 0) throw new PolicyError('secrets', 'must name at least one');
-  const body = toBytes(input.body);
-  const prefix = Buffer.from(`${msgId}.${timestamp}.`, 'utf8');
-  return secrets
-    .map((secret, i) => {
-      const field = `secrets[${i}]`;
-      if (typeof secret === 'string' && secret.startsWith('whsk_')) {
-        const content = Buffer.concat([prefix, body]);
-        return 'v1a,' + cryptoSign(null, content, ed25519PrivateKey(secret, field)).toString('base64');
-      }
-      const mac = createHmac('sha256', hmacKey(secret, field)).update(prefix).update(body).digest('base64');
-      return 'v1,' + mac;
-    })
-    .join(' ');
+  return createSigner(input.secrets)(input.msgId, input.timestamp, input.body);
 }
 
 export interface SignatureCheckOptions {

@@ -347,23 +347,32 @@ const CONNECTION_HEADERS = new Set([
   'upgrade',
 ]);
 
+function badRequest(field: string, why: string): DeliveryError {
+  return new DeliveryError('HW_DELIVERY_REQUEST_INVALID', `delivery request '${field}' ${why}`);
+}
+
+/** Runs for every attempt: nothing is allocated unless something is wrong. */
 function checkRequest(req: DeliveryRequest): void {
-  const bad = (field: string, why: string) =>
-    new DeliveryError('HW_DELIVERY_REQUEST_INVALID', `delivery request '${field}' ${why}`);
-  if (req === null || typeof req !== 'object') throw bad('request', 'must be an object');
-  if (typeof req.url !== 'string') throw bad('url', 'must be a string');
-  if (typeof req.body !== 'string') throw bad('body', 'must be a string (the stored JSON)');
-  if (req.headers === null || typeof req.headers !== 'object') throw bad('headers', 'must be an object');
+  if (req === null || typeof req !== 'object') throw badRequest('request', 'must be an object');
+  if (typeof req.url !== 'string') throw badRequest('url', 'must be a string');
+  if (typeof req.body !== 'string') throw badRequest('body', 'must be a string (the stored JSON)');
+  if (req.headers === null || typeof req.headers !== 'object') throw badRequest('headers', 'must be an object');
   for (const name in req.headers) {
     const value: unknown = req.headers[name];
-    const field = `headers.${name.slice(0, 40)}`;
-    if (!TOKEN.test(name)) throw bad(field, 'is not a valid header name');
-    if (CONNECTION_HEADERS.has(name.toLowerCase())) throw bad(field, 'is set by the client itself');
-    if (typeof value !== 'string' || !FIELD_VALUE.test(value))
-      throw bad(field, 'must be a string without CR, LF or NUL');
+    if (!TOKEN.test(name)) throw badRequest(`headers.${name.slice(0, 40)}`, 'is not a valid header name');
+    if (CONNECTION_HEADERS.has(name.toLowerCase())) {
+      throw badRequest(`headers.${name.slice(0, 40)}`, 'is set by the client itself');
+    }
+    if (typeof value !== 'string' || !FIELD_VALUE.test(value)) {
+      throw badRequest(`headers.${name.slice(0, 40)}`, 'must be a string without CR, LF or NUL');
+    }
   }
-  if (req.tls !== undefined && (req.tls === null || typeof req.tls !== 'object')) throw bad('tls', 'must be an object');
-  if (req.allowHttp !== undefined && typeof req.allowHttp !== 'boolean') throw bad('allowHttp', 'must be a boolean');
+  if (req.tls !== undefined && (req.tls === null || typeof req.tls !== 'object')) {
+    throw badRequest('tls', 'must be an object');
+  }
+  if (req.allowHttp !== undefined && typeof req.allowHttp !== 'boolean') {
+    throw badRequest('allowHttp', 'must be a boolean');
+  }
 }
 
 // Pool keys are computed on every attempt: cache the digests, so the steady state costs a map

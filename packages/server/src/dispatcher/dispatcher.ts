@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { createSigner, type Signer } from '@hookwarden/verify/signature';
 import { type CipherPolicy, DEFAULT_CIPHER_POLICY } from '../delivery/ciphers.ts';
-import { createDeadlineSweep } from '../delivery/deadlines.ts';
+import { createDeadlineSweep, type Deadline } from '../delivery/deadlines.ts';
 import { nextAttemptDelay } from '../delivery/retry.ts';
-import { signedHeaders } from '../delivery/signing.ts';
 import type { AttemptOutcome, ClientIdentity, DeliveryClient, DeliveryRequest, TlsFacts } from '../delivery/types.ts';
 import { invalidOption } from '../errors.ts';
 import { newId } from '../ids.ts';
@@ -116,6 +116,28 @@ function attemptTlsOf(t: TlsFacts): AttemptTls {
   return record;
 }
 
+/**
+ * One delivery in flight. A class rather than closures: its methods exist once, where a closure per
+ * delivery cost an allocation and, under tsx, a name assignment each (profiled).
+ */
+class Flight {
+  settled = false;
+  deadline: Deadline | undefined;
+  constructor(
+    readonly delivery: ClaimedDelivery,
+    readonly started: number,
+    private readonly done: (f: Flight, outcome: AttemptOutcome) => void,
+  ) {}
+
+  /** The first outcome counts; a later one (the client after the deadline, or the reverse) is ignored. */
+  settle(outcome: AttemptOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.deadline?.settle();
+    this.done(this, outcome);
+  }
+}
+
 export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   const store = opts.store;
   const now = opts.now ?? Date.now;
@@ -212,26 +234,38 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     return tls;
   }
 
-  function signatureHeaders(d: ClaimedDelivery, at: number): Record<string, string> {
-    const timestamp = Math.floor(at / 1000);
-    const secrets =
-      d.endpoint.signing === 'ed25519'
-        ? (opts.signingKeys?.() ?? [])
-        : d.endpoint.secrets.filter((s) => s.expiresAt === null || s.expiresAt > at).map((s) => s.key);
-    if (secrets.length === 0) throw new Error(`endpoint ${d.endpoint.id} has no signing key`);
-    return signedHeaders({ msgId: d.message.id, timestamp, body: d.message.payload, secrets });
+  /**
+   * Signers with their secrets decoded once: per endpoint row (rows of one claim share it) until its
+   * earliest secret expires, and one for the platform's Ed25519 keys until they change.
+   */
+  const hmacSigners = new WeakMap<ClaimedDelivery['endpoint'], { until: number; sign: Signer }>();
+  let ed25519Signer: { keys: string; sign: Signer } | undefined;
+  function signerFor(e: ClaimedDelivery['endpoint'], at: number): Signer {
+    if (e.signing === 'ed25519') {
+      const keys = opts.signingKeys?.() ?? [];
+      if (keys.length === 0) throw new Error(`endpoint ${e.id} has no signing key`);
+      const joined = keys.join(' ');
+      if (ed25519Signer?.keys !== joined) ed25519Signer = { keys: joined, sign: createSigner(keys) };
+      return ed25519Signer.sign;
+    }
+    let signer = hmacSigners.get(e);
+    if (signer === undefined || at >= signer.until) {
+      const live = e.secrets.filter((s) => s.expiresAt === null || s.expiresAt > at);
+      if (live.length === 0) throw new Error(`endpoint ${e.id} has no signing key`);
+      signer = {
+        until: Math.min(...live.map((s) => s.expiresAt ?? Number.POSITIVE_INFINITY)),
+        sign: createSigner(live.map((s) => s.key)),
+      };
+      hmacSigners.set(e, signer);
+    }
+    return signer.sign;
   }
 
-  /** A delivery still waiting for its outcome: settled by the client or by the deadline sweep. */
-  interface Waiting {
-    started: number;
-    settle: (o: AttemptOutcome) => void;
-  }
   // One timer for every in-flight delivery instead of a timer, a closure and a Promise.race each.
-  const deadlines = createDeadlineSweep<Waiting>(deliveryDeadlineMs, (w) =>
-    w.settle({
+  const deadlines = createDeadlineSweep<Flight>(deliveryDeadlineMs, (f) =>
+    f.settle({
       ok: false,
-      durationMs: now() - w.started,
+      durationMs: now() - f.started,
       responseExcerpt: '',
       failure: { kind: 'timeout', message: `no outcome within ${deliveryDeadlineMs} ms` },
     }),
@@ -248,46 +282,46 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     };
   }
 
-  /**
-   * Starts one delivery. Plain callbacks rather than an async function, a wrapping promise and a
-   * `finally`: three promises fewer per delivery on the dispatcher's hottest path. Whichever comes
-   * first settles it, the client's answer or the deadline sweep; the later one changes nothing.
-   */
+  function landed(f: Flight, outcome: AttemptOutcome): void {
+    try {
+      complete(f.delivery, outcome);
+    } catch (err) {
+      opts.onError?.(err);
+    }
+    release(f.delivery.endpoint.id);
+  }
+
+  /** Starts one delivery; whichever comes first settles it, the client's answer or the deadline sweep. */
   function launch(d: ClaimedDelivery): void {
-    const ep = d.endpoint.id;
-    perEndpointInFlight.set(ep, (perEndpointInFlight.get(ep) ?? 0) + 1);
+    const e = d.endpoint;
+    perEndpointInFlight.set(e.id, (perEndpointInFlight.get(e.id) ?? 0) + 1);
     active++;
-    const started = now();
-    let settled = false;
-    const settle = (outcome: AttemptOutcome): void => {
-      if (settled) return;
-      settled = true;
-      deadline.settle();
-      try {
-        complete(d, outcome);
-      } catch (err) {
-        opts.onError?.(err);
-      }
-      release(ep);
-    };
-    const deadline = deadlines.add({ started, settle });
+    const f = new Flight(d, now(), landed);
+    f.deadline = deadlines.add(f);
     let sent: Promise<AttemptOutcome>;
     try {
-      const e = d.endpoint;
-      const headers: Record<string, string> = { ...e.headers, 'content-type': 'application/json' };
-      Object.assign(headers, signatureHeaders(d, started));
+      const timestamp = Math.floor(f.started / 1000);
       sent = opts.client.deliver({
         url: e.url,
-        headers,
+        headers: {
+          ...e.headers,
+          'content-type': 'application/json',
+          'webhook-id': d.message.id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signerFor(e, f.started)(d.message.id, timestamp, d.message.payload),
+        },
         body: d.message.payload,
         tls: tlsSettingsOf(e),
         allowHttp: e.allowHttp,
       });
     } catch (err) {
-      settle(failedBeforeSending(err, started));
+      f.settle(failedBeforeSending(err, f.started));
       return;
     }
-    sent.then(settle, (err) => settle(failedBeforeSending(err, started)));
+    sent.then(
+      (o) => f.settle(o),
+      (err) => f.settle(failedBeforeSending(err, f.started)),
+    );
   }
 
   /** A slot is free again. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createDeadlineSweep } from '../../src/delivery/deadlines.ts';
 
-test('entries expire in the order they were added; a deleted entry never expires', async () => {
+test('entries expire in the order they were added; a settled entry never expires', async () => {
   const expired: string[] = [];
   let allDone!: () => void;
   const done = new Promise<void>((resolve) => {
