@@ -4,7 +4,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { HookwardenError } from '@hookwarden/verify/errors';
+import type { ClaimedDelivery } from '../types.ts';
 import { openSqliteStore } from './index.ts';
+import { type PackedOutcomes, packClaim, unpackOutcomes } from './wire.ts';
 
 if (!parentPort) throw new Error('worker-main.ts runs only as a worker thread');
 const port = parentPort;
@@ -35,7 +37,10 @@ function reply(r: Reply): void {
 port.on('message', (calls: { id: number; method: string; args: unknown[] }[]) => {
   for (const m of calls) {
     const fn = store[m.method];
-    const call = typeof fn === 'function' ? fn(...m.args) : Promise.reject(new Error(`no store method ${m.method}`));
+    // The compact forms of the per-delivery calls (wire.ts).
+    if (m.method === 'recordOutcomes') m.args[0] = unpackOutcomes(m.args[0] as PackedOutcomes);
+    let call = typeof fn === 'function' ? fn(...m.args) : Promise.reject(new Error(`no store method ${m.method}`));
+    if (m.method === 'claimDeliveries') call = call.then((rows) => packClaim(rows as ClaimedDelivery[]));
     call.then(
       (value) => reply({ id: m.id, value }),
       (err: unknown) => {

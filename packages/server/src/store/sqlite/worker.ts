@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { ServerError } from '../../errors.ts';
-import type { ApplicationRow, Store } from '../types.ts';
+import type { ApplicationRow, ClaimedDelivery, Outcome, Store } from '../types.ts';
+import { type PackedClaim, packOutcomes, unpackClaim } from './wire.ts';
 
 const APP_CACHE_SIZE = 10_000;
 
@@ -114,6 +115,11 @@ export function openSqliteStoreInWorker(path: string): Store {
 
   const store = { kind: 'sqlite' } as Record<string, unknown>;
   for (const method of METHODS) store[method] = (...args: unknown[]) => call(method, args);
+
+  // The two calls made for every delivery cross in compact form (wire.ts).
+  store.claimDeliveries = async (...args: unknown[]): Promise<ClaimedDelivery[]> =>
+    unpackClaim((await call('claimDeliveries', args)) as PackedClaim);
+  store.recordOutcomes = (outcomes: Outcome[], now: number) => call('recordOutcomes', [packOutcomes(outcomes), now]);
 
   // Every API request resolves its application: kept on this side too, so that lookup costs no
   // round trip. Exact for the same reason as the store's own cache: this process is the only writer
