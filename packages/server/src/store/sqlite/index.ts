@@ -125,14 +125,15 @@ export function openSqliteStore(path: string): Store {
       msg.createdAt,
     );
     if (!fanOut) return { message: msg, created: true, deliveries: 0 };
-    const info = stmt(ENQUEUE_MESSAGE).run({
-      msgId: msg.id,
-      appId: msg.appId,
-      eventType: msg.eventType,
-      channels: JSON.stringify(msg.channels ?? []),
+    const info = stmt(ENQUEUE_MESSAGE).run(
+      msg.id,
       due,
-      now: msg.createdAt,
-    });
+      msg.createdAt,
+      msg.createdAt,
+      msg.appId,
+      msg.eventType,
+      msg.channels ? JSON.stringify(msg.channels) : '[]',
+    );
     return { message: msg, created: true, deliveries: info.changes };
   };
 
@@ -223,24 +224,47 @@ export function openSqliteStore(path: string): Store {
     },
   );
 
+  // The TLS facts are shared by every attempt on one connection: serialised once each.
+  const tlsJson = new WeakMap<object, string>();
+  const tlsText = (tls: Outcome['attempt']['tls']): string | null => {
+    if (!tls) return null;
+    let text = tlsJson.get(tls);
+    if (text === undefined) {
+      text = JSON.stringify(tls);
+      tlsJson.set(tls, text);
+    }
+    return text;
+  };
   const record = db.transaction((outcomes: Outcome[], now: number) => {
     const lastByEndpoint = new Map<string, Outcome['attempt']>();
+    // Positional parameters: binding from an object by name cost more than the insert's own work.
     const insertAttempt = stmt(
       `INSERT INTO attempts (id, delivery_id, msg_id, endpoint_id, app_id, url, status, status_code, response,
          duration_ms, failure_kind, failure_message, tls, trigger_type, created_at)
-       VALUES (@id, @deliveryId, @msgId, @endpointId, @appId, @url, @status, @statusCode, @response,
-         @durationMs, @failureKind, @failureMessage, @tls, @triggerType, @createdAt)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    const completeDelivery = stmt(COMPLETE_DELIVERY);
     for (const o of outcomes) {
       const a = o.attempt;
-      insertAttempt.run({ ...a, deliveryId: o.deliveryId, tls: a.tls ? JSON.stringify(a.tls) : null });
+      insertAttempt.run(
+        a.id,
+        o.deliveryId,
+        a.msgId,
+        a.endpointId,
+        a.appId,
+        a.url,
+        a.status,
+        a.statusCode,
+        a.response,
+        a.durationMs,
+        a.failureKind,
+        a.failureMessage,
+        tlsText(a.tls),
+        a.triggerType,
+        a.createdAt,
+      );
       const final = o.nextAttemptAt === undefined;
-      stmt(COMPLETE_DELIVERY).run({
-        id: o.deliveryId,
-        status: a.status === 0 ? 0 : final ? 2 : 1,
-        nextAttemptAt: o.nextAttemptAt ?? null,
-        now,
-      });
+      completeDelivery.run(a.status === 0 ? 0 : final ? 2 : 1, o.nextAttemptAt ?? null, now, o.deliveryId);
       // One endpoint update per endpoint and batch, not per row: the last outcome decides.
       lastByEndpoint.set(a.endpointId, a);
       if (o.disableEndpoint) {
