@@ -24,19 +24,22 @@ import { Status } from '../store/types.ts';
  *   AbortController per attempt); a finished delivery wakes the loop only when a claim is due.
  *   Delivery client 0.72 -> ~0.85 of raw; dispatcher ~0.52 -> 0.54-0.58 (noisy shared machine).
  * - Third pass: the deadline sweeps became linked lists (a Map's add/delete churn per attempt made
- *   young objects survive into the old generation: scavenges 2.4 ms instead of 0.8 ms) and one
- *   delivery became plain callbacks and a counter (three promises and a Set fewer). Delivery client
- *   ~0.95 of raw; dispatcher 0.55 -> 0.61-0.73 with the 20,000-row backlog (shared machine: the raw
- *   loop itself varies 27-31k/s between runs).
+ *   young objects survive into the old generation: scavenges 2.4 ms instead of 0.8 ms); a delivery
+ *   became a Flight object instead of an async function, promises, closures and a Set; signers
+ *   decode an endpoint's secrets once; claims and outcomes cross to the store thread as flat arrays
+ *   (store/sqlite/wire.ts); the store binds its per-delivery statements positionally (recording
+ *   ~10.7 -> ~7.2 µs per row on its thread). Delivery client ~0.95 of raw; dispatcher
+ *   0.55 -> 0.67-0.72 with the 20,000-row backlog (the raw loop itself varies 27-31k/s by run).
  * - Where the rest goes: the bench also runs this dispatcher against a store stand-in that answers
- *   claims from memory and drops outcomes: 0.74-0.91 of raw. So about 0.15 is the store's and the
- *   rest the dispatcher's own work (signing ~1 µs, headers, the outcome and attempt objects, ids).
- *   Of the store's share, outcomes cost the main thread little (dropping them gained nothing
- *   measurable); claims cost it ~5% in deserialising rows (structured clone of a 64-row claim:
- *   ~1.3 µs per row) and the rest in waiting: the main thread is ~3-5% idle with real claims and
- *   never with instant ones. Measured and dropped: a flat-array wire format for claims and outcomes
- *   (~1 µs per row less in a micro-benchmark, no gain visible end to end), claiming earlier or in
- *   bigger batches, later and bigger outcome flushes (all within noise or worse).
+ *   claims from memory and drops outcomes: 0.81-0.85 of raw, its main thread busy 99% of the time.
+ *   With SQLite the main thread does the same work per delivery but is busy only ~75-80% of the
+ *   time (event-loop utilisation 0.8; /proc schedstat), while all 64 slots are full >90% of the
+ *   time; the store thread runs ~38% of a core. perf sched shows the main thread often woken by
+ *   the store thread, i.e. waiting for claims. A deeper read-ahead (128 rows, an endpoint allowed
+ *   its slots plus all of it) gained 5-10%, but lets one slow endpoint fill the read-ahead and
+ *   starve the others: not taken. Measured and dropped: claiming earlier or in bigger batches,
+ *   later and bigger outcome flushes, partial indexes, SQLite cache/mmap/checkpoint pragmas,
+ *   exclusive locking (all within noise or worse).
  */
 
 export interface DispatcherOptions {
