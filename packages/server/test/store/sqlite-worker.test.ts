@@ -1,5 +1,7 @@
+import { type FSWatcher, statSync, watch } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '@hookwarden/testkit';
+import { test } from 'node:test';
+import { tempDir, waitFor } from '@hookwarden/testkit';
 import { openSqliteStoreInWorker } from '../../src/store/sqlite/worker.ts';
 import { storeConformance } from './conformance.ts';
 
@@ -7,4 +9,51 @@ import { storeConformance } from './conformance.ts';
 storeConformance('sqlite on a worker thread', async () => {
   const dir = tempDir();
   return { store: openSqliteStoreInWorker(join(dir.path, 'hookwarden.db')), cleanup: async () => dir.cleanup() };
+});
+
+test('WAL checkpoints run beside the store thread: committed pages reach the database file', async () => {
+  const dir = tempDir();
+  const path = join(dir.path, 'hookwarden.db');
+  const store = openSqliteStoreInWorker(path);
+  try {
+    await store.createApplication({ id: 'app_1', uid: null, name: 'a', metadata: {}, rateLimit: null }, 1);
+    const before = statSync(path).size;
+    // ~2 MB of messages: far below the store's own automatic limit (16,384 pages), so only the
+    // checkpointer thread moves these pages from the WAL into the database file.
+    const payload = JSON.stringify({ note: 'x'.repeat(2000) });
+    await Promise.all(
+      Array.from({ length: 1000 }, (_, i) =>
+        store.createMessage(
+          {
+            id: `msg_${String(i).padStart(6, '0')}`,
+            appId: 'app_1',
+            eventType: 'e',
+            eventId: null,
+            channels: null,
+            tags: null,
+            payload,
+            createdAt: 2,
+          },
+          {},
+        ),
+      ),
+    );
+    // Re-checked whenever the database file changes (inotify), not on a timer.
+    let watcher: FSWatcher | undefined;
+    try {
+      await waitFor(
+        () => statSync(path).size > before + 1_000_000,
+        (fn) => {
+          watcher = watch(path, fn);
+        },
+        10_000,
+        'the checkpointer to copy the WAL into the database file',
+      );
+    } finally {
+      watcher?.close();
+    }
+  } finally {
+    await store.close();
+    dir.cleanup();
+  }
 });

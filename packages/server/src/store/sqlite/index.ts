@@ -50,7 +50,7 @@ function isUniqueViolation(err: unknown): boolean {
  * The SQLite store: one file, WAL mode, one connection. better-sqlite3 is synchronous, which suits
  * SQLite's single writer: each method is one short transaction and never yields mid-way.
  */
-export function openSqliteStore(path: string): Store {
+export function openSqliteStore(path: string, options: { autoCheckpointPages?: number } = {}): Store {
   // The database holds endpoint secrets and tenant client keys: owner-only, like every key file.
   // SQLite gives its -wal and -shm files the database file's mode.
   if (path !== ':memory:' && !existsSync(path)) closeSync(openSync(path, 'a', 0o600));
@@ -61,6 +61,10 @@ export function openSqliteStore(path: string): Store {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // SQLite's default is 1000 pages; the store thread raises it while a checkpointer runs beside it.
+  if (options.autoCheckpointPages !== undefined) {
+    db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.autoCheckpointPages))}`);
+  }
   migrate(db);
 
   const stmt = (() => {

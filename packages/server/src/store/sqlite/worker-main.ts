@@ -6,14 +6,21 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { HookwardenError } from '@hookwarden/verify/errors';
 import type { ClaimedDelivery } from '../types.ts';
 import { openSqliteStore } from './index.ts';
+import { startThread } from './thread.ts';
 import { type PackedOutcomes, packClaim, unpackOutcomes } from './wire.ts';
 
 if (!parentPort) throw new Error('worker-main.ts runs only as a worker thread');
 const port = parentPort;
-const store = openSqliteStore((workerData as { path: string }).path) as unknown as Record<
+const path = (workerData as { path: string }).path;
+// WAL checkpoints run on their own thread (checkpointer.ts); the store checkpoints by itself only
+// if that one falls far behind.
+const store = openSqliteStore(path, { autoCheckpointPages: 16_384 }) as unknown as Record<
   string,
   (...args: unknown[]) => Promise<unknown>
 >;
+const checkpointer = path === ':memory:' ? undefined : startThread('checkpointer', { path, intervalMs: 100 });
+// It holds no work that must finish: it never keeps the process alive.
+checkpointer?.unref();
 
 type Reply = {
   id: number;
@@ -34,7 +41,16 @@ function reply(r: Reply): void {
   }
 }
 
-port.on('message', (calls: { id: number; method: string; args: unknown[] }[]) => {
+/** Stops the checkpointer before the store closes its own connection. */
+async function stopCheckpointer(): Promise<void> {
+  if (!checkpointer) return;
+  const exited = new Promise((resolve) => checkpointer.once('exit', resolve));
+  checkpointer.postMessage('stop');
+  await exited;
+}
+
+port.on('message', async (calls: { id: number; method: string; args: unknown[] }[]) => {
+  if (calls.some((m) => m.method === 'close')) await stopCheckpointer();
   for (const m of calls) {
     const fn = store[m.method];
     // The compact forms of the per-delivery calls (wire.ts).

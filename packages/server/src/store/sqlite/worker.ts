@@ -1,6 +1,6 @@
-import { Worker } from 'node:worker_threads';
 import { ServerError } from '../../errors.ts';
 import type { ApplicationRow, ClaimedDelivery, Outcome, Store } from '../types.ts';
+import { startThread } from './thread.ts';
 import { type PackedClaim, packOutcomes, unpackClaim } from './wire.ts';
 
 const APP_CACHE_SIZE = 10_000;
@@ -56,12 +56,7 @@ type Reply = {
 
 /** The SQLite store (openSqliteStore) on a worker thread, behind the same asynchronous interface. */
 export function openSqliteStoreInWorker(path: string): Store {
-  const entry = new URL(`./worker-main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
-  // Running from TypeScript sources: the worker registers the same loader before importing them.
-  const source = entry.endsWith('.ts')
-    ? `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(entry)});`
-    : `await import(${JSON.stringify(entry)});`;
-  const worker = new Worker(source, { eval: true, workerData: { path } });
+  const worker = startThread('worker-main', { path });
   const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   let nextId = 0;
   let failure: Error | undefined;
