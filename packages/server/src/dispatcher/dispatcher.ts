@@ -28,18 +28,18 @@ import { Status } from '../store/types.ts';
  *   became a Flight object instead of an async function, promises, closures and a Set; signers
  *   decode an endpoint's secrets once; claims and outcomes cross to the store thread as flat arrays
  *   (store/sqlite/wire.ts); the store binds its per-delivery statements positionally (recording
- *   ~10.7 -> ~7.2 µs per row on its thread). Delivery client ~0.95 of raw; dispatcher
- *   0.55 -> 0.67-0.72 with the 20,000-row backlog (the raw loop itself varies 27-31k/s by run).
+ *   ~10.7 -> ~7.2 µs per row on its thread); WAL checkpoints moved off the store thread
+ *   (store/sqlite/checkpointer.ts: claims had waited behind them, p90 2.5-3 -> 1.6-2 ms). Delivery
+ *   client ~0.95 of raw; dispatcher 0.55 -> 0.72-0.74 with the 20,000-row backlog.
  * - Where the rest goes: the bench also runs this dispatcher against a store stand-in that answers
- *   claims from memory and drops outcomes: 0.81-0.85 of raw, its main thread busy 99% of the time.
- *   With SQLite the main thread does the same work per delivery but is busy only ~75-80% of the
- *   time (event-loop utilisation 0.8; /proc schedstat), while all 64 slots are full >90% of the
- *   time; the store thread runs ~38% of a core. perf sched shows the main thread often woken by
- *   the store thread, i.e. waiting for claims. A deeper read-ahead (128 rows, an endpoint allowed
- *   its slots plus all of it) gained 5-10%, but lets one slow endpoint fill the read-ahead and
- *   starve the others: not taken. Measured and dropped: claiming earlier or in bigger batches,
- *   later and bigger outcome flushes, partial indexes, SQLite cache/mmap/checkpoint pragmas,
- *   exclusive locking (all within noise or worse).
+ *   claims from memory and drops outcomes: ~0.84 of raw. Within a round (perf sched) the main
+ *   thread with SQLite sleeps 4-8% of the time, mostly waiting for a claim (p90 ~2 ms, p99 ~4-7 ms
+ *   while ~16 slots free per claim), and each delivery costs it a little more: the messages to the
+ *   store thread, and that thread's own work beside it (a SQLite thread at ~35% duty slowed the
+ *   memory-fed dispatcher by 5-9%). The store thread costs ~14 µs per delivery (claim ~6.5,
+ *   record ~7.2). Measured and dropped: claiming earlier or in bigger batches, a deeper read-ahead
+ *   (gains vanished once checkpoints moved; it would also let one slow endpoint fill it), later and
+ *   bigger outcome flushes, partial indexes, SQLite cache/mmap pragmas, exclusive locking.
  */
 
 export interface DispatcherOptions {
