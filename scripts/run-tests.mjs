@@ -27,9 +27,19 @@ let files = roots.flatMap((r) => {
 if (filter.length > 0) files = files.filter((f) => filter.some((s) => f.includes(s)));
 files.sort();
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+// A hung test fails after 3 minutes instead of holding CI until its own limit (the whole suite
+// takes under one).
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    '--test-timeout=180000',
+    '--test-reporter=spec',
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

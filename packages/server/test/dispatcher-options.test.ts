@@ -24,3 +24,58 @@ test('dispatcher options are checked at creation, naming the field', async () =>
   }
   await store.close();
 });
+
+test('the last outcome in flight is written at once, not after flushMs', async () => {
+  const store = openSqliteStore(':memory:');
+  await store.createApplication({ id: 'app_1', uid: null, name: 'a', metadata: {}, rateLimit: null }, 1);
+  await store.createEndpoint(
+    {
+      id: 'ep_1',
+      appId: 'app_1',
+      uid: null,
+      url: 'https://receiver.example/hook',
+      description: '',
+      disabled: false,
+      filterTypes: null,
+      channels: null,
+      metadata: {},
+      headers: {},
+      rateLimit: null,
+      version: 1,
+      secrets: [{ key: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', expiresAt: null }],
+      signing: 'hmac',
+      serverCaPem: null,
+      clientCertPem: null,
+      clientKeyPem: null,
+      allowHttp: false,
+      tlsPolicy: null,
+    },
+    1,
+  );
+  const message = { appId: 'app_1', eventType: 'e', eventId: null, channels: null, tags: null, payload: '{}' };
+  await store.createMessage({ ...message, id: 'msg_1', createdAt: 1 }, {});
+  await store.createMessage({ ...message, id: 'msg_2', createdAt: 1 }, {});
+  const client = { deliver: async () => ({ ok: true, statusCode: 200, durationMs: 0, responseExcerpt: '' }) };
+  let recorded = 0;
+  let allRecorded!: () => void;
+  const done = new Promise<void>((resolve) => {
+    allRecorded = resolve;
+  });
+  // A flush interval far beyond the test's own timeout: only the idle flush can write in time.
+  const dispatcher = createDispatcher({
+    store,
+    client,
+    now: () => 2,
+    flushMs: 3_600_000,
+    onRecorded: (batch) => {
+      recorded += batch.length;
+      if (recorded === 2) allRecorded();
+    },
+  });
+  dispatcher.start();
+  await done;
+  await dispatcher.stop();
+  const attempts = await store.listAttemptsByMessage('app_1', 'msg_2', { limit: 10 });
+  assert.equal(attempts.data.length, 1);
+  await store.close();
+});

@@ -333,7 +333,11 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     if (left === 0) perEndpointInFlight.delete(ep);
     else perEndpointInFlight.set(ep, left);
     active--;
-    if (active === 0) for (const resolve of drained.splice(0)) resolve();
+    if (active === 0) {
+      for (const resolve of drained.splice(0)) resolve();
+      // Nothing in flight can join the batch any more: write it now, not after flushMs.
+      if (pending.length > 0) void flush();
+    }
     // The freed slot takes the next ready row now, not when the loop next runs: the loop may be
     // waiting for a claim (a round trip to the store thread), and the slot would idle meanwhile.
     if (running) launchReady();
