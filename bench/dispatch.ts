@@ -24,6 +24,7 @@ import {
   createDispatcher,
   type EndpointRow,
   hashToken,
+  type MessageRow,
   openSqliteStoreInWorker,
   type Store,
 } from '@hookwarden/server';
@@ -165,24 +166,20 @@ export async function run(): Promise<void> {
       connectionsPerOrigin: CONNECTIONS,
     });
     let seeded = 0;
+    const message = (id: string): MessageRow => ({
+      id,
+      appId: 'app_bench',
+      eventType: 'invoice.paid',
+      eventId: null,
+      channels: null,
+      tags: null,
+      payload: BODY,
+      createdAt: now,
+    });
     const seed = async (n: number) => {
       // Enqueued before the clock starts, in one group-committed burst.
       await Promise.all(
-        Array.from({ length: n }, () =>
-          store.createMessage(
-            {
-              id: `msg_${String(seeded++).padStart(8, '0')}`,
-              appId: 'app_bench',
-              eventType: 'invoice.paid',
-              eventId: null,
-              channels: null,
-              tags: null,
-              payload: BODY,
-              createdAt: now,
-            },
-            {},
-          ),
-        ),
+        Array.from({ length: n }, () => store.createMessage(message(`msg_${String(seeded++).padStart(8, '0')}`), {})),
       );
     };
     const endpoint = (await store.getEndpoint('app_bench', 'ep_bench')) as EndpointRow;
@@ -201,16 +198,7 @@ export async function run(): Promise<void> {
               id: next,
               attempts: 0,
               triggerType: 0,
-              message: {
-                id: `msg_mem_${next}`,
-                appId: 'app_bench',
-                eventType: 'invoice.paid',
-                eventId: null,
-                channels: null,
-                tags: null,
-                payload: BODY,
-                createdAt: now,
-              },
+              message: message(`msg_mem_${next}`),
               endpoint,
             });
           }

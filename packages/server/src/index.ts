@@ -7,5 +7,5 @@ export { createLogger } from './logger.ts';
 export { type PlatformIdentity, type RunningServer, type ServerOptions, startServer } from './server.ts';
 export { openSqliteStore } from './store/sqlite/index.ts';
 export { openSqliteStoreInWorker } from './store/sqlite/worker.ts';
-export type { ClaimedDelivery, EndpointRow, Outcome, Store } from './store/types.ts';
+export type { ClaimedDelivery, EndpointRow, MessageRow, Outcome, Store } from './store/types.ts';
 export { buildTrustDocument, type TrustDocument } from './trust.ts';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createDispatcher } from '../src/dispatcher/dispatcher.ts';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
+import { newEndpoint } from './store/fixtures.ts';
 
 test('dispatcher options are checked at creation, naming the field', async () => {
   const store = openSqliteStore(':memory:');
@@ -28,30 +29,7 @@ test('dispatcher options are checked at creation, naming the field', async () =>
 test('the last outcome in flight is written at once, not after flushMs', async () => {
   const store = openSqliteStore(':memory:');
   await store.createApplication({ id: 'app_1', uid: null, name: 'a', metadata: {}, rateLimit: null }, 1);
-  await store.createEndpoint(
-    {
-      id: 'ep_1',
-      appId: 'app_1',
-      uid: null,
-      url: 'https://receiver.example/hook',
-      description: '',
-      disabled: false,
-      filterTypes: null,
-      channels: null,
-      metadata: {},
-      headers: {},
-      rateLimit: null,
-      version: 1,
-      secrets: [{ key: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', expiresAt: null }],
-      signing: 'hmac',
-      serverCaPem: null,
-      clientCertPem: null,
-      clientKeyPem: null,
-      allowHttp: false,
-      tlsPolicy: null,
-    },
-    1,
-  );
+  await store.createEndpoint(newEndpoint('app_1', 'ep_1'), 1);
   const message = { appId: 'app_1', eventType: 'e', eventId: null, channels: null, tags: null, payload: '{}' };
   await store.createMessage({ ...message, id: 'msg_1', createdAt: 1 }, {});
   await store.createMessage({ ...message, id: 'msg_2', createdAt: 1 }, {});

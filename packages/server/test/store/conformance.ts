@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { newId } from '../../src/ids.ts';
 import type { EndpointRow, MessageRow, NewEndpoint, Store } from '../../src/store/types.ts';
+import { newEndpoint } from './fixtures.ts';
 
 /**
  * The behaviour every Store must have. Each backend's test file calls this with a factory; the
@@ -25,31 +26,7 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       store.createApplication({ id: newId('app'), uid, name: 'n', metadata: {}, rateLimit: null }, T0);
 
     const endpoint = async (appId: string, over: Partial<NewEndpoint> = {}): Promise<EndpointRow> =>
-      store.createEndpoint(
-        {
-          id: newId('ep'),
-          appId,
-          uid: null,
-          url: 'https://example.test/hook',
-          description: '',
-          disabled: false,
-          filterTypes: null,
-          channels: null,
-          metadata: {},
-          headers: {},
-          rateLimit: null,
-          version: 1,
-          secrets: [{ key: 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0cw==', expiresAt: null }],
-          signing: 'hmac',
-          serverCaPem: null,
-          clientCertPem: null,
-          clientKeyPem: null,
-          allowHttp: false,
-          tlsPolicy: null,
-          ...over,
-        },
-        T0,
-      );
+      store.createEndpoint(newEndpoint(appId, newId('ep'), over), T0);
 
     const message = (appId: string, over: Partial<MessageRow> = {}): MessageRow => ({
       id: newId('msg'),

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { packClaim, packOutcomes, unpackClaim, unpackOutcomes } from '../../src/store/sqlite/wire.ts';
 import type { AttemptTls, ClaimedDelivery, EndpointRow, MessageRow, Outcome } from '../../src/store/types.ts';
+import { endpointRow } from './fixtures.ts';
 
 const text = fc.string({ maxLength: 40 });
 const strings = fc.option(fc.array(text, { maxLength: 3 }), { nil: null });
@@ -22,30 +23,8 @@ const message: fc.Arbitrary<MessageRow> = fc.record(
   { noNullPrototype: true },
 );
 
-const endpoint = (id: string): EndpointRow => ({
-  id,
-  appId: 'app_1',
-  uid: null,
-  url: `https://${id}.example/hook`,
-  description: '',
-  disabled: false,
-  filterTypes: null,
-  channels: ['a'],
-  metadata: { k: 'v' },
-  headers: { 'x-h': '1' },
-  rateLimit: null,
-  version: 1,
-  secrets: [{ key: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', expiresAt: null }],
-  signing: 'hmac',
-  serverCaPem: null,
-  clientCertPem: null,
-  clientKeyPem: null,
-  allowHttp: false,
-  tlsPolicy: null,
-  failingSince: null,
-  createdAt: 1,
-  updatedAt: 2,
-});
+const endpoint = (id: string): EndpointRow =>
+  endpointRow('app_1', id, { channels: ['a'], metadata: { k: 'v' }, headers: { 'x-h': '1' } });
 
 test('a claim survives packing unchanged, and shared messages and endpoints stay shared', () => {
   fc.assert(
