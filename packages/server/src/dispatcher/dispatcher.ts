@@ -38,8 +38,10 @@ import { Status } from '../store/types.ts';
  *   store thread, and that thread's own work beside it (a SQLite thread at ~35% duty slowed the
  *   memory-fed dispatcher by 5-9%). The store thread costs ~14 µs per delivery (claim ~6.5,
  *   record ~7.2). Measured and dropped: claiming earlier or in bigger batches, a deeper read-ahead
- *   (gains vanished once checkpoints moved; it would also let one slow endpoint fill it), later and
- *   bigger outcome flushes, partial indexes, SQLite cache/mmap pragmas, exclusive locking.
+ *   (gains vanished once checkpoints moved; it would also let one slow endpoint fill it), the store
+ *   thread claiming each worker's next batch ahead (claim p50 0.6 -> 0.27 ms, p90 1.6 -> 1.1 ms,
+ *   and no more deliveries per second: the waits are not what is left), later and bigger outcome
+ *   flushes, partial indexes, SQLite cache/mmap pragmas, exclusive locking.
  */
 
 export interface DispatcherOptions {
