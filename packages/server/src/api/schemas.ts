@@ -7,6 +7,8 @@
 import { TLS12_CIPHERS, TLS13_SUITES } from '../delivery/ciphers.ts';
 
 const NAME = '^[a-zA-Z0-9\\-_.]+$';
+/** What a uid may look like (applications, endpoints). */
+export const UID_PATTERN = NAME;
 const CHANNEL = '^[a-zA-Z0-9\\-_.:]+$';
 
 export const uid = { type: ['string', 'null'], minLength: 1, maxLength: 256, pattern: NAME } as const;
@@ -249,7 +251,8 @@ export const messageIn = {
     deliverAt: { type: ['string', 'null'], format: 'date-time' },
     payloadRetentionPeriod: { type: ['integer', 'null'], minimum: 1, maximum: 90 },
     payloadRetentionHours: { type: ['integer', 'null'], minimum: 1 },
-    application: { type: ['object', 'null'] },
+    // Created with the message when the path names no application yet (see routes/messages.ts).
+    application: { ...applicationIn, type: ['object', 'null'] },
     transformationsParams: { type: ['object', 'null'] },
   },
 } as const;

@@ -123,3 +123,41 @@ test('app-portal tokens see only their application; health answers', async () =>
   await svix.application.delete(other.id);
   await assert.rejects(svix.application.get(other.id), (e: { code: number }) => e.code === 404);
 });
+
+test('a message can create its application inline (MessageIn.application), by the uid in the path', async () => {
+  const msg = await svix.message.create('inline-shop', {
+    eventType: 'order.placed',
+    payload: { order: 1 },
+    application: { name: 'Inline Shop', metadata: { plan: 'free' } },
+  });
+  const app = await svix.application.get('inline-shop');
+  assert.equal(app.name, 'Inline Shop');
+  assert.equal(app.uid, 'inline-shop');
+  assert.deepEqual(app.metadata, { plan: 'free' });
+  assert.equal((await svix.message.get(app.id, msg.id)).eventType, 'order.placed');
+  // Once it exists, `application` is ignored: no second application, no rename.
+  await svix.message.create('inline-shop', { eventType: 'order.placed', payload: {}, application: { name: 'Other' } });
+  assert.equal((await svix.application.get('inline-shop')).name, 'Inline Shop');
+  const named = (await svix.application.list({ limit: 250 })).data.filter((a) => a.uid === 'inline-shop');
+  assert.equal(named.length, 1);
+
+  // A uid in the body other than the path's, or an unknown application id, is refused, naming why.
+  await assert.rejects(
+    svix.message.create('inline-two', { eventType: 'e', payload: {}, application: { name: 'n', uid: 'else' } }),
+    (e: { code: number; body?: { detail?: unknown } }) => e.code === 422 && JSON.stringify(e.body).includes('uid'),
+  );
+  await assert.rejects(
+    svix.message.create('app_01M8HC8ATMF08Q60EAKM2P5ETE', { eventType: 'e', payload: {}, application: { name: 'n' } }),
+    (e: { code: number }) => e.code === 422,
+  );
+  await assert.rejects(svix.application.get('inline-two'), (e: { code: number }) => e.code === 404);
+
+  // An application's own token cannot create another application this way.
+  const { token } = await svix.authentication.appPortalAccess(app.id, {});
+  const scoped = new Svix(token, { serverUrl: h.url });
+  await assert.rejects(
+    scoped.message.create('inline-three', { eventType: 'e', payload: {}, application: { name: 'n' } }),
+    (e: { code: number }) => e.code === 403,
+  );
+  await assert.rejects(svix.application.get('inline-three'), (e: { code: number }) => e.code === 404);
+});

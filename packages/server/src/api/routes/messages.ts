@@ -1,11 +1,18 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
-import { type ApiDeps, appFor, parseTime, splitList } from '../context.ts';
-import { messageIn, params, query } from '../schemas.ts';
+import type { ApplicationRow } from '../../store/types.ts';
+import { type ApiDeps, appFor, invalidField, parseTime, splitList } from '../context.ts';
+import { messageIn, params, query, UID_PATTERN } from '../schemas.ts';
 import { listOut, messageJson, messageOut } from '../views.ts';
 
 interface MessageBody {
+  application?: {
+    name: string;
+    uid?: string | null;
+    metadata?: Record<string, string>;
+    rateLimit?: number | null;
+  } | null;
   eventType: string;
   eventId?: string | null;
   payload: unknown;
@@ -22,6 +29,48 @@ type ListQuery = {
   with_content?: boolean;
   event_types?: string;
 };
+
+/**
+ * The message's application; with `application` in the body (Svix's MessageIn.application), one the
+ * path names by uid is created first if it does not exist yet, so a sender needs no separate call.
+ * Only the admin token may create one; its uid is the path's (a different one in the body is refused).
+ */
+async function appForMessage(
+  deps: ApiDeps,
+  req: FastifyRequest,
+  idOrUid: string,
+  inline: MessageBody['application'] | undefined,
+): Promise<ApplicationRow> {
+  if (!inline || req.scope.kind !== 'admin' || (await deps.store.getApplication(idOrUid))) {
+    return appFor(deps, req, idOrUid);
+  }
+  if (inline.uid != null && inline.uid !== idOrUid) {
+    throw invalidField(['body', 'application', 'uid'], 'must be the uid the path names');
+  }
+  if (!UID.test(idOrUid) || APP_ID.test(idOrUid)) {
+    throw invalidField(['path', 'app_id'], 'names no application, and is not a uid one could be created with');
+  }
+  try {
+    return await deps.store.createApplication(
+      {
+        id: newId('app', deps.now()),
+        uid: idOrUid,
+        name: inline.name,
+        metadata: inline.metadata ?? {},
+        rateLimit: inline.rateLimit ?? null,
+      },
+      deps.now(),
+    );
+  } catch (err) {
+    // Created meanwhile by a concurrent message: use that one.
+    if ((err as { code?: string }).code === 'HW_CONFLICT') return appFor(deps, req, idOrUid);
+    throw err;
+  }
+}
+
+const UID = new RegExp(UID_PATTERN);
+/** An application id of ours: an unknown one is a mistake, not a uid to create. */
+const APP_ID = /^app_[0-9A-Z]{26}$/;
 
 export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
   const { store } = deps;
@@ -48,9 +97,9 @@ export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
     '/api/v1/app/:app_id/msg',
     { schema: { params: params.app, body: messageIn, querystring: query.withContent } },
     async (req, reply) => {
-      const app = await appFor(deps, req, req.params.app_id);
-      const now = deps.now();
       const b = req.body;
+      const app = await appForMessage(deps, req, req.params.app_id, b.application ?? undefined);
+      const now = deps.now();
       const { message, created, deliveries } = await store.createMessage(
         {
           id: newId('msg', now),
