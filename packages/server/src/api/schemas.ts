@@ -77,6 +77,10 @@ export const query = {
     properties: { ...listProps, include_archived: { type: 'boolean' }, with_content: { type: 'boolean' } },
   },
   createApp: { type: 'object', properties: { get_if_exists: { type: 'boolean' } } },
+  stats: {
+    type: 'object',
+    properties: { since: { type: 'string', format: 'date-time' }, until: { type: 'string', format: 'date-time' } },
+  },
   messages: {
     type: 'object',
     properties: {

@@ -1,5 +1,13 @@
 import { X509Certificate } from 'node:crypto';
-import type { ApplicationRow, AttemptRow, EndpointRow, EventTypeRow, MessageRow, Page } from '../store/types.ts';
+import type {
+  ApplicationRow,
+  AttemptRow,
+  EndpointRow,
+  EventTypeRow,
+  MessageDestination,
+  MessageRow,
+  Page,
+} from '../store/types.ts';
 
 // Store rows → the JSON the Svix API v1 answers (camelCase, ISO dates), plus our extensions.
 
@@ -88,6 +96,27 @@ export function messageJson(m: MessageRow, withContent = true): string {
 }
 
 const STATUS_TEXT = ['success', 'pending', 'fail', 'sending', 'canceled'] as const;
+
+/** Svix's MessageEndpointOut: the endpoint as the message's destination, with the delivery's status. */
+export const messageEndpointOut = (d: MessageDestination) => {
+  const e = d.endpoint;
+  return {
+    id: e.id,
+    uid: e.uid,
+    url: e.url,
+    description: e.description,
+    disabled: e.disabled,
+    filterTypes: e.filterTypes,
+    channels: e.channels,
+    rateLimit: e.rateLimit,
+    version: e.version,
+    createdAt: iso(e.createdAt),
+    updatedAt: iso(e.updatedAt),
+    status: d.status,
+    statusText: STATUS_TEXT[d.status],
+    nextAttempt: d.nextAttemptAt === null ? null : iso(d.nextAttemptAt),
+  };
+};
 
 export const attemptOut = (a: AttemptRow) => ({
   id: a.id,

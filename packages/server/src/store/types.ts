@@ -113,6 +113,23 @@ export interface ClaimedDelivery {
   endpoint: EndpointRow;
 }
 
+/** One endpoint a message was sent to, with its delivery's status (the latest, after a resend). */
+export interface MessageDestination {
+  endpoint: EndpointRow;
+  /** `sending` while a dispatcher holds the delivery. */
+  status: StatusCode;
+  nextAttemptAt: number | null;
+}
+
+/** Deliveries of one endpoint by status (Svix's EndpointStats). */
+export interface EndpointStats {
+  success: number;
+  pending: number;
+  sending: number;
+  fail: number;
+  canceled: number;
+}
+
 export interface Outcome {
   deliveryId: number;
   attempt: Omit<AttemptRow, 'deliveryId'>;
@@ -218,6 +235,15 @@ export interface Store {
   nextDueAt(): Promise<number | undefined>;
   queueStats(now: number): Promise<{ depth: number; oldestDueAgeMs: number }>;
 
+  /** The endpoints a message was sent to, ordered by endpoint id, with each delivery's status at `now`. */
+  listMessageDestinations(
+    appId: string,
+    msgId: string,
+    page: PageQuery,
+    now: number,
+  ): Promise<Page<MessageDestination>>;
+  /** One endpoint's deliveries by status at `now`, of messages created within [since, until). */
+  endpointStats(endpointId: string, window: { since?: number; until?: number }, now: number): Promise<EndpointStats>;
   listAttemptsByMessage(appId: string, msgId: string, filter: AttemptFilter): Promise<Page<AttemptRow>>;
   listAttemptsByEndpoint(appId: string, endpointId: string, filter: AttemptFilter): Promise<Page<AttemptRow>>;
   getAttempt(appId: string, msgId: string, attemptId: string): Promise<AttemptRow | undefined>;

@@ -161,3 +161,26 @@ test('a message can create its application inline (MessageIn.application), by th
   );
   await assert.rejects(svix.application.get('inline-three'), (e: { code: number }) => e.code === 404);
 });
+
+test("the svix SDK lists a message's destinations and an endpoint's stats", async () => {
+  const app = await svix.application.create({ name: 'Stats' });
+  const ep = await svix.endpoint.create(app.id, { url: 'https://stats.example/hook', uid: 'stats-ep' });
+  await svix.endpoint.create(app.id, { url: 'https://other.example/hook', filterTypes: ['never.sent'] });
+  const msg = await svix.message.create(app.id, { eventType: 'order.placed', payload: { n: 1 } });
+  const dest = await svix.messageAttempt.listAttemptedDestinations(app.id, msg.id);
+  assert.equal(dest.data.length, 1);
+  const [d] = dest.data;
+  assert.equal(d?.id, ep.id);
+  assert.equal(d?.uid, 'stats-ep');
+  assert.equal(d?.status, 1); // pending: no dispatcher runs in this harness
+  assert.equal(d?.statusText, 'pending');
+  assert.ok(d?.nextAttempt instanceof Date);
+  const stats = await svix.endpoint.getStats(app.id, 'stats-ep');
+  assert.deepEqual({ ...stats }, { success: 0, pending: 1, sending: 0, fail: 0, canceled: 0 });
+  const later = await svix.endpoint.getStats(app.id, ep.id, { since: new Date(Date.now() + 60_000) });
+  assert.equal(later.pending, 0);
+  await assert.rejects(
+    svix.messageAttempt.listAttemptedDestinations(app.id, 'msg_missing'),
+    (e: { code: number }) => e.code === 404,
+  );
+});

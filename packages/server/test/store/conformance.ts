@@ -113,6 +113,72 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       );
     });
 
+    test("a message's destinations and an endpoint's stats follow its deliveries", async () => {
+      await drain(store, T0);
+      const a = await app();
+      const first = await endpoint(a.id);
+      const second = await endpoint(a.id);
+      await endpoint(a.id, { filterTypes: ['invoice.paid'] }); // not a destination of this message
+      const { message: m } = await store.createMessage(message(a.id), {});
+      const view = async (now: number) =>
+        (await store.listMessageDestinations(a.id, m.id, { limit: 10 }, now)).data
+          .map((d) => `${d.endpoint.id}:${d.status}:${d.nextAttemptAt}`)
+          .sort();
+      assert.deepEqual(await view(T0), [`${first.id}:1:${T0}`, `${second.id}:1:${T0}`].sort());
+
+      // Held by a dispatcher: sending, until the lease ends.
+      const claimed = (await store.claimDeliveries({ workerId: 'w', now: T0, leaseMs: 1000, limit: 100 })).filter(
+        (c) => c.message.id === m.id,
+      );
+      assert.equal(claimed.length, 2);
+      assert.deepEqual(await view(T0 + 1), [`${first.id}:3:null`, `${second.id}:3:null`].sort());
+      assert.deepEqual(await store.endpointStats(first.id, {}, T0 + 1), {
+        success: 0,
+        pending: 0,
+        sending: 1,
+        fail: 0,
+        canceled: 0,
+      });
+
+      // One succeeds; the other fails and waits for its retry.
+      const [toFirst, toSecond] = [first, second].map((e) => claimed.find((c) => c.endpoint.id === e.id));
+      assert.ok(toFirst && toSecond);
+      await store.recordOutcomes(
+        [
+          { deliveryId: toFirst.id, attempt: attemptFor(m, first, 0) },
+          { deliveryId: toSecond.id, attempt: attemptFor(m, second, 2), nextAttemptAt: T0 + 5000 },
+        ],
+        T0 + 2,
+      );
+      assert.deepEqual(await view(T0 + 3), [`${first.id}:0:null`, `${second.id}:1:${T0 + 5000}`].sort());
+      assert.deepEqual(await store.endpointStats(first.id, {}, T0 + 3), {
+        success: 1,
+        pending: 0,
+        sending: 0,
+        fail: 0,
+        canceled: 0,
+      });
+      assert.equal((await store.endpointStats(second.id, {}, T0 + 3)).pending, 1);
+      // The window is on the message's creation: none after it.
+      assert.equal((await store.endpointStats(second.id, { since: T0 + 1 }, T0 + 3)).pending, 0);
+
+      // A resend adds a delivery: the destination shows the latest, once.
+      await store.enqueueDelivery(m.id, first.id, T0 + 4, 1);
+      assert.deepEqual(await view(T0 + 5), [`${first.id}:1:${T0 + 4}`, `${second.id}:1:${T0 + 5000}`].sort());
+
+      // Pages of one, by endpoint id; another application sees nothing.
+      const p1 = await store.listMessageDestinations(a.id, m.id, { limit: 1 }, T0 + 5);
+      const p2 = await store.listMessageDestinations(a.id, m.id, { limit: 1, iterator: p1.iterator }, T0 + 5);
+      assert.deepEqual(
+        [...p1.data, ...p2.data].map((d) => d.endpoint.id),
+        [first.id, second.id].sort(),
+      );
+      assert.equal(p2.done, true);
+      const other = await app();
+      assert.deepEqual((await store.listMessageDestinations(other.id, m.id, { limit: 10 }, T0)).data, []);
+      await drain(store, T0 + 10_000);
+    });
+
     test('a repeated eventId returns the stored message and enqueues nothing', async () => {
       const a = await app();
       await endpoint(a.id);

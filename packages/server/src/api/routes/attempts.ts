@@ -4,7 +4,7 @@ import type { AttemptFilter, StatusCode } from '../../store/types.ts';
 import { Trigger } from '../../store/types.ts';
 import { type ApiDeps, appFor, parseTime, splitList } from '../context.ts';
 import { params, query } from '../schemas.ts';
-import { attemptOut, listOut, messageOut } from '../views.ts';
+import { attemptOut, listOut, messageEndpointOut, messageOut } from '../views.ts';
 
 type Q = {
   limit: number;
@@ -47,6 +47,42 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
       const endpointId = req.query.endpoint_id;
       if (endpointId) page.data = page.data.filter((a) => a.endpointId === endpointId);
       return listOut(page, attemptOut);
+    },
+  );
+
+  // Svix's listAttemptedDestinations: where the message went, and how each delivery stands.
+  api.get<{
+    Params: { app_id: string; msg_id: string };
+    Querystring: { limit: number; iterator?: string | null; order?: 'ascending' | 'descending' };
+  }>(
+    '/api/v1/app/:app_id/msg/:msg_id/endpoint',
+    { schema: { params: params.msg, querystring: query.list } },
+    async (req) => {
+      const app = await appFor(deps, req, req.params.app_id);
+      const msg = await store.getMessage(app.id, req.params.msg_id);
+      if (!msg) throw notFound('message');
+      const page = await store.listMessageDestinations(
+        app.id,
+        msg.id,
+        { limit: req.query.limit, iterator: req.query.iterator ?? null, order: req.query.order },
+        deps.now(),
+      );
+      return listOut(page, messageEndpointOut);
+    },
+  );
+
+  api.get<{ Params: { app_id: string; endpoint_id: string }; Querystring: { since?: string; until?: string } }>(
+    '/api/v1/app/:app_id/endpoint/:endpoint_id/stats',
+    { schema: { params: params.endpoint, querystring: query.stats } },
+    async (req) => {
+      const app = await appFor(deps, req, req.params.app_id);
+      const ep = await store.getEndpoint(app.id, req.params.endpoint_id);
+      if (!ep) throw notFound('endpoint');
+      return store.endpointStats(
+        ep.id,
+        { since: parseTime(req.query.since), until: parseTime(req.query.until) },
+        deps.now(),
+      );
     },
   );
 

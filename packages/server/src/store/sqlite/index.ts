@@ -16,8 +16,10 @@ import type {
   Outcome,
   Page,
   PageQuery,
+  StatusCode,
   Store,
 } from '../types.ts';
+import { Status } from '../types.ts';
 import { pageSql, toPage } from './page.ts';
 import { CLAIM_FOR_ENDPOINT, DUE_ENDPOINTS } from './queue/claim.ts';
 import { COMPLETE_DELIVERY } from './queue/complete.ts';
@@ -27,7 +29,7 @@ import { FAIL_PENDING_OF_ENDPOINT } from './queue/fail-disabled.ts';
 import { NEXT_DUE } from './queue/next-due.ts';
 import { RECOVER_ENDPOINT } from './queue/recover.ts';
 import { RELEASE_ALL_LEASES, RELEASE_LEASES } from './queue/release.ts';
-import { QUEUE_STATS } from './queue/stats.ts';
+import { ENDPOINT_STATS, QUEUE_STATS } from './queue/stats.ts';
 import {
   appFromRow,
   attemptFromRow,
@@ -544,6 +546,36 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       return { depth: r.depth, oldestDueAgeMs: r.oldest === null ? 0 : Math.max(0, now - r.oldest) };
     },
 
+    async listMessageDestinations(appId, msgId, page, now) {
+      // The latest delivery of the message to each endpoint (a resend adds one), joined to the endpoint.
+      const table = `(SELECT e.*, d.status AS d_status, d.next_attempt_at AS d_next, d.locked_until AS d_locked_until
+        FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+        WHERE d.msg_id = ? AND d.id = (SELECT MAX(id) FROM deliveries WHERE msg_id = d.msg_id AND endpoint_id = d.endpoint_id))`;
+      return paged(table, 'app_id = ?', [msgId, appId], page, 'ascending', (r: Raw & { id: string }) => {
+        const status = r.d_status as number;
+        const held = status === 1 && r.d_locked_until !== null && (r.d_locked_until as number) > now;
+        return {
+          endpoint: endpointFromRow(r),
+          status: (held ? Status.sending : status) as StatusCode,
+          nextAttemptAt: status === 1 && !held ? (r.d_next as number | null) : null,
+        };
+      });
+    },
+    async endpointStats(endpointId, window, now) {
+      const r = stmt(ENDPOINT_STATS).get({
+        endpointId,
+        since: window.since ?? 0,
+        until: window.until ?? Number.MAX_SAFE_INTEGER,
+        now,
+      }) as { success: number | null; pending: number | null; sending: number | null; fail: number | null };
+      return {
+        success: r.success ?? 0,
+        pending: r.pending ?? 0,
+        sending: r.sending ?? 0,
+        fail: r.fail ?? 0,
+        canceled: 0,
+      };
+    },
     async listAttemptsByMessage(appId, msgId, f) {
       const [where, params] = attemptFilter('app_id = ? AND msg_id = ?', [appId, msgId], f);
       return paged('attempts', where, params, f, 'descending', attemptFromRow);

@@ -39,6 +39,8 @@ const METHODS = [
   'releaseAllLeases',
   'nextDueAt',
   'queueStats',
+  'listMessageDestinations',
+  'endpointStats',
   'listAttemptsByMessage',
   'listAttemptsByEndpoint',
   'getAttempt',

@@ -4,3 +4,15 @@ SELECT COUNT(*) AS depth,
        MIN(CASE WHEN next_attempt_at <= @now AND locked_by IS NULL THEN next_attempt_at END) AS oldest
 FROM deliveries WHERE status = 1
 `;
+/**
+ * One endpoint's deliveries by status for messages created in [since, until), through the
+ * endpoint's queue index. `sending`: pending rows a dispatcher holds right now.
+ */
+export const ENDPOINT_STATS = `
+SELECT SUM(status = 0) AS success,
+       SUM(status = 1 AND (locked_until IS NULL OR locked_until <= @now)) AS pending,
+       SUM(status = 1 AND locked_until > @now) AS sending,
+       SUM(status = 2) AS fail
+FROM deliveries
+WHERE endpoint_id = @endpointId AND created_at >= @since AND created_at < @until
+`;
