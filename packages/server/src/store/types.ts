@@ -211,6 +211,11 @@ export interface Store {
   enqueueDelivery(msgId: string, endpointId: string, now: number, triggerType: number): Promise<void>;
   /** Requeues the failed deliveries of an endpoint created in [since, until). Returns how many. */
   recoverEndpoint(endpointId: string, since: number, until: number, now: number): Promise<number>;
+  /**
+   * Enqueues the endpoint's missing messages: those of its application created within [since, until)
+   * that its filters match and that have no delivery to it yet. Answers how many.
+   */
+  replayMissing(endpointId: string, since: number, until: number, now: number): Promise<number>;
 
   /**
    * Leases up to `limit` due deliveries to `workerId` until `now + leaseMs`. Rows whose lease expired

@@ -184,3 +184,20 @@ test("the svix SDK lists a message's destinations and an endpoint's stats", asyn
     (e: { code: number }) => e.code === 404,
   );
 });
+
+test('the svix SDK replays the messages an endpoint missed, once', async () => {
+  const app = await svix.application.create({ name: 'Replay' });
+  const msg = await svix.message.create(app.id, { eventType: 'order.placed', payload: { n: 1 } });
+  const ep = await svix.endpoint.create(app.id, { url: 'https://late.example/hook' });
+  assert.equal((await svix.messageAttempt.listAttemptedDestinations(app.id, msg.id)).data.length, 0);
+  const out = await svix.endpoint.replayMissing(app.id, ep.id, { since: new Date(Date.now() - 60_000) });
+  assert.equal(out.task, 'endpoint.replay');
+  assert.equal(out.status, 'finished');
+  const dest = await svix.messageAttempt.listAttemptedDestinations(app.id, msg.id);
+  assert.deepEqual(
+    dest.data.map((d) => d.id),
+    [ep.id],
+  );
+  await svix.endpoint.replayMissing(app.id, ep.id, { since: new Date(Date.now() - 60_000) });
+  assert.equal((await svix.endpoint.getStats(app.id, ep.id)).pending, 1);
+});

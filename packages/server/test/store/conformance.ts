@@ -179,6 +179,27 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       await drain(store, T0 + 10_000);
     });
 
+    test('replay-missing enqueues, once, the messages an endpoint never got that its filters match', async () => {
+      await drain(store, T0);
+      const a = await app();
+      const before = await store.createMessage(message(a.id, { createdAt: T0 - 10 }), {});
+      // Not replayed: another event type than the endpoint's filter, and a message before the window.
+      await store.createMessage(message(a.id, { eventType: 'invoice.paid', createdAt: T0 - 5 }), {});
+      await store.createMessage(message(a.id, { createdAt: T0 - 100 }), {});
+      // Created after those messages: none of them was sent to it.
+      const late = await endpoint(a.id, { filterTypes: ['user.created'] });
+      assert.equal(await store.replayMissing(late.id, T0 - 50, T0 + 1, T0), 1);
+      assert.equal(await store.replayMissing(late.id, T0 - 50, T0 + 1, T0), 0);
+      const claimed = (await store.claimDeliveries({ workerId: 'w', now: T0, leaseMs: 1000, limit: 100 })).filter(
+        (c) => c.endpoint.id === late.id,
+      );
+      assert.deepEqual(
+        claimed.map((c) => [c.message.id, c.triggerType]),
+        [[before.message.id, 1]],
+      );
+      await drain(store, T0 + 10_000);
+    });
+
     test('a repeated eventId returns the stored message and enqueues nothing', async () => {
       const a = await app();
       await endpoint(a.id);

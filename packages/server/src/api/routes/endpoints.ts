@@ -26,6 +26,22 @@ const DEFAULT_ROTATION_GRACE_SECONDS = 24 * 3600;
 /** Header names Svix keeps for itself or that would break delivery; refused on endpoints. */
 const RESERVED_HEADERS = /^(webhook-|svix-|host$|content-length$|content-type$|transfer-encoding$|connection$)/i;
 
+/** The [since, until) of a recover or replay body; `until` defaults to now. */
+function windowOf(body: { since: string; until?: string | null }, now: number): { since: number; until: number } {
+  const since = Date.parse(body.since);
+  const until = body.until ? Date.parse(body.until) : now + 1;
+  if (until <= since) throw invalidField(['body', 'until'], 'must be after since');
+  return { since, until };
+}
+
+/**
+ * Svix runs recover and replay as background tasks; here each is one statement, so the task is
+ * finished when we answer.
+ */
+function finishedTask(task: 'endpoint.recover' | 'endpoint.replay', now: number) {
+  return { id: newId('qtask', now), status: 'finished', task, updatedAt: new Date(now).toISOString() };
+}
+
 export function endpointRoutes(api: FastifyInstance, deps: ApiDeps): void {
   const { store } = deps;
 
@@ -203,18 +219,21 @@ export function endpointRoutes(api: FastifyInstance, deps: ApiDeps): void {
     async (req, reply) => {
       const ep = await endpointFor(req);
       const now = deps.now();
-      const since = Date.parse(req.body.since);
-      const until = req.body.until ? Date.parse(req.body.until) : now + 1;
-      if (until <= since) throw invalidField(['body', 'until'], 'must be after since');
-      await store.recoverEndpoint(ep.id, since, until, now);
-      deps.onEnqueued();
-      // Recovery is one statement here, so the "background task" is finished when we answer.
-      return reply.code(202).send({
-        id: newId('qtask', now),
-        status: 'finished',
-        task: 'endpoint.recover',
-        updatedAt: new Date(now).toISOString(),
-      });
+      const { since, until } = windowOf(req.body, now);
+      if ((await store.recoverEndpoint(ep.id, since, until, now)) > 0) deps.onEnqueued();
+      return reply.code(202).send(finishedTask('endpoint.recover', now));
+    },
+  );
+
+  api.post<{ Params: P; Body: { since: string; until?: string | null } }>(
+    '/api/v1/app/:app_id/endpoint/:endpoint_id/replay-missing',
+    { schema: { params: params.endpoint, body: recoverIn } },
+    async (req, reply) => {
+      const ep = await endpointFor(req);
+      const now = deps.now();
+      const { since, until } = windowOf(req.body, now);
+      if ((await store.replayMissing(ep.id, since, until, now)) > 0) deps.onEnqueued();
+      return reply.code(202).send(finishedTask('endpoint.replay', now));
     },
   );
 

@@ -27,7 +27,7 @@ import { ENQUEUE_MESSAGE } from './queue/enqueue-message.ts';
 import { ENQUEUE_ONE } from './queue/enqueue-one.ts';
 import { FAIL_PENDING_OF_ENDPOINT } from './queue/fail-disabled.ts';
 import { NEXT_DUE } from './queue/next-due.ts';
-import { RECOVER_ENDPOINT } from './queue/recover.ts';
+import { RECOVER_ENDPOINT, REPLAY_MISSING } from './queue/recover.ts';
 import { RELEASE_ALL_LEASES, RELEASE_LEASES } from './queue/release.ts';
 import { ENDPOINT_STATS, QUEUE_STATS } from './queue/stats.ts';
 import {
@@ -522,6 +522,9 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     },
     async recoverEndpoint(endpointId, since, until, now) {
       return stmt(RECOVER_ENDPOINT).run({ endpointId, since, until, now }).changes;
+    },
+    async replayMissing(endpointId, since, until, now) {
+      return stmt(REPLAY_MISSING).run({ endpointId, since, until, now }).changes;
     },
 
     async claimDeliveries(o) {

@@ -33,6 +33,7 @@ const METHODS = [
   'listMessages',
   'enqueueDelivery',
   'recoverEndpoint',
+  'replayMissing',
   'claimDeliveries',
   'recordOutcomes',
   'releaseLeases',
