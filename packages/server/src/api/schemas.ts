@@ -94,6 +94,20 @@ export const query = {
     },
   },
   withContent: { type: 'object', properties: { with_content: { type: 'boolean' } } },
+  endpointMessages: {
+    type: 'object',
+    properties: {
+      ...listProps,
+      channel: { type: 'string', maxLength: 128 },
+      tag: { type: 'string', maxLength: 128 },
+      status: { type: 'integer', enum: [0, 1, 2, 3, 4] },
+      before: { type: 'string', format: 'date-time' },
+      after: { type: 'string', format: 'date-time' },
+      with_content: { type: 'boolean' },
+      expanded_statuses: { type: 'boolean' },
+      event_types: { type: 'string', maxLength: 4096 },
+    },
+  },
   attempts: {
     type: 'object',
     properties: {

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type {
   ApplicationRow,
   AttemptRow,
+  EndpointMessage,
   EndpointRow,
   EventTypeRow,
   MessageDestination,
@@ -96,6 +97,15 @@ export function messageJson(m: MessageRow, withContent = true): string {
 }
 
 const STATUS_TEXT = ['success', 'pending', 'fail', 'sending', 'canceled'] as const;
+
+/** Svix's EndpointMessageOut: a message as sent to one endpoint, with the delivery's status. */
+export const endpointMessageOut = (em: EndpointMessage, withContent = true) => ({
+  ...messageOut(em.message, withContent),
+  status: em.status,
+  statusText: STATUS_TEXT[em.status],
+  nextAttempt: em.nextAttemptAt === null ? null : iso(em.nextAttemptAt),
+  deliverAt: null,
+});
 
 /** Svix's MessageEndpointOut: the endpoint as the message's destination, with the delivery's status. */
 export const messageEndpointOut = (d: MessageDestination) => {

@@ -121,6 +121,17 @@ export interface MessageDestination {
   nextAttemptAt: number | null;
 }
 
+/** One message sent to an endpoint, with its delivery's status (the latest, after a resend). */
+export interface EndpointMessage {
+  message: MessageRow;
+  status: StatusCode;
+  nextAttemptAt: number | null;
+}
+
+export interface EndpointMessageFilter extends MessageFilter {
+  status?: StatusCode;
+}
+
 /** Deliveries of one endpoint by status (Svix's EndpointStats). */
 export interface EndpointStats {
   success: number;
@@ -156,6 +167,7 @@ export interface Page<T> {
 export interface MessageFilter extends PageQuery {
   eventTypes?: string[];
   channel?: string;
+  tag?: string;
   before?: number;
   after?: number;
 }
@@ -164,6 +176,7 @@ export interface AttemptFilter extends PageQuery {
   status?: StatusCode;
   eventTypes?: string[];
   channel?: string;
+  tag?: string;
   before?: number;
   after?: number;
 }
@@ -247,6 +260,13 @@ export interface Store {
     page: PageQuery,
     now: number,
   ): Promise<Page<MessageDestination>>;
+  /** The messages sent to an endpoint, newest first, with each delivery's status at `now`. */
+  listEndpointMessages(
+    appId: string,
+    endpointId: string,
+    filter: EndpointMessageFilter,
+    now: number,
+  ): Promise<Page<EndpointMessage>>;
   /** One endpoint's deliveries by status at `now`, of messages created within [since, until). */
   endpointStats(endpointId: string, window: { since?: number; until?: number }, now: number): Promise<EndpointStats>;
   listAttemptsByMessage(appId: string, msgId: string, filter: AttemptFilter): Promise<Page<AttemptRow>>;

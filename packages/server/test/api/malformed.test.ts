@@ -87,6 +87,8 @@ test('every route rejects malformed input with 4xx and {code, detail}', async ()
     ['GET', () => `${A()}/msg/${msgId}/endpoint?limit=0`, undefined, 422],
     ['GET', () => `${A()}/msg/${msgId}/endpoint?order=up`, undefined, 422],
     ['GET', () => `${E()}/stats?since=yesterday`, undefined, 422],
+    ['GET', () => `${E()}/msg?status=9`, undefined, 422],
+    ['GET', () => `${A()}/endpoint/ep_missing/msg`, undefined, 404],
     ['POST', () => `${E()}/replay-missing`, {}, 422],
     ['POST', () => `${E()}/replay-missing`, { since: '2026-01-02T00:00:00Z', until: '2026-01-01T00:00:00Z' }, 422],
     ['POST', () => `${A()}/endpoint/ep_missing/replay-missing`, { since: '2026-01-01T00:00:00Z' }, 404],

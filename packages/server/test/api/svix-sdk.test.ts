@@ -201,3 +201,31 @@ test('the svix SDK replays the messages an endpoint missed, once', async () => {
   await svix.endpoint.replayMissing(app.id, ep.id, { since: new Date(Date.now() - 60_000) });
   assert.equal((await svix.endpoint.getStats(app.id, ep.id)).pending, 1);
 });
+
+test("the svix SDK lists an endpoint's messages with their status", async () => {
+  const app = await svix.application.create({ name: 'Sent' });
+  const ep = await svix.endpoint.create(app.id, { url: 'https://sent.example/hook' });
+  const m1 = await svix.message.create(app.id, { eventType: 'order.placed', payload: { n: 1 }, tags: ['vip'] });
+  const m2 = await svix.message.create(app.id, { eventType: 'order.shipped', payload: { n: 2 } });
+  const all = await svix.messageAttempt.listAttemptedMessages(app.id, ep.id);
+  assert.deepEqual(
+    all.data.map((m) => [m.id, m.statusText]),
+    [
+      [m2.id, 'pending'],
+      [m1.id, 'pending'],
+    ],
+  );
+  assert.deepEqual(all.data[1]?.payload, { n: 1 });
+  assert.ok(all.data[0]?.timestamp instanceof Date);
+  const vip = await svix.messageAttempt.listAttemptedMessages(app.id, ep.id, { tag: 'vip', withContent: false });
+  assert.deepEqual(
+    vip.data.map((m) => m.id),
+    [m1.id],
+  );
+  assert.deepEqual(vip.data[0]?.payload, {});
+  const tagged = await svix.message.list(app.id, { tag: 'vip' });
+  assert.deepEqual(
+    tagged.data.map((m) => m.id),
+    [m1.id],
+  );
+});

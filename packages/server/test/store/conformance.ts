@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { newId } from '../../src/ids.ts';
-import type { EndpointRow, MessageRow, NewEndpoint, Store } from '../../src/store/types.ts';
+import type { EndpointMessageFilter, EndpointRow, MessageRow, NewEndpoint, Store } from '../../src/store/types.ts';
 import { newEndpoint } from './fixtures.ts';
 
 /**
@@ -176,6 +176,41 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       assert.equal(p2.done, true);
       const other = await app();
       assert.deepEqual((await store.listMessageDestinations(other.id, m.id, { limit: 10 }, T0)).data, []);
+      await drain(store, T0 + 10_000);
+    });
+
+    test("an endpoint's messages, newest first, with their status and the message filters", async () => {
+      await drain(store, T0);
+      const a = await app();
+      const ep = await endpoint(a.id);
+      const other = await endpoint(a.id);
+      const m1 = (await store.createMessage(message(a.id, { tags: ['vip'] }), {})).message;
+      const m2 = (await store.createMessage(message(a.id, { eventType: 'invoice.paid', channels: ['eu'] }), {}))
+        .message;
+      const claimed = (await store.claimDeliveries({ workerId: 'w', now: T0, leaseMs: 1000, limit: 100 })).filter(
+        (c) => c.endpoint.id === ep.id || c.endpoint.id === other.id,
+      );
+      const toEp = claimed.filter((c) => c.endpoint.id === ep.id);
+      const first = toEp.find((c) => c.message.id === m1.id);
+      assert.ok(first);
+      await store.recordOutcomes([{ deliveryId: first.id, attempt: attemptFor(m1, ep, 0) }], T0 + 1);
+      const list = async (f: Partial<EndpointMessageFilter> = {}, now = T0 + 2) =>
+        (await store.listEndpointMessages(a.id, ep.id, { limit: 10, ...f }, now)).data.map(
+          (x) => `${x.message.id}:${x.status}`,
+        );
+      // m2 is still held by the dispatcher (sending); m1 succeeded. Newest first.
+      assert.deepEqual(await list(), [`${m2.id}:3`, `${m1.id}:0`]);
+      assert.deepEqual(await list({ status: 0 }), [`${m1.id}:0`]);
+      assert.deepEqual(await list({ tag: 'vip' }), [`${m1.id}:0`]);
+      assert.deepEqual(await list({ channel: 'eu' }), [`${m2.id}:3`]);
+      assert.deepEqual(await list({ eventTypes: ['invoice.paid'] }), [`${m2.id}:3`]);
+      // Once the lease has ended, the held delivery is pending again.
+      assert.deepEqual(await list({}, T0 + 5000), [`${m2.id}:1`, `${m1.id}:0`]);
+      // The message list filters by tag too.
+      assert.deepEqual(
+        (await store.listMessages(a.id, { limit: 10, tag: 'vip' })).data.map((m) => m.id),
+        [m1.id],
+      );
       await drain(store, T0 + 10_000);
     });
 

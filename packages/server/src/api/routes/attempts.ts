@@ -4,13 +4,14 @@ import type { AttemptFilter, StatusCode } from '../../store/types.ts';
 import { Trigger } from '../../store/types.ts';
 import { type ApiDeps, appFor, parseTime, splitList } from '../context.ts';
 import { params, query } from '../schemas.ts';
-import { attemptOut, listOut, messageEndpointOut, messageOut } from '../views.ts';
+import { attemptOut, endpointMessageOut, listOut, messageEndpointOut, messageOut } from '../views.ts';
 
 type Q = {
   limit: number;
   iterator?: string | null;
   status?: number;
   channel?: string;
+  tag?: string;
   before?: string;
   after?: string;
   event_types?: string;
@@ -28,6 +29,7 @@ function filterOf(q: Q): AttemptFilter {
     status: q.status === undefined ? undefined : (q.status as StatusCode),
     eventTypes: splitList(q.event_types),
     channel: q.channel,
+    tag: q.tag,
     before: parseTime(q.before),
     after: parseTime(q.after),
   };
@@ -68,6 +70,20 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
         deps.now(),
       );
       return listOut(page, messageEndpointOut);
+    },
+  );
+
+  // Svix's listAttemptedMessages: what was sent to the endpoint, newest first, and how each stands.
+  api.get<{ Params: { app_id: string; endpoint_id: string }; Querystring: Q & { with_content?: boolean } }>(
+    '/api/v1/app/:app_id/endpoint/:endpoint_id/msg',
+    { schema: { params: params.endpoint, querystring: query.endpointMessages } },
+    async (req) => {
+      const app = await appFor(deps, req, req.params.app_id);
+      const ep = await store.getEndpoint(app.id, req.params.endpoint_id);
+      if (!ep) throw notFound('endpoint');
+      const q = req.query;
+      const page = await store.listEndpointMessages(app.id, ep.id, filterOf(q), deps.now());
+      return listOut(page, (em) => endpointMessageOut(em, q.with_content ?? true));
     },
   );
 

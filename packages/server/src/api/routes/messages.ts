@@ -24,6 +24,7 @@ type ListQuery = {
   limit: number;
   iterator?: string | null;
   channel?: string;
+  tag?: string;
   before?: string;
   after?: string;
   with_content?: boolean;
@@ -86,6 +87,7 @@ export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
         iterator: q.iterator ?? null,
         eventTypes: splitList(q.event_types),
         channel: q.channel,
+        tag: q.tag,
         before: parseTime(q.before),
         after: parseTime(q.after),
       });

@@ -320,7 +320,10 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
   };
 
   /** Event-type and channel conditions on the messages row called `m`. */
-  const messageMatch = (f: { eventTypes?: string[]; channel?: string }, m: string): [string, unknown[]] => {
+  const messageMatch = (
+    f: { eventTypes?: string[]; channel?: string; tag?: string },
+    m: string,
+  ): [string, unknown[]] => {
     let sql = '';
     const p: unknown[] = [];
     if (f.eventTypes?.length) {
@@ -330,6 +333,10 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     if (f.channel) {
       sql += ` AND EXISTS (SELECT 1 FROM json_each(${m}.channels) c WHERE c.value = ?)`;
       p.push(f.channel);
+    }
+    if (f.tag) {
+      sql += ` AND EXISTS (SELECT 1 FROM json_each(${m}.tags) t WHERE t.value = ?)`;
+      p.push(f.tag);
     }
     return [sql, p];
   };
@@ -561,6 +568,30 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
           endpoint: endpointFromRow(r),
           status: (held ? Status.sending : status) as StatusCode,
           nextAttemptAt: status === 1 && !held ? (r.d_next as number | null) : null,
+        };
+      });
+    },
+    async listEndpointMessages(appId, endpointId, f, now) {
+      // The latest delivery of each message to the endpoint, its status as of now (held = sending).
+      const table = `(SELECT m.*, CASE WHEN d.status = 1 AND d.locked_until > ? THEN 3 ELSE d.status END AS d_status,
+          d.next_attempt_at AS d_next
+        FROM deliveries d JOIN messages m ON m.id = d.msg_id
+        WHERE d.endpoint_id = ?
+          AND d.id = (SELECT MAX(id) FROM deliveries WHERE msg_id = d.msg_id AND endpoint_id = d.endpoint_id)) AS em`;
+      const [match, matchParams] = messageMatch(f, 'em');
+      const [time, timeParams] = timeWindow(f);
+      let where = `app_id = ?${match}${time}`;
+      const params: unknown[] = [now, endpointId, appId, ...matchParams, ...timeParams];
+      if (f.status !== undefined) {
+        where += ' AND d_status = ?';
+        params.push(f.status);
+      }
+      return paged(table, where, params, f, 'descending', (r: Raw & { id: string }) => {
+        const status = r.d_status as StatusCode;
+        return {
+          message: messageFromRow(r),
+          status,
+          nextAttemptAt: status === Status.pending ? (r.d_next as number | null) : null,
         };
       });
     },

@@ -41,6 +41,7 @@ const METHODS = [
   'nextDueAt',
   'queueStats',
   'listMessageDestinations',
+  'listEndpointMessages',
   'endpointStats',
   'listAttemptsByMessage',
   'listAttemptsByEndpoint',
