@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { notFound, ServerError } from '../errors.ts';
-import type { ApplicationRow, Store } from '../store/types.ts';
+import type { ApplicationRow, EndpointRow, MessageRow, Store } from '../store/types.ts';
 import type { TrustDocument } from '../trust.ts';
 import type { CheckTarget } from './routes/check.ts';
 
@@ -50,6 +50,20 @@ export async function appFor(deps: ApiDeps, req: FastifyRequest, idOrUid: string
   }
   if (req.scope.kind === 'app' && req.scope.appId !== app.id) throw forbidden();
   return app;
+}
+
+/** An endpoint of an application the request may see, by id or uid; 404 if there is none. */
+export async function endpointOf(deps: ApiDeps, app: ApplicationRow, idOrUid: string): Promise<EndpointRow> {
+  const ep = await deps.store.getEndpoint(app.id, idOrUid);
+  if (!ep) throw notFound('endpoint');
+  return ep;
+}
+
+/** A message of an application the request may see, by id or eventId; 404 if there is none. */
+export async function messageOf(deps: ApiDeps, app: ApplicationRow, idOrEventId: string): Promise<MessageRow> {
+  const m = await deps.store.getMessage(app.id, idOrEventId);
+  if (!m) throw notFound('message');
+  return m;
 }
 
 /** A 422 naming the failing field, shaped like the ones schema validation produces. */

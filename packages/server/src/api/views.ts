@@ -49,7 +49,8 @@ function identitySummary(certPem: string | null) {
   }
 }
 
-export const endpointOut = (e: EndpointRow) => ({
+/** The fields every Svix endpoint shape has (EndpointOut, MessageEndpointOut). */
+const endpointFields = (e: EndpointRow) => ({
   id: e.id,
   uid: e.uid,
   url: e.url,
@@ -57,11 +58,15 @@ export const endpointOut = (e: EndpointRow) => ({
   disabled: e.disabled,
   filterTypes: e.filterTypes,
   channels: e.channels,
-  metadata: e.metadata,
   rateLimit: e.rateLimit,
   version: e.version,
   createdAt: iso(e.createdAt),
   updatedAt: iso(e.updatedAt),
+});
+
+export const endpointOut = (e: EndpointRow) => ({
+  ...endpointFields(e),
+  metadata: e.metadata,
   // Extensions. The client key is never returned.
   serverCa: e.serverCaPem,
   clientIdentity: identitySummary(e.clientCertPem),
@@ -108,25 +113,12 @@ export const endpointMessageOut = (em: EndpointMessage, withContent = true) => (
 });
 
 /** Svix's MessageEndpointOut: the endpoint as the message's destination, with the delivery's status. */
-export const messageEndpointOut = (d: MessageDestination) => {
-  const e = d.endpoint;
-  return {
-    id: e.id,
-    uid: e.uid,
-    url: e.url,
-    description: e.description,
-    disabled: e.disabled,
-    filterTypes: e.filterTypes,
-    channels: e.channels,
-    rateLimit: e.rateLimit,
-    version: e.version,
-    createdAt: iso(e.createdAt),
-    updatedAt: iso(e.updatedAt),
-    status: d.status,
-    statusText: STATUS_TEXT[d.status],
-    nextAttempt: d.nextAttemptAt === null ? null : iso(d.nextAttemptAt),
-  };
-};
+export const messageEndpointOut = (d: MessageDestination) => ({
+  ...endpointFields(d.endpoint),
+  status: d.status,
+  statusText: STATUS_TEXT[d.status],
+  nextAttempt: d.nextAttemptAt === null ? null : iso(d.nextAttemptAt),
+});
 
 export const attemptOut = (a: AttemptRow) => ({
   id: a.id,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../errors.ts';
 import type { AttemptFilter, StatusCode } from '../../store/types.ts';
 import { Trigger } from '../../store/types.ts';
-import { type ApiDeps, appFor, parseTime, splitList } from '../context.ts';
+import { type ApiDeps, appFor, endpointOf, messageOf, parseTime, splitList } from '../context.ts';
 import { params, query } from '../schemas.ts';
 import { attemptOut, endpointMessageOut, listOut, messageEndpointOut, messageOut } from '../views.ts';
 
@@ -43,8 +43,7 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
     { schema: { params: params.msg, querystring: query.attempts } },
     async (req) => {
       const app = await appFor(deps, req, req.params.app_id);
-      const msg = await store.getMessage(app.id, req.params.msg_id);
-      if (!msg) throw notFound('message');
+      const msg = await messageOf(deps, app, req.params.msg_id);
       const page = await store.listAttemptsByMessage(app.id, msg.id, filterOf(req.query));
       const endpointId = req.query.endpoint_id;
       if (endpointId) page.data = page.data.filter((a) => a.endpointId === endpointId);
@@ -61,8 +60,7 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
     { schema: { params: params.msg, querystring: query.list } },
     async (req) => {
       const app = await appFor(deps, req, req.params.app_id);
-      const msg = await store.getMessage(app.id, req.params.msg_id);
-      if (!msg) throw notFound('message');
+      const msg = await messageOf(deps, app, req.params.msg_id);
       const page = await store.listMessageDestinations(
         app.id,
         msg.id,
@@ -79,8 +77,7 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
     { schema: { params: params.endpoint, querystring: query.endpointMessages } },
     async (req) => {
       const app = await appFor(deps, req, req.params.app_id);
-      const ep = await store.getEndpoint(app.id, req.params.endpoint_id);
-      if (!ep) throw notFound('endpoint');
+      const ep = await endpointOf(deps, app, req.params.endpoint_id);
       const q = req.query;
       const page = await store.listEndpointMessages(app.id, ep.id, filterOf(q), deps.now());
       return listOut(page, (em) => endpointMessageOut(em, q.with_content ?? true));
@@ -92,8 +89,7 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
     { schema: { params: params.endpoint, querystring: query.stats } },
     async (req) => {
       const app = await appFor(deps, req, req.params.app_id);
-      const ep = await store.getEndpoint(app.id, req.params.endpoint_id);
-      if (!ep) throw notFound('endpoint');
+      const ep = await endpointOf(deps, app, req.params.endpoint_id);
       return store.endpointStats(
         ep.id,
         { since: parseTime(req.query.since), until: parseTime(req.query.until) },
@@ -107,8 +103,7 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
     { schema: { params: params.endpoint, querystring: query.attempts } },
     async (req) => {
       const app = await appFor(deps, req, req.params.app_id);
-      const ep = await store.getEndpoint(app.id, req.params.endpoint_id);
-      if (!ep) throw notFound('endpoint');
+      const ep = await endpointOf(deps, app, req.params.endpoint_id);
       const page = await store.listAttemptsByEndpoint(app.id, ep.id, filterOf(req.query));
       if (!req.query.with_msg) return listOut(page, attemptOut);
       const out = [];
@@ -133,8 +128,7 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
     },
     async (req) => {
       const app = await appFor(deps, req, req.params.app_id);
-      const msg = await store.getMessage(app.id, req.params.msg_id);
-      if (!msg) throw notFound('message');
+      const msg = await messageOf(deps, app, req.params.msg_id);
       const a = await store.getAttempt(app.id, msg.id, req.params.attempt_id);
       if (!a) throw notFound('attempt');
       return attemptOut(a);
@@ -154,10 +148,8 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
     },
     async (req, reply) => {
       const app = await appFor(deps, req, req.params.app_id);
-      const msg = await store.getMessage(app.id, req.params.msg_id);
-      if (!msg) throw notFound('message');
-      const ep = await store.getEndpoint(app.id, req.params.endpoint_id);
-      if (!ep) throw notFound('endpoint');
+      const msg = await messageOf(deps, app, req.params.msg_id);
+      const ep = await endpointOf(deps, app, req.params.endpoint_id);
       await store.enqueueDelivery(msg.id, ep.id, deps.now(), Trigger.manual);
       deps.onEnqueued();
       return reply.code(202).send({});

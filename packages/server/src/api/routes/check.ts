@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { notFound, ServerError } from '../../errors.ts';
+import { ServerError } from '../../errors.ts';
 import type { EndpointRow } from '../../store/types.ts';
-import { type ApiDeps, appFor, requireAdmin } from '../context.ts';
+import { type ApiDeps, appFor, endpointOf, requireAdmin } from '../context.ts';
 import { params } from '../schemas.ts';
 
 /** What the endpoint checker is asked to test; the server fills in the platform's identity and policy. */
@@ -62,8 +62,7 @@ export function checkRoutes(api: FastifyInstance, deps: ApiDeps): void {
       req: FastifyRequest<{ Params: { app_id: string; endpoint_id: string }; Body: { timeoutMs?: number } | null }>,
     ) => {
       const app = await appFor(deps, req, req.params.app_id);
-      const endpoint = await deps.store.getEndpoint(app.id, req.params.endpoint_id);
-      if (!endpoint) throw notFound('endpoint');
+      const endpoint = await endpointOf(deps, app, req.params.endpoint_id);
       return check({
         url: endpoint.url,
         endpoint,

@@ -3,7 +3,7 @@ import { notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { EndpointRow } from '../../store/types.ts';
 import { Trigger } from '../../store/types.ts';
-import { type ApiDeps, appFor, invalidField } from '../context.ts';
+import { type ApiDeps, appFor, endpointOf, invalidField } from '../context.ts';
 import {
   endpointIn,
   endpointPatch,
@@ -46,10 +46,7 @@ export function endpointRoutes(api: FastifyInstance, deps: ApiDeps): void {
   const { store } = deps;
 
   async function endpointFor(req: FastifyRequest<{ Params: P }>): Promise<EndpointRow> {
-    const app = await appFor(deps, req, req.params.app_id);
-    const ep = await store.getEndpoint(app.id, req.params.endpoint_id);
-    if (!ep) throw notFound('endpoint');
-    return ep;
+    return endpointOf(deps, await appFor(deps, req, req.params.app_id), req.params.endpoint_id);
   }
 
   async function checkTarget(e: EndpointRow): Promise<void> {

@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { ApplicationRow } from '../../store/types.ts';
-import { type ApiDeps, appFor, invalidField, parseTime, splitList } from '../context.ts';
+import { type ApiDeps, appFor, invalidField, messageOf, parseTime, splitList } from '../context.ts';
 import { messageIn, params, query, UID_PATTERN } from '../schemas.ts';
 import { listOut, messageJson, messageOut } from '../views.ts';
 
@@ -130,8 +129,7 @@ export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
     { schema: { params: params.msg, querystring: query.withContent } },
     async (req) => {
       const app = await appFor(deps, req, req.params.app_id);
-      const m = await store.getMessage(app.id, req.params.msg_id);
-      if (!m) throw notFound('message');
+      const m = await messageOf(deps, app, req.params.msg_id);
       return messageOut(m, req.query.with_content ?? true);
     },
   );
