@@ -57,3 +57,54 @@ test('the last outcome in flight is written at once, not after flushMs', async (
   assert.equal(attempts.data.length, 1);
   await store.close();
 });
+
+test("an endpoint's rateLimit spaces its deliveries: a burst of one second's worth, then rate per second", async () => {
+  const store = openSqliteStore(':memory:');
+  await store.createApplication({ id: 'app_1', uid: null, name: 'a', metadata: {}, rateLimit: null }, 1);
+  await store.createEndpoint(newEndpoint('app_1', 'ep_1', { rateLimit: 5 }), 1);
+  for (let i = 0; i < 8; i++) {
+    await store.createMessage(
+      {
+        id: `msg_${i}`,
+        appId: 'app_1',
+        eventType: 'e',
+        eventId: null,
+        channels: null,
+        tags: null,
+        payload: '{}',
+        createdAt: 1,
+      },
+      {},
+    );
+  }
+  const sentAt: number[] = [];
+  const client = {
+    deliver: async () => {
+      sentAt.push(Date.now());
+      return { ok: true, statusCode: 200, durationMs: 0, responseExcerpt: '' };
+    },
+  };
+  let recorded = 0;
+  let allRecorded!: () => void;
+  const done = new Promise<void>((resolve) => {
+    allRecorded = resolve;
+  });
+  const dispatcher = createDispatcher({
+    store,
+    client,
+    onRecorded: (batch) => {
+      recorded += batch.length;
+      if (recorded === 8) allRecorded();
+    },
+  });
+  dispatcher.start();
+  await done;
+  await dispatcher.stop();
+  assert.equal(sentAt.length, 8);
+  // Five tokens at once; the sixth is due 200 ms after the first was taken, the eighth 600 ms.
+  // (Lower bounds: a slow machine only spaces them further.)
+  const first = sentAt[0] as number;
+  assert.ok((sentAt[5] as number) - first >= 199, `6th after ${(sentAt[5] as number) - first} ms`);
+  assert.ok((sentAt[7] as number) - first >= 599, `8th after ${(sentAt[7] as number) - first} ms`);
+  await store.close();
+});

@@ -8,6 +8,7 @@ import { invalidOption } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { AttemptTls, ClaimedDelivery, Outcome, Store } from '../store/types.ts';
 import { Status } from '../store/types.ts';
+import { createRateLimiter } from './rate-limit.ts';
 
 /*
  * Cost model (bench/dispatch.ts with --cpu-prof, 2-core machine shared with other work, Node 20):
@@ -417,12 +418,38 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         i++;
         continue;
       }
+      // The endpoint's rateLimit (deliveries per second): its rows wait here for a token.
+      const rate = d.endpoint.rateLimit;
+      if (rate !== null && rate > 0) {
+        const wait = rateLimiter.take(ep, rate, now());
+        if (wait > 0) {
+          retryLaunchIn(wait);
+          i++;
+          continue;
+        }
+      }
       ready.splice(i, 1);
       const left = (readyPerEndpoint.get(ep) ?? 1) - 1;
       if (left === 0) readyPerEndpoint.delete(ep);
       else readyPerEndpoint.set(ep, left);
       launch(d);
     }
+  }
+
+  /** One timer for the earliest rate-limit token any waiting row needs. */
+  const rateLimiter = createRateLimiter();
+  let rateTimer: NodeJS.Timeout | undefined;
+  let rateTimerDue = Number.POSITIVE_INFINITY;
+  function retryLaunchIn(ms: number): void {
+    const due = performance.now() + ms;
+    if (rateTimer !== undefined && rateTimerDue <= due) return;
+    clearTimeout(rateTimer);
+    rateTimerDue = due;
+    rateTimer = setTimeout(() => {
+      rateTimer = undefined;
+      rateTimerDue = Number.POSITIVE_INFINITY;
+      if (running) launchReady();
+    }, ms);
   }
 
   /** Rows a claim may fetch now: free slots plus one batch of read-ahead. */
@@ -494,6 +521,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     notify: signal,
     async stop(o = {}) {
       running = false;
+      clearTimeout(rateTimer);
+      rateTimer = undefined;
       signal();
       await loopDone;
       const deadline = o.deadlineMs ?? 10_000;
