@@ -108,3 +108,48 @@ test("an endpoint's rateLimit spaces its deliveries: a burst of one second's wor
   assert.ok((sentAt[7] as number) - first >= 599, `8th after ${(sentAt[7] as number) - first} ms`);
   await store.close();
 });
+
+test('a row that waits in the read-ahead past its lease is never started twice', async () => {
+  // One delivery per second, and leases shorter than that: rows wait longer than their lease.
+  const store = openSqliteStore(':memory:');
+  await store.createApplication({ id: 'app_1', uid: null, name: 'a', metadata: {}, rateLimit: null }, 1);
+  await store.createEndpoint(newEndpoint('app_1', 'ep_1', { rateLimit: 1 }), 1);
+  const ids = ['msg_a', 'msg_b'];
+  for (const id of ids) {
+    await store.createMessage(
+      { id, appId: 'app_1', eventType: 'e', eventId: null, channels: null, tags: null, payload: '{}', createdAt: 1 },
+      {},
+    );
+  }
+  const sent: string[] = [];
+  const client = {
+    deliver: async (req: { headers: Record<string, string> }) => {
+      sent.push(req.headers['webhook-id'] as string);
+      return { ok: true, statusCode: 200, durationMs: 0, responseExcerpt: '' };
+    },
+  };
+  let recorded = 0;
+  let allRecorded!: () => void;
+  const done = new Promise<void>((resolve) => {
+    allRecorded = resolve;
+  });
+  const dispatcher = createDispatcher({
+    store,
+    client,
+    leaseMs: 900,
+    deliveryDeadlineMs: 400,
+    pollMs: 50,
+    onRecorded: (batch) => {
+      recorded += batch.length;
+      if (recorded >= 2) allRecorded();
+    },
+  });
+  dispatcher.start();
+  await done;
+  // msg_b waited a second for its token, past its 900 ms lease: the copy claimed before was
+  // dropped, not kept to be started a second time beside the one claimed after the lease ended.
+  assert.equal(dispatcher.waiting, 0);
+  await dispatcher.stop();
+  assert.deepEqual([...sent].sort(), ids);
+  await store.close();
+});

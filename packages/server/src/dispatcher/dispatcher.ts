@@ -92,9 +92,13 @@ export interface Dispatcher {
   /** Stop claiming, wait for in-flight deliveries up to `deadlineMs`, write outcomes, release leases. */
   stop(opts?: { deadlineMs?: number }): Promise<void>;
   readonly inFlight: number;
+  /** Rows claimed and waiting to start (read-ahead, rate limits). */
+  readonly waiting: number;
 }
 
 const DAY = 86_400_000;
+/** Slack between a row's latest start and its lease end beyond the delivery deadline (at most). */
+const START_MARGIN_MS = 1_000;
 
 function positive(name: string, v: number | undefined, fallback: number): number {
   const value = v ?? fallback;
@@ -164,6 +168,9 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       'must exceed twice deliveryDeadlineMs (a row may wait one round behind its endpoint)',
     );
   }
+  // How long a claimed row may wait to start: its lease less the delivery deadline, less a margin
+  // (positive, since leaseMs > 2 x deliveryDeadlineMs).
+  const startWithinMs = leaseMs - deliveryDeadlineMs - Math.min(START_MARGIN_MS, (leaseMs - deliveryDeadlineMs) / 4);
   const schedule = opts.retryScheduleMs;
   if (schedule !== undefined && (schedule.length === 0 || schedule.some((ms) => !Number.isFinite(ms) || ms < 0))) {
     throw invalidOption('retryScheduleMs', 'must list one or more non-negative delays in milliseconds');
@@ -407,13 +414,33 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
 
   /** Rows claimed but not yet started: a claim fetches ahead so that claims are few and large. */
   const ready: ClaimedDelivery[] = [];
+  /**
+   * The latest instant each ready row may still start: its lease must outlast the delivery's
+   * deadline, or the row could be due again (and claimed twice) while in flight.
+   */
+  const startBy: number[] = [];
   const readyPerEndpoint = new Map<string, number>();
+
+  function unready(i: number, ep: string): void {
+    ready.splice(i, 1);
+    startBy.splice(i, 1);
+    const left = (readyPerEndpoint.get(ep) ?? 1) - 1;
+    if (left === 0) readyPerEndpoint.delete(ep);
+    else readyPerEndpoint.set(ep, left);
+  }
 
   /** Starts ready rows while slots are free, never more than `perEndpoint` at once to one endpoint. */
   function launchReady(): void {
+    const t = ready.length > 0 ? now() : 0;
     for (let i = 0; i < ready.length && active < concurrency; ) {
       const d = ready[i] as ClaimedDelivery;
       const ep = d.endpoint.id;
+      if (t > (startBy[i] as number)) {
+        // Waited too long (a rate limit or a slow endpoint ahead of it): left to its lease, it is
+        // due again when that ends and is claimed afresh, never started late.
+        unready(i, ep);
+        continue;
+      }
       if ((perEndpointInFlight.get(ep) ?? 0) >= perEndpoint) {
         i++;
         continue;
@@ -421,17 +448,14 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       // The endpoint's rateLimit (deliveries per second): its rows wait here for a token.
       const rate = d.endpoint.rateLimit;
       if (rate !== null && rate > 0) {
-        const wait = rateLimiter.take(ep, rate, now());
+        const wait = rateLimiter.take(ep, rate, t);
         if (wait > 0) {
           retryLaunchIn(wait);
           i++;
           continue;
         }
       }
-      ready.splice(i, 1);
-      const left = (readyPerEndpoint.get(ep) ?? 1) - 1;
-      if (left === 0) readyPerEndpoint.delete(ep);
-      else readyPerEndpoint.set(ep, left);
+      unready(i, ep);
       launch(d);
     }
   }
@@ -474,9 +498,10 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         const held = new Map(perEndpointInFlight);
         for (const [ep, n] of readyPerEndpoint) held.set(ep, (held.get(ep) ?? 0) + n);
         try {
+          const claimedAt = now();
           const batch = await store.claimDeliveries({
             workerId,
-            now: now(),
+            now: claimedAt,
             leaseMs,
             limit: Math.min(batchSize, room),
             // Read-ahead of one extra round per endpoint at most.
@@ -486,6 +511,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
           claimed = batch.length;
           for (const d of batch) {
             ready.push(d);
+            startBy.push(claimedAt + startWithinMs);
             readyPerEndpoint.set(d.endpoint.id, (readyPerEndpoint.get(d.endpoint.id) ?? 0) + 1);
           }
           launchReady();
@@ -512,6 +538,9 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   return {
     get inFlight() {
       return active;
+    },
+    get waiting() {
+      return ready.length;
     },
     start() {
       if (running) return;
