@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { DeliveryRequest } from '../src/delivery/types.ts';
 import { createDispatcher } from '../src/dispatcher/dispatcher.ts';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
+import type { NewEndpoint, Store } from '../src/store/types.ts';
 import { newEndpoint } from './store/fixtures.ts';
 
 test('dispatcher options are checked at creation, naming the field', async () => {
@@ -26,32 +28,59 @@ test('dispatcher options are checked at creation, naming the field', async () =>
   await store.close();
 });
 
-test('the last outcome in flight is written at once, not after flushMs', async () => {
+/** A store with one application, one endpoint and these messages, all due. */
+async function queueOf(endpoint: Partial<NewEndpoint>, messageIds: string[]): Promise<Store> {
   const store = openSqliteStore(':memory:');
   await store.createApplication({ id: 'app_1', uid: null, name: 'a', metadata: {}, rateLimit: null }, 1);
-  await store.createEndpoint(newEndpoint('app_1', 'ep_1'), 1);
-  const message = { appId: 'app_1', eventType: 'e', eventId: null, channels: null, tags: null, payload: '{}' };
-  await store.createMessage({ ...message, id: 'msg_1', createdAt: 1 }, {});
-  await store.createMessage({ ...message, id: 'msg_2', createdAt: 1 }, {});
-  const client = { deliver: async () => ({ ok: true, statusCode: 200, durationMs: 0, responseExcerpt: '' }) };
+  await store.createEndpoint(newEndpoint('app_1', 'ep_1', endpoint), 1);
+  for (const id of messageIds) {
+    await store.createMessage(
+      { id, appId: 'app_1', eventType: 'e', eventId: null, channels: null, tags: null, payload: '{}', createdAt: 1 },
+      {},
+    );
+  }
+  return store;
+}
+
+/** A client that answers 200 at once, telling `seen` about every request. */
+function okClient(seen: (req: DeliveryRequest) => void = () => {}) {
+  return {
+    deliver: async (req: DeliveryRequest) => {
+      seen(req);
+      return { ok: true, statusCode: 200, durationMs: 0, responseExcerpt: '' };
+    },
+  };
+}
+
+/** An onRecorded that resolves `done` once `n` outcomes are durable. */
+function recordedCount(n: number): { onRecorded: (batch: unknown[]) => void; done: Promise<void> } {
   let recorded = 0;
-  let allRecorded!: () => void;
-  const done = new Promise<void>((resolve) => {
-    allRecorded = resolve;
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => {
+    resolve = r;
   });
+  return {
+    done,
+    onRecorded: (batch) => {
+      recorded += batch.length;
+      if (recorded >= n) resolve();
+    },
+  };
+}
+
+test('the last outcome in flight is written at once, not after flushMs', async () => {
+  const store = await queueOf({}, ['msg_1', 'msg_2']);
+  const recorded = recordedCount(2);
   // A flush interval far beyond the test's own timeout: only the idle flush can write in time.
   const dispatcher = createDispatcher({
     store,
-    client,
+    client: okClient(),
     now: () => 2,
     flushMs: 3_600_000,
-    onRecorded: (batch) => {
-      recorded += batch.length;
-      if (recorded === 2) allRecorded();
-    },
+    onRecorded: recorded.onRecorded,
   });
   dispatcher.start();
-  await done;
+  await recorded.done;
   await dispatcher.stop();
   const attempts = await store.listAttemptsByMessage('app_1', 'msg_2', { limit: 10 });
   assert.equal(attempts.data.length, 1);
@@ -59,46 +88,19 @@ test('the last outcome in flight is written at once, not after flushMs', async (
 });
 
 test("an endpoint's rateLimit spaces its deliveries: a burst of one second's worth, then rate per second", async () => {
-  const store = openSqliteStore(':memory:');
-  await store.createApplication({ id: 'app_1', uid: null, name: 'a', metadata: {}, rateLimit: null }, 1);
-  await store.createEndpoint(newEndpoint('app_1', 'ep_1', { rateLimit: 5 }), 1);
-  for (let i = 0; i < 8; i++) {
-    await store.createMessage(
-      {
-        id: `msg_${i}`,
-        appId: 'app_1',
-        eventType: 'e',
-        eventId: null,
-        channels: null,
-        tags: null,
-        payload: '{}',
-        createdAt: 1,
-      },
-      {},
-    );
-  }
+  const store = await queueOf(
+    { rateLimit: 5 },
+    Array.from({ length: 8 }, (_, i) => `msg_${i}`),
+  );
   const sentAt: number[] = [];
-  const client = {
-    deliver: async () => {
-      sentAt.push(Date.now());
-      return { ok: true, statusCode: 200, durationMs: 0, responseExcerpt: '' };
-    },
-  };
-  let recorded = 0;
-  let allRecorded!: () => void;
-  const done = new Promise<void>((resolve) => {
-    allRecorded = resolve;
-  });
+  const recorded = recordedCount(8);
   const dispatcher = createDispatcher({
     store,
-    client,
-    onRecorded: (batch) => {
-      recorded += batch.length;
-      if (recorded === 8) allRecorded();
-    },
+    client: okClient(() => sentAt.push(Date.now())),
+    onRecorded: recorded.onRecorded,
   });
   dispatcher.start();
-  await done;
+  await recorded.done;
   await dispatcher.stop();
   assert.equal(sentAt.length, 8);
   // Five tokens at once; the sixth is due 200 ms after the first was taken, the eighth 600 ms.
@@ -111,41 +113,20 @@ test("an endpoint's rateLimit spaces its deliveries: a burst of one second's wor
 
 test('a row that waits in the read-ahead past its lease is never started twice', async () => {
   // One delivery per second, and leases shorter than that: rows wait longer than their lease.
-  const store = openSqliteStore(':memory:');
-  await store.createApplication({ id: 'app_1', uid: null, name: 'a', metadata: {}, rateLimit: null }, 1);
-  await store.createEndpoint(newEndpoint('app_1', 'ep_1', { rateLimit: 1 }), 1);
   const ids = ['msg_a', 'msg_b'];
-  for (const id of ids) {
-    await store.createMessage(
-      { id, appId: 'app_1', eventType: 'e', eventId: null, channels: null, tags: null, payload: '{}', createdAt: 1 },
-      {},
-    );
-  }
+  const store = await queueOf({ rateLimit: 1 }, ids);
   const sent: string[] = [];
-  const client = {
-    deliver: async (req: { headers: Record<string, string> }) => {
-      sent.push(req.headers['webhook-id'] as string);
-      return { ok: true, statusCode: 200, durationMs: 0, responseExcerpt: '' };
-    },
-  };
-  let recorded = 0;
-  let allRecorded!: () => void;
-  const done = new Promise<void>((resolve) => {
-    allRecorded = resolve;
-  });
+  const recorded = recordedCount(2);
   const dispatcher = createDispatcher({
     store,
-    client,
+    client: okClient((req) => sent.push(req.headers['webhook-id'] as string)),
     leaseMs: 900,
     deliveryDeadlineMs: 400,
     pollMs: 50,
-    onRecorded: (batch) => {
-      recorded += batch.length;
-      if (recorded >= 2) allRecorded();
-    },
+    onRecorded: recorded.onRecorded,
   });
   dispatcher.start();
-  await done;
+  await recorded.done;
   // msg_b waited a second for its token, past its 900 ms lease: the copy claimed before was
   // dropped, not kept to be started a second time beside the one claimed after the lease ended.
   assert.equal(dispatcher.waiting, 0);
