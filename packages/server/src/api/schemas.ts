@@ -57,6 +57,16 @@ export const params = {
       msg_id: idOrName,
     },
   },
+  attempt: {
+    type: 'object',
+    required: ['app_id', 'msg_id', 'attempt_id'],
+    properties: { app_id: idOrName, msg_id: idOrName, attempt_id: idOrName },
+  },
+  msgEndpoint: {
+    type: 'object',
+    required: ['app_id', 'msg_id', 'endpoint_id'],
+    properties: { app_id: idOrName, msg_id: idOrName, endpoint_id: idOrName },
+  },
   eventType: {
     type: 'object',
     required: ['event_type_name'],

@@ -19,8 +19,6 @@ type Q = {
   with_msg?: boolean;
 };
 
-const NAME = { type: 'string', minLength: 1, maxLength: 256, pattern: '^[a-zA-Z0-9\\-_.]+$' };
-
 function filterOf(q: Q): AttemptFilter {
   return {
     limit: q.limit,
@@ -117,15 +115,7 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
 
   api.get<{ Params: { app_id: string; msg_id: string; attempt_id: string } }>(
     '/api/v1/app/:app_id/msg/:msg_id/attempt/:attempt_id',
-    {
-      schema: {
-        params: {
-          type: 'object',
-          required: ['app_id', 'msg_id', 'attempt_id'],
-          properties: { app_id: NAME, msg_id: NAME, attempt_id: NAME },
-        },
-      },
-    },
+    { schema: { params: params.attempt } },
     async (req) => {
       const app = await appFor(deps, req, req.params.app_id);
       const msg = await messageOf(deps, app, req.params.msg_id);
@@ -137,15 +127,7 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
 
   api.post<{ Params: { app_id: string; msg_id: string; endpoint_id: string } }>(
     '/api/v1/app/:app_id/msg/:msg_id/endpoint/:endpoint_id/resend',
-    {
-      schema: {
-        params: {
-          type: 'object',
-          required: ['app_id', 'msg_id', 'endpoint_id'],
-          properties: { app_id: NAME, msg_id: NAME, endpoint_id: NAME },
-        },
-      },
-    },
+    { schema: { params: params.msgEndpoint } },
     async (req, reply) => {
       const app = await appFor(deps, req, req.params.app_id);
       const msg = await messageOf(deps, app, req.params.msg_id);
