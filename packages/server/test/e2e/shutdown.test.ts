@@ -29,6 +29,18 @@ async function holdingReceiver(pki: Awaited<ReturnType<typeof testPki>>) {
   return { receiver, releases };
 }
 
+/** POSTs JSON to the server with the admin token; answers the created object's id. */
+function poster(url: string, token: string) {
+  return async (path: string, body: unknown) =>
+    (await (
+      await fetch(url + path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    ).json()) as { id: string };
+}
+
 test('graceful stop: no new claims, in-flight deliveries get a deadline, leases are released', async () => {
   const pki = await testPki();
   // Holds every request: deliveries are in flight when the stop begins.
@@ -45,14 +57,7 @@ test('graceful stop: no new claims, in-flight deliveries get a deadline, leases 
     logger: pino({ level: 'silent' }),
     dispatcher: { concurrency: 4, perEndpointConcurrency: 2 },
   });
-  const call = async (path: string, body: unknown) =>
-    (await (
-      await fetch(server.url + path, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      })
-    ).json()) as { id: string };
+  const call = poster(server.url, token);
   const app = await call('/api/v1/app', { name: 'a' });
   await call(`/api/v1/app/${app.id}/endpoint`, { url: receiver.url, serverCa: pki.receiverCaPem });
   for (let i = 0; i < 5; i++) await call(`/api/v1/app/${app.id}/msg`, { eventType: 'e', payload: { i } });
@@ -92,14 +97,7 @@ test('a delivery that never settles is cut at deliveryDeadlineMs and recorded as
     outcomes.push(...b);
     for (const l of listeners) l();
   });
-  const call = async (path: string, body: unknown) =>
-    (await (
-      await fetch(server.url + path, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      })
-    ).json()) as { id: string };
+  const call = poster(server.url, token);
   const app = await call('/api/v1/app', { name: 'a' });
   await call(`/api/v1/app/${app.id}/endpoint`, { url: receiver.url, serverCa: pki.receiverCaPem });
   await call(`/api/v1/app/${app.id}/msg`, { eventType: 'e', payload: {} });
