@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { verifySignature } from '@hookwarden/verify/signature';
 import type { DeliveryRequest } from '../src/delivery/types.ts';
 import { createDispatcher } from '../src/dispatcher/dispatcher.ts';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
-import type { NewEndpoint, Store } from '../src/store/types.ts';
+import type { EndpointRow, NewEndpoint, Store } from '../src/store/types.ts';
 import { newEndpoint } from './store/fixtures.ts';
 
 test('dispatcher options are checked at creation, naming the field', async () => {
@@ -133,4 +134,46 @@ test('a row that waits in the read-ahead past its lease is never started twice',
   await dispatcher.stop();
   assert.deepEqual([...sent].sort(), ids);
   await store.close();
+});
+
+test('a presigned signature is sent only within its second and before its until; otherwise signed afresh', async () => {
+  const second = 1_764_320_000_000;
+  const cases: [startAt: number, until: number, presignedSent: boolean][] = [
+    [second + 400, second + 1000, true],
+    // A later second: its timestamp would be stale.
+    [second + 1000, second + 2000, false],
+    // A secret expired at +300 (until), after the claim and before the start.
+    [second + 400, second + 300, false],
+  ];
+  for (const [startAt, until, presignedSent] of cases) {
+    const store = await queueOf({}, ['msg_1']);
+    const claim = store.claimDeliveries.bind(store);
+    // As the store's thread hands them over (delivery/signing.ts); a marker value, to see which is sent.
+    store.claimDeliveries = async (o) =>
+      (await claim(o)).map((d) => ({ ...d, presigned: { timestamp: second / 1000, until, value: 'v1,presigned' } }));
+    const sent: DeliveryRequest[] = [];
+    const recorded = recordedCount(1);
+    const dispatcher = createDispatcher({
+      store,
+      client: okClient((req) => sent.push(req)),
+      now: () => startAt,
+      onRecorded: recorded.onRecorded,
+    });
+    dispatcher.start();
+    await recorded.done;
+    await dispatcher.stop();
+    const headers = sent[0]?.headers as Record<string, string>;
+    assert.equal(headers['webhook-timestamp'], String(Math.floor(startAt / 1000)));
+    if (presignedSent) assert.equal(headers['webhook-signature'], 'v1,presigned');
+    else {
+      const endpoint = (await store.getEndpoint('app_1', 'ep_1')) as EndpointRow;
+      verifySignature({
+        headers,
+        body: '{}',
+        secrets: endpoint.secrets.map((s) => s.key),
+        now: () => startAt,
+      });
+    }
+    await store.close();
+  }
 });

@@ -3,6 +3,7 @@ import { createSigner, type Signer } from '@hookwarden/verify/signature';
 import { type CipherPolicy, DEFAULT_CIPHER_POLICY } from '../delivery/ciphers.ts';
 import { createDeadlineSweep, type Deadline } from '../delivery/deadlines.ts';
 import { nextAttemptDelay } from '../delivery/retry.ts';
+import { hmacSignerAt } from '../delivery/signing.ts';
 import type { AttemptOutcome, ClientIdentity, DeliveryClient, DeliveryRequest, TlsFacts } from '../delivery/types.ts';
 import { invalidOption } from '../errors.ts';
 import { newId } from '../ids.ts';
@@ -263,12 +264,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     }
     let signer = hmacSigners.get(e);
     if (signer === undefined || at >= signer.until) {
-      const live = e.secrets.filter((s) => s.expiresAt === null || s.expiresAt > at);
-      if (live.length === 0) throw new Error(`endpoint ${e.id} has no signing key`);
-      signer = {
-        until: Math.min(...live.map((s) => s.expiresAt ?? Number.POSITIVE_INFINITY)),
-        sign: createSigner(live.map((s) => s.key)),
-      };
+      signer = hmacSignerAt(e, at);
       hmacSigners.set(e, signer);
     }
     return signer.sign;
@@ -314,6 +310,12 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     let sent: Promise<AttemptOutcome>;
     try {
       const timestamp = Math.floor(f.started / 1000);
+      // Signed ahead by the store's thread when that holds for this instant (delivery/signing.ts).
+      const p = d.presigned;
+      const signature =
+        p !== undefined && p.timestamp === timestamp && f.started < p.until
+          ? p.value
+          : signerFor(e, f.started)(d.message.id, timestamp, d.message.payload);
       sent = opts.client.deliver({
         url: e.url,
         headers: {
@@ -321,7 +323,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
           'content-type': 'application/json',
           'webhook-id': d.message.id,
           'webhook-timestamp': String(timestamp),
-          'webhook-signature': signerFor(e, f.started)(d.message.id, timestamp, d.message.payload),
+          'webhook-signature': signature,
         },
         body: d.message.payload,
         tls: tlsSettingsOf(e),

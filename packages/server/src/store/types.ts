@@ -111,6 +111,11 @@ export interface ClaimedDelivery {
   triggerType: number;
   message: MessageRow;
   endpoint: EndpointRow;
+  /**
+   * The `webhook-signature` value computed ahead by the thread that claimed the row (see `presign`
+   * in delivery/signing.ts), valid for a delivery started in second `timestamp` before `until`.
+   */
+  presigned?: { timestamp: number; until: number; value: string };
 }
 
 /** One endpoint a message was sent to, with its delivery's status (the latest, after a resend). */

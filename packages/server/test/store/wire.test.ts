@@ -26,7 +26,7 @@ const message: fc.Arbitrary<MessageRow> = fc.record(
 const endpoint = (id: string): EndpointRow =>
   endpointRow('app_1', id, { channels: ['a'], metadata: { k: 'v' }, headers: { 'x-h': '1' } });
 
-test('a claim survives packing unchanged, and shared messages and endpoints stay shared', () => {
+test('a claim survives packing unchanged (presigned signatures included), and shared messages and endpoints stay shared', () => {
   fc.assert(
     fc.property(
       fc.array(message, { minLength: 1, maxLength: 5 }),
@@ -37,6 +37,9 @@ test('a claim survives packing unchanged, and shared messages and endpoints stay
           triggerType: fc.nat(1),
           m: fc.nat(),
           e: fc.nat(2),
+          presigned: fc.option(fc.record({ timestamp: time, until: time, value: text }, { noNullPrototype: true }), {
+            nil: undefined,
+          }),
         }),
         { maxLength: 20 },
       ),
@@ -48,6 +51,7 @@ test('a claim survives packing unchanged, and shared messages and endpoints stay
           triggerType: p.triggerType,
           message: messages[p.m % messages.length] as MessageRow,
           endpoint: endpoints[p.e] as EndpointRow,
+          ...(p.presigned ? { presigned: p.presigned } : {}),
         }));
         // Through structured clone, as across the thread boundary.
         const back = unpackClaim(structuredClone(packClaim(claim)));

@@ -9,21 +9,24 @@ import type { AttemptTls, ClaimedDelivery, EndpointRow, MessageRow, Outcome, Sta
  * each and are referenced by index, as structured clone would share them.
  */
 
-/** Values per claimed row: id, attempts, triggerType, message index, endpoint index. */
-const ROW = 5;
+/**
+ * Values per claimed row: id, attempts, triggerType, message index, endpoint index, and the
+ * presigned signature's timestamp, until and value (null when there is none).
+ */
+const ROW = 8;
 /** Values per message: id, appId, eventType, eventId, channels, tags, payload, createdAt. */
 const MESSAGE = 8;
 /** Values per outcome, see packOutcomes. */
 const OUTCOME = 17;
 
 export interface PackedClaim {
-  rows: number[];
+  rows: (number | string | null)[];
   messages: unknown[];
   endpoints: EndpointRow[];
 }
 
 export function packClaim(claimed: readonly ClaimedDelivery[]): PackedClaim {
-  const rows: number[] = [];
+  const rows: PackedClaim['rows'] = [];
   const messages: unknown[] = [];
   const endpoints: EndpointRow[] = [];
   const messageIndex = new Map<MessageRow, number>();
@@ -42,7 +45,8 @@ export function packClaim(claimed: readonly ClaimedDelivery[]): PackedClaim {
       endpointIndex.set(d.endpoint, e);
       endpoints.push(d.endpoint);
     }
-    rows.push(d.id, d.attempts, d.triggerType, m, e);
+    const p = d.presigned;
+    rows.push(d.id, d.attempts, d.triggerType, m, e, p?.timestamp ?? null, p?.until ?? null, p?.value ?? null);
   }
   return { rows, messages, endpoints };
 }
@@ -65,13 +69,17 @@ export function unpackClaim(p: PackedClaim): ClaimedDelivery[] {
   const r = p.rows;
   const out: ClaimedDelivery[] = [];
   for (let i = 0; i < r.length; i += ROW) {
-    out.push({
+    const d: ClaimedDelivery = {
       id: r[i] as number,
       attempts: r[i + 1] as number,
       triggerType: r[i + 2] as number,
       message: messages[r[i + 3] as number] as MessageRow,
       endpoint: p.endpoints[r[i + 4] as number] as EndpointRow,
-    });
+    };
+    if (r[i + 7] !== null) {
+      d.presigned = { timestamp: r[i + 5] as number, until: r[i + 6] as number, value: r[i + 7] as string };
+    }
+    out.push(d);
   }
   return out;
 }

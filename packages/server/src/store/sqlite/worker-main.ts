@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { HookwardenError } from '@hookwarden/verify/errors';
+import { presign } from '../../delivery/signing.ts';
 import type { ClaimedDelivery } from '../types.ts';
 import { openSqliteStore } from './index.ts';
 import { startThread } from './thread.ts';
@@ -56,7 +57,14 @@ port.on('message', async (calls: { id: number; method: string; args: unknown[] }
     // The compact forms of the per-delivery calls (wire.ts).
     if (m.method === 'recordOutcomes') m.args[0] = unpackOutcomes(m.args[0] as PackedOutcomes);
     let call = typeof fn === 'function' ? fn(...m.args) : Promise.reject(new Error(`no store method ${m.method}`));
-    if (m.method === 'claimDeliveries') call = call.then((rows) => packClaim(rows as ClaimedDelivery[]));
+    if (m.method === 'claimDeliveries') {
+      // Signed here, for the claim's own clock: the delivering thread then skips the HMAC.
+      const now = (m.args[0] as { now: number }).now;
+      call = call.then((rows) => {
+        presign(rows as ClaimedDelivery[], now);
+        return packClaim(rows as ClaimedDelivery[]);
+      });
+    }
     call.then(
       (value) => reply({ id: m.id, value }),
       (err: unknown) => {
