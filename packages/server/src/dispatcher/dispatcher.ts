@@ -48,7 +48,7 @@ import { createRateLimiter } from './rate-limit.ts';
  *   client that answers at once) moved to the SQLite store's thread, which signs each claimed row
  *   for the claim's second (delivery/signing.ts, `presign`); a row started in a later second, or
  *   after one of its secrets expired, is signed here afresh. Alternating runs, with and without:
- *   +0.02 to +0.06; dispatcher 0.72-0.80 of raw (most runs 0.75-0.78). Measured and dropped:
+ *   +0.02 to +0.06; dispatcher 0.72-0.82 of raw (median 0.77 of 36 runs). Measured and dropped:
  *   outcomes sent with the next claim in one message (worse: claims waited behind the write),
  *   a read-ahead half a claim deeper (worse), claims of 128 rows, a larger young generation for
  *   either thread, the store thread at a lower priority (each no change), and, diagnostic only as
