@@ -5,7 +5,7 @@ import { verifySignature } from '@hookwarden/verify/signature';
 import { pino } from 'pino';
 import type { CheckReport } from '../../src/checker/index.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
-import { type Received, startReceiver, testPki } from './receiver.ts';
+import { callApi, type Received, startReceiver, testPki } from './receiver.ts';
 
 const TOKEN = 'check-admin-token-0123456789';
 const dir = tempDir();
@@ -14,15 +14,8 @@ let server: RunningServer;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 const received: Received[] = [];
 
-async function call(method: string, path: string, body?: unknown, token = TOKEN) {
-  const res = await fetch(server.url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, path: string, body?: unknown, token = TOKEN) =>
+  callApi(server.url, token, method, path, body);
 
 before(async () => {
   pki = await testPki();

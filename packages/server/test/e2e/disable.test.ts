@@ -4,7 +4,7 @@ import { startReceiver, tempDir, waitFor } from '@hookwarden/testkit';
 import { pino } from 'pino';
 import { startServer } from '../../src/server.ts';
 import type { Outcome } from '../../src/store/types.ts';
-import { testPki } from './receiver.ts';
+import { callApi, testPki } from './receiver.ts';
 
 const dir = tempDir();
 const closers: (() => Promise<void>)[] = [];
@@ -41,14 +41,8 @@ test('an endpoint failing for longer than disableAfterMs is disabled (clock inje
     outcomes.push(...b);
     for (const l of listeners) l();
   });
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(server.url + path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return (await res.json()) as { id: string; disabled: boolean };
-  };
+  const call = async (method: string, path: string, body?: unknown) =>
+    (await callApi(server.url, token, method, path, body)).body as { id: string; disabled: boolean };
   const app = await call('POST', '/api/v1/app', { name: 'a' });
   const ep = await call('POST', `/api/v1/app/${app.id}/endpoint`, { url: receiver.url, serverCa: pki.receiverCaPem });
   await call('POST', `/api/v1/app/${app.id}/msg`, { eventType: 'e', payload: {} });

@@ -4,7 +4,7 @@ import { tempDir } from '@hookwarden/testkit';
 import { pino } from 'pino';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import type { Outcome } from '../../src/store/types.ts';
-import { startReceiver, testPki, waitFor } from './receiver.ts';
+import { callApi, startReceiver, testPki, waitFor } from './receiver.ts';
 
 const TOKEN = 'dispatch-admin-token-0123456789';
 const dirs: { cleanup(): void }[] = [];
@@ -36,15 +36,7 @@ async function platform(opts: { allowPrivateTargets: boolean }) {
   return s;
 }
 
-async function call(method: string, path: string, body?: unknown, s = server) {
-  const res = await fetch(s.url + path, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, path: string, body?: unknown, s = server) => callApi(s.url, TOKEN, method, path, body);
 
 async function endpointTo(url: string): Promise<{ appId: string; endpointId: string }> {
   const app = await call('POST', '/api/v1/app', { name: 'a' });

@@ -8,7 +8,7 @@ import { verifiedHandler } from '@hookwarden/verify/node';
 import { generateEd25519Key, verifySignature } from '@hookwarden/verify/signature';
 import { pino } from 'pino';
 import { type RunningServer, startServer } from '../../src/server.ts';
-import { testPki } from './receiver.ts';
+import { callApi, testPki } from './receiver.ts';
 
 const TOKEN = 'extensions-admin-token-0123456789';
 const dir = tempDir();
@@ -36,14 +36,9 @@ after(async () => {
 });
 
 async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(server.url + path, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
+  const res = await callApi(server.url, TOKEN, method, path, body);
+  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
 }
 
 test('v1a: a receiver driven only by the trust document verifies certificate, source address and Ed25519 signature', async () => {

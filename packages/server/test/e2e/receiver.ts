@@ -29,3 +29,14 @@ export async function testPki(): Promise<{
 }
 
 export { type Received, startReceiver, waitFor } from '@hookwarden/testkit';
+
+/** One call to the server's API as the tests make it: JSON in, the status and parsed JSON out. */
+export async function callApi(baseUrl: string, token: string, method: string, path: string, body?: unknown) {
+  const res = await fetch(baseUrl + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}

@@ -5,7 +5,7 @@ import { startReceiver, tempDir, waitFor } from '@hookwarden/testkit';
 import { pino } from 'pino';
 import { startServer } from '../../src/server.ts';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
-import { testPki } from './receiver.ts';
+import { callApi, testPki } from './receiver.ts';
 
 const dir = tempDir();
 const closers: (() => Promise<void>)[] = [];
@@ -31,14 +31,7 @@ async function holdingReceiver(pki: Awaited<ReturnType<typeof testPki>>) {
 
 /** POSTs JSON to the server with the admin token; answers the created object's id. */
 function poster(url: string, token: string) {
-  return async (path: string, body: unknown) =>
-    (await (
-      await fetch(url + path, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      })
-    ).json()) as { id: string };
+  return async (path: string, body: unknown) => (await callApi(url, token, 'POST', path, body)).body as { id: string };
 }
 
 test('graceful stop: no new claims, in-flight deliveries get a deadline, leases are released', async () => {
