@@ -73,6 +73,19 @@ export function invalidField(loc: string[], msg: string): ServerError {
   return err;
 }
 
+/**
+ * An application's or endpoint's deliveries per second. Svix renamed `rateLimit` to `throttleRate`
+ * and its SDKs send either: one setting under two names. Both given must agree (422 otherwise);
+ * `undefined` when neither is.
+ */
+export function throttleOf(b: { rateLimit?: number | null; throttleRate?: number | null }): number | null | undefined {
+  if (b.throttleRate === undefined) return b.rateLimit;
+  if (b.rateLimit !== undefined && b.rateLimit !== b.throttleRate) {
+    throw invalidField(['body', 'throttleRate'], 'differs from rateLimit, the same setting under its older name');
+  }
+  return b.throttleRate;
+}
+
 export function parseTime(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Date.parse(value);
 }

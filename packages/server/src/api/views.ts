@@ -24,6 +24,7 @@ export const applicationOut = (a: ApplicationRow) => ({
   name: a.name,
   metadata: a.metadata,
   rateLimit: a.rateLimit,
+  throttleRate: a.rateLimit,
   createdAt: iso(a.createdAt),
   updatedAt: iso(a.updatedAt),
 });
@@ -59,6 +60,7 @@ const endpointFields = (e: EndpointRow) => ({
   filterTypes: e.filterTypes,
   channels: e.channels,
   rateLimit: e.rateLimit,
+  throttleRate: e.rateLimit,
   version: e.version,
   createdAt: iso(e.createdAt),
   updatedAt: iso(e.updatedAt),

@@ -37,6 +37,25 @@ test('the svix SDK manages applications, with uid, pagination and get_if_exists'
   assert.deepEqual(patched.metadata, { plan: 'free' });
 });
 
+test("the svix SDK's throttleRate and rateLimit are one setting, on applications and endpoints", async () => {
+  // Newer SDKs send throttleRate, older ones rateLimit: either sets it, and both names read it back.
+  const app = await svix.application.create({ name: 'Throttled', throttleRate: 20 });
+  assert.equal(app.throttleRate, 20);
+  assert.equal(app.rateLimit, 20);
+  assert.equal((await svix.application.patch(app.id, { rateLimit: 30 })).throttleRate, 30);
+  // A patch that names neither keeps it.
+  assert.equal((await svix.application.patch(app.id, { name: 'Renamed' })).throttleRate, 30);
+  const ep = await svix.endpoint.create(app.id, { url: 'https://receiver.example/t', throttleRate: 5 });
+  assert.equal(ep.rateLimit, 5);
+  assert.equal((await svix.endpoint.patch(app.id, ep.id, { throttleRate: null })).rateLimit, null);
+  // Both names with different values: the caller's bug, named.
+  const both = await h.request('POST', '/api/v1/app', { name: 'x', rateLimit: 1, throttleRate: 2 });
+  assert.equal(both.status, 422);
+  assert.deepEqual(both.body.detail[0].loc, ['body', 'throttleRate']);
+  const same = await h.request('POST', '/api/v1/app', { name: 'x', rateLimit: 2, throttleRate: 2 });
+  assert.equal(same.status, 201);
+});
+
 test('the svix SDK manages event types, endpoints, secrets, headers, messages', async () => {
   await svix.eventType.create({ name: 'invoice.paid', description: 'An invoice was paid' });
   assert.equal((await svix.eventType.get('invoice.paid')).description, 'An invoice was paid');

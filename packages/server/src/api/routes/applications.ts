@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
-import { type ApiDeps, appFor, requireAdmin } from '../context.ts';
+import { type ApiDeps, appFor, requireAdmin, throttleOf } from '../context.ts';
 import { applicationIn, applicationPatch, params, query } from '../schemas.ts';
 import { applicationOut, listOut } from '../views.ts';
 
@@ -10,6 +10,7 @@ interface AppBody {
   uid?: string | null;
   metadata?: Record<string, string>;
   rateLimit?: number | null;
+  throttleRate?: number | null;
 }
 type ListQuery = { limit: number; iterator?: string | null; order?: 'ascending' | 'descending' };
 
@@ -37,7 +38,7 @@ export function applicationRoutes(api: FastifyInstance, deps: ApiDeps): void {
           uid: b.uid ?? null,
           name: b.name as string,
           metadata: b.metadata ?? {},
-          rateLimit: b.rateLimit ?? null,
+          rateLimit: throttleOf(b) ?? null,
         },
         deps.now(),
       );
@@ -61,7 +62,7 @@ export function applicationRoutes(api: FastifyInstance, deps: ApiDeps): void {
           name: b.name as string,
           uid: b.uid ?? null,
           metadata: b.metadata ?? {},
-          rateLimit: b.rateLimit ?? null,
+          rateLimit: throttleOf(b) ?? null,
         },
         deps.now(),
       );
@@ -75,13 +76,14 @@ export function applicationRoutes(api: FastifyInstance, deps: ApiDeps): void {
     async (req) => {
       const app = await appFor(deps, req, req.params.app_id);
       const b = req.body;
+      const rate = throttleOf(b);
       const updated = await store.updateApplication(
         {
           ...app,
           name: b.name ?? app.name,
           uid: b.uid === undefined ? app.uid : b.uid,
           metadata: b.metadata ?? app.metadata,
-          rateLimit: b.rateLimit === undefined ? app.rateLimit : b.rateLimit,
+          rateLimit: rate === undefined ? app.rateLimit : rate,
         },
         deps.now(),
       );

@@ -2,7 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { generateSecret, hmacKey } from '@hookwarden/verify/signature';
 import type { CipherPolicy } from '../../delivery/ciphers.ts';
 import type { EndpointRow } from '../../store/types.ts';
-import { invalidField } from '../context.ts';
+import { invalidField, throttleOf } from '../context.ts';
 
 /** The endpoint body as the schema admits it (Svix EndpointIn plus our extensions). */
 export interface EndpointBody {
@@ -15,6 +15,7 @@ export interface EndpointBody {
   metadata?: Record<string, string>;
   headers?: Record<string, string> | null;
   rateLimit?: number | null;
+  throttleRate?: number | null;
   secret?: string | null;
   version?: number | null;
   serverCa?: string | null;
@@ -113,6 +114,7 @@ export function applyEndpointBody(e: EndpointRow, b: EndpointBody, replace: bool
     if (v === null) return reset;
     return map(v as NonNullable<EndpointBody[K]>);
   };
+  const rate = throttleOf(b);
   const id = b.clientIdentity;
   const identity = id === undefined ? undefined : id === null ? null : checkClientIdentity(id);
   return {
@@ -124,7 +126,7 @@ export function applyEndpointBody(e: EndpointRow, b: EndpointBody, replace: bool
     filterTypes: pick('filterTypes', e.filterTypes, null, (v) => v),
     channels: pick('channels', e.channels, null, (v) => v),
     metadata: pick('metadata', e.metadata, {}, (v) => v),
-    rateLimit: pick('rateLimit', e.rateLimit, null, (v) => v),
+    rateLimit: rate === undefined ? (replace ? null : e.rateLimit) : rate,
     version: pick('version', e.version, 1, (v) => v),
     // Extensions keep their value unless named: a Svix SDK's PUT does not know them.
     serverCaPem: b.serverCa === undefined ? e.serverCaPem : b.serverCa === null ? null : checkServerCa(b.serverCa),

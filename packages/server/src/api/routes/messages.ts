@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { newId } from '../../ids.ts';
 import type { ApplicationRow } from '../../store/types.ts';
-import { type ApiDeps, appFor, invalidField, messageOf, parseTime, splitList } from '../context.ts';
+import { type ApiDeps, appFor, invalidField, messageOf, parseTime, splitList, throttleOf } from '../context.ts';
 import { messageIn, params, query, UID_PATTERN } from '../schemas.ts';
 import { listOut, messageJson, messageOut } from '../views.ts';
 
@@ -11,6 +11,7 @@ interface MessageBody {
     uid?: string | null;
     metadata?: Record<string, string>;
     rateLimit?: number | null;
+    throttleRate?: number | null;
   } | null;
   eventType: string;
   eventId?: string | null;
@@ -57,7 +58,7 @@ async function appForMessage(
         uid: idOrUid,
         name: inline.name,
         metadata: inline.metadata ?? {},
-        rateLimit: inline.rateLimit ?? null,
+        rateLimit: throttleOf(inline) ?? null,
       },
       deps.now(),
     );
