@@ -202,6 +202,7 @@ export async function run(): Promise<void> {
               triggerType: 0,
               message: message(`msg_mem_${next}`),
               endpoint,
+              rateLimit: null,
             });
           }
           return rows;

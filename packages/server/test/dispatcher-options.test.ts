@@ -30,9 +30,9 @@ test('dispatcher options are checked at creation, naming the field', async () =>
 });
 
 /** A store with one application, one endpoint and these messages, all due. */
-async function queueOf(endpoint: Partial<NewEndpoint>, messageIds: string[]): Promise<Store> {
+async function queueOf(endpoint: Partial<NewEndpoint>, messageIds: string[], appRateLimit: number | null = null) {
   const store = openSqliteStore(':memory:');
-  await store.createApplication({ id: 'app_1', uid: null, name: 'a', metadata: {}, rateLimit: null }, 1);
+  await store.createApplication({ id: 'app_1', uid: null, name: 'a', metadata: {}, rateLimit: appRateLimit }, 1);
   await store.createEndpoint(newEndpoint('app_1', 'ep_1', endpoint), 1);
   for (const id of messageIds) {
     await store.createMessage(
@@ -88,11 +88,8 @@ test('the last outcome in flight is written at once, not after flushMs', async (
   await store.close();
 });
 
-test("an endpoint's rateLimit spaces its deliveries: a burst of one second's worth, then rate per second", async () => {
-  const store = await queueOf(
-    { rateLimit: 5 },
-    Array.from({ length: 8 }, (_, i) => `msg_${i}`),
-  );
+/** Sends eight messages through a dispatcher and returns when each was sent (real clock). */
+async function sendTimes(store: Store): Promise<number[]> {
   const sentAt: number[] = [];
   const recorded = recordedCount(8);
   const dispatcher = createDispatcher({
@@ -103,14 +100,29 @@ test("an endpoint's rateLimit spaces its deliveries: a burst of one second's wor
   dispatcher.start();
   await recorded.done;
   await dispatcher.stop();
-  assert.equal(sentAt.length, 8);
-  // Five tokens at once; the sixth is due 200 ms after the first was taken, the eighth 600 ms.
-  // (Lower bounds: a slow machine only spaces them further.)
-  const first = sentAt[0] as number;
-  assert.ok((sentAt[5] as number) - first >= 199, `6th after ${(sentAt[5] as number) - first} ms`);
-  assert.ok((sentAt[7] as number) - first >= 599, `8th after ${(sentAt[7] as number) - first} ms`);
   await store.close();
-});
+  return sentAt;
+}
+
+const eight = Array.from({ length: 8 }, (_, i) => `msg_${i}`);
+
+for (const [setOn, store] of [
+  ['an endpoint', () => queueOf({ rateLimit: 5 }, eight)],
+  // Svix: an application's limit applies to each of its endpoints that sets none.
+  ['an application', () => queueOf({}, eight, 5)],
+  // An endpoint's own limit overrides its application's (5 per second here, not 1000).
+  ['an endpoint over its application', () => queueOf({ rateLimit: 5 }, eight, 1000)],
+] as const) {
+  test(`a rate limit set on ${setOn} spaces deliveries: a burst of one second's worth, then rate per second`, async () => {
+    const sentAt = await sendTimes(await store());
+    assert.equal(sentAt.length, 8);
+    // Five tokens at once; the sixth is due 200 ms after the first was taken, the eighth 600 ms.
+    // (Lower bounds: a slow machine only spaces them further.)
+    const first = sentAt[0] as number;
+    assert.ok((sentAt[5] as number) - first >= 199, `6th after ${(sentAt[5] as number) - first} ms`);
+    assert.ok((sentAt[7] as number) - first >= 599, `8th after ${(sentAt[7] as number) - first} ms`);
+  });
+}
 
 test('a row that waits in the read-ahead past its lease is never started twice', async () => {
   // One delivery per second, and leases shorter than that: rows wait longer than their lease.

@@ -456,8 +456,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         i++;
         continue;
       }
-      // The endpoint's rateLimit (deliveries per second): its rows wait here for a token.
-      const rate = d.endpoint.rateLimit;
+      // The endpoint's rate limit (its own, else its application's): its rows wait here for a token.
+      const rate = d.rateLimit;
       if (rate !== null && rate > 0) {
         const wait = rateLimiter.take(ep, rate, t);
         if (wait > 0) {

@@ -112,6 +112,12 @@ export interface ClaimedDelivery {
   message: MessageRow;
   endpoint: EndpointRow;
   /**
+   * Deliveries per second to the endpoint, or null for no limit: the endpoint's own `rateLimit`, else
+   * its application's (Svix: an application's limit applies to each of its endpoints, and an
+   * endpoint's own overrides it).
+   */
+  rateLimit: number | null;
+  /**
    * The `webhook-signature` value computed ahead by the thread that claimed the row (see `presign`
    * in delivery/signing.ts), valid for a delivery started in second `timestamp` before `until`.
    */

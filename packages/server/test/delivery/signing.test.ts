@@ -72,7 +72,14 @@ test('presign: exactly the signature the dispatcher would make at any instant be
         const endpoint = endpointRow('app_1', 'ep_1', {
           secrets: expiries.map((e) => ({ key: generateSecret(), expiresAt: e === null ? null : now + e })),
         });
-        const row: ClaimedDelivery = { id: 1, attempts: 0, triggerType: 0, message: messageRow('msg_1'), endpoint };
+        const row: ClaimedDelivery = {
+          id: 1,
+          attempts: 0,
+          triggerType: 0,
+          message: messageRow('msg_1'),
+          endpoint,
+          rateLimit: null,
+        };
         presign([row], now);
         const live = endpoint.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now);
         if (live.length === 0) {
@@ -117,6 +124,7 @@ test('presign leaves Ed25519 endpoints and endpoints without a live secret to th
     triggerType: 0,
     message: messageRow(`msg_${i}`),
     endpoint,
+    rateLimit: null,
   }));
   presign(rows, now);
   assert.deepEqual(

@@ -113,6 +113,29 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       );
     });
 
+    test("a claimed row's rate limit is its endpoint's own, else its application's, else none", async () => {
+      await drain(store, T0);
+      const limited = await store.createApplication(
+        { id: newId('app'), uid: null, name: 'n', metadata: {}, rateLimit: 7 },
+        T0,
+      );
+      const inherits = await endpoint(limited.id);
+      const overrides = await endpoint(limited.id, { rateLimit: 50 });
+      const free = await app();
+      const unlimited = await endpoint(free.id);
+      await store.createMessage(message(limited.id), {});
+      await store.createMessage(message(free.id), {});
+      const claimed = await store.claimDeliveries({ workerId: 'w', now: T0, leaseMs: 1000, limit: 100 });
+      const rates = Object.fromEntries(claimed.map((c) => [c.endpoint.id, c.rateLimit]));
+      assert.deepEqual(rates, { [inherits.id]: 7, [overrides.id]: 50, [unlimited.id]: null });
+      // The endpoint row itself still says what was set on it.
+      assert.equal(claimed.find((c) => c.endpoint.id === inherits.id)?.endpoint.rateLimit, null);
+      await store.recordOutcomes(
+        claimed.map((c) => ({ deliveryId: c.id, attempt: attemptFor(c.message, c.endpoint, 0) })),
+        T0,
+      );
+    });
+
     test("a message's destinations and an endpoint's stats follow its deliveries", async () => {
       await drain(store, T0);
       const a = await app();

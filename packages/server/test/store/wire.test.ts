@@ -37,6 +37,7 @@ test('a claim survives packing unchanged (presigned signatures included), and sh
           triggerType: fc.nat(1),
           m: fc.nat(),
           e: fc.nat(2),
+          rateLimit: fc.option(fc.nat(65535), { nil: null }),
           presigned: fc.option(fc.record({ timestamp: time, until: time, value: text }, { noNullPrototype: true }), {
             nil: undefined,
           }),
@@ -51,6 +52,7 @@ test('a claim survives packing unchanged (presigned signatures included), and sh
           triggerType: p.triggerType,
           message: messages[p.m % messages.length] as MessageRow,
           endpoint: endpoints[p.e] as EndpointRow,
+          rateLimit: p.rateLimit,
           ...(p.presigned ? { presigned: p.presigned } : {}),
         }));
         // Through structured clone, as across the thread boundary.

@@ -207,10 +207,13 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
           messageFromRow(r),
         ]),
       );
-      const endpoints = new Map(
-        (stmt('SELECT * FROM endpoints WHERE id IN (SELECT value FROM json_each(?))').all(endpointIds) as Raw[]).map(
-          (r) => [r.id as string, endpointFromRow(r)],
-        ),
+      const endpointRows = stmt(
+        `SELECT e.*, a.rate_limit AS app_rate_limit FROM endpoints e JOIN applications a ON a.id = e.app_id
+           WHERE e.id IN (SELECT value FROM json_each(?))`,
+      ).all(endpointIds) as Raw[];
+      const endpoints = new Map(endpointRows.map((r) => [r.id as string, endpointFromRow(r)]));
+      const rates = new Map(
+        endpointRows.map((r) => [r.id as string, (r.rate_limit ?? r.app_rate_limit ?? null) as number | null]),
       );
       const out: ClaimedDelivery[] = [];
       for (const r of rows) {
@@ -223,6 +226,7 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
             triggerType: r.trigger_type as number,
             message,
             endpoint,
+            rateLimit: rates.get(endpoint.id) ?? null,
           });
         }
       }

@@ -10,10 +10,10 @@ import type { AttemptTls, ClaimedDelivery, EndpointRow, MessageRow, Outcome, Sta
  */
 
 /**
- * Values per claimed row: id, attempts, triggerType, message index, endpoint index, and the
- * presigned signature's timestamp, until and value (null when there is none).
+ * Values per claimed row: id, attempts, triggerType, message index, endpoint index, rate limit, and
+ * the presigned signature's timestamp, until and value (null when there is none).
  */
-const ROW = 8;
+const ROW = 9;
 /** Values per message: id, appId, eventType, eventId, channels, tags, payload, createdAt. */
 const MESSAGE = 8;
 /** Values per outcome, see packOutcomes. */
@@ -46,7 +46,17 @@ export function packClaim(claimed: readonly ClaimedDelivery[]): PackedClaim {
       endpoints.push(d.endpoint);
     }
     const p = d.presigned;
-    rows.push(d.id, d.attempts, d.triggerType, m, e, p?.timestamp ?? null, p?.until ?? null, p?.value ?? null);
+    rows.push(
+      d.id,
+      d.attempts,
+      d.triggerType,
+      m,
+      e,
+      d.rateLimit,
+      p?.timestamp ?? null,
+      p?.until ?? null,
+      p?.value ?? null,
+    );
   }
   return { rows, messages, endpoints };
 }
@@ -75,9 +85,10 @@ export function unpackClaim(p: PackedClaim): ClaimedDelivery[] {
       triggerType: r[i + 2] as number,
       message: messages[r[i + 3] as number] as MessageRow,
       endpoint: p.endpoints[r[i + 4] as number] as EndpointRow,
+      rateLimit: r[i + 5] as number | null,
     };
-    if (r[i + 7] !== null) {
-      d.presigned = { timestamp: r[i + 5] as number, until: r[i + 6] as number, value: r[i + 7] as string };
+    if (r[i + 8] !== null) {
+      d.presigned = { timestamp: r[i + 6] as number, until: r[i + 7] as number, value: r[i + 8] as string };
     }
     out.push(d);
   }
