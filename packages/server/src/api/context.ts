@@ -78,10 +78,13 @@ export function invalidField(loc: string[], msg: string): ServerError {
  * and its SDKs send either: one setting under two names. Both given must agree (422 otherwise);
  * `undefined` when neither is.
  */
-export function throttleOf(b: { rateLimit?: number | null; throttleRate?: number | null }): number | null | undefined {
+export function throttleOf(
+  b: { rateLimit?: number | null; throttleRate?: number | null },
+  at: string[] = ['body'],
+): number | null | undefined {
   if (b.throttleRate === undefined) return b.rateLimit;
   if (b.rateLimit !== undefined && b.rateLimit !== b.throttleRate) {
-    throw invalidField(['body', 'throttleRate'], 'differs from rateLimit, the same setting under its older name');
+    throw invalidField([...at, 'throttleRate'], 'differs from rateLimit, the same setting under its older name');
   }
   return b.throttleRate;
 }

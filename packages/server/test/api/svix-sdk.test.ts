@@ -54,6 +54,20 @@ test("the svix SDK's throttleRate and rateLimit are one setting, on applications
   assert.deepEqual(both.body.detail[0].loc, ['body', 'throttleRate']);
   const same = await h.request('POST', '/api/v1/app', { name: 'x', rateLimit: 2, throttleRate: 2 });
   assert.equal(same.status, 201);
+  // The application a message creates on the fly (MessageIn.application) takes either name too.
+  await svix.message.create('made-by-message', {
+    eventType: 'e',
+    payload: {},
+    application: { name: 'On the fly', uid: 'made-by-message', throttleRate: 9 },
+  });
+  assert.equal((await svix.application.get('made-by-message')).rateLimit, 9);
+  const clash = await h.request('POST', '/api/v1/app/other-by-message/msg', {
+    eventType: 'e',
+    payload: {},
+    application: { name: 'x', rateLimit: 1, throttleRate: 2 },
+  });
+  assert.equal(clash.status, 422);
+  assert.deepEqual(clash.body.detail[0].loc, ['body', 'application', 'throttleRate']);
 });
 
 test('the svix SDK manages event types, endpoints, secrets, headers, messages', async () => {

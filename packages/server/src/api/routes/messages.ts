@@ -58,7 +58,7 @@ async function appForMessage(
         uid: idOrUid,
         name: inline.name,
         metadata: inline.metadata ?? {},
-        rateLimit: throttleOf(inline) ?? null,
+        rateLimit: throttleOf(inline, ['body', 'application']) ?? null,
       },
       deps.now(),
     );
