@@ -284,9 +284,25 @@ export interface Store {
   listAttemptsByEndpoint(appId: string, endpointId: string, filter: AttemptFilter): Promise<Page<AttemptRow>>;
   getAttempt(appId: string, msgId: string, attemptId: string): Promise<AttemptRow | undefined>;
 
-  /** Bearer tokens are stored as SHA-256 hex digests, never in clear. */
-  createToken(hash: string, appId: string | null, expiresAt: number | null): Promise<void>;
-  findToken(hash: string, now: number): Promise<{ appId: string | null } | undefined>;
+  /**
+   * Bearer tokens are stored as SHA-256 hex digests, never in clear. `capabilities`: what an
+   * application token may do (null: everything within its application); `sessionId`: the portal
+   * session it was made for, so that a session's tokens can be expired together.
+   */
+  createToken(
+    hash: string,
+    appId: string | null,
+    expiresAt: number | null,
+    opts?: { capabilities?: string[] | null; sessionId?: string | null },
+  ): Promise<void>;
+  findToken(hash: string, now: number): Promise<{ appId: string | null; capabilities: string[] | null } | undefined>;
+  /** Ends one token at once (logout); false when there was none. */
+  deleteToken(hash: string): Promise<boolean>;
+  /**
+   * An application's tokens (only those of `sessionIds`, when given) stop working at `at`, or
+   * earlier if they already expire before. Returns how many were cut short.
+   */
+  expireTokens(appId: string, at: number, sessionIds?: string[]): Promise<number>;
 
   getIdempotent(scope: string, key: string, now: number): Promise<{ status: number; body: string } | undefined>;
   putIdempotent(scope: string, key: string, status: number, body: string, expiresAt: number): Promise<void>;

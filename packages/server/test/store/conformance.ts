@@ -360,12 +360,33 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
     test('tokens are found by hash until they expire; idempotency records expire', async () => {
       const a = await app();
       await store.createToken('h1', a.id, T0 + 10);
-      assert.deepEqual(await store.findToken('h1', T0), { appId: a.id });
+      assert.deepEqual(await store.findToken('h1', T0), { appId: a.id, capabilities: null });
       assert.equal(await store.findToken('h1', T0 + 10), undefined);
       assert.equal(await store.findToken('nope', T0), undefined);
       await store.putIdempotent('s', 'k', 202, '{}', T0 + 10);
       assert.deepEqual(await store.getIdempotent('s', 'k', T0), { status: 202, body: '{}' });
       assert.equal(await store.getIdempotent('s', 'k', T0 + 10), undefined);
+    });
+
+    test("tokens keep their grant; logout deletes one; expiry cuts an application's tokens short, by session", async () => {
+      const a = await app();
+      const b = await app();
+      await store.createToken('g1', a.id, T0 + 1000, { capabilities: ['ViewBase'], sessionId: 's1' });
+      await store.createToken('g2', a.id, null, { sessionId: 's2' });
+      await store.createToken('g3', a.id, T0 + 5);
+      await store.createToken('g4', b.id, null);
+      assert.deepEqual(await store.findToken('g1', T0), { appId: a.id, capabilities: ['ViewBase'] });
+      // Session s1 ends at T0 + 100; a token already ending sooner keeps its own end.
+      assert.equal(await store.expireTokens(a.id, T0 + 100, ['s1']), 1);
+      assert.ok(await store.findToken('g1', T0 + 99));
+      assert.equal(await store.findToken('g1', T0 + 100), undefined);
+      assert.equal(await store.expireTokens(a.id, T0 + 50), 2); // g1 (was T0 + 100) and g2
+      assert.equal(await store.findToken('g2', T0 + 50), undefined);
+      assert.equal(await store.findToken('g3', T0 + 5), undefined);
+      assert.ok(await store.findToken('g4', T0 + 50));
+      assert.equal(await store.deleteToken('g4'), true);
+      assert.equal(await store.deleteToken('g4'), false);
+      assert.equal(await store.findToken('g4', T0), undefined);
     });
 
     test('messages list newest first and filter by event type, channel and time', async () => {

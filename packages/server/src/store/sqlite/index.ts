@@ -627,15 +627,32 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       return r ? attemptFromRow(r as Raw) : undefined;
     },
 
-    async createToken(hash, appId, expiresAt) {
-      stmt('INSERT INTO tokens (hash, app_id, expires_at) VALUES (?, ?, ?)').run(hash, appId, expiresAt);
+    async createToken(hash, appId, expiresAt, opts = {}) {
+      stmt('INSERT INTO tokens (hash, app_id, expires_at, capabilities, session_id) VALUES (?, ?, ?, ?, ?)').run(
+        hash,
+        appId,
+        expiresAt,
+        opts.capabilities ? JSON.stringify(opts.capabilities) : null,
+        opts.sessionId ?? null,
+      );
     },
     async findToken(hash, now) {
-      const r = stmt('SELECT app_id, expires_at FROM tokens WHERE hash = ?').get(hash) as
-        | { app_id: string | null; expires_at: number | null }
+      const r = stmt('SELECT app_id, expires_at, capabilities FROM tokens WHERE hash = ?').get(hash) as
+        | { app_id: string | null; expires_at: number | null; capabilities: string | null }
         | undefined;
       if (!r || (r.expires_at !== null && r.expires_at <= now)) return undefined;
-      return { appId: r.app_id };
+      return { appId: r.app_id, capabilities: r.capabilities === null ? null : JSON.parse(r.capabilities) };
+    },
+    async deleteToken(hash) {
+      return stmt('DELETE FROM tokens WHERE hash = ?').run(hash).changes > 0;
+    },
+    async expireTokens(appId, at, sessionIds) {
+      const sql = `UPDATE tokens SET expires_at = ? WHERE app_id = ? AND (expires_at IS NULL OR expires_at > ?)${
+        sessionIds ? ' AND session_id IN (SELECT value FROM json_each(?))' : ''
+      }`;
+      const args: unknown[] = [at, appId, at];
+      if (sessionIds) args.push(JSON.stringify(sessionIds));
+      return stmt(sql).run(...args).changes;
     },
 
     async getIdempotent(scope, key, now) {

@@ -120,4 +120,7 @@ export const MIGRATIONS: readonly string[] = [
   // growing with the square of its size; 29 ms with it). It also serves a message's destinations.
   `CREATE INDEX deliveries_msg ON deliveries (msg_id, endpoint_id);
    CREATE INDEX tokens_app ON tokens (app_id);`,
+  // A portal token's grant (JSON list of capabilities; NULL: the whole application) and session.
+  `ALTER TABLE tokens ADD COLUMN capabilities TEXT;
+   ALTER TABLE tokens ADD COLUMN session_id TEXT;`,
 ];

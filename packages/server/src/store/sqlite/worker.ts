@@ -48,6 +48,8 @@ const METHODS = [
   'getAttempt',
   'createToken',
   'findToken',
+  'deleteToken',
+  'expireTokens',
   'getIdempotent',
   'putIdempotent',
 ] as const satisfies readonly Exclude<keyof Store, 'kind' | 'close'>[];
