@@ -1,6 +1,7 @@
 import { HookwardenError } from '@hookwarden/verify/errors';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { authenticate } from './auth.ts';
+import { notPermitted, permits } from './capabilities.ts';
 import type { ApiDeps } from './context.ts';
 import { openApiCollector } from './openapi.ts';
 import { applicationRoutes } from './routes/applications.ts';
@@ -43,6 +44,13 @@ export function buildApi(deps: ApiDeps, opts: { logger?: FastifyBaseLogger } = {
   api.addHook('onRequest', async (req) => {
     if (req.routeOptions.config.public || req.routeOptions.url === undefined) return;
     req.scope = await authenticate(deps, req);
+  });
+
+  // A portal token made with capabilities (or read-only) may call only the routes they cover.
+  api.addHook('preHandler', async (req) => {
+    const scope = req.scope;
+    if (scope?.kind !== 'app' || scope.grant === null) return;
+    if (!permits(scope.grant, req.method, req.routeOptions.url ?? '')) throw notPermitted();
   });
 
   // Idempotency-Key: a retried POST gets the first answer back instead of acting twice.

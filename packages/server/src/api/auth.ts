@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { ServerError } from '../errors.ts';
+import type { Capability } from './capabilities.ts';
 import type { ApiDeps, Scope } from './context.ts';
 
 /** Tokens are kept as SHA-256 digests: a leaked database or log line does not leak a usable token. */
@@ -19,7 +20,10 @@ export async function authenticate(deps: ApiDeps, req: FastifyRequest): Promise<
   // Digests have a fixed length, so timingSafeEqual never throws and leaks nothing about the token.
   if (timingSafeEqual(digest, deps.adminTokenHash)) return { kind: 'admin' };
   // Looked up by digest: an index lookup on a hash of a 256-bit random token reveals nothing usable.
-  const found = await deps.store.findToken(digest.toString('hex'), deps.now());
+  const tokenHash = digest.toString('hex');
+  const found = await deps.store.findToken(tokenHash, deps.now());
   if (!found) throw unauthorized('invalid or expired token');
-  return found.appId === null ? { kind: 'admin' } : { kind: 'app', appId: found.appId };
+  if (found.appId === null) return { kind: 'admin' };
+  const grant = found.capabilities === null ? null : new Set(found.capabilities as Capability[]);
+  return { kind: 'app', appId: found.appId, grant, tokenHash };
 }

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { notFound, ServerError } from '../errors.ts';
 import type { ApplicationRow, EndpointRow, MessageRow, Store } from '../store/types.ts';
 import type { TrustDocument } from '../trust.ts';
+import type { Capability } from './capabilities.ts';
 import type { CheckTarget } from './routes/check.ts';
 
 /** Everything the API needs from the rest of the server; injected so tests build it alone. */
@@ -26,7 +27,16 @@ export interface ApiDeps {
   ed25519Available?: boolean;
 }
 
-export type Scope = { kind: 'admin' } | { kind: 'app'; appId: string };
+export type Scope =
+  | { kind: 'admin' }
+  | {
+      kind: 'app';
+      appId: string;
+      /** What the token may do within its application (capabilities.ts); null: everything. */
+      grant: ReadonlySet<Capability> | null;
+      /** The token's digest (hex), so that it can log itself out. */
+      tokenHash: string;
+    };
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,3 +1,4 @@
+import { CAPABILITIES } from './capabilities.ts';
 /**
  * JSON Schemas of the request bodies and parameters: Fastify validates every request against them
  * before a handler runs, and the OpenAPI document is built from the same objects. Field names and
@@ -285,6 +286,14 @@ export const messageIn = {
   },
 } as const;
 
+export const tokenExpireIn = {
+  type: 'object',
+  properties: {
+    expiry: { type: ['integer', 'null'], minimum: 0, maximum: 604800 },
+    sessionIds: { type: 'array', items: { type: 'string', maxLength: 256 }, maxItems: 1000 },
+  },
+} as const;
+
 export const appPortalAccessIn = {
   type: 'object',
   properties: {
@@ -292,7 +301,7 @@ export const appPortalAccessIn = {
     readOnly: { type: ['boolean', 'null'] },
     sessionId: { type: ['string', 'null'], maxLength: 256 },
     featureFlags: { type: 'array', items: { type: 'string' } },
-    capabilities: { type: ['array', 'null'], items: { type: 'string' } },
+    capabilities: { type: ['array', 'null'], items: { enum: CAPABILITIES } },
     application: { type: ['object', 'null'] },
   },
 } as const;

@@ -97,6 +97,14 @@ test('every route rejects malformed input with 4xx and {code, detail}', async ()
     ['POST', () => `${A()}/msg/${msgId}/endpoint/ep_missing/resend`, undefined, 404],
     ['POST', () => '/api/v1/auth/app-portal-access/app_missing', {}, 404],
     ['POST', () => `/api/v1/auth/app-portal-access/${appId}`, { expiry: -1 }, 422],
+    ['POST', () => `/api/v1/auth/app-portal-access/${appId}`, { capabilities: ['ViewBase', 'Root'] }, 422],
+    ['POST', () => `/api/v1/auth/app-portal-access/${appId}`, { readOnly: 'yes' }, 422],
+    ['POST', () => '/api/v1/auth/dashboard-access/app_missing', undefined, 404],
+    ['POST', () => `/api/v1/auth/app/${appId}/expire-all`, { expiry: -1 }, 422],
+    ['POST', () => `/api/v1/auth/app/${appId}/expire-all`, { sessionIds: 's1' }, 422],
+    ['POST', () => '/api/v1/auth/app/app_missing/expire-all', {}, 404],
+    // The admin token is no session: it cannot log out.
+    ['POST', () => '/api/v1/auth/logout', undefined, 403],
     ['GET', () => '/api/v1/nothing-here', undefined, 404],
   ];
   for (const [method, path, body, status] of cases) {
