@@ -68,9 +68,11 @@ export interface MessageRow {
   eventId: string | null;
   channels: string[] | null;
   tags: string[] | null;
-  /** The JSON body exactly as it will be delivered and signed. */
+  /** The JSON body exactly as it will be delivered and signed (`{}` once expunged). */
   payload: string;
   createdAt: number;
+  /** When its payload was deleted: it is delivered and resent no more. Absent while it has one. */
+  expungedAt?: number;
 }
 
 /** Svix's MessageStatus numbers. */
@@ -283,6 +285,14 @@ export interface Store {
   listAttemptsByMessage(appId: string, msgId: string, filter: AttemptFilter): Promise<Page<AttemptRow>>;
   listAttemptsByEndpoint(appId: string, endpointId: string, filter: AttemptFilter): Promise<Page<AttemptRow>>;
   getAttempt(appId: string, msgId: string, attemptId: string): Promise<AttemptRow | undefined>;
+  /**
+   * Deletes a message's payload (it becomes `{}`): its deliveries that wait are ended as failed, and
+   * one in flight that would be retried is ended when next claimed, so it is never sent again.
+   * False when there is no such message.
+   */
+  expungeMessage(appId: string, msgId: string, now: number): Promise<boolean>;
+  /** Deletes what the receiver answered to one attempt. False when there is no such attempt. */
+  expungeAttemptResponse(appId: string, msgId: string, attemptId: string): Promise<boolean>;
 
   /**
    * Bearer tokens are stored as SHA-256 hex digests, never in clear. `capabilities`: what an

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { newId } from '../../src/ids.ts';
 import type { EndpointMessageFilter, EndpointRow, MessageRow, NewEndpoint, Store } from '../../src/store/types.ts';
+import { Status } from '../../src/store/types.ts';
 import { newEndpoint } from './fixtures.ts';
 
 /**
@@ -134,6 +135,57 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
         claimed.map((c) => ({ deliveryId: c.id, attempt: attemptFor(c.message, c.endpoint, 0) })),
         T0,
       );
+    });
+
+    test('an expunged message keeps no payload and is never sent again, even by a retry in flight', async () => {
+      await drain(store, T0);
+      const a = await app();
+      const first = await endpoint(a.id);
+      const second = await endpoint(a.id);
+      const { message: m } = await store.createMessage(message(a.id, { payload: '{"card":"4242"}' }), {});
+      const { message: other } = await store.createMessage(message(a.id), {});
+      const statuses = async (now: number) =>
+        (await store.listMessageDestinations(a.id, m.id, { limit: 10 }, now)).data.map((d) => d.status).sort();
+      // One delivery of m is in flight when its payload is deleted; the other still waits.
+      const inFlight = await store.claimDeliveries({
+        workerId: 'w',
+        now: T0,
+        leaseMs: 1000,
+        limit: 1,
+        perEndpointLimit: 1,
+        inFlight: new Map([[second.id, 1]]),
+      });
+      assert.deepEqual(
+        inFlight.map((c) => [c.message.id, c.endpoint.id]),
+        [[m.id, first.id]],
+      );
+      assert.equal(await store.expungeMessage(a.id, m.id, T0 + 1), true);
+      assert.equal(await store.expungeMessage(a.id, 'msg_missing', T0 + 1), false);
+      const gone = await store.getMessage(a.id, m.id);
+      assert.equal(gone?.payload, '{}');
+      assert.equal(gone?.expungedAt, T0 + 1);
+      // The waiting one ended at once; the one in flight fails and asks for a retry...
+      assert.deepEqual(await statuses(T0 + 2), [Status.fail, Status.sending]);
+      const attempt = attemptFor(m, first, 2);
+      await store.recordOutcomes(
+        [{ deliveryId: (inFlight[0] as { id: number }).id, attempt, nextAttemptAt: T0 + 5 }],
+        T0 + 2,
+      );
+      // ...which is ended when it comes due, never handed out; the other message is untouched.
+      const later = await store.claimDeliveries({ workerId: 'w', now: T0 + 10, leaseMs: 1000, limit: 100 });
+      assert.deepEqual(
+        later.filter((c) => c.message.appId === a.id).map((c) => c.message.id),
+        [other.id, other.id],
+      );
+      assert.deepEqual(await statuses(T0 + 11), [Status.fail, Status.fail]);
+      await store.recordOutcomes(
+        later.map((c) => ({ deliveryId: c.id, attempt: attemptFor(c.message, c.endpoint, 0) })),
+        T0 + 11,
+      );
+      // What the receiver answered to an attempt can be deleted too.
+      assert.equal(await store.expungeAttemptResponse(a.id, m.id, attempt.id), true);
+      assert.equal((await store.getAttempt(a.id, m.id, attempt.id))?.response, '');
+      assert.equal(await store.expungeAttemptResponse(a.id, m.id, 'atmpt_missing'), false);
     });
 
     test("a message's destinations and an endpoint's stats follow its deliveries", async () => {

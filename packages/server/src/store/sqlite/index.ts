@@ -177,6 +177,19 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     }
   }
 
+  const expunge = db.transaction((appId: string, msgId: string, now: number): boolean => {
+    const changed = stmt(
+      "UPDATE messages SET payload = '{}', expunged_at = COALESCE(expunged_at, ?) WHERE app_id = ? AND id = ?",
+    ).run(now, appId, msgId).changes;
+    if (changed === 0) return false;
+    // Waiting deliveries end here; a leased one finishes its attempt and is ended at its next claim.
+    stmt(
+      `UPDATE deliveries SET status = ${Status.fail}, next_attempt_at = NULL, updated_at = ?
+         WHERE msg_id = ? AND status = ${Status.pending} AND locked_by IS NULL`,
+    ).run(now, msgId);
+    return true;
+  });
+
   const claim = db.transaction(
     (
       workerId: string,
@@ -219,6 +232,15 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       for (const r of rows) {
         const message = messages.get(r.msg_id as string);
         const endpoint = endpoints.get(r.endpoint_id as string);
+        if (message?.expungedAt !== undefined) {
+          // Its payload was deleted (a retry scheduled by an attempt in flight at the time): ended,
+          // never sent.
+          stmt(
+            `UPDATE deliveries SET status = ${Status.fail}, next_attempt_at = NULL, locked_by = NULL,
+               locked_until = NULL, updated_at = ? WHERE id = ?`,
+          ).run(now, r.id);
+          continue;
+        }
         if (message && endpoint) {
           out.push({
             id: r.id as number,
@@ -621,6 +643,18 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     async listAttemptsByEndpoint(appId, endpointId, f) {
       const [where, params] = attemptFilter('app_id = ? AND endpoint_id = ?', [appId, endpointId], f);
       return paged('attempts', where, params, f, 'descending', attemptFromRow);
+    },
+    async expungeMessage(appId, msgId, now) {
+      return expunge(appId, msgId, now);
+    },
+    async expungeAttemptResponse(appId, msgId, attemptId) {
+      return (
+        stmt("UPDATE attempts SET response = '' WHERE app_id = ? AND msg_id = ? AND id = ?").run(
+          appId,
+          msgId,
+          attemptId,
+        ).changes > 0
+      );
     },
     async getAttempt(appId, msgId, attemptId): Promise<AttemptRow | undefined> {
       const r = stmt('SELECT * FROM attempts WHERE app_id = ? AND msg_id = ? AND id = ?').get(appId, msgId, attemptId);

@@ -86,6 +86,7 @@ export const messageFromRow = (r: Raw): MessageRow => ({
   tags: json(r.tags),
   payload: r.payload as string,
   createdAt: r.created_at as number,
+  ...(r.expunged_at == null ? {} : { expungedAt: r.expunged_at as number }),
 });
 
 export const attemptFromRow = (r: Raw): AttemptRow => ({

@@ -123,4 +123,6 @@ export const MIGRATIONS: readonly string[] = [
   // A portal token's grant (JSON list of capabilities; NULL: the whole application) and session.
   `ALTER TABLE tokens ADD COLUMN capabilities TEXT;
    ALTER TABLE tokens ADD COLUMN session_id TEXT;`,
+  // When a message's payload was deleted (expunged): it is never sent again.
+  `ALTER TABLE messages ADD COLUMN expunged_at INTEGER;`,
 ];

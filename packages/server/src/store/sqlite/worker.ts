@@ -46,6 +46,8 @@ const METHODS = [
   'listAttemptsByMessage',
   'listAttemptsByEndpoint',
   'getAttempt',
+  'expungeMessage',
+  'expungeAttemptResponse',
   'createToken',
   'findToken',
   'deleteToken',
