@@ -105,6 +105,9 @@ test('every route rejects malformed input with 4xx and {code, detail}', async ()
     ['POST', () => '/api/v1/auth/app/app_missing/expire-all', {}, 404],
     // The admin token is no session: it cannot log out.
     ['POST', () => '/api/v1/auth/logout', undefined, 403],
+    ['DELETE', () => `${A()}/msg/msg_missing/content`, undefined, 404],
+    ['DELETE', () => `${A()}/msg/bad%20id/content`, undefined, 422],
+    ['DELETE', () => `${A()}/msg/${msgId}/attempt/atmpt_missing/content`, undefined, 404],
     ['GET', () => '/api/v1/nothing-here', undefined, 404],
   ];
   for (const [method, path, body, status] of cases) {

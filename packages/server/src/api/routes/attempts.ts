@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { notFound } from '../../errors.ts';
+import { conflict, notFound } from '../../errors.ts';
 import type { AttemptFilter, StatusCode } from '../../store/types.ts';
 import { Trigger } from '../../store/types.ts';
 import { type ApiDeps, appFor, endpointOf, messageOf, parseTime, splitList } from '../context.ts';
@@ -125,6 +125,18 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
     },
   );
 
+  // Deletes what the receiver answered (an endpoint that echoed something sensitive).
+  api.delete<{ Params: { app_id: string; msg_id: string; attempt_id: string } }>(
+    '/api/v1/app/:app_id/msg/:msg_id/attempt/:attempt_id/content',
+    { schema: { params: params.attempt } },
+    async (req, reply) => {
+      const app = await appFor(deps, req, req.params.app_id);
+      const msg = await messageOf(deps, app, req.params.msg_id);
+      if (!(await store.expungeAttemptResponse(app.id, msg.id, req.params.attempt_id))) throw notFound('attempt');
+      return reply.code(204).send();
+    },
+  );
+
   api.post<{ Params: { app_id: string; msg_id: string; endpoint_id: string } }>(
     '/api/v1/app/:app_id/msg/:msg_id/endpoint/:endpoint_id/resend',
     { schema: { params: params.msgEndpoint } },
@@ -132,6 +144,7 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
       const app = await appFor(deps, req, req.params.app_id);
       const msg = await messageOf(deps, app, req.params.msg_id);
       const ep = await endpointOf(deps, app, req.params.endpoint_id);
+      if (msg.expungedAt !== undefined) throw conflict("the message's payload was deleted: it cannot be resent");
       await store.enqueueDelivery(msg.id, ep.id, deps.now(), Trigger.manual);
       deps.onEnqueued();
       return reply.code(202).send({});

@@ -134,4 +134,17 @@ export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
       return messageOut(m, req.query.with_content ?? true);
     },
   );
+
+  // Deletes the payload (sent by mistake with something sensitive): it becomes `{}`, and the
+  // message is delivered, retried and resent no more.
+  api.delete<{ Params: { app_id: string; msg_id: string } }>(
+    '/api/v1/app/:app_id/msg/:msg_id/content',
+    { schema: { params: params.msg } },
+    async (req, reply) => {
+      const app = await appFor(deps, req, req.params.app_id);
+      const m = await messageOf(deps, app, req.params.msg_id);
+      await deps.store.expungeMessage(app.id, m.id, deps.now());
+      return reply.code(204).send();
+    },
+  );
 }

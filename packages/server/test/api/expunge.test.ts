@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Svix } from 'svix';
+import { newId } from '../../src/ids.ts';
+import { Status } from '../../src/store/types.ts';
+import { ADMIN_TOKEN, startApi } from './harness.ts';
+
+let h: Awaited<ReturnType<typeof startApi>>;
+let svix: Svix;
+
+before(async () => {
+  h = await startApi();
+  svix = new Svix(ADMIN_TOKEN, { serverUrl: h.url });
+});
+after(() => h.close());
+
+test("the svix SDK deletes a message's payload and an attempt's response; an expunged message is not resent", async () => {
+  const app = await svix.application.create({ name: 'Expunge' });
+  const ep = await svix.endpoint.create(app.id, { url: 'https://receiver.example/hook' });
+  const msg = await svix.message.create(app.id, {
+    eventType: 'card.saved',
+    eventId: 'evt-1',
+    payload: { pan: '4242' },
+  });
+
+  // One attempt, through the store as a dispatcher would record it, answered with something private.
+  const [claimed] = await h.store.claimDeliveries({ workerId: 'w', now: Date.now(), leaseMs: 60_000, limit: 10 });
+  assert.ok(claimed);
+  const attemptId = newId('atmpt');
+  await h.store.recordOutcomes(
+    [
+      {
+        deliveryId: claimed.id,
+        attempt: {
+          id: attemptId,
+          msgId: msg.id,
+          endpointId: ep.id,
+          appId: app.id,
+          url: ep.url,
+          status: Status.fail,
+          statusCode: 500,
+          response: 'stack trace with a password',
+          durationMs: 1,
+          failureKind: 'http_status',
+          failureMessage: null,
+          tls: null,
+          triggerType: 0,
+          createdAt: Date.now(),
+        },
+      },
+    ],
+    Date.now(),
+  );
+  await svix.messageAttempt.expungeContent(app.id, msg.id, attemptId);
+  assert.equal((await svix.messageAttempt.get(app.id, msg.id, attemptId)).response, '');
+
+  // By eventId as well as by id, as every {msg_id} in the path.
+  await svix.message.expungeContent(app.id, 'evt-1');
+  assert.deepEqual((await svix.message.get(app.id, msg.id)).payload, {});
+  await assert.rejects(svix.messageAttempt.resend(app.id, msg.id, ep.id), (e: { code: number }) => e.code === 409);
+
+  // Unknown messages and attempts are 404; another application's token cannot reach them.
+  await assert.rejects(svix.message.expungeContent(app.id, 'msg_missing'), (e: { code: number }) => e.code === 404);
+  await assert.rejects(
+    svix.messageAttempt.expungeContent(app.id, msg.id, 'atmpt_missing'),
+    (e: { code: number }) => e.code === 404,
+  );
+  const other = await svix.application.create({ name: 'Other' });
+  const { token } = await svix.authentication.appPortalAccess(other.id, {});
+  const res = await h.request('DELETE', `/api/v1/app/${app.id}/msg/${msg.id}/content`, undefined, token);
+  assert.equal(res.status, 403);
+});
