@@ -285,6 +285,8 @@ export interface Store {
   listAttemptsByMessage(appId: string, msgId: string, filter: AttemptFilter): Promise<Page<AttemptRow>>;
   listAttemptsByEndpoint(appId: string, endpointId: string, filter: AttemptFilter): Promise<Page<AttemptRow>>;
   getAttempt(appId: string, msgId: string, attemptId: string): Promise<AttemptRow | undefined>;
+  /** Whether a message of this type and channels would go to any endpoint now (Svix's precheck). */
+  hasActiveEndpoint(appId: string, eventType: string, channels: string[] | null): Promise<boolean>;
   /**
    * Deletes a message's payload (it becomes `{}`): its deliveries that wait are ended as failed, and
    * one in flight that would be retried is ended when next claimed, so it is never sent again.

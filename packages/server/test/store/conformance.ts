@@ -137,6 +137,29 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       );
     });
 
+    test("a precheck says whether a message would go to any endpoint, by the fan-out's own match", async () => {
+      const a = await app();
+      assert.equal(await store.hasActiveEndpoint(a.id, 'invoice.paid', null), false);
+      await endpoint(a.id, { filterTypes: ['invoice.paid'], channels: ['eu'] });
+      await endpoint(a.id, { disabled: true });
+      const cases: [string, string[] | null, boolean][] = [
+        ['invoice.paid', ['eu'], true],
+        ['invoice.paid', ['us', 'eu'], true],
+        ['invoice.paid', ['us'], false],
+        ['invoice.paid', null, false],
+        ['user.created', ['eu'], false],
+      ];
+      for (const [type, channels, active] of cases) {
+        assert.equal(await store.hasActiveEndpoint(a.id, type, channels), active, `${type} ${channels}`);
+        // The same answer as the fan-out itself gives.
+        const { deliveries } = await store.createMessage(message(a.id, { eventType: type, channels }), {});
+        assert.equal(deliveries > 0, active, `fan-out of ${type} ${channels}`);
+      }
+      await endpoint(a.id);
+      assert.equal(await store.hasActiveEndpoint(a.id, 'user.created', null), true);
+      await drain(store, T0);
+    });
+
     test('an expunged message keeps no payload and is never sent again, even by a retry in flight', async () => {
       await drain(store, T0);
       const a = await app();

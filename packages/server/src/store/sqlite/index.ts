@@ -23,7 +23,7 @@ import { Status } from '../types.ts';
 import { pageSql, toPage } from './page.ts';
 import { CLAIM_FOR_ENDPOINT, DUE_ENDPOINTS } from './queue/claim.ts';
 import { COMPLETE_DELIVERY } from './queue/complete.ts';
-import { ENQUEUE_MESSAGE } from './queue/enqueue-message.ts';
+import { ANY_MATCHING_ENDPOINT, ENQUEUE_MESSAGE } from './queue/enqueue-message.ts';
 import { ENQUEUE_ONE } from './queue/enqueue-one.ts';
 import { FAIL_PENDING_OF_ENDPOINT } from './queue/fail-disabled.ts';
 import { NEXT_DUE } from './queue/next-due.ts';
@@ -643,6 +643,10 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     async listAttemptsByEndpoint(appId, endpointId, f) {
       const [where, params] = attemptFilter('app_id = ? AND endpoint_id = ?', [appId, endpointId], f);
       return paged('attempts', where, params, f, 'descending', attemptFromRow);
+    },
+    async hasActiveEndpoint(appId, eventType, channels) {
+      const r = stmt(ANY_MATCHING_ENDPOINT).get(appId, eventType, JSON.stringify(channels ?? [])) as { active: number };
+      return r.active === 1;
     },
     async expungeMessage(appId, msgId, now) {
       return expunge(appId, msgId, now);

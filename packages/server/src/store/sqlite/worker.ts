@@ -47,6 +47,7 @@ const METHODS = [
   'listAttemptsByEndpoint',
   'getAttempt',
   'expungeMessage',
+  'hasActiveEndpoint',
   'expungeAttemptResponse',
   'createToken',
   'findToken',
