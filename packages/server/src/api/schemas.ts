@@ -268,6 +268,12 @@ export const eventExampleIn = {
   properties: { eventType: idOrName, exampleIndex: { type: 'integer', minimum: 0, maximum: 100 } },
 } as const;
 
+export const messagePrecheckIn = {
+  type: 'object',
+  required: ['eventType'],
+  properties: { eventType: idOrName, channels },
+} as const;
+
 export const messageIn = {
   type: 'object',
   required: ['eventType', 'payload'],

@@ -70,3 +70,14 @@ test("the svix SDK deletes a message's payload and an attempt's response; an exp
   const res = await h.request('DELETE', `/api/v1/app/${app.id}/msg/${msg.id}/content`, undefined, token);
   assert.equal(res.status, 403);
 });
+
+test('the svix SDK prechecks whether a message would go anywhere', async () => {
+  const app = await svix.application.create({ name: 'Precheck' });
+  assert.deepEqual(await svix.message.precheck(app.id, { eventType: 'order.placed' }), { active: false });
+  await svix.endpoint.create(app.id, { url: 'https://receiver.example/p', channels: ['eu'] });
+  assert.equal((await svix.message.precheck(app.id, { eventType: 'order.placed', channels: ['eu'] })).active, true);
+  assert.equal((await svix.message.precheck(app.id, { eventType: 'order.placed', channels: ['us'] })).active, false);
+  const bad = await h.request('POST', `/api/v1/app/${app.id}/msg/precheck/active`, { channels: ['eu'] });
+  assert.equal(bad.status, 422);
+  assert.deepEqual(bad.body.detail[0].loc, ['body', 'eventType']);
+});

@@ -106,6 +106,8 @@ test('every route rejects malformed input with 4xx and {code, detail}', async ()
     // The admin token is no session: it cannot log out.
     ['POST', () => '/api/v1/auth/logout', undefined, 403],
     ['DELETE', () => `${A()}/msg/msg_missing/content`, undefined, 404],
+    ['POST', () => `${A()}/msg/precheck/active`, { eventType: 'bad name' }, 422],
+    ['POST', () => '/api/v1/app/app_missing/msg/precheck/active', { eventType: 'e' }, 404],
     ['DELETE', () => `${A()}/msg/bad%20id/content`, undefined, 422],
     ['DELETE', () => `${A()}/msg/${msgId}/attempt/atmpt_missing/content`, undefined, 404],
     ['GET', () => '/api/v1/nothing-here', undefined, 404],

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { newId } from '../../ids.ts';
 import type { ApplicationRow } from '../../store/types.ts';
 import { type ApiDeps, appFor, invalidField, messageOf, parseTime, splitList, throttleOf } from '../context.ts';
-import { messageIn, params, query, UID_PATTERN } from '../schemas.ts';
+import { messageIn, messagePrecheckIn, params, query, UID_PATTERN } from '../schemas.ts';
 import { listOut, messageJson, messageOut } from '../views.ts';
 
 interface MessageBody {
@@ -132,6 +132,16 @@ export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
       const app = await appFor(deps, req, req.params.app_id);
       const m = await messageOf(deps, app, req.params.msg_id);
       return messageOut(m, req.query.with_content ?? true);
+    },
+  );
+
+  // Whether a message would go anywhere, so a sender can skip building one nobody receives.
+  api.post<{ Params: { app_id: string }; Body: { eventType: string; channels?: string[] | null } }>(
+    '/api/v1/app/:app_id/msg/precheck/active',
+    { schema: { params: params.app, body: messagePrecheckIn } },
+    async (req) => {
+      const app = await appFor(deps, req, req.params.app_id);
+      return { active: await deps.store.hasActiveEndpoint(app.id, req.body.eventType, req.body.channels ?? null) };
     },
   );
 
