@@ -228,7 +228,7 @@ export interface Store {
    */
   createMessage(
     msg: MessageRow,
-    opts: { deliverAt?: number; fanOut?: boolean },
+    opts: { deliverAt?: number; fanOut?: boolean; payloadExpiresAt?: number },
   ): Promise<{ message: MessageRow; created: boolean; deliveries: number }>;
   /** By id or eventId. */
   getMessage(appId: string, idOrEventId: string): Promise<MessageRow | undefined>;
@@ -293,6 +293,11 @@ export interface Store {
    * False when there is no such message.
    */
   expungeMessage(appId: string, msgId: string, now: number): Promise<boolean>;
+  /**
+   * Expunges (as `expungeMessage`) up to `limit` messages whose payload retention ended by `now`,
+   * oldest first. Returns how many.
+   */
+  expungeExpiredPayloads(now: number, limit: number): Promise<number>;
   /** Deletes what the receiver answered to one attempt. False when there is no such attempt. */
   expungeAttemptResponse(appId: string, msgId: string, attemptId: string): Promise<boolean>;
 

@@ -160,6 +160,35 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       await drain(store, T0);
     });
 
+    test('payloads past their retention are expunged oldest first, in batches', async () => {
+      await drain(store, T0);
+      const a = await app();
+      await endpoint(a.id);
+      const make = async (payloadExpiresAt?: number) =>
+        (await store.createMessage(message(a.id), payloadExpiresAt === undefined ? {} : { payloadExpiresAt })).message;
+      const soon = await make(T0 + 10);
+      const later = await make(T0 + 20);
+      const kept = await make();
+      const payload = async (id: string) => (await store.getMessage(a.id, id))?.payload;
+      assert.equal(await store.expungeExpiredPayloads(T0 + 9, 10), 0);
+      assert.equal(await store.expungeExpiredPayloads(T0 + 15, 10), 1);
+      assert.deepEqual([await payload(soon.id), await payload(later.id)], ['{}', message(a.id).payload]);
+      // Its waiting delivery ended with it; the others' still wait.
+      const due = await store.claimDeliveries({ workerId: 'w', now: T0 + 30, leaseMs: 1, limit: 100 });
+      assert.deepEqual(
+        due
+          .filter((c) => c.message.appId === a.id)
+          .map((c) => c.message.id)
+          .sort(),
+        [later.id, kept.id].sort(),
+      );
+      assert.equal(await store.expungeExpiredPayloads(T0 + 15, 10), 0);
+      assert.equal(await store.expungeExpiredPayloads(Number.MAX_SAFE_INTEGER, 1), 1);
+      assert.equal(await store.expungeExpiredPayloads(Number.MAX_SAFE_INTEGER, 1), 0);
+      assert.equal(await payload(kept.id), message(a.id).payload);
+      await drain(store, T0 + 1000);
+    });
+
     test('an expunged message keeps no payload and is never sent again, even by a retry in flight', async () => {
       await drain(store, T0);
       const a = await app();

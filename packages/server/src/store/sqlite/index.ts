@@ -112,14 +112,15 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     msg: MessageRow,
     due: number,
     fanOut: boolean,
+    payloadExpiresAt: number | null,
   ): { message: MessageRow; created: boolean; deliveries: number } => {
     if (msg.eventId !== null) {
       const existing = stmt('SELECT * FROM messages WHERE app_id = ? AND event_id = ?').get(msg.appId, msg.eventId);
       if (existing) return { message: messageFromRow(existing as Raw), created: false, deliveries: 0 };
     }
     stmt(
-      `INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, payload_expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       msg.id,
       msg.appId,
@@ -129,6 +130,7 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       msg.tags ? JSON.stringify(msg.tags) : null,
       msg.payload,
       msg.createdAt,
+      payloadExpiresAt,
     );
     if (!fanOut) return { message: msg, created: true, deliveries: 0 };
     const info = stmt(ENQUEUE_MESSAGE).run(
@@ -148,6 +150,7 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     msg: MessageRow;
     due: number;
     fanOut: boolean;
+    payloadExpiresAt: number | null;
     resolve: (r: { message: MessageRow; created: boolean; deliveries: number }) => void;
     reject: (err: unknown) => void;
   };
@@ -156,7 +159,7 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     batch.map((i) => {
       // One bad row fails alone, not its whole batch.
       try {
-        return { ok: true as const, value: createMessage(i.msg, i.due, i.fanOut) };
+        return { ok: true as const, value: createMessage(i.msg, i.due, i.fanOut, i.payloadExpiresAt) };
       } catch (err) {
         return { ok: false as const, err };
       }
@@ -177,17 +180,32 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     }
   }
 
-  const expunge = db.transaction((appId: string, msgId: string, now: number): boolean => {
-    const changed = stmt(
-      "UPDATE messages SET payload = '{}', expunged_at = COALESCE(expunged_at, ?) WHERE app_id = ? AND id = ?",
-    ).run(now, appId, msgId).changes;
-    if (changed === 0) return false;
-    // Waiting deliveries end here; a leased one finishes its attempt and is ended at its next claim.
+  /** Empties these messages' payloads and ends their waiting deliveries (ids as a JSON array). */
+  const expungeAll = (ids: string, now: number): void => {
+    stmt(
+      `UPDATE messages SET payload = '{}', expunged_at = COALESCE(expunged_at, ?)
+         WHERE id IN (SELECT value FROM json_each(?))`,
+    ).run(now, ids);
+    // A leased delivery finishes its attempt; if it would be retried, its next claim ends it.
     stmt(
       `UPDATE deliveries SET status = ${Status.fail}, next_attempt_at = NULL, updated_at = ?
-         WHERE msg_id = ? AND status = ${Status.pending} AND locked_by IS NULL`,
-    ).run(now, msgId);
+         WHERE msg_id IN (SELECT value FROM json_each(?)) AND status = ${Status.pending} AND locked_by IS NULL`,
+    ).run(now, ids);
+  };
+  const expunge = db.transaction((appId: string, msgId: string, now: number): boolean => {
+    if (!stmt('SELECT 1 FROM messages WHERE app_id = ? AND id = ?').get(appId, msgId)) return false;
+    expungeAll(JSON.stringify([msgId]), now);
     return true;
+  });
+  const expungeExpired = db.transaction((now: number, limit: number): number => {
+    const ids = stmt(
+      `SELECT id FROM messages WHERE payload_expires_at IS NOT NULL AND expunged_at IS NULL
+         AND payload_expires_at <= ? ORDER BY payload_expires_at LIMIT ?`,
+    )
+      .all(now, limit)
+      .map((r) => (r as { id: string }).id);
+    if (ids.length > 0) expungeAll(JSON.stringify(ids), now);
+    return ids.length;
   });
 
   const claim = db.transaction(
@@ -528,7 +546,14 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       // Group commit for ingestion: messages posted in the same event-loop turn share one
       // transaction (one WAL commit instead of one each); every caller is answered after it commits.
       return new Promise((resolve, reject) => {
-        ingest.push({ msg, due: opts.deliverAt ?? msg.createdAt, fanOut: opts.fanOut ?? true, resolve, reject });
+        ingest.push({
+          msg,
+          due: opts.deliverAt ?? msg.createdAt,
+          fanOut: opts.fanOut ?? true,
+          payloadExpiresAt: opts.payloadExpiresAt ?? null,
+          resolve,
+          reject,
+        });
         if (ingest.length === 1) setImmediate(flushIngest);
       });
     },
@@ -650,6 +675,9 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     },
     async expungeMessage(appId, msgId, now) {
       return expunge(appId, msgId, now);
+    },
+    async expungeExpiredPayloads(now, limit) {
+      return expungeExpired(now, limit);
     },
     async expungeAttemptResponse(appId, msgId, attemptId) {
       return (

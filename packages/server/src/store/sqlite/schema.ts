@@ -125,4 +125,8 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE tokens ADD COLUMN session_id TEXT;`,
   // When a message's payload was deleted (expunged): it is never sent again.
   `ALTER TABLE messages ADD COLUMN expunged_at INTEGER;`,
+  // When a payload's retention ends (Svix's payloadRetentionPeriod); the sweep finds them by it.
+  `ALTER TABLE messages ADD COLUMN payload_expires_at INTEGER;
+   CREATE INDEX messages_payload_expiry ON messages (payload_expires_at)
+     WHERE payload_expires_at IS NOT NULL AND expunged_at IS NULL;`,
 ];

@@ -47,6 +47,7 @@ const METHODS = [
   'listAttemptsByEndpoint',
   'getAttempt',
   'expungeMessage',
+  'expungeExpiredPayloads',
   'hasActiveEndpoint',
   'expungeAttemptResponse',
   'createToken',
