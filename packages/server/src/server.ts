@@ -14,6 +14,7 @@ import { createEndpointChecker } from './endpoint-check.ts';
 import { invalidOption, ServerError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { startRetentionSweep } from './retention.ts';
 import { openSqliteStoreInWorker } from './store/sqlite/worker.ts';
 import type { Store } from './store/types.ts';
 import { buildTrustDocument, type TrustDocument } from './trust.ts';
@@ -60,6 +61,8 @@ export interface ServerOptions {
   now?: () => number;
   dispatcher?: Omit<DispatcherOptions, 'store' | 'client' | 'now' | 'signingKeys' | 'onOutcome'>;
   delivery?: { totalTimeoutMs?: number; connectTimeoutMs?: number; headersTimeoutMs?: number };
+  /** How often payloads past their retention are deleted (default every minute). */
+  retentionSweepMs?: number;
 }
 
 export interface RunningServer {
@@ -87,6 +90,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw invalidOption('adminToken', `must be at least ${TOKEN_MIN_LENGTH} characters`);
   }
   if (!options.store && !options.dataDir) throw invalidOption('dataDir', 'is required when no store is given');
+  if (options.retentionSweepMs !== undefined && !(options.retentionSweepMs > 0)) {
+    throw invalidOption('retentionSweepMs', 'must be a positive number of milliseconds');
+  }
   const now = options.now ?? Date.now;
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? createLogger(options.logLevel);
@@ -192,6 +198,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   publicUrl ||= url;
   dispatcher.start();
+  const retention = startRetentionSweep({
+    store,
+    now,
+    intervalMs: options.retentionSweepMs ?? 60_000,
+    onSwept: (count) => logger.info({ count }, 'deleted payloads past their retention'),
+    onError: (err) => logger.error({ err }, 'retention sweep failed'),
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -203,6 +216,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     close(o = {}) {
       closing ??= (async () => {
         await api.close();
+        await retention.stop();
         await dispatcher.stop(o);
         // A delivery that outlived the deadline has already lost its lease (it will be redelivered):
         // its connection is destroyed rather than waited for, so nothing keeps the process alive.

@@ -285,7 +285,7 @@ export const messageIn = {
     tags: { type: ['array', 'null'], items: { type: 'string', maxLength: 128 }, maxItems: 5 },
     deliverAt: { type: ['string', 'null'], format: 'date-time' },
     payloadRetentionPeriod: { type: ['integer', 'null'], minimum: 1, maximum: 90 },
-    payloadRetentionHours: { type: ['integer', 'null'], minimum: 1 },
+    payloadRetentionHours: { type: ['integer', 'null'], minimum: 1, maximum: 2160 },
     // Created with the message when the path names no application yet (see routes/messages.ts).
     application: { ...applicationIn, type: ['object', 'null'] },
     transformationsParams: { type: ['object', 'null'] },

@@ -81,3 +81,33 @@ test('the svix SDK prechecks whether a message would go anywhere', async () => {
   assert.equal(bad.status, 422);
   assert.deepEqual(bad.body.detail[0].loc, ['body', 'eventType']);
 });
+
+test("a message's payload is kept 90 days, or the days or hours it asks for", async () => {
+  const app = await svix.application.create({ name: 'Retention' });
+  const now = Date.now();
+  const byHours = await svix.message.create(app.id, { eventType: 'e', payload: { a: 1 }, payloadRetentionHours: 1 });
+  const byDays = await svix.message.create(app.id, { eventType: 'e', payload: { a: 2 }, payloadRetentionPeriod: 2 });
+  const byDefault = await svix.message.create(app.id, { eventType: 'e', payload: { a: 3 } });
+  const payloads = async () =>
+    Promise.all([byHours, byDays, byDefault].map(async (m) => (await svix.message.get(app.id, m.id)).payload));
+  const HOUR = 3_600_000;
+  // Each sweep stands for the clock having reached that instant (the API stamps with the real clock).
+  await h.store.expungeExpiredPayloads(now + HOUR - 60_000, 100);
+  assert.deepEqual(await payloads(), [{ a: 1 }, { a: 2 }, { a: 3 }]);
+  await h.store.expungeExpiredPayloads(now + HOUR + 60_000, 100);
+  assert.deepEqual(await payloads(), [{}, { a: 2 }, { a: 3 }]);
+  await h.store.expungeExpiredPayloads(now + 48 * HOUR + 60_000, 100);
+  assert.deepEqual(await payloads(), [{}, {}, { a: 3 }]);
+  await h.store.expungeExpiredPayloads(now + 90 * 24 * HOUR - 60_000, 100);
+  assert.deepEqual(await payloads(), [{}, {}, { a: 3 }]);
+  await h.store.expungeExpiredPayloads(now + 90 * 24 * HOUR + 60_000, 100);
+  assert.deepEqual(await payloads(), [{}, {}, {}]);
+  const both = await h.request('POST', `/api/v1/app/${app.id}/msg`, {
+    eventType: 'e',
+    payload: {},
+    payloadRetentionHours: 1,
+    payloadRetentionPeriod: 1,
+  });
+  assert.equal(both.status, 422);
+  assert.deepEqual(both.body.detail[0].loc, ['body', 'payloadRetentionHours']);
+});

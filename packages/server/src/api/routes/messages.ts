@@ -15,6 +15,8 @@ interface MessageBody {
   } | null;
   eventType: string;
   eventId?: string | null;
+  payloadRetentionPeriod?: number | null;
+  payloadRetentionHours?: number | null;
   payload: unknown;
   channels?: string[] | null;
   tags?: string[] | null;
@@ -73,6 +75,19 @@ const UID = new RegExp(UID_PATTERN);
 /** An application id of ours: an unknown one is a mistake, not a uid to create. */
 const APP_ID = /^app_[0-9A-Z]{26}$/;
 
+const HOUR = 3_600_000;
+/** Svix keeps a payload 90 days unless the message asks for fewer days, or for hours. */
+const DEFAULT_RETENTION_DAYS = 90;
+
+function retentionMs(b: { payloadRetentionPeriod?: number | null; payloadRetentionHours?: number | null }): number {
+  const hours = b.payloadRetentionHours ?? null;
+  const days = b.payloadRetentionPeriod ?? null;
+  if (hours !== null && days !== null) {
+    throw invalidField(['body', 'payloadRetentionHours'], 'and payloadRetentionPeriod exclude each other');
+  }
+  return hours !== null ? hours * HOUR : (days ?? DEFAULT_RETENTION_DAYS) * 24 * HOUR;
+}
+
 export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
   const { store } = deps;
 
@@ -114,7 +129,10 @@ export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
           payload: JSON.stringify(b.payload),
           createdAt: now,
         },
-        { deliverAt: b.deliverAt ? Math.max(now, Date.parse(b.deliverAt)) : undefined },
+        {
+          deliverAt: b.deliverAt ? Math.max(now, Date.parse(b.deliverAt)) : undefined,
+          payloadExpiresAt: now + retentionMs(b),
+        },
       );
       if (deliveries > 0) deps.onEnqueued();
       // A repeated eventId answers the stored message without enqueuing it again.

@@ -1,0 +1,61 @@
+import type { Store } from './store/types.ts';
+
+/** Payloads expunged per store call: the store thread answers claims between batches. */
+const BATCH = 500;
+
+export interface RetentionSweep {
+  /** One sweep now (also what the timer runs): every payload past its retention, in batches. */
+  run(): Promise<number>;
+  /** No more sweeps; waits for one under way. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Deletes message payloads whose retention ended (Svix's `payloadRetentionPeriod`, 90 days by
+ * default), every `intervalMs`. The timer never keeps the process alive.
+ */
+export function startRetentionSweep(o: {
+  store: Pick<Store, 'expungeExpiredPayloads'>;
+  now: () => number;
+  intervalMs: number;
+  onSwept?: (count: number) => void;
+  onError?: (err: unknown) => void;
+}): RetentionSweep {
+  let running: Promise<number> | undefined;
+  let stopped = false;
+
+  async function sweep(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await o.store.expungeExpiredPayloads(o.now(), BATCH);
+      total += n;
+      if (n < BATCH || stopped) return total;
+    }
+  }
+
+  function run(): Promise<number> {
+    running ??= sweep()
+      .then((n) => {
+        if (n > 0) o.onSwept?.(n);
+        return n;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  }
+
+  const timer = setInterval(() => {
+    run().catch((err) => o.onError?.(err));
+  }, o.intervalMs);
+  timer.unref();
+
+  return {
+    run,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running?.catch(() => {});
+    },
+  };
+}
