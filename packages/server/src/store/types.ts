@@ -288,6 +288,25 @@ export interface Store {
   /** Whether a message of this type and channels would go to any endpoint now (Svix's precheck). */
   hasActiveEndpoint(appId: string, eventType: string, channels: string[] | null): Promise<boolean>;
   /**
+   * Bulk replay: a new delivery to the endpoint of every message created within [since, until)
+   * that was sent to it, whose payload is kept, and that matches the filters: message filters, the
+   * latest delivery's status at `now`, and the class (0, 100, …, 500) of its latest attempt's HTTP
+   * status (0: none, as for a connection error). Returns how many.
+   */
+  bulkReplay(
+    endpointId: string,
+    f: {
+      since: number;
+      until: number;
+      eventTypes?: string[];
+      channel?: string;
+      tag?: string;
+      status?: StatusCode;
+      statusCodeClass?: number;
+    },
+    now: number,
+  ): Promise<number>;
+  /**
    * Deletes a message's payload (it becomes `{}`): its deliveries that wait are ended as failed, and
    * one in flight that would be retried is ended when next claimed, so it is never sent again.
    * False when there is no such message.

@@ -160,6 +160,66 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       await drain(store, T0);
     });
 
+    test('bulk replay resends what an endpoint was sent, by time, message filters, status and status-code class', async () => {
+      await drain(store, T0);
+      const a = await app();
+      const ep = await endpoint(a.id);
+      const at = (k: number) => T0 + k;
+      const make = async (k: number, over: Partial<MessageRow> = {}) =>
+        (await store.createMessage(message(a.id, { createdAt: at(k), ...over }), {})).message;
+      const [old, ok, failed, unreachable, typed, gone] = [
+        await make(-500),
+        await make(1),
+        await make(2),
+        await make(3),
+        await make(4, { eventType: 'invoice.paid' }),
+        await make(5),
+      ];
+      const claimed = (await store.claimDeliveries({ workerId: 'w', now: at(10), leaseMs: 1000, limit: 100 })).filter(
+        (c) => c.message.appId === a.id,
+      );
+      assert.equal(claimed.length, 6);
+      const outcome = (m: MessageRow, status: 0 | 2, statusCode?: number) => {
+        const c = claimed.find((x) => x.message.id === m.id) as { id: number };
+        const attempt = attemptFor(m, ep, status);
+        return { deliveryId: c.id, attempt: statusCode === undefined ? attempt : { ...attempt, statusCode } };
+      };
+      await store.recordOutcomes(
+        [
+          outcome(old, 0),
+          outcome(ok, 0),
+          outcome(failed, 2),
+          outcome(unreachable, 2, 0),
+          outcome(typed, 0),
+          outcome(gone, 0),
+        ],
+        at(11),
+      );
+      const pending = await make(20); // never attempted
+      await store.expungeMessage(a.id, gone.id, at(21));
+      const window = { since: at(0), until: at(1000) };
+      const replay = (f: Partial<Parameters<Store['bulkReplay']>[1]>, now: number) =>
+        store.bulkReplay(ep.id, { ...window, ...f }, now);
+      const latest = async (m: MessageRow) =>
+        (await store.listMessageDestinations(a.id, m.id, { limit: 10 }, at(100))).data[0]?.status;
+
+      // Each replay makes a new latest delivery (pending) of what it matched.
+      assert.equal(await replay({ status: Status.fail, statusCodeClass: 500 }, at(30)), 1);
+      assert.equal(await latest(failed), Status.pending);
+      assert.equal(await latest(unreachable), Status.fail);
+      // Class 0: no HTTP status (a connection failure) or never attempted.
+      assert.equal(await replay({ statusCodeClass: 0 }, at(31)), 2);
+      assert.equal(await latest(pending), Status.pending);
+      assert.equal(await replay({ eventTypes: ['invoice.paid'] }, at(32)), 1);
+      assert.equal(await replay({ status: Status.success }, at(33)), 1);
+      assert.equal(await latest(ok), Status.pending);
+      // Everything in the window but the expunged one; a wider window takes the old one too.
+      assert.equal(await replay({}, at(34)), 5);
+      assert.equal(await replay({ since: at(-1000) }, at(35)), 6);
+      assert.equal(await latest(gone), Status.success);
+      await drain(store, T0 + 10_000);
+    });
+
     test('payloads past their retention are expunged oldest first, in batches', async () => {
       await drain(store, T0);
       const a = await app();

@@ -19,7 +19,7 @@ import type {
   StatusCode,
   Store,
 } from '../types.ts';
-import { Status } from '../types.ts';
+import { Status, Trigger } from '../types.ts';
 import { pageSql, toPage } from './page.ts';
 import { CLAIM_FOR_ENDPOINT, DUE_ENDPOINTS } from './queue/claim.ts';
 import { COMPLETE_DELIVERY } from './queue/complete.ts';
@@ -668,6 +668,34 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     async listAttemptsByEndpoint(appId, endpointId, f) {
       const [where, params] = attemptFilter('app_id = ? AND endpoint_id = ?', [appId, endpointId], f);
       return paged('attempts', where, params, f, 'descending', attemptFromRow);
+    },
+    async bulkReplay(endpointId, f, now) {
+      // The latest delivery of each message to the endpoint, as listEndpointMessages reads it.
+      let where = `d.endpoint_id = ? AND m.expunged_at IS NULL AND m.created_at >= ? AND m.created_at < ?
+        AND d.id = (SELECT MAX(id) FROM deliveries WHERE msg_id = d.msg_id AND endpoint_id = d.endpoint_id)`;
+      const params: unknown[] = [now, now, now, endpointId, f.since, f.until];
+      if (f.status !== undefined) {
+        // Sending is a pending delivery under a live lease.
+        where +=
+          f.status === Status.sending
+            ? ` AND d.status = ${Status.pending} AND d.locked_until > ?`
+            : f.status === Status.pending
+              ? ` AND d.status = ${Status.pending} AND (d.locked_until IS NULL OR d.locked_until <= ?)`
+              : ' AND d.status = ?';
+        params.push(f.status === Status.sending || f.status === Status.pending ? now : f.status);
+      }
+      if (f.statusCodeClass !== undefined) {
+        where += ` AND COALESCE((SELECT a.status_code FROM attempts a WHERE a.msg_id = m.id AND a.endpoint_id = d.endpoint_id
+          ORDER BY a.id DESC LIMIT 1), 0) / 100 = ?`;
+        params.push(f.statusCodeClass / 100);
+      }
+      const [match, matchParams] = messageMatch(f, 'm');
+      return stmt(
+        `INSERT INTO deliveries (msg_id, endpoint_id, app_id, status, attempts, next_attempt_at, trigger_type, created_at, updated_at)
+         SELECT m.id, d.endpoint_id, d.app_id, ${Status.pending}, 0, ?, ${Trigger.manual}, ?, ?
+         FROM deliveries d JOIN messages m ON m.id = d.msg_id
+         WHERE ${where}${match}`,
+      ).run(...params, ...matchParams).changes;
     },
     async hasActiveEndpoint(appId, eventType, channels) {
       const r = stmt(ANY_MATCHING_ENDPOINT).get(appId, eventType, JSON.stringify(channels ?? [])) as { active: number };

@@ -49,6 +49,7 @@ const METHODS = [
   'expungeMessage',
   'expungeExpiredPayloads',
   'hasActiveEndpoint',
+  'bulkReplay',
   'expungeAttemptResponse',
   'createToken',
   'findToken',
