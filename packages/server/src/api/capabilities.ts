@@ -38,6 +38,7 @@ const NEEDS = new Map<string, readonly Capability[]>([
   [`DELETE ${EP}`, MANAGE],
   [`POST ${EP}/recover`, ATTEMPTS],
   [`POST ${EP}/replay-missing`, ATTEMPTS],
+  [`POST ${EP}/bulk-replay`, ATTEMPTS],
   [`POST ${EP}/send-example`, ATTEMPTS],
   // The endpoint check sends a test event to the endpoint.
   [`POST ${EP}/check`, ATTEMPTS],

@@ -262,6 +262,18 @@ export const recoverIn = {
     until: { type: ['string', 'null'], format: 'date-time' },
   },
 } as const;
+export const bulkReplayIn = {
+  type: 'object',
+  required: ['since'],
+  properties: {
+    ...recoverIn.properties,
+    eventTypes: { type: ['array', 'null'], items: idOrName, maxItems: 250 },
+    channel: { type: ['string', 'null'], maxLength: 128 },
+    tag: { type: ['string', 'null'], maxLength: 128 },
+    status: { type: ['integer', 'null'], enum: [0, 1, 2, 3, null] },
+    statusCodeClass: { type: ['integer', 'null'], enum: [0, 100, 200, 300, 400, 500, null] },
+  },
+} as const;
 export const eventExampleIn = {
   type: 'object',
   required: ['eventType'],

@@ -262,3 +262,28 @@ test("the svix SDK lists an endpoint's messages with their status", async () => 
     [m1.id],
   );
 });
+
+test('the svix SDK bulk-replays what an endpoint was sent, by filter', async () => {
+  const app = await svix.application.create({ name: 'Bulk' });
+  const ep = await svix.endpoint.create(app.id, { url: 'https://bulk.example/hook' });
+  const since = new Date(Date.now() - 60_000);
+  await svix.message.create(app.id, { eventType: 'a.b', payload: {} });
+  await svix.message.create(app.id, { eventType: 'c.d', payload: {}, tags: ['vip'] });
+  const byTag = await svix.endpoint.bulkReplay(app.id, ep.id, { since, tag: 'vip' });
+  assert.equal(byTag.task, 'endpoint.bulk-replay');
+  assert.equal(byTag.status, 'finished');
+  // One original delivery each, and the tagged message replayed once.
+  const sent = await svix.messageAttempt.listAttemptedMessages(app.id, ep.id);
+  assert.equal(sent.data.length, 2);
+  const claimed = await h.store.claimDeliveries({ workerId: 'w', now: Date.now(), leaseMs: 60_000, limit: 100 });
+  const mine = claimed
+    .filter((c) => c.endpoint.id === ep.id)
+    .map((c) => c.message.eventType)
+    .sort();
+  assert.deepEqual(mine, ['a.b', 'c.d', 'c.d']);
+  const bad = await h.request('POST', `/api/v1/app/${app.id}/endpoint/${ep.id}/bulk-replay`, {
+    since: since.toISOString(),
+    statusCodeClass: 250,
+  });
+  assert.equal(bad.status, 422);
+});

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
-import type { EndpointRow } from '../../store/types.ts';
+import type { EndpointRow, StatusCode } from '../../store/types.ts';
 import { Trigger } from '../../store/types.ts';
 import { type ApiDeps, appFor, endpointOf, invalidField } from '../context.ts';
 import {
+  bulkReplayIn,
   endpointIn,
   endpointPatch,
   eventExampleIn,
@@ -27,6 +28,16 @@ const DEFAULT_ROTATION_GRACE_SECONDS = 24 * 3600;
 const RESERVED_HEADERS = /^(webhook-|svix-|host$|content-length$|content-type$|transfer-encoding$|connection$)/i;
 
 /** The [since, until) of a recover or replay body; `until` defaults to now. */
+interface BulkReplayBody {
+  since: string;
+  until?: string | null;
+  eventTypes?: string[] | null;
+  channel?: string | null;
+  tag?: string | null;
+  status?: StatusCode | null;
+  statusCodeClass?: number | null;
+}
+
 function windowOf(body: { since: string; until?: string | null }, now: number): { since: number; until: number } {
   const since = Date.parse(body.since);
   const until = body.until ? Date.parse(body.until) : now + 1;
@@ -38,7 +49,7 @@ function windowOf(body: { since: string; until?: string | null }, now: number): 
  * Svix runs recover and replay as background tasks; here each is one statement, so the task is
  * finished when we answer.
  */
-function finishedTask(task: 'endpoint.recover' | 'endpoint.replay', now: number) {
+function finishedTask(task: 'endpoint.recover' | 'endpoint.replay' | 'endpoint.bulk-replay', now: number) {
   return { id: newId('qtask', now), status: 'finished', task, updatedAt: new Date(now).toISOString() };
 }
 
@@ -231,6 +242,30 @@ export function endpointRoutes(api: FastifyInstance, deps: ApiDeps): void {
       const { since, until } = windowOf(req.body, now);
       if ((await store.replayMissing(ep.id, since, until, now)) > 0) deps.onEnqueued();
       return reply.code(202).send(finishedTask('endpoint.replay', now));
+    },
+  );
+
+  api.post<{ Params: P; Body: BulkReplayBody }>(
+    '/api/v1/app/:app_id/endpoint/:endpoint_id/bulk-replay',
+    { schema: { params: params.endpoint, body: bulkReplayIn } },
+    async (req, reply) => {
+      const ep = await endpointFor(req);
+      const now = deps.now();
+      const b = req.body;
+      const replayed = await store.bulkReplay(
+        ep.id,
+        {
+          ...windowOf(b, now),
+          ...(b.eventTypes ? { eventTypes: b.eventTypes } : {}),
+          ...(b.channel ? { channel: b.channel } : {}),
+          ...(b.tag ? { tag: b.tag } : {}),
+          ...(b.status != null ? { status: b.status } : {}),
+          ...(b.statusCodeClass != null ? { statusCodeClass: b.statusCodeClass } : {}),
+        },
+        now,
+      );
+      if (replayed > 0) deps.onEnqueued();
+      return reply.code(202).send(finishedTask('endpoint.bulk-replay', now));
     },
   );
 
