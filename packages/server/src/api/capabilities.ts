@@ -51,9 +51,11 @@ export const notPermitted = (): ServerError =>
 export function permits(grant: ReadonlySet<Capability>, method: string, route: string): boolean {
   // Any token may end itself.
   if (method === 'POST' && route === '/api/v1/auth/logout') return true;
-  const needs = NEEDS.get(`${method} ${route}`);
+  // HEAD is answered by the GET route: it needs what GET needs.
+  const m = method === 'HEAD' ? 'GET' : method;
+  const needs = NEEDS.get(`${m} ${route}`);
   if (needs) return needs.some((c) => grant.has(c));
-  return (method === 'GET' || method === 'HEAD') && grant.has('ViewBase');
+  return m === 'GET' && grant.has('ViewBase');
 }
 
 /**

@@ -158,6 +158,7 @@ test('property: outside its table a grant reads with ViewBase and never writes; 
   assert.equal(permits(all, 'POST', '/api/v1/app/:app_id/msg'), false);
   assert.equal(permits(all, 'DELETE', '/api/v1/app/:app_id'), false);
   assert.equal(permits(new Set(['ViewBase']), 'GET', '/api/v1/app/:app_id/endpoint/:endpoint_id/secret'), false);
+  assert.equal(permits(new Set(['ViewBase']), 'HEAD', '/api/v1/app/:app_id/endpoint/:endpoint_id/secret'), false);
   assert.deepEqual(grantOf({ readOnly: true }), ['ViewBase']);
   assert.equal(grantOf({}), null);
   assert.deepEqual(grantOf({ readOnly: true, capabilities: ['ViewBase', 'ViewEndpointSecret', 'ManageEndpoint'] }), [
