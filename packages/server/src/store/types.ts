@@ -317,6 +317,11 @@ export interface Store {
    * oldest first. Returns how many.
    */
   expungeExpiredPayloads(now: number, limit: number): Promise<number>;
+  /**
+   * Expunges (as `expungeMessage`) up to `limit` messages of the application after `afterId`, in id
+   * order; returns the last one's id, or null when none was left.
+   */
+  expungeApplicationPayloads(appId: string, afterId: string | null, limit: number, now: number): Promise<string | null>;
   /** Deletes what the receiver answered to one attempt. False when there is no such attempt. */
   expungeAttemptResponse(appId: string, msgId: string, attemptId: string): Promise<boolean>;
 

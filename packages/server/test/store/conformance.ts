@@ -220,6 +220,24 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       await drain(store, T0 + 10_000);
     });
 
+    test("an application's payloads are expunged in id order, a batch at a time, and no other's", async () => {
+      await drain(store, T0);
+      const a = await app();
+      const b = await app();
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await store.createMessage(message(a.id), {})).message.id);
+      const theirs = (await store.createMessage(message(b.id), {})).message;
+      const first = await store.expungeApplicationPayloads(a.id, null, 2, T0 + 1);
+      assert.equal(first, ids[1]);
+      assert.equal((await store.getMessage(a.id, ids[2] as string))?.payload, message(a.id).payload);
+      assert.equal(await store.expungeApplicationPayloads(a.id, first, 2, T0 + 1), ids[3]);
+      assert.equal(await store.expungeApplicationPayloads(a.id, ids[3] as string, 2, T0 + 1), ids[4]);
+      assert.equal(await store.expungeApplicationPayloads(a.id, ids[4] as string, 2, T0 + 1), null);
+      for (const id of ids) assert.equal((await store.getMessage(a.id, id))?.payload, '{}');
+      assert.equal((await store.getMessage(b.id, theirs.id))?.payload, message(b.id).payload);
+      await drain(store, T0 + 1000);
+    });
+
     test('payloads past their retention are expunged oldest first, in batches', async () => {
       await drain(store, T0);
       const a = await app();

@@ -197,6 +197,16 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     expungeAll(JSON.stringify([msgId]), now);
     return true;
   });
+  const expungeOfApplication = db.transaction(
+    (appId: string, afterId: string | null, limit: number, now: number): string | null => {
+      const ids = stmt('SELECT id FROM messages WHERE app_id = ? AND id > ? ORDER BY id LIMIT ?')
+        .all(appId, afterId ?? '', limit)
+        .map((r) => (r as { id: string }).id);
+      if (ids.length === 0) return null;
+      expungeAll(JSON.stringify(ids), now);
+      return ids[ids.length - 1] as string;
+    },
+  );
   const expungeExpired = db.transaction((now: number, limit: number): number => {
     const ids = stmt(
       `SELECT id FROM messages WHERE payload_expires_at IS NOT NULL AND expunged_at IS NULL
@@ -703,6 +713,9 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     },
     async expungeMessage(appId, msgId, now) {
       return expunge(appId, msgId, now);
+    },
+    async expungeApplicationPayloads(appId, afterId, limit, now) {
+      return expungeOfApplication(appId, afterId, limit, now);
     },
     async expungeExpiredPayloads(now, limit) {
       return expungeExpired(now, limit);

@@ -48,6 +48,7 @@ const METHODS = [
   'getAttempt',
   'expungeMessage',
   'expungeExpiredPayloads',
+  'expungeApplicationPayloads',
   'hasActiveEndpoint',
   'bulkReplay',
   'expungeAttemptResponse',
