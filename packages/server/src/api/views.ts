@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { newId } from '../ids.ts';
 import type {
   ApplicationRow,
   AttemptRow,
@@ -139,3 +140,14 @@ export const attemptOut = (a: AttemptRow) => ({
   failureDetail: a.failureMessage,
   tls: a.tls,
 });
+
+/**
+ * Svix runs recover, replays and purges as background tasks; here each completes before the answer,
+ * so the task is already finished.
+ */
+export function finishedTask(
+  task: 'endpoint.recover' | 'endpoint.replay' | 'endpoint.bulk-replay' | 'application.purge_content',
+  now: number,
+) {
+  return { id: newId('qtask', now), status: 'finished', task, updatedAt: new Date(now).toISOString() };
+}

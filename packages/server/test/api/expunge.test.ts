@@ -111,3 +111,19 @@ test("a message's payload is kept 90 days, or the days or hours it asks for", as
   assert.equal(both.status, 422);
   assert.deepEqual(both.body.detail[0].loc, ['body', 'payloadRetentionHours']);
 });
+
+test("the svix SDK expunges all of an application's payloads; only the admin token may", async () => {
+  const app = await svix.application.create({ name: 'Leaving' });
+  const other = await svix.application.create({ name: 'Staying' });
+  const mine = [];
+  for (let i = 0; i < 3; i++) mine.push(await svix.message.create(app.id, { eventType: 'e', payload: { i } }));
+  const kept = await svix.message.create(other.id, { eventType: 'e', payload: { keep: true } });
+  const { token } = await svix.authentication.appPortalAccess(app.id, {});
+  const own = await h.request('POST', `/api/v1/app/${app.id}/msg/expunge-all-contents`, undefined, token);
+  assert.equal(own.status, 403);
+  const task = await svix.message.expungeAllContents(app.id);
+  assert.equal(task.task, 'application.purge_content');
+  assert.equal(task.status, 'finished');
+  for (const m of mine) assert.deepEqual((await svix.message.get(app.id, m.id)).payload, {});
+  assert.deepEqual((await svix.message.get(other.id, kept.id)).payload, { keep: true });
+});

@@ -108,6 +108,8 @@ test('every route rejects malformed input with 4xx and {code, detail}', async ()
     ['DELETE', () => `${A()}/msg/msg_missing/content`, undefined, 404],
     ['POST', () => `${A()}/msg/precheck/active`, { eventType: 'bad name' }, 422],
     ['POST', () => `${E()}/bulk-replay`, {}, 422],
+    ['POST', () => '/api/v1/app/app_missing/msg/expunge-all-contents', undefined, 404],
+    ['POST', () => '/api/v1/app/bad%20id/msg/expunge-all-contents', undefined, 422],
     ['POST', () => `${E()}/bulk-replay`, { since: '2026-01-01T00:00:00Z', status: 9 }, 422],
     ['POST', () => `${E()}/bulk-replay`, { since: '2026-01-02T00:00:00Z', until: '2026-01-01T00:00:00Z' }, 422],
     ['POST', () => `${A()}/endpoint/ep_missing/bulk-replay`, { since: '2026-01-01T00:00:00Z' }, 404],

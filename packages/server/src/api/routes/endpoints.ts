@@ -16,7 +16,7 @@ import {
   recoverIn,
   secretRotateIn,
 } from '../schemas.ts';
-import { endpointOut, listOut, messageOut } from '../views.ts';
+import { endpointOut, finishedTask, listOut, messageOut } from '../views.ts';
 import { applyEndpointBody, checkUrl, type EndpointBody, endpointSecret } from './endpoint-input.ts';
 
 type P = { app_id: string; endpoint_id: string };
@@ -43,14 +43,6 @@ function windowOf(body: { since: string; until?: string | null }, now: number): 
   const until = body.until ? Date.parse(body.until) : now + 1;
   if (until <= since) throw invalidField(['body', 'until'], 'must be after since');
   return { since, until };
-}
-
-/**
- * Svix runs recover and replay as background tasks; here each is one statement, so the task is
- * finished when we answer.
- */
-function finishedTask(task: 'endpoint.recover' | 'endpoint.replay' | 'endpoint.bulk-replay', now: number) {
-  return { id: newId('qtask', now), status: 'finished', task, updatedAt: new Date(now).toISOString() };
 }
 
 export function endpointRoutes(api: FastifyInstance, deps: ApiDeps): void {

@@ -1,9 +1,18 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { newId } from '../../ids.ts';
 import type { ApplicationRow } from '../../store/types.ts';
-import { type ApiDeps, appFor, invalidField, messageOf, parseTime, splitList, throttleOf } from '../context.ts';
+import {
+  type ApiDeps,
+  appFor,
+  invalidField,
+  messageOf,
+  parseTime,
+  requireAdmin,
+  splitList,
+  throttleOf,
+} from '../context.ts';
 import { messageIn, messagePrecheckIn, params, query, UID_PATTERN } from '../schemas.ts';
-import { listOut, messageJson, messageOut } from '../views.ts';
+import { finishedTask, listOut, messageJson, messageOut } from '../views.ts';
 
 interface MessageBody {
   application?: {
@@ -75,6 +84,8 @@ const UID = new RegExp(UID_PATTERN);
 /** An application id of ours: an unknown one is a mistake, not a uid to create. */
 const APP_ID = /^app_[0-9A-Z]{26}$/;
 
+/** Messages expunged per store call when a whole application's payloads go. */
+const PURGE_BATCH = 500;
 const HOUR = 3_600_000;
 /** Svix keeps a payload 90 days unless the message asks for fewer days, or for hours. */
 const DEFAULT_RETENTION_DAYS = 90;
@@ -160,6 +171,22 @@ export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
     async (req) => {
       const app = await appFor(deps, req, req.params.app_id);
       return { active: await deps.store.hasActiveEndpoint(app.id, req.body.eventType, req.body.channels ?? null) };
+    },
+  );
+
+  // Every payload of the application (its customer leaves, say), in batches so that deliveries'
+  // claims are answered between them. The admin's call: it cannot be undone.
+  api.post<{ Params: { app_id: string } }>(
+    '/api/v1/app/:app_id/msg/expunge-all-contents',
+    { schema: { params: params.app } },
+    async (req, reply) => {
+      requireAdmin(req);
+      const app = await appFor(deps, req, req.params.app_id);
+      const now = deps.now();
+      let after: string | null = null;
+      do after = await deps.store.expungeApplicationPayloads(app.id, after, PURGE_BATCH, now);
+      while (after !== null);
+      return reply.code(202).send(finishedTask('application.purge_content', now));
     },
   );
 
