@@ -1,3 +1,4 @@
+import { Svix } from 'svix';
 import { buildApi } from '../../src/api/app.ts';
 import { hashToken } from '../../src/api/auth.ts';
 import type { ApiDeps } from '../../src/api/context.ts';
@@ -55,4 +56,12 @@ export async function startApi(over: Partial<ApiDeps> = {}) {
       await store.close();
     },
   };
+}
+
+export type Harness = Awaited<ReturnType<typeof startApi>>;
+
+/** The API and an admin `svix` client on it: what the SDK test files start before their tests. */
+export async function startWithSdk(over: Partial<ApiDeps> = {}): Promise<{ h: Harness; svix: Svix }> {
+  const h = await startApi(over);
+  return { h, svix: new Svix(ADMIN_TOKEN, { serverUrl: h.url }) };
 }

@@ -3,16 +3,15 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { Svix } from 'svix';
 import { CAPABILITIES, type Capability, grantOf, permits } from '../../src/api/capabilities.ts';
-import { ADMIN_TOKEN, startApi } from './harness.ts';
+import { type Harness, startWithSdk } from './harness.ts';
 
-let h: Awaited<ReturnType<typeof startApi>>;
+let h: Harness;
 let svix: Svix;
 // The API's clock, moved by the tests that need time to pass.
 let clock = Date.UTC(2026, 0, 1);
 
 before(async () => {
-  h = await startApi({ now: () => clock });
-  svix = new Svix(ADMIN_TOKEN, { serverUrl: h.url });
+  ({ h, svix } = await startWithSdk({ now: () => clock }));
   await svix.eventType.create({ name: 'invoice.paid', description: 'An invoice was paid' });
 });
 after(() => h.close());

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Svix } from 'svix';
-import { ADMIN_TOKEN, startApi } from './harness.ts';
+import { type Harness, startWithSdk } from './harness.ts';
 
-let h: Awaited<ReturnType<typeof startApi>>;
+let h: Harness;
 let svix: Svix;
 
 before(async () => {
-  h = await startApi();
-  svix = new Svix(ADMIN_TOKEN, { serverUrl: h.url });
+  ({ h, svix } = await startWithSdk());
 });
 after(() => h.close());
 
