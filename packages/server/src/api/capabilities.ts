@@ -45,6 +45,9 @@ const NEEDS = new Map<string, readonly Capability[]>([
   ['POST /api/v1/app/:app_id/msg/:msg_id/endpoint/:endpoint_id/resend', ATTEMPTS],
 ]);
 
+/** The routes the table names (`METHOD /pattern`), so a test can hold them to the real routes. */
+export const guardedRoutes = (): string[] => [...NEEDS.keys()];
+
 export const notPermitted = (): ServerError =>
   new ServerError('HW_FORBIDDEN', "this token's capabilities do not cover that request", { status: 403 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { Svix } from 'svix';
-import { CAPABILITIES, type Capability, grantOf, permits } from '../../src/api/capabilities.ts';
+import { CAPABILITIES, type Capability, grantOf, guardedRoutes, permits } from '../../src/api/capabilities.ts';
 import { type Harness, startWithSdk } from './harness.ts';
 
 let h: Harness;
@@ -164,4 +164,15 @@ test('property: outside its table a grant reads with ViewBase and never writes; 
     'ViewBase',
     'ViewEndpointSecret',
   ]);
+});
+
+test('every route the capability table names exists (a typo would silently refuse it to every grant)', async () => {
+  const doc = (await h.request('GET', '/api/v1/openapi.json')).body as {
+    paths: Record<string, Record<string, unknown>>;
+  };
+  for (const entry of guardedRoutes()) {
+    const [method, pattern] = entry.split(' ') as [string, string];
+    const path = pattern.replace(/:([a-z_]+)/g, '{$1}');
+    assert.ok(doc.paths[path]?.[method.toLowerCase()], `${entry} is not a route`);
+  }
 });
