@@ -99,6 +99,22 @@ export function throttleOf(
   return b.throttleRate;
 }
 
+const HOUR = 3_600_000;
+/** Svix keeps a payload 90 days unless the message asks for fewer days, or for hours. */
+const DEFAULT_RETENTION_DAYS = 90;
+
+export function retentionMs(b: {
+  payloadRetentionPeriod?: number | null;
+  payloadRetentionHours?: number | null;
+}): number {
+  const hours = b.payloadRetentionHours ?? null;
+  const days = b.payloadRetentionPeriod ?? null;
+  if (hours !== null && days !== null) {
+    throw invalidField(['body', 'payloadRetentionHours'], 'and payloadRetentionPeriod exclude each other');
+  }
+  return hours !== null ? hours * HOUR : (days ?? DEFAULT_RETENTION_DAYS) * 24 * HOUR;
+}
+
 export function parseTime(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Date.parse(value);
 }

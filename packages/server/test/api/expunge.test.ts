@@ -87,20 +87,29 @@ test("a message's payload is kept 90 days, or the days or hours it asks for", as
   const byHours = await svix.message.create(app.id, { eventType: 'e', payload: { a: 1 }, payloadRetentionHours: 1 });
   const byDays = await svix.message.create(app.id, { eventType: 'e', payload: { a: 2 }, payloadRetentionPeriod: 2 });
   const byDefault = await svix.message.create(app.id, { eventType: 'e', payload: { a: 3 } });
+  // A send-example message is kept as long as any other.
+  await svix.eventType.create({ name: 'retained.example', description: 'd' });
+  const ep = await svix.endpoint.create(app.id, { url: 'https://receiver.example/r' });
+  const example = await svix.endpoint.sendExample(app.id, ep.id, { eventType: 'retained.example' });
   const payloads = async () =>
-    Promise.all([byHours, byDays, byDefault].map(async (m) => (await svix.message.get(app.id, m.id)).payload));
+    Promise.all(
+      [byHours, byDays, byDefault, example].map(async (m) => {
+        const p = (await svix.message.get(app.id, m.id)).payload;
+        return Object.keys(p).length === 0 ? {} : m === example ? 'example' : p;
+      }),
+    );
   const HOUR = 3_600_000;
   // Each sweep stands for the clock having reached that instant (the API stamps with the real clock).
   await h.store.expungeExpiredPayloads(now + HOUR - 60_000, 100);
-  assert.deepEqual(await payloads(), [{ a: 1 }, { a: 2 }, { a: 3 }]);
+  assert.deepEqual(await payloads(), [{ a: 1 }, { a: 2 }, { a: 3 }, 'example']);
   await h.store.expungeExpiredPayloads(now + HOUR + 60_000, 100);
-  assert.deepEqual(await payloads(), [{}, { a: 2 }, { a: 3 }]);
+  assert.deepEqual(await payloads(), [{}, { a: 2 }, { a: 3 }, 'example']);
   await h.store.expungeExpiredPayloads(now + 48 * HOUR + 60_000, 100);
-  assert.deepEqual(await payloads(), [{}, {}, { a: 3 }]);
+  assert.deepEqual(await payloads(), [{}, {}, { a: 3 }, 'example']);
   await h.store.expungeExpiredPayloads(now + 90 * 24 * HOUR - 60_000, 100);
-  assert.deepEqual(await payloads(), [{}, {}, { a: 3 }]);
+  assert.deepEqual(await payloads(), [{}, {}, { a: 3 }, 'example']);
   await h.store.expungeExpiredPayloads(now + 90 * 24 * HOUR + 60_000, 100);
-  assert.deepEqual(await payloads(), [{}, {}, {}]);
+  assert.deepEqual(await payloads(), [{}, {}, {}, {}]);
   const both = await h.request('POST', `/api/v1/app/${app.id}/msg`, {
     eventType: 'e',
     payload: {},

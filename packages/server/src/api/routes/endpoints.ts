@@ -3,7 +3,7 @@ import { notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { EndpointRow, StatusCode } from '../../store/types.ts';
 import { Trigger } from '../../store/types.ts';
-import { type ApiDeps, appFor, endpointOf, invalidField } from '../context.ts';
+import { type ApiDeps, appFor, endpointOf, invalidField, retentionMs } from '../context.ts';
 import {
   bulkReplayIn,
   endpointIn,
@@ -282,7 +282,7 @@ export function endpointRoutes(api: FastifyInstance, deps: ApiDeps): void {
           payload: JSON.stringify(example),
           createdAt: now,
         },
-        { fanOut: false },
+        { fanOut: false, payloadExpiresAt: now + retentionMs({}) },
       );
       await store.enqueueDelivery(message.id, ep.id, now, Trigger.manual);
       deps.onEnqueued();

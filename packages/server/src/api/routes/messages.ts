@@ -8,6 +8,7 @@ import {
   messageOf,
   parseTime,
   requireAdmin,
+  retentionMs,
   splitList,
   throttleOf,
 } from '../context.ts';
@@ -86,19 +87,6 @@ const APP_ID = /^app_[0-9A-Z]{26}$/;
 
 /** Messages expunged per store call when a whole application's payloads go. */
 const PURGE_BATCH = 500;
-const HOUR = 3_600_000;
-/** Svix keeps a payload 90 days unless the message asks for fewer days, or for hours. */
-const DEFAULT_RETENTION_DAYS = 90;
-
-function retentionMs(b: { payloadRetentionPeriod?: number | null; payloadRetentionHours?: number | null }): number {
-  const hours = b.payloadRetentionHours ?? null;
-  const days = b.payloadRetentionPeriod ?? null;
-  if (hours !== null && days !== null) {
-    throw invalidField(['body', 'payloadRetentionHours'], 'and payloadRetentionPeriod exclude each other');
-  }
-  return hours !== null ? hours * HOUR : (days ?? DEFAULT_RETENTION_DAYS) * 24 * HOUR;
-}
-
 export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
   const { store } = deps;
 
