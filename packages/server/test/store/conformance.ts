@@ -344,6 +344,13 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
         fail: 0,
         canceled: 0,
       });
+      // All time (read from the queue index alone) agrees with the widest window (read from rows).
+      const widest = { since: 0, until: Number.MAX_SAFE_INTEGER };
+      for (const e of [first, second]) {
+        for (const now of [T0 + 1, T0 + 2_000]) {
+          assert.deepEqual(await store.endpointStats(e.id, {}, now), await store.endpointStats(e.id, widest, now));
+        }
+      }
 
       // One succeeds; the other fails and waits for its retry.
       const [toFirst, toSecond] = [first, second].map((e) => claimed.find((c) => c.endpoint.id === e.id));

@@ -29,7 +29,7 @@ import { FAIL_PENDING_OF_ENDPOINT } from './queue/fail-disabled.ts';
 import { NEXT_DUE } from './queue/next-due.ts';
 import { RECOVER_ENDPOINT, REPLAY_MISSING } from './queue/recover.ts';
 import { RELEASE_ALL_LEASES, RELEASE_LEASES } from './queue/release.ts';
-import { ENDPOINT_STATS, QUEUE_STATS } from './queue/stats.ts';
+import { ENDPOINT_STATS, ENDPOINT_STATS_ALL_TIME, QUEUE_STATS } from './queue/stats.ts';
 import {
   appFromRow,
   attemptFromRow,
@@ -657,16 +657,23 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       });
     },
     async endpointStats(endpointId, window, now) {
-      const r = stmt(ENDPOINT_STATS).get({
-        endpointId,
-        since: window.since ?? 0,
-        until: window.until ?? Number.MAX_SAFE_INTEGER,
-        now,
-      }) as { success: number | null; pending: number | null; sending: number | null; fail: number | null };
+      const allTime = window.since === undefined && window.until === undefined;
+      const r = (
+        allTime
+          ? stmt(ENDPOINT_STATS_ALL_TIME).get({ endpointId, now })
+          : stmt(ENDPOINT_STATS).get({
+              endpointId,
+              since: window.since ?? 0,
+              until: window.until ?? Number.MAX_SAFE_INTEGER,
+              now,
+            })
+      ) as { success: number | null; pending: number | null; sending: number | null; fail: number | null };
+      // All time, `pending` counted the held rows too.
+      const sending = r.sending ?? 0;
       return {
         success: r.success ?? 0,
-        pending: r.pending ?? 0,
-        sending: r.sending ?? 0,
+        pending: (r.pending ?? 0) - (allTime ? sending : 0),
+        sending,
         fail: r.fail ?? 0,
         canceled: 0,
       };

@@ -16,3 +16,19 @@ SELECT SUM(status = 0) AS success,
 FROM deliveries
 WHERE endpoint_id = @endpointId AND created_at >= @since AND created_at < @until
 `;
+
+/**
+ * The same over all time, from the endpoint's queue index alone (through the table rows it took
+ * ~50 ms per 100,000 deliveries, and the store thread answers no claim meanwhile). Only rows due in
+ * the future are read, to tell the held ones (a lease end is their next_attempt_at) from scheduled
+ * retries.
+ */
+export const ENDPOINT_STATS_ALL_TIME = `
+SELECT SUM(status = 0) AS success,
+       SUM(status = 1) AS pending,
+       SUM(status = 2) AS fail,
+       (SELECT COUNT(*) FROM deliveries
+         WHERE endpoint_id = @endpointId AND status = 1 AND next_attempt_at > @now AND locked_until > @now) AS sending
+FROM deliveries
+WHERE endpoint_id = @endpointId
+`;
