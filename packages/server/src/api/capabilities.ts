@@ -43,6 +43,8 @@ const NEEDS = new Map<string, readonly Capability[]>([
   // The endpoint check sends a test event to the endpoint.
   [`POST ${EP}/check`, ATTEMPTS],
   ['POST /api/v1/app/:app_id/msg/:msg_id/endpoint/:endpoint_id/resend', ATTEMPTS],
+  // A read sent as a POST: what it tells, the endpoint list tells too.
+  ['POST /api/v1/app/:app_id/msg/precheck/active', ['ViewBase']],
 ]);
 
 /** The routes the table names (`METHOD /pattern`), so a test can hold them to the real routes. */

@@ -32,6 +32,7 @@ test('a read-only portal token reads its application and changes nothing', async
   assert.equal((await as.endpoint.list(app.id)).data[0]?.id, ep.id);
   assert.equal((await as.endpoint.get(app.id, ep.id)).url, 'https://receiver.example/hook');
   assert.equal((await as.message.get(app.id, msg.id)).eventType, 'invoice.paid');
+  assert.equal((await as.message.precheck(app.id, { eventType: 'invoice.paid' })).active, true);
   await as.messageAttempt.listByMsg(app.id, msg.id);
   await as.endpoint.getStats(app.id, ep.id);
   // Every change, and the endpoint's secret and headers, are outside a read-only grant.
