@@ -308,8 +308,8 @@ export interface Store {
   ): Promise<number>;
   /**
    * Deletes a message's payload (it becomes `{}`): its deliveries that wait are ended as failed, and
-   * one in flight that would be retried is ended when next claimed, so it is never sent again.
-   * False when there is no such message.
+   * one in flight that would be retried is ended when next claimed, so it is never sent again; a
+   * stored idempotent reply that carried it now carries `{}`. False when there is no such message.
    */
   expungeMessage(appId: string, msgId: string, now: number): Promise<boolean>;
   /**
@@ -322,6 +322,11 @@ export interface Store {
    * order; returns the last one's id, or null when none was left.
    */
   expungeApplicationPayloads(appId: string, afterId: string | null, limit: number, now: number): Promise<string | null>;
+  /**
+   * Deletes up to `limit` idempotency replies and up to `limit` tokens that expired by `now`.
+   * Returns how many rows went.
+   */
+  deleteExpiredRecords(now: number, limit: number): Promise<number>;
   /** Deletes what the receiver answered to one attempt. False when there is no such attempt. */
   expungeAttemptResponse(appId: string, msgId: string, attemptId: string): Promise<boolean>;
 

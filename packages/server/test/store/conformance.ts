@@ -238,6 +238,34 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       await drain(store, T0 + 1000);
     });
 
+    test('expired idempotency replies and tokens are deleted; expunging a message empties the reply that held it', async () => {
+      const a = await app();
+      await store.deleteExpiredRecords(Number.MAX_SAFE_INTEGER - 1, 10_000);
+      await store.putIdempotent('s', 'old', 202, '{}', T0 + 10);
+      await store.putIdempotent('s', 'new', 202, '{}', T0 + 1000);
+      await store.createToken('t-old', a.id, T0 + 10);
+      await store.createToken('t-forever', a.id, null);
+      assert.equal(await store.deleteExpiredRecords(T0 + 9, 100), 0);
+      assert.equal(await store.deleteExpiredRecords(T0 + 10, 100), 2);
+      assert.equal(await store.deleteExpiredRecords(T0 + 10, 100), 0);
+      assert.ok(await store.getIdempotent('s', 'new', T0 + 10));
+      assert.ok(await store.findToken('t-forever', T0 + 10));
+
+      const { message: m } = await store.createMessage(message(a.id, { payload: '{"pan":"4242"}' }), {});
+      const reply = JSON.stringify({ eventType: m.eventType, payload: JSON.parse(m.payload), id: m.id });
+      await store.putIdempotent(`admin /api/v1/app/${a.id}/msg`, 'k1', 202, reply, T0 + 1000);
+      await store.putIdempotent('s', 'other', 202, JSON.stringify({ id: 'msg_other', msgId: m.id }), T0 + 1000);
+      await store.expungeMessage(a.id, m.id, T0 + 11);
+      // A retried POST still gets its answer, without the payload; other replies are untouched.
+      const kept = await store.getIdempotent(`admin /api/v1/app/${a.id}/msg`, 'k1', T0 + 11);
+      assert.deepEqual(JSON.parse(kept?.body ?? 'null'), { eventType: m.eventType, payload: {}, id: m.id });
+      assert.deepEqual(JSON.parse((await store.getIdempotent('s', 'other', T0 + 11))?.body ?? 'null'), {
+        id: 'msg_other',
+        msgId: m.id,
+      });
+      await drain(store, T0 + 1000);
+    });
+
     test('payloads past their retention are expunged oldest first, in batches', async () => {
       await drain(store, T0);
       const a = await app();

@@ -195,6 +195,12 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
   const expunge = db.transaction((appId: string, msgId: string, now: number): boolean => {
     if (!stmt('SELECT 1 FROM messages WHERE app_id = ? AND id = ?').get(appId, msgId)) return false;
     expungeAll(JSON.stringify([msgId]), now);
+    // An Idempotency-Key reply to the message's creation holds its payload (for up to 24 hours): it
+    // keeps answering a retried POST, with the payload as the message now reads, `{}`.
+    stmt(
+      `UPDATE idempotency SET body = json_set(body, '$.payload', json('{}'))
+         WHERE instr(body, ?) > 0 AND json_valid(body) AND json_type(body, '$.payload') IS NOT NULL`,
+    ).run(`"id":${JSON.stringify(msgId)}`);
     return true;
   });
   const expungeOfApplication = db.transaction(
@@ -723,6 +729,15 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     },
     async expungeApplicationPayloads(appId, afterId, limit, now) {
       return expungeOfApplication(appId, afterId, limit, now);
+    },
+    async deleteExpiredRecords(now, limit) {
+      const replies = stmt(
+        'DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency WHERE expires_at <= ? LIMIT ?)',
+      ).run(now, limit).changes;
+      const tokens = stmt(
+        'DELETE FROM tokens WHERE rowid IN (SELECT rowid FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)',
+      ).run(now, limit).changes;
+      return replies + tokens;
     },
     async expungeExpiredPayloads(now, limit) {
       return expungeExpired(now, limit);

@@ -129,4 +129,7 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE messages ADD COLUMN payload_expires_at INTEGER;
    CREATE INDEX messages_payload_expiry ON messages (payload_expires_at)
      WHERE payload_expires_at IS NOT NULL AND expunged_at IS NULL;`,
+  // Expired idempotency replies and tokens are deleted by the retention sweep, found by these.
+  `CREATE INDEX idempotency_expiry ON idempotency (expires_at);
+   CREATE INDEX tokens_expiry ON tokens (expires_at) WHERE expires_at IS NOT NULL;`,
 ];

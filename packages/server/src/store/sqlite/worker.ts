@@ -48,6 +48,7 @@ const METHODS = [
   'getAttempt',
   'expungeMessage',
   'expungeExpiredPayloads',
+  'deleteExpiredRecords',
   'expungeApplicationPayloads',
   'hasActiveEndpoint',
   'bulkReplay',
