@@ -12,10 +12,11 @@ export interface RetentionSweep {
 
 /**
  * Deletes message payloads whose retention ended (Svix's `payloadRetentionPeriod`, 90 days by
- * default), every `intervalMs`. The timer never keeps the process alive.
+ * default), and idempotency replies and tokens past their expiry, every `intervalMs`. The timer
+ * never keeps the process alive.
  */
 export function startRetentionSweep(o: {
-  store: Pick<Store, 'expungeExpiredPayloads'>;
+  store: Pick<Store, 'expungeExpiredPayloads' | 'deleteExpiredRecords'>;
   now: () => number;
   intervalMs: number;
   onSwept?: (count: number) => void;
@@ -29,8 +30,11 @@ export function startRetentionSweep(o: {
     for (;;) {
       const n = await o.store.expungeExpiredPayloads(o.now(), BATCH);
       total += n;
-      if (n < BATCH || stopped) return total;
+      if (n < BATCH || stopped) break;
     }
+    // Expired idempotency replies (which may hold a payload) and tokens: kept no longer than that.
+    while (!stopped && (await o.store.deleteExpiredRecords(o.now(), BATCH)) > 0) {}
+    return total;
   }
 
   function run(): Promise<number> {

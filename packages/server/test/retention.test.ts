@@ -38,6 +38,10 @@ test('a sweep expunges every payload past its retention, in batches, and only th
   assert.equal((await store.getMessage('app_1', 'msg_01100'))?.payload, '{"secret":1}');
   clock += 1_000;
   assert.equal(await sweep.run(), 100);
+  // Idempotency replies (a copy of what a POST answered, payload included) go once expired.
+  await store.putIdempotent('s', 'k', 202, '{"payload":1}', clock);
+  await sweep.run();
+  assert.equal(await store.deleteExpiredRecords(clock, 100), 0);
   await sweep.stop();
   await store.close();
 });

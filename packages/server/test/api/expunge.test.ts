@@ -135,3 +135,19 @@ test("the svix SDK expunges all of an application's payloads; only the admin tok
   for (const m of mine) assert.deepEqual((await svix.message.get(app.id, m.id)).payload, {});
   assert.deepEqual((await svix.message.get(other.id, kept.id)).payload, { keep: true });
 });
+
+test('a POST retried with its Idempotency-Key after the payload was deleted gets the message without it', async () => {
+  const app = await svix.application.create({ name: 'Idempotent' });
+  const send = () =>
+    h.request('POST', `/api/v1/app/${app.id}/msg`, { eventType: 'e', payload: { pan: '4242' } }, undefined, {
+      'idempotency-key': 'order-7',
+    });
+  const first = await send();
+  assert.equal(first.status, 202);
+  assert.deepEqual(first.body.payload, { pan: '4242' });
+  await svix.message.expungeContent(app.id, first.body.id);
+  const again = await send();
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
+  assert.equal(again.body.id, first.body.id);
+  assert.deepEqual(again.body.payload, {});
+});
