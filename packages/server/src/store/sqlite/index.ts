@@ -52,6 +52,12 @@ function isUniqueViolation(err: unknown): boolean {
  * The SQLite store: one file, WAL mode, one connection. better-sqlite3 is synchronous, which suits
  * SQLite's single writer: each method is one short transaction and never yields mid-way.
  */
+/** Delivery `d` is the latest of its message to its endpoint (a resend adds one). */
+const LATEST_DELIVERY =
+  'd.id = (SELECT MAX(id) FROM deliveries WHERE msg_id = d.msg_id AND endpoint_id = d.endpoint_id)';
+/** Delivery `d`'s status at the instant bound to `?`: a pending row under a live lease is sending. */
+const STATUS_AT = `CASE WHEN d.status = ${Status.pending} AND d.locked_until > ? THEN ${Status.sending} ELSE d.status END`;
+
 export function openSqliteStore(path: string, options: { autoCheckpointPages?: number } = {}): Store {
   // The database holds endpoint secrets and tenant client keys: owner-only, like every key file.
   // SQLite gives its -wal and -shm files the database file's mode.
@@ -627,7 +633,7 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       // The latest delivery of the message to each endpoint (a resend adds one), joined to the endpoint.
       const table = `(SELECT e.*, d.status AS d_status, d.next_attempt_at AS d_next, d.locked_until AS d_locked_until
         FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
-        WHERE d.msg_id = ? AND d.id = (SELECT MAX(id) FROM deliveries WHERE msg_id = d.msg_id AND endpoint_id = d.endpoint_id))`;
+        WHERE d.msg_id = ? AND ${LATEST_DELIVERY})`;
       return paged(table, 'app_id = ?', [msgId, appId], page, 'ascending', (r: Raw & { id: string }) => {
         const status = r.d_status as number;
         const held = status === 1 && r.d_locked_until !== null && (r.d_locked_until as number) > now;
@@ -640,11 +646,9 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     },
     async listEndpointMessages(appId, endpointId, f, now) {
       // The latest delivery of each message to the endpoint, its status as of now (held = sending).
-      const table = `(SELECT m.*, CASE WHEN d.status = 1 AND d.locked_until > ? THEN 3 ELSE d.status END AS d_status,
-          d.next_attempt_at AS d_next
+      const table = `(SELECT m.*, ${STATUS_AT} AS d_status, d.next_attempt_at AS d_next
         FROM deliveries d JOIN messages m ON m.id = d.msg_id
-        WHERE d.endpoint_id = ?
-          AND d.id = (SELECT MAX(id) FROM deliveries WHERE msg_id = d.msg_id AND endpoint_id = d.endpoint_id)) AS em`;
+        WHERE d.endpoint_id = ? AND ${LATEST_DELIVERY}) AS em`;
       const [match, matchParams] = messageMatch(f, 'em');
       const [time, timeParams] = timeWindow(f);
       let where = `app_id = ?${match}${time}`;
@@ -674,12 +678,10 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
               now,
             })
       ) as { success: number | null; pending: number | null; sending: number | null; fail: number | null };
-      // All time, `pending` counted the held rows too.
-      const sending = r.sending ?? 0;
       return {
         success: r.success ?? 0,
-        pending: (r.pending ?? 0) - (allTime ? sending : 0),
-        sending,
+        pending: r.pending ?? 0,
+        sending: r.sending ?? 0,
         fail: r.fail ?? 0,
         canceled: 0,
       };
@@ -695,17 +697,11 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     async bulkReplay(endpointId, f, now) {
       // The latest delivery of each message to the endpoint, as listEndpointMessages reads it.
       let where = `d.endpoint_id = ? AND m.expunged_at IS NULL AND m.created_at >= ? AND m.created_at < ?
-        AND d.id = (SELECT MAX(id) FROM deliveries WHERE msg_id = d.msg_id AND endpoint_id = d.endpoint_id)`;
+        AND ${LATEST_DELIVERY}`;
       const params: unknown[] = [now, now, now, endpointId, f.since, f.until];
       if (f.status !== undefined) {
-        // Sending is a pending delivery under a live lease.
-        where +=
-          f.status === Status.sending
-            ? ` AND d.status = ${Status.pending} AND d.locked_until > ?`
-            : f.status === Status.pending
-              ? ` AND d.status = ${Status.pending} AND (d.locked_until IS NULL OR d.locked_until <= ?)`
-              : ' AND d.status = ?';
-        params.push(f.status === Status.sending || f.status === Status.pending ? now : f.status);
+        where += ` AND ${STATUS_AT} = ?`;
+        params.push(now, f.status);
       }
       if (f.statusCodeClass !== undefined) {
         where += ` AND COALESCE((SELECT a.status_code FROM attempts a WHERE a.msg_id = m.id AND a.endpoint_id = d.endpoint_id

@@ -24,11 +24,13 @@ WHERE endpoint_id = @endpointId AND created_at >= @since AND created_at < @until
  * retries.
  */
 export const ENDPOINT_STATS_ALL_TIME = `
-SELECT SUM(status = 0) AS success,
-       SUM(status = 1) AS pending,
-       SUM(status = 2) AS fail,
-       (SELECT COUNT(*) FROM deliveries
-         WHERE endpoint_id = @endpointId AND status = 1 AND next_attempt_at > @now AND locked_until > @now) AS sending
-FROM deliveries
-WHERE endpoint_id = @endpointId
+SELECT success, queued - sending AS pending, sending, fail FROM (
+  SELECT SUM(status = 0) AS success,
+         SUM(status = 1) AS queued,
+         SUM(status = 2) AS fail,
+         (SELECT COUNT(*) FROM deliveries
+           WHERE endpoint_id = @endpointId AND status = 1 AND next_attempt_at > @now AND locked_until > @now) AS sending
+  FROM deliveries
+  WHERE endpoint_id = @endpointId
+)
 `;
