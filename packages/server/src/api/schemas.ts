@@ -1,4 +1,3 @@
-import { CAPABILITIES } from './capabilities.ts';
 /**
  * JSON Schemas of the request bodies and parameters: Fastify validates every request against them
  * before a handler runs, and the OpenAPI document is built from the same objects. Field names and
@@ -6,6 +5,7 @@ import { CAPABILITIES } from './capabilities.ts';
  */
 
 import { TLS12_CIPHERS, TLS13_SUITES } from '../delivery/ciphers.ts';
+import { CAPABILITIES } from './capabilities.ts';
 
 const NAME = '^[a-zA-Z0-9\\-_.]+$';
 /** What a uid may look like (applications, endpoints). */

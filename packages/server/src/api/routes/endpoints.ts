@@ -27,7 +27,6 @@ const DEFAULT_ROTATION_GRACE_SECONDS = 24 * 3600;
 /** Header names Svix keeps for itself or that would break delivery; refused on endpoints. */
 const RESERVED_HEADERS = /^(webhook-|svix-|host$|content-length$|content-type$|transfer-encoding$|connection$)/i;
 
-/** The [since, until) of a recover or replay body; `until` defaults to now. */
 interface BulkReplayBody {
   since: string;
   until?: string | null;
@@ -38,6 +37,7 @@ interface BulkReplayBody {
   statusCodeClass?: number | null;
 }
 
+/** The [since, until) of a recover or replay body; `until` defaults to now. */
 function windowOf(body: { since: string; until?: string | null }, now: number): { since: number; until: number } {
   const since = Date.parse(body.since);
   const until = body.until ? Date.parse(body.until) : now + 1;

@@ -87,6 +87,7 @@ const APP_ID = /^app_[0-9A-Z]{26}$/;
 
 /** Messages expunged per store call when a whole application's payloads go. */
 const PURGE_BATCH = 500;
+
 export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
   const { store } = deps;
 
