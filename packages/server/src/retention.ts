@@ -12,8 +12,8 @@ export interface RetentionSweep {
 
 /**
  * Deletes message payloads whose retention ended (Svix's `payloadRetentionPeriod`, 90 days by
- * default), and idempotency replies and tokens past their expiry, every `intervalMs`. The timer
- * never keeps the process alive.
+ * default), and idempotency replies, tokens and task records past their expiry, every
+ * `intervalMs`. The timer never keeps the process alive.
  */
 export function startRetentionSweep(o: {
   store: Pick<Store, 'expungeExpiredPayloads' | 'deleteExpiredRecords'>;
@@ -32,7 +32,7 @@ export function startRetentionSweep(o: {
       total += n;
       if (n < BATCH || stopped) break;
     }
-    // Expired idempotency replies (which may hold a payload) and tokens: kept no longer than that.
+    // Expired idempotency replies (which may hold a payload), tokens and task records.
     while (!stopped && (await o.store.deleteExpiredRecords(o.now(), BATCH)) > 0) {}
     return total;
   }

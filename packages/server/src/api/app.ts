@@ -7,6 +7,7 @@ import { openApiCollector } from './openapi.ts';
 import { applicationRoutes } from './routes/applications.ts';
 import { attemptRoutes } from './routes/attempts.ts';
 import { authRoutes } from './routes/auth.ts';
+import { backgroundTaskRoutes } from './routes/background-tasks.ts';
 import { checkRoutes } from './routes/check.ts';
 import { endpointRoutes } from './routes/endpoints.ts';
 import { eventTypeRoutes } from './routes/event-types.ts';
@@ -134,6 +135,7 @@ export function buildApi(deps: ApiDeps, opts: { logger?: FastifyBaseLogger } = {
   messageRoutes(api, deps);
   attemptRoutes(api, deps);
   authRoutes(api, deps);
+  backgroundTaskRoutes(api, deps);
   healthRoutes(api, deps);
   checkRoutes(api, deps);
   api.get('/api/v1/openapi.json', { config: { public: true } }, async () => openapi.document());

@@ -73,6 +73,11 @@ export const params = {
     required: ['event_type_name'],
     properties: { event_type_name: idOrName },
   },
+  task: {
+    type: 'object',
+    required: ['task_id'],
+    properties: { task_id: idOrName },
+  },
 } as const;
 
 const listProps = {
@@ -88,6 +93,27 @@ export const query = {
     properties: { ...listProps, include_archived: { type: 'boolean' }, with_content: { type: 'boolean' } },
   },
   createApp: { type: 'object', properties: { get_if_exists: { type: 'boolean' } } },
+  tasks: {
+    type: 'object',
+    properties: {
+      ...listProps,
+      status: { type: 'string', enum: ['running', 'finished', 'failed'] },
+      // Svix's BackgroundTaskType: the kinds Hookwarden never runs simply match nothing.
+      task: {
+        type: 'string',
+        enum: [
+          'endpoint.replay',
+          'endpoint.recover',
+          'application.stats',
+          'message.broadcast',
+          'sdk.generate',
+          'event-type.aggregate',
+          'application.purge_content',
+          'endpoint.bulk-replay',
+        ],
+      },
+    },
+  },
   stats: {
     type: 'object',
     properties: { since: { type: 'string', format: 'date-time' }, until: { type: 'string', format: 'date-time' } },

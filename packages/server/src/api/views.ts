@@ -1,5 +1,4 @@
 import { X509Certificate } from 'node:crypto';
-import { newId } from '../ids.ts';
 import type {
   ApplicationRow,
   AttemptRow,
@@ -9,6 +8,7 @@ import type {
   MessageDestination,
   MessageRow,
   Page,
+  TaskRow,
 } from '../store/types.ts';
 
 // Store rows → the JSON the Svix API v1 answers (camelCase, ISO dates), plus our extensions.
@@ -141,13 +141,10 @@ export const attemptOut = (a: AttemptRow) => ({
   tls: a.tls,
 });
 
-/**
- * Svix runs recover, replays and purges as background tasks; here each completes before the answer,
- * so the task is already finished.
- */
-export function finishedTask(
-  task: 'endpoint.recover' | 'endpoint.replay' | 'endpoint.bulk-replay' | 'application.purge_content',
-  now: number,
-) {
-  return { id: newId('qtask', now), status: 'finished', task, updatedAt: new Date(now).toISOString() };
-}
+export const taskOut = (t: TaskRow) => ({
+  id: t.id,
+  status: t.status,
+  task: t.task,
+  data: t.data,
+  updatedAt: iso(t.updatedAt),
+});

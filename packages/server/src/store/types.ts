@@ -194,6 +194,28 @@ export interface AttemptFilter extends PageQuery {
   after?: number;
 }
 
+/** Svix's `BackgroundTaskType` names of what Hookwarden runs as a task. */
+export type TaskType = 'endpoint.recover' | 'endpoint.replay' | 'endpoint.bulk-replay' | 'application.purge_content';
+export type TaskStatus = 'running' | 'finished' | 'failed';
+
+/** A background task (recover, replay, purge): what it was, how it ended, what it did. */
+export interface TaskRow {
+  id: string;
+  /** The application it acted on: its tokens may see it. */
+  appId: string;
+  task: TaskType;
+  status: TaskStatus;
+  data: Record<string, unknown>;
+  updatedAt: number;
+}
+
+export interface TaskFilter extends PageQuery {
+  /** Only this application's tasks (an application token's view). */
+  appId?: string;
+  status?: TaskStatus;
+  task?: TaskType;
+}
+
 export type NewApplication = Omit<ApplicationRow, 'createdAt' | 'updatedAt'>;
 export type NewEndpoint = Omit<EndpointRow, 'createdAt' | 'updatedAt' | 'failingSince'>;
 export type NewEventType = Omit<EventTypeRow, 'createdAt' | 'updatedAt'>;
@@ -323,8 +345,8 @@ export interface Store {
    */
   expungeApplicationPayloads(appId: string, afterId: string | null, limit: number, now: number): Promise<string | null>;
   /**
-   * Deletes up to `limit` idempotency replies and up to `limit` tokens that expired by `now`.
-   * Returns how many rows went.
+   * Deletes up to `limit` each of the idempotency replies, tokens and background task records that
+   * expired by `now`. Returns how many rows went.
    */
   deleteExpiredRecords(now: number, limit: number): Promise<number>;
   /** Deletes what the receiver answered to one attempt. False when there is no such attempt. */
@@ -349,6 +371,12 @@ export interface Store {
    * earlier if they already expire before. Returns how many were cut short.
    */
   expireTokens(appId: string, at: number, sessionIds?: string[]): Promise<number>;
+
+  /** Keeps a task's record until `expiresAt` (it goes when its application does). */
+  putTask(task: TaskRow, expiresAt: number): Promise<void>;
+  getTask(id: string): Promise<TaskRow | undefined>;
+  /** Newest first by default, as Svix lists them. */
+  listTasks(filter: TaskFilter): Promise<Page<TaskRow>>;
 
   getIdempotent(scope: string, key: string, now: number): Promise<{ status: number; body: string } | undefined>;
   putIdempotent(scope: string, key: string, status: number, body: string, expiresAt: number): Promise<void>;

@@ -116,6 +116,11 @@ test('every route rejects malformed input with 4xx and {code, detail}', async ()
     ['POST', () => '/api/v1/app/app_missing/msg/precheck/active', { eventType: 'e' }, 404],
     ['DELETE', () => `${A()}/msg/bad%20id/content`, undefined, 422],
     ['DELETE', () => `${A()}/msg/${msgId}/attempt/atmpt_missing/content`, undefined, 404],
+    ['GET', () => '/api/v1/background-task?status=done', undefined, 422],
+    ['GET', () => '/api/v1/background-task?task=endpoint.teleport', undefined, 422],
+    ['GET', () => '/api/v1/background-task?limit=0', undefined, 422],
+    ['GET', () => '/api/v1/background-task/bad%20id', undefined, 422],
+    ['GET', () => '/api/v1/background-task/qtask_missing', undefined, 404],
     ['GET', () => '/api/v1/nothing-here', undefined, 404],
   ];
   for (const [method, path, body, status] of cases) {

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { newId } from '../../src/ids.ts';
-import type { EndpointMessageFilter, EndpointRow, MessageRow, NewEndpoint, Store } from '../../src/store/types.ts';
+import type {
+  EndpointMessageFilter,
+  EndpointRow,
+  MessageRow,
+  NewEndpoint,
+  Store,
+  TaskFilter,
+  TaskRow,
+} from '../../src/store/types.ts';
 import { Status } from '../../src/store/types.ts';
 import { newEndpoint } from './fixtures.ts';
 
@@ -264,6 +272,51 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
         msgId: m.id,
       });
       await drain(store, T0 + 1000);
+    });
+
+    test('background tasks: kept, found, listed newest first with filters, expired and deleted with their application', async () => {
+      await store.deleteExpiredRecords(Number.MAX_SAFE_INTEGER - 1, 10_000);
+      const a = await app();
+      const b = await app();
+      const task = (appId: string, i: number, kind: TaskRow['task'], status: TaskRow['status'] = 'finished') => ({
+        id: newId('qtask', T0 + i),
+        appId,
+        task: kind,
+        status,
+        data: { messages: i },
+        updatedAt: T0 + i,
+      });
+      const tasks = [
+        task(a.id, 1, 'endpoint.recover'),
+        task(a.id, 2, 'endpoint.replay'),
+        task(b.id, 3, 'endpoint.recover', 'running'),
+        task(a.id, 4, 'application.purge_content'),
+      ];
+      for (const [i, t] of tasks.entries()) await store.putTask(t, T0 + 100 + i);
+      assert.deepEqual(await store.getTask(tasks[1]!.id), tasks[1]);
+      assert.equal(await store.getTask('qtask_missing'), undefined);
+      // Updating a task (running → finished) keeps one record.
+      const done = { ...tasks[2]!, status: 'finished' as const, data: { messages: 9 }, updatedAt: T0 + 5 };
+      await store.putTask(done, T0 + 102);
+      assert.deepEqual(await store.getTask(done.id), done);
+
+      const ids = async (f: Partial<TaskFilter>) => (await store.listTasks({ limit: 10, ...f })).data.map((t) => t.id);
+      const [t1, t2, t3, t4] = tasks.map((t) => t.id);
+      assert.deepEqual(await ids({}), [t4, t3, t2, t1]);
+      assert.deepEqual(await ids({ order: 'ascending' }), [t1, t2, t3, t4]);
+      assert.deepEqual(await ids({ appId: a.id }), [t4, t2, t1]);
+      assert.deepEqual(await ids({ task: 'endpoint.recover' }), [t3, t1]);
+      assert.deepEqual(await ids({ appId: a.id, task: 'endpoint.recover' }), [t1]);
+      assert.deepEqual(await ids({ status: 'running' }), []);
+      const first = await store.listTasks({ limit: 2 });
+      assert.equal(first.done, false);
+      assert.deepEqual(await ids({ limit: 2, iterator: first.iterator }), [t2, t1]);
+
+      // Expired by the third's expiry: the first three go.
+      assert.equal(await store.deleteExpiredRecords(T0 + 102, 100), 3);
+      assert.deepEqual(await ids({}), [t4]);
+      await store.deleteApplication(a.id);
+      assert.equal(await store.getTask(t4 as string), undefined);
     });
 
     test('payloads past their retention are expunged oldest first, in batches', async () => {

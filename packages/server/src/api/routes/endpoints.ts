@@ -16,7 +16,8 @@ import {
   recoverIn,
   secretRotateIn,
 } from '../schemas.ts';
-import { endpointOut, finishedTask, listOut, messageOut } from '../views.ts';
+import { endpointOut, listOut, messageOut } from '../views.ts';
+import { finishedTask } from './background-tasks.ts';
 import { applyEndpointBody, checkUrl, type EndpointBody, endpointSecret } from './endpoint-input.ts';
 
 type P = { app_id: string; endpoint_id: string };
@@ -220,8 +221,11 @@ export function endpointRoutes(api: FastifyInstance, deps: ApiDeps): void {
       const ep = await endpointFor(req);
       const now = deps.now();
       const { since, until } = windowOf(req.body, now);
-      if ((await store.recoverEndpoint(ep.id, since, until, now)) > 0) deps.onEnqueued();
-      return reply.code(202).send(finishedTask('endpoint.recover', now));
+      const messages = await store.recoverEndpoint(ep.id, since, until, now);
+      if (messages > 0) deps.onEnqueued();
+      return reply
+        .code(202)
+        .send(await finishedTask(deps, ep.appId, 'endpoint.recover', { endpointId: ep.id, messages }));
     },
   );
 
@@ -232,8 +236,11 @@ export function endpointRoutes(api: FastifyInstance, deps: ApiDeps): void {
       const ep = await endpointFor(req);
       const now = deps.now();
       const { since, until } = windowOf(req.body, now);
-      if ((await store.replayMissing(ep.id, since, until, now)) > 0) deps.onEnqueued();
-      return reply.code(202).send(finishedTask('endpoint.replay', now));
+      const messages = await store.replayMissing(ep.id, since, until, now);
+      if (messages > 0) deps.onEnqueued();
+      return reply
+        .code(202)
+        .send(await finishedTask(deps, ep.appId, 'endpoint.replay', { endpointId: ep.id, messages }));
     },
   );
 
@@ -257,7 +264,9 @@ export function endpointRoutes(api: FastifyInstance, deps: ApiDeps): void {
         now,
       );
       if (replayed > 0) deps.onEnqueued();
-      return reply.code(202).send(finishedTask('endpoint.bulk-replay', now));
+      return reply
+        .code(202)
+        .send(await finishedTask(deps, ep.appId, 'endpoint.bulk-replay', { endpointId: ep.id, messages: replayed }));
     },
   );
 

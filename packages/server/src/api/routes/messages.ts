@@ -13,7 +13,8 @@ import {
   throttleOf,
 } from '../context.ts';
 import { messageIn, messagePrecheckIn, params, query, UID_PATTERN } from '../schemas.ts';
-import { finishedTask, listOut, messageJson, messageOut } from '../views.ts';
+import { listOut, messageJson, messageOut } from '../views.ts';
+import { finishedTask } from './background-tasks.ts';
 
 interface MessageBody {
   application?: {
@@ -175,7 +176,7 @@ export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
       let after: string | null = null;
       do after = await deps.store.expungeApplicationPayloads(app.id, after, PURGE_BATCH, now);
       while (after !== null);
-      return reply.code(202).send(finishedTask('application.purge_content', now));
+      return reply.code(202).send(await finishedTask(deps, app.id, 'application.purge_content', {}));
     },
   );
 

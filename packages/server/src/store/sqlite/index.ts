@@ -18,6 +18,7 @@ import type {
   PageQuery,
   StatusCode,
   Store,
+  TaskFilter,
 } from '../types.ts';
 import { Status, Trigger } from '../types.ts';
 import { pageSql, toPage } from './page.ts';
@@ -37,6 +38,7 @@ import {
   endpointParams,
   eventTypeFromRow,
   messageFromRow,
+  taskFromRow,
 } from './rows.ts';
 import { MIGRATIONS } from './schema.ts';
 
@@ -733,7 +735,10 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       const tokens = stmt(
         'DELETE FROM tokens WHERE rowid IN (SELECT rowid FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)',
       ).run(now, limit).changes;
-      return replies + tokens;
+      const tasks = stmt(
+        'DELETE FROM background_tasks WHERE rowid IN (SELECT rowid FROM background_tasks WHERE expires_at <= ? LIMIT ?)',
+      ).run(now, limit).changes;
+      return replies + tokens + tasks;
     },
     async expungeExpiredPayloads(now, limit) {
       return expungeExpired(now, limit);
@@ -778,6 +783,35 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       const args: unknown[] = [at, appId, at];
       if (sessionIds) args.push(JSON.stringify(sessionIds));
       return stmt(sql).run(...args).changes;
+    },
+
+    async putTask(t, expiresAt) {
+      stmt(
+        `INSERT INTO background_tasks (id, app_id, task, status, data, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, data = excluded.data,
+           updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
+      ).run(t.id, t.appId, t.task, t.status, JSON.stringify(t.data), t.updatedAt, expiresAt);
+    },
+    async getTask(id) {
+      const r = stmt('SELECT * FROM background_tasks WHERE id = ?').get(id);
+      return r ? taskFromRow(r as Raw) : undefined;
+    },
+    async listTasks(f: TaskFilter) {
+      const where: string[] = ['1 = 1'];
+      const params: unknown[] = [];
+      if (f.appId !== undefined) {
+        where.push('app_id = ?');
+        params.push(f.appId);
+      }
+      if (f.status !== undefined) {
+        where.push('status = ?');
+        params.push(f.status);
+      }
+      if (f.task !== undefined) {
+        where.push('task = ?');
+        params.push(f.task);
+      }
+      return paged('background_tasks', where.join(' AND '), params, f, 'descending', taskFromRow);
     },
 
     async getIdempotent(scope, key, now) {

@@ -1,4 +1,14 @@
-import type { ApplicationRow, AttemptRow, EndpointRow, EventTypeRow, MessageRow, StatusCode } from '../types.ts';
+import type {
+  ApplicationRow,
+  AttemptRow,
+  EndpointRow,
+  EventTypeRow,
+  MessageRow,
+  StatusCode,
+  TaskRow,
+  TaskStatus,
+  TaskType,
+} from '../types.ts';
 
 // Column ⇄ field mapping, kept apart from the queries so each query file stays one statement.
 
@@ -13,6 +23,15 @@ export const appFromRow = (r: Raw): ApplicationRow => ({
   metadata: json(r.metadata) ?? {},
   rateLimit: (r.rate_limit as number | null) ?? null,
   createdAt: r.created_at as number,
+  updatedAt: r.updated_at as number,
+});
+
+export const taskFromRow = (r: Raw): TaskRow => ({
+  id: r.id as string,
+  appId: r.app_id as string,
+  task: r.task as TaskType,
+  status: r.status as TaskStatus,
+  data: json(r.data) ?? {},
   updatedAt: r.updated_at as number,
 });
 

@@ -132,4 +132,16 @@ export const MIGRATIONS: readonly string[] = [
   // Expired idempotency replies and tokens are deleted by the retention sweep, found by these.
   `CREATE INDEX idempotency_expiry ON idempotency (expires_at);
    CREATE INDEX tokens_expiry ON tokens (expires_at) WHERE expires_at IS NOT NULL;`,
+  // Background tasks (recover, replay, purge), for GET /api/v1/background-task.
+  `CREATE TABLE background_tasks (
+    id TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+    task TEXT NOT NULL,
+    status TEXT NOT NULL,
+    data TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX background_tasks_app ON background_tasks (app_id, id);
+  CREATE INDEX background_tasks_expiry ON background_tasks (expires_at);`,
 ];

@@ -57,6 +57,9 @@ const METHODS = [
   'findToken',
   'deleteToken',
   'expireTokens',
+  'putTask',
+  'getTask',
+  'listTasks',
   'getIdempotent',
   'putIdempotent',
 ] as const satisfies readonly Exclude<keyof Store, 'kind' | 'close'>[];
