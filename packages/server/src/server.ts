@@ -14,6 +14,7 @@ import { createEndpointChecker } from './endpoint-check.ts';
 import { invalidOption, ServerError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { createOperationalEvents } from './operational.ts';
 import { startRetentionSweep } from './retention.ts';
 import { openSqliteStoreInWorker } from './store/sqlite/worker.ts';
 import type { Store } from './store/types.ts';
@@ -119,6 +120,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     now,
   });
 
+  // Operational webhooks: the API tells of endpoint changes, the dispatcher of what it recorded.
+  const operational = createOperationalEvents({ store, now, onEnqueued: () => dispatcher.notify() });
+
   const dispatcher = createDispatcher({
     ...options.dispatcher,
     store,
@@ -141,7 +145,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         );
       }
     },
-    onRecorded: (outcomes) => events.emit('recorded', outcomes),
+    onRecorded: (outcomes) => {
+      events.emit('recorded', outcomes);
+      operational.recorded(outcomes).catch((err) => logger.error({ err }, 'operational events not queued'));
+    },
     onError: (err) => logger.error({ err }, 'dispatcher error'),
   });
 
@@ -179,6 +186,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
       checkEndpointUrl: (url, o) => assertTargetAllowed(url, { allowPrivateTargets, allowHttp: o.allowHttp }),
       onEnqueued: () => dispatcher.notify(),
+      operational,
       ed25519Available: signingKeys.length > 0,
       trust,
       check: createEndpointChecker({

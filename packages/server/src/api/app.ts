@@ -1,8 +1,9 @@
 import { HookwardenError } from '@hookwarden/verify/errors';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { createOperationalEvents } from '../operational.ts';
 import { authenticate } from './auth.ts';
 import { notPermitted, permits } from './capabilities.ts';
-import type { ApiDeps } from './context.ts';
+import type { ApiDeps, RouteDeps } from './context.ts';
 import { openApiCollector } from './openapi.ts';
 import { applicationRoutes } from './routes/applications.ts';
 import { attemptRoutes } from './routes/attempts.ts';
@@ -13,6 +14,7 @@ import { endpointRoutes } from './routes/endpoints.ts';
 import { eventTypeRoutes } from './routes/event-types.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { operationalWebhookRoutes } from './routes/operational-webhooks.ts';
 import { validatorCompiler } from './validation.ts';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -31,7 +33,13 @@ declare module 'fastify' {
 const LOCATION: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
 
 /** The Svix API v1, served by Fastify. Every route validates its input before touching the store. */
-export function buildApi(deps: ApiDeps, opts: { logger?: FastifyBaseLogger } = {}): FastifyInstance {
+export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = {}): FastifyInstance {
+  const deps: RouteDeps = {
+    ...given,
+    operational:
+      given.operational ??
+      createOperationalEvents({ store: given.store, now: given.now, onEnqueued: given.onEnqueued }),
+  };
   const api = Fastify({
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
@@ -136,6 +144,7 @@ export function buildApi(deps: ApiDeps, opts: { logger?: FastifyBaseLogger } = {
   attemptRoutes(api, deps);
   authRoutes(api, deps);
   backgroundTaskRoutes(api, deps);
+  operationalWebhookRoutes(api, deps);
   healthRoutes(api, deps);
   checkRoutes(api, deps);
   api.get('/api/v1/openapi.json', { config: { public: true } }, async () => openapi.document());

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { notFound, ServerError } from '../errors.ts';
+import { OPERATIONAL_APP_ID, type OperationalEvents } from '../operational.ts';
 import type { ApplicationRow, EndpointRow, MessageRow, Store } from '../store/types.ts';
 import type { TrustDocument } from '../trust.ts';
 import type { Capability } from './capabilities.ts';
@@ -25,7 +26,12 @@ export interface ApiDeps {
   check?: (target: CheckTarget) => Promise<unknown>;
   /** Whether the platform has an Ed25519 key, without which `v1a` endpoints cannot be signed. */
   ed25519Available?: boolean;
+  /** Operational webhooks; by default built on `store`. */
+  operational?: OperationalEvents;
 }
+
+/** What the routes see: the defaults filled in once, by buildApi. */
+export type RouteDeps = ApiDeps & { operational: OperationalEvents };
 
 export type Scope =
   | { kind: 'admin' }
@@ -51,9 +57,13 @@ export function requireAdmin(req: FastifyRequest): void {
   if (req.scope.kind !== 'admin') throw forbidden();
 }
 
-/** The application named by the path (id or uid), if the caller's token may see it. */
+/**
+ * The application named by the path (id or uid), if the caller's token may see it. The operator's
+ * own application (operational webhooks) is reached through its routes only.
+ */
 export async function appFor(deps: ApiDeps, req: FastifyRequest, idOrUid: string): Promise<ApplicationRow> {
-  const app = await deps.store.getApplication(idOrUid);
+  const found = await deps.store.getApplication(idOrUid);
+  const app = found?.id === OPERATIONAL_APP_ID ? undefined : found;
   if (!app) {
     if (req.scope.kind === 'app') throw forbidden();
     throw notFound('application');

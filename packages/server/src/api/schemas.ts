@@ -73,6 +73,11 @@ export const params = {
     required: ['event_type_name'],
     properties: { event_type_name: idOrName },
   },
+  operationalEndpoint: {
+    type: 'object',
+    required: ['endpoint_id'],
+    properties: { endpoint_id: idOrName },
+  },
   task: {
     type: 'object',
     required: ['task_id'],

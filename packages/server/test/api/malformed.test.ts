@@ -121,6 +121,14 @@ test('every route rejects malformed input with 4xx and {code, detail}', async ()
     ['GET', () => '/api/v1/background-task?limit=0', undefined, 422],
     ['GET', () => '/api/v1/background-task/bad%20id', undefined, 422],
     ['GET', () => '/api/v1/background-task/qtask_missing', undefined, 404],
+    ['POST', () => '/api/v1/operational-webhook/endpoint', {}, 422],
+    ['POST', () => '/api/v1/operational-webhook/endpoint', { url: 'https://o.example/', filterTypes: [] }, 422],
+    ['GET', () => '/api/v1/operational-webhook/endpoint?limit=0', undefined, 422],
+    ['GET', () => '/api/v1/operational-webhook/endpoint/bad%20id', undefined, 422],
+    ['GET', () => '/api/v1/operational-webhook/endpoint/ep_missing', undefined, 404],
+    ['PUT', () => '/api/v1/operational-webhook/endpoint/ep_missing', { url: 'https://o.example/' }, 404],
+    ['DELETE', () => '/api/v1/operational-webhook/endpoint/ep_missing', undefined, 404],
+    ['POST', () => '/api/v1/operational-webhook/endpoint/ep_missing/secret/rotate', {}, 404],
     ['GET', () => '/api/v1/nothing-here', undefined, 404],
   ];
   for (const [method, path, body, status] of cases) {

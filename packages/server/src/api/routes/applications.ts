@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
+import { OPERATIONAL_APP_ID } from '../../operational.ts';
 import { type ApiDeps, appFor, requireAdmin, throttleOf } from '../context.ts';
 import { applicationIn, applicationPatch, params, query } from '../schemas.ts';
 import { applicationOut, listOut } from '../views.ts';
@@ -19,7 +20,9 @@ export function applicationRoutes(api: FastifyInstance, deps: ApiDeps): void {
 
   api.get<{ Querystring: ListQuery }>('/api/v1/app', { schema: { querystring: query.list } }, async (req) => {
     requireAdmin(req);
-    return listOut(await store.listApplications(req.query), applicationOut);
+    const page = await store.listApplications(req.query);
+    // The operator's own application (operational webhooks) is not one of the customers'.
+    return listOut({ ...page, data: page.data.filter((a) => a.id !== OPERATIONAL_APP_ID) }, applicationOut);
   });
 
   api.post<{ Body: AppBody; Querystring: { get_if_exists?: boolean } }>(

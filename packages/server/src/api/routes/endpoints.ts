@@ -3,30 +3,13 @@ import { notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { EndpointRow, StatusCode } from '../../store/types.ts';
 import { Trigger } from '../../store/types.ts';
-import { type ApiDeps, appFor, endpointOf, invalidField, retentionMs } from '../context.ts';
-import {
-  bulkReplayIn,
-  endpointIn,
-  endpointPatch,
-  eventExampleIn,
-  headersIn,
-  headersPatch,
-  params,
-  query,
-  recoverIn,
-  secretRotateIn,
-} from '../schemas.ts';
-import { endpointOut, listOut, messageOut } from '../views.ts';
+import { appFor, endpointOf, invalidField, type RouteDeps, retentionMs } from '../context.ts';
+import { bulkReplayIn, eventExampleIn, params, recoverIn } from '../schemas.ts';
+import { messageOut } from '../views.ts';
 import { finishedTask } from './background-tasks.ts';
-import { applyEndpointBody, checkUrl, type EndpointBody, endpointSecret } from './endpoint-input.ts';
+import { endpointCrudRoutes } from './endpoint-crud.ts';
 
 type P = { app_id: string; endpoint_id: string };
-type ListQuery = { limit: number; iterator?: string | null; order?: 'ascending' | 'descending' };
-
-/** How long a rotated-out secret keeps signing, so receivers can switch without dropping events. */
-const DEFAULT_ROTATION_GRACE_SECONDS = 24 * 3600;
-/** Header names Svix keeps for itself or that would break delivery; refused on endpoints. */
-const RESERVED_HEADERS = /^(webhook-|svix-|host$|content-length$|content-type$|transfer-encoding$|connection$)/i;
 
 interface BulkReplayBody {
   since: string;
@@ -46,173 +29,20 @@ function windowOf(body: { since: string; until?: string | null }, now: number): 
   return { since, until };
 }
 
-export function endpointRoutes(api: FastifyInstance, deps: ApiDeps): void {
+export function endpointRoutes(api: FastifyInstance, deps: RouteDeps): void {
   const { store } = deps;
+
+  endpointCrudRoutes(api, deps, {
+    base: '/api/v1/app/:app_id/endpoint',
+    collectionSchema: { params: params.app },
+    oneParams: params.endpoint,
+    appOf: (req) => appFor(deps, req, (req.params as { app_id: string }).app_id),
+    operationalEvents: true,
+  });
 
   async function endpointFor(req: FastifyRequest<{ Params: P }>): Promise<EndpointRow> {
     return endpointOf(deps, await appFor(deps, req, req.params.app_id), req.params.endpoint_id);
   }
-
-  async function checkTarget(e: EndpointRow): Promise<void> {
-    if (e.signing === 'ed25519' && !deps.ed25519Available) {
-      throw invalidField(['body', 'signatureScheme'], 'v1a needs an Ed25519 signing key, and this server has none');
-    }
-    checkUrl(e.url);
-    await deps.checkEndpointUrl(e.url, { allowHttp: e.allowHttp });
-  }
-
-  function checkHeaders(headers: Record<string, string | null>): void {
-    for (const name of Object.keys(headers)) {
-      if (RESERVED_HEADERS.test(name)) throw invalidField(['body', 'headers', name], 'is reserved');
-    }
-  }
-
-  api.get<{ Params: { app_id: string }; Querystring: ListQuery }>(
-    '/api/v1/app/:app_id/endpoint',
-    { schema: { params: params.app, querystring: query.list } },
-    async (req) => {
-      const app = await appFor(deps, req, req.params.app_id);
-      return listOut(await store.listEndpoints(app.id, req.query), endpointOut);
-    },
-  );
-
-  api.post<{ Params: { app_id: string }; Body: EndpointBody }>(
-    '/api/v1/app/:app_id/endpoint',
-    { schema: { params: params.app, body: endpointIn } },
-    async (req, reply) => {
-      const app = await appFor(deps, req, req.params.app_id);
-      const now = deps.now();
-      if (req.body.headers) checkHeaders(req.body.headers);
-      const blank: EndpointRow = {
-        id: newId('ep', now),
-        appId: app.id,
-        uid: null,
-        url: req.body.url as string,
-        description: '',
-        disabled: false,
-        filterTypes: null,
-        channels: null,
-        metadata: {},
-        headers: req.body.headers ?? {},
-        rateLimit: null,
-        version: 1,
-        secrets: [{ key: endpointSecret(req.body.secret, ['body', 'secret']), expiresAt: null }],
-        signing: 'hmac',
-        serverCaPem: null,
-        clientCertPem: null,
-        clientKeyPem: null,
-        allowHttp: false,
-        tlsPolicy: null,
-        failingSince: null,
-        createdAt: now,
-        updatedAt: now,
-      };
-      const e = applyEndpointBody(blank, req.body, false);
-      await checkTarget(e);
-      const created = await store.createEndpoint(e, now);
-      return reply.code(201).send(endpointOut(created));
-    },
-  );
-
-  api.get<{ Params: P }>(
-    '/api/v1/app/:app_id/endpoint/:endpoint_id',
-    { schema: { params: params.endpoint } },
-    async (req) => endpointOut(await endpointFor(req)),
-  );
-
-  for (const [method, replace] of [
-    ['put', true],
-    ['patch', false],
-  ] as const) {
-    api[method]<{ Params: P; Body: EndpointBody }>(
-      '/api/v1/app/:app_id/endpoint/:endpoint_id',
-      { schema: { params: params.endpoint, body: replace ? endpointIn : endpointPatch } },
-      async (req) => {
-        const ep = await endpointFor(req);
-        const next = applyEndpointBody(ep, req.body, replace);
-        if (next.url !== ep.url || next.allowHttp !== ep.allowHttp || next.signing !== ep.signing)
-          await checkTarget(next);
-        // Re-enabling starts a fresh failure window.
-        if (ep.disabled && !next.disabled) next.failingSince = null;
-        return endpointOut(await store.updateEndpoint(next, deps.now()));
-      },
-    );
-  }
-
-  api.delete<{ Params: P }>(
-    '/api/v1/app/:app_id/endpoint/:endpoint_id',
-    { schema: { params: params.endpoint } },
-    async (req, reply) => {
-      const ep = await endpointFor(req);
-      await store.deleteEndpoint(ep.appId, ep.id);
-      return reply.code(204).send();
-    },
-  );
-
-  api.get<{ Params: P }>(
-    '/api/v1/app/:app_id/endpoint/:endpoint_id/secret',
-    { schema: { params: params.endpoint } },
-    async (req) => {
-      const ep = await endpointFor(req);
-      const current = ep.secrets.find((s) => s.expiresAt === null) ?? ep.secrets[ep.secrets.length - 1];
-      return { key: current?.key ?? '' };
-    },
-  );
-
-  api.post<{ Params: P; Body: { key?: string | null; gracePeriodSeconds?: number | null } }>(
-    '/api/v1/app/:app_id/endpoint/:endpoint_id/secret/rotate',
-    { schema: { params: params.endpoint, body: secretRotateIn } },
-    async (req, reply) => {
-      const ep = await endpointFor(req);
-      const now = deps.now();
-      const grace = (req.body?.gracePeriodSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS) * 1000;
-      const key = endpointSecret(req.body?.key, ['body', 'key']);
-      // Old secrets keep signing during the grace period: receivers verify against either.
-      const kept = ep.secrets
-        .filter((s) => s.expiresAt === null || s.expiresAt > now)
-        .map((s) => ({ key: s.key, expiresAt: s.expiresAt ?? now + grace }))
-        .filter((s) => s.expiresAt > now);
-      await store.updateEndpoint({ ...ep, secrets: [{ key, expiresAt: null }, ...kept].slice(0, 8) }, now);
-      return reply.code(204).send();
-    },
-  );
-
-  api.get<{ Params: P }>(
-    '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
-    { schema: { params: params.endpoint } },
-    async (req) => {
-      const ep = await endpointFor(req);
-      return { headers: ep.headers, sensitive: [] };
-    },
-  );
-
-  api.put<{ Params: P; Body: { headers: Record<string, string> } }>(
-    '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
-    { schema: { params: params.endpoint, body: headersIn } },
-    async (req, reply) => {
-      const ep = await endpointFor(req);
-      checkHeaders(req.body.headers);
-      await store.updateEndpoint({ ...ep, headers: req.body.headers }, deps.now());
-      return reply.code(204).send();
-    },
-  );
-
-  api.patch<{ Params: P; Body: { headers: Record<string, string | null>; deleteHeaders?: string[] } }>(
-    '/api/v1/app/:app_id/endpoint/:endpoint_id/headers',
-    { schema: { params: params.endpoint, body: headersPatch } },
-    async (req, reply) => {
-      const ep = await endpointFor(req);
-      checkHeaders(req.body.headers);
-      const headers = { ...ep.headers };
-      for (const [k, v] of Object.entries(req.body.headers)) {
-        if (v === null) delete headers[k];
-        else headers[k] = v;
-      }
-      for (const k of req.body.deleteHeaders ?? []) delete headers[k];
-      await store.updateEndpoint({ ...ep, headers }, deps.now());
-      return reply.code(204).send();
-    },
-  );
 
   api.post<{ Params: P; Body: { since: string; until?: string | null } }>(
     '/api/v1/app/:app_id/endpoint/:endpoint_id/recover',

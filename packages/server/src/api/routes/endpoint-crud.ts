@@ -1,0 +1,207 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { newId } from '../../ids.ts';
+import type { OperationalEvent } from '../../operational.ts';
+import type { ApplicationRow, EndpointRow } from '../../store/types.ts';
+import { endpointOf, invalidField, type RouteDeps } from '../context.ts';
+import { endpointIn, endpointPatch, headersIn, headersPatch, query, secretRotateIn } from '../schemas.ts';
+import { endpointOut, listOut } from '../views.ts';
+import { applyEndpointBody, checkUrl, type EndpointBody, endpointSecret } from './endpoint-input.ts';
+
+type P = { endpoint_id: string };
+type ListQuery = { limit: number; iterator?: string | null; order?: 'ascending' | 'descending' };
+
+/** How long a rotated-out secret keeps signing, so receivers can switch without dropping events. */
+const DEFAULT_ROTATION_GRACE_SECONDS = 24 * 3600;
+/** Header names Svix keeps for itself or that would break delivery; refused on endpoints. */
+const RESERVED_HEADERS = /^(webhook-|svix-|host$|content-length$|content-type$|transfer-encoding$|connection$)/i;
+
+/**
+ * Where a set of endpoint routes is mounted: under each application (`/api/v1/app/:app_id/endpoint`)
+ * or under the operator's own (`/api/v1/operational-webhook/endpoint`). The same handlers serve both.
+ */
+export interface EndpointMount {
+  /** The collection's path. */
+  base: string;
+  /** The collection's path-parameter schema, if it has parameters. */
+  collectionSchema: { params?: object };
+  /** The schema of one endpoint's path parameters. */
+  oneParams: object;
+  /** The application the request acts on, once the caller may act on it. */
+  appOf(req: FastifyRequest): Promise<ApplicationRow>;
+  /** Whether changes raise operational events (not for the operator's own endpoints). */
+  operationalEvents: boolean;
+}
+
+/** List, create, read, change and delete endpoints, their secrets and their headers. */
+export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: EndpointMount): void {
+  const { store } = deps;
+
+  async function endpointFor(req: FastifyRequest<{ Params: P }>): Promise<EndpointRow> {
+    return endpointOf(deps, await m.appOf(req), req.params.endpoint_id);
+  }
+
+  /** Queues the operational event; the change itself is stored already, so a failure here is only logged. */
+  async function tell(req: FastifyRequest, e: OperationalEvent): Promise<void> {
+    if (!m.operationalEvents) return;
+    try {
+      await deps.operational.emit(e);
+    } catch (err) {
+      req.log.error({ err, event: e.type }, 'operational event not queued');
+    }
+  }
+
+  async function checkTarget(e: EndpointRow): Promise<void> {
+    if (e.signing === 'ed25519' && !deps.ed25519Available) {
+      throw invalidField(['body', 'signatureScheme'], 'v1a needs an Ed25519 signing key, and this server has none');
+    }
+    checkUrl(e.url);
+    await deps.checkEndpointUrl(e.url, { allowHttp: e.allowHttp });
+  }
+
+  function checkHeaders(headers: Record<string, string | null>): void {
+    for (const name of Object.keys(headers)) {
+      if (RESERVED_HEADERS.test(name)) throw invalidField(['body', 'headers', name], 'is reserved');
+    }
+  }
+
+  api.get<{ Params: Record<string, string>; Querystring: ListQuery }>(
+    m.base,
+    { schema: { ...m.collectionSchema, querystring: query.list } },
+    async (req) => {
+      const app = await m.appOf(req);
+      return listOut(await store.listEndpoints(app.id, req.query), endpointOut);
+    },
+  );
+
+  api.post<{ Params: Record<string, string>; Body: EndpointBody }>(
+    m.base,
+    { schema: { ...m.collectionSchema, body: endpointIn } },
+    async (req, reply) => {
+      const app = await m.appOf(req);
+      const now = deps.now();
+      if (req.body.headers) checkHeaders(req.body.headers);
+      const blank: EndpointRow = {
+        id: newId('ep', now),
+        appId: app.id,
+        uid: null,
+        url: req.body.url as string,
+        description: '',
+        disabled: false,
+        filterTypes: null,
+        channels: null,
+        metadata: {},
+        headers: req.body.headers ?? {},
+        rateLimit: null,
+        version: 1,
+        secrets: [{ key: endpointSecret(req.body.secret, ['body', 'secret']), expiresAt: null }],
+        signing: 'hmac',
+        serverCaPem: null,
+        clientCertPem: null,
+        clientKeyPem: null,
+        allowHttp: false,
+        tlsPolicy: null,
+        failingSince: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const e = applyEndpointBody(blank, req.body, false);
+      await checkTarget(e);
+      const created = await store.createEndpoint(e, now);
+      await tell(req, { type: 'endpoint.created', app, endpoint: created });
+      return reply.code(201).send(endpointOut(created));
+    },
+  );
+
+  api.get<{ Params: P }>(`${m.base}/:endpoint_id`, { schema: { params: m.oneParams } }, async (req) =>
+    endpointOut(await endpointFor(req)),
+  );
+
+  for (const [method, replace] of [
+    ['put', true],
+    ['patch', false],
+  ] as const) {
+    api[method]<{ Params: P; Body: EndpointBody }>(
+      `${m.base}/:endpoint_id`,
+      { schema: { params: m.oneParams, body: replace ? endpointIn : endpointPatch } },
+      async (req) => {
+        const app = await m.appOf(req);
+        const ep = await endpointOf(deps, app, req.params.endpoint_id);
+        const next = applyEndpointBody(ep, req.body, replace);
+        if (next.url !== ep.url || next.allowHttp !== ep.allowHttp || next.signing !== ep.signing)
+          await checkTarget(next);
+        // Re-enabling starts a fresh failure window.
+        if (ep.disabled && !next.disabled) next.failingSince = null;
+        const updated = await store.updateEndpoint(next, deps.now());
+        await tell(req, { type: 'endpoint.updated', app, endpoint: updated });
+        if (!ep.disabled && updated.disabled)
+          await tell(req, { type: 'endpoint.disabled', app, endpoint: updated, trigger: 'manual' });
+        return endpointOut(updated);
+      },
+    );
+  }
+
+  api.delete<{ Params: P }>(`${m.base}/:endpoint_id`, { schema: { params: m.oneParams } }, async (req, reply) => {
+    const app = await m.appOf(req);
+    const ep = await endpointOf(deps, app, req.params.endpoint_id);
+    await store.deleteEndpoint(ep.appId, ep.id);
+    await tell(req, { type: 'endpoint.deleted', app, endpoint: ep });
+    return reply.code(204).send();
+  });
+
+  api.get<{ Params: P }>(`${m.base}/:endpoint_id/secret`, { schema: { params: m.oneParams } }, async (req) => {
+    const ep = await endpointFor(req);
+    const current = ep.secrets.find((s) => s.expiresAt === null) ?? ep.secrets[ep.secrets.length - 1];
+    return { key: current?.key ?? '' };
+  });
+
+  api.post<{ Params: P; Body: { key?: string | null; gracePeriodSeconds?: number | null } }>(
+    `${m.base}/:endpoint_id/secret/rotate`,
+    { schema: { params: m.oneParams, body: secretRotateIn } },
+    async (req, reply) => {
+      const ep = await endpointFor(req);
+      const now = deps.now();
+      const grace = (req.body?.gracePeriodSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS) * 1000;
+      const key = endpointSecret(req.body?.key, ['body', 'key']);
+      // Old secrets keep signing during the grace period: receivers verify against either.
+      const kept = ep.secrets
+        .filter((s) => s.expiresAt === null || s.expiresAt > now)
+        .map((s) => ({ key: s.key, expiresAt: s.expiresAt ?? now + grace }))
+        .filter((s) => s.expiresAt > now);
+      await store.updateEndpoint({ ...ep, secrets: [{ key, expiresAt: null }, ...kept].slice(0, 8) }, now);
+      return reply.code(204).send();
+    },
+  );
+
+  api.get<{ Params: P }>(`${m.base}/:endpoint_id/headers`, { schema: { params: m.oneParams } }, async (req) => {
+    const ep = await endpointFor(req);
+    return { headers: ep.headers, sensitive: [] };
+  });
+
+  api.put<{ Params: P; Body: { headers: Record<string, string> } }>(
+    `${m.base}/:endpoint_id/headers`,
+    { schema: { params: m.oneParams, body: headersIn } },
+    async (req, reply) => {
+      const ep = await endpointFor(req);
+      checkHeaders(req.body.headers);
+      await store.updateEndpoint({ ...ep, headers: req.body.headers }, deps.now());
+      return reply.code(204).send();
+    },
+  );
+
+  api.patch<{ Params: P; Body: { headers: Record<string, string | null>; deleteHeaders?: string[] } }>(
+    `${m.base}/:endpoint_id/headers`,
+    { schema: { params: m.oneParams, body: headersPatch } },
+    async (req, reply) => {
+      const ep = await endpointFor(req);
+      checkHeaders(req.body.headers);
+      const headers = { ...ep.headers };
+      for (const [k, v] of Object.entries(req.body.headers)) {
+        if (v === null) delete headers[k];
+        else headers[k] = v;
+      }
+      for (const k of req.body.deleteHeaders ?? []) delete headers[k];
+      await store.updateEndpoint({ ...ep, headers }, deps.now());
+      return reply.code(204).send();
+    },
+  );
+}

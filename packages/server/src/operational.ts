@@ -1,0 +1,129 @@
+import { newId } from './ids.ts';
+import type { ApplicationRow, EndpointRow, Outcome, Store } from './store/types.ts';
+import { Status } from './store/types.ts';
+
+/**
+ * Operational webhooks (Svix's): the platform's operator hears when a customer's endpoint is
+ * created, changed, deleted or disabled, and when a message exhausts its retries. The operator's
+ * endpoints belong to one reserved application that no application route reaches, and each event
+ * is a message in it: signed, sent over mTLS, retried and guarded like any other.
+ */
+export const OPERATIONAL_APP_ID = 'app_hookwarden_operational';
+
+export type OperationalEvent =
+  | { type: 'endpoint.created' | 'endpoint.updated' | 'endpoint.deleted'; app: ApplicationRow; endpoint: EndpointRow }
+  | {
+      type: 'endpoint.disabled';
+      app: ApplicationRow;
+      endpoint: EndpointRow;
+      trigger: 'automatic' | 'manual';
+    };
+
+export interface OperationalEvents {
+  /** The reserved application, created on first use. */
+  app(): Promise<ApplicationRow>;
+  /** Queues the event for the operator's endpoints; nothing when there are none. */
+  emit(event: OperationalEvent): Promise<void>;
+  /** What the dispatcher just recorded: disabled endpoints and exhausted messages. */
+  recorded(outcomes: readonly Outcome[]): Promise<void>;
+}
+
+/** Kept as long as any message's payload is by default. */
+const RETENTION_MS = 90 * 24 * 3_600_000;
+
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+export function createOperationalEvents(o: {
+  store: Store;
+  now: () => number;
+  /** Wakes the dispatcher: an event was queued. */
+  onEnqueued: () => void;
+}): OperationalEvents {
+  const { store } = o;
+  /** Whether the reserved application exists: until it does, no event has anyone to go to. */
+  let exists = false;
+
+  async function app(): Promise<ApplicationRow> {
+    const found = await store.getApplication(OPERATIONAL_APP_ID);
+    if (found) {
+      exists = true;
+      return found;
+    }
+    const now = o.now();
+    try {
+      const created = await store.createApplication(
+        { id: OPERATIONAL_APP_ID, uid: null, name: 'Operational webhooks', metadata: {}, rateLimit: null },
+        now,
+      );
+      exists = true;
+      return created;
+    } catch (err) {
+      // Created meanwhile by a concurrent call.
+      const again = await store.getApplication(OPERATIONAL_APP_ID);
+      if (!again) throw err;
+      exists = true;
+      return again;
+    }
+  }
+
+  async function send(type: string, data: Record<string, unknown>): Promise<void> {
+    if (!exists) exists = (await store.getApplication(OPERATIONAL_APP_ID)) !== undefined;
+    if (!exists) return;
+    const now = o.now();
+    const { deliveries } = await store.createMessage(
+      {
+        id: newId('msg', now),
+        appId: OPERATIONAL_APP_ID,
+        eventType: type,
+        eventId: null,
+        channels: null,
+        tags: null,
+        payload: JSON.stringify({ type, timestamp: iso(now), data }),
+        createdAt: now,
+      },
+      { payloadExpiresAt: now + RETENTION_MS },
+    );
+    if (deliveries > 0) o.onEnqueued();
+  }
+
+  const about = (a: ApplicationRow, e: EndpointRow) => ({
+    appId: a.id,
+    appUid: a.uid,
+    endpointId: e.id,
+    endpointUid: e.uid,
+  });
+
+  async function emit(e: OperationalEvent): Promise<void> {
+    // The operator's own endpoints raise no events: a failing one would feed itself.
+    if (e.app.id === OPERATIONAL_APP_ID) return;
+    if (e.type === 'endpoint.disabled') {
+      await send(e.type, { ...about(e.app, e.endpoint), failSince: iso(e.endpoint.failingSince), trigger: e.trigger });
+    } else await send(e.type, about(e.app, e.endpoint));
+  }
+
+  async function recorded(outcomes: readonly Outcome[]): Promise<void> {
+    for (const out of outcomes) {
+      const a = out.attempt;
+      if (a.appId === OPERATIONAL_APP_ID) continue;
+      const exhausted = out.nextAttemptAt === undefined && a.status !== Status.success;
+      if (!exhausted && !out.disableEndpoint) continue;
+      const app = await store.getApplication(a.appId);
+      const endpoint = await store.getEndpoint(a.appId, a.endpointId);
+      if (!app || !endpoint) continue;
+      if (exhausted) {
+        const message = await store.getMessage(a.appId, a.msgId);
+        await send('message.attempt.exhausted', {
+          appId: app.id,
+          appUid: app.uid,
+          msgId: a.msgId,
+          msgEventId: message?.eventId ?? null,
+          endpointId: endpoint.id,
+          lastAttempt: { id: a.id, timestamp: iso(a.createdAt), responseStatusCode: a.statusCode },
+        });
+      }
+      if (out.disableEndpoint) await emit({ type: 'endpoint.disabled', app, endpoint, trigger: 'automatic' });
+    }
+  }
+
+  return { app, emit, recorded };
+}
