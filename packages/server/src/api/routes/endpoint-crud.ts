@@ -40,7 +40,7 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
     return endpointOf(deps, await m.appOf(req), req.params.endpoint_id);
   }
 
-  /** Queues the operational event; the change itself is stored already, so a failure here is only logged. */
+  /** Queues an operational event. The change it tells of is stored already: a failure is logged. */
   async function tell(req: FastifyRequest, e: OperationalEvent): Promise<void> {
     if (!m.operationalEvents) return;
     try {
