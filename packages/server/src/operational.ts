@@ -24,12 +24,23 @@ export interface OperationalEvents {
   app(): Promise<ApplicationRow>;
   /** Queues the event for the operator's endpoints; nothing when there are none. */
   emit(event: OperationalEvent): Promise<void>;
-  /** What the dispatcher just recorded: disabled endpoints and exhausted messages. */
+  /** What the dispatcher just recorded: disabled endpoints, failing, exhausted and recovered messages. */
   recorded(outcomes: readonly Outcome[]): Promise<void>;
 }
 
+/** Svix tells of a message failing on its fourth failed attempt, and of its recovery after that. */
+const FAILING_AT_ATTEMPT = 4;
+
 /** Kept as long as any message's payload is by default. */
 const RETENTION_MS = 90 * 24 * 3_600_000;
+
+/** The message event an outcome raises, if any: Svix's names, at Svix's moments. */
+function messageEventOf(out: Outcome): string | undefined {
+  const n = out.attemptsMade ?? 0;
+  if (out.attempt.status === Status.success) return n > FAILING_AT_ATTEMPT ? 'message.attempt.recovered' : undefined;
+  if (out.nextAttemptAt === undefined) return 'message.attempt.exhausted';
+  return n === FAILING_AT_ATTEMPT ? 'message.attempt.failing' : undefined;
+}
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
@@ -105,14 +116,14 @@ export function createOperationalEvents(o: {
     for (const out of outcomes) {
       const a = out.attempt;
       if (a.appId === OPERATIONAL_APP_ID) continue;
-      const exhausted = out.nextAttemptAt === undefined && a.status !== Status.success;
-      if (!exhausted && !out.disableEndpoint) continue;
+      const type = messageEventOf(out);
+      if (type === undefined && !out.disableEndpoint) continue;
       const app = await store.getApplication(a.appId);
       const endpoint = await store.getEndpoint(a.appId, a.endpointId);
       if (!app || !endpoint) continue;
-      if (exhausted) {
+      if (type !== undefined) {
         const message = await store.getMessage(a.appId, a.msgId);
-        await send('message.attempt.exhausted', {
+        await send(type, {
           appId: app.id,
           appUid: app.uid,
           msgId: a.msgId,

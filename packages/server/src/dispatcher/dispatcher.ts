@@ -397,6 +397,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       deliveryId: d.id,
       nextAttemptAt,
       disableEndpoint,
+      attemptsMade,
       attempt: {
         id: newId('atmpt', at),
         msgId: d.message.id,

@@ -161,6 +161,8 @@ export interface Outcome {
   nextAttemptAt?: number;
   /** Disable the endpoint (HTTP 410, or failing for too long). */
   disableEndpoint?: boolean;
+  /** Attempts of this delivery so far, this one included: for listeners; the store ignores it. */
+  attemptsMade?: number;
 }
 
 export interface PageQuery {
