@@ -209,6 +209,16 @@ export const eventTypeUpdate = {
 
 export const eventTypePatch = { type: 'object', properties: { ...eventTypeIn.properties } } as const;
 
+export const eventTypeImportIn = {
+  type: 'object',
+  properties: {
+    dryRun: { type: 'boolean' },
+    replaceAll: { type: 'boolean' },
+    spec: { type: ['object', 'null'] },
+    specRaw: { type: ['string', 'null'], maxLength: 1024 * 1024 },
+  },
+} as const;
+
 const endpointExtensions = {
   serverCa: {
     ...pem,

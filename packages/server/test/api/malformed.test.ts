@@ -129,6 +129,9 @@ test('every route rejects malformed input with 4xx and {code, detail}', async ()
     ['PUT', () => '/api/v1/operational-webhook/endpoint/ep_missing', { url: 'https://o.example/' }, 404],
     ['DELETE', () => '/api/v1/operational-webhook/endpoint/ep_missing', undefined, 404],
     ['POST', () => '/api/v1/operational-webhook/endpoint/ep_missing/secret/rotate', {}, 404],
+    ['POST', () => '/api/v1/event-type/import/openapi', {}, 422],
+    ['POST', () => '/api/v1/event-type/import/openapi', { specRaw: 5 }, 422],
+    ['POST', () => '/api/v1/event-type/import/openapi', { spec: { webhooks: { a: { post: 1 } } } }, 422],
     ['GET', () => '/api/v1/nothing-here', undefined, 404],
   ];
   for (const [method, path, body, status] of cases) {

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { conflict, notFound } from '../../errors.ts';
 import { type ApiDeps, requireAdmin } from '../context.ts';
-import { eventTypeIn, eventTypePatch, eventTypeUpdate, params, query } from '../schemas.ts';
+import { eventTypesFromOpenApi, specOf } from '../event-type-import.ts';
+import { eventTypeImportIn, eventTypeIn, eventTypePatch, eventTypeUpdate, params, query } from '../schemas.ts';
 import { eventTypeOut, listOut } from '../views.ts';
 
 interface EventTypeBody {
@@ -47,6 +48,37 @@ export function eventTypeRoutes(api: FastifyInstance, deps: ApiDeps): void {
       : await store.createEventType(row, deps.now());
     return reply.code(201).send(eventTypeOut(created));
   });
+
+  // Event types from an OpenAPI document's webhooks (Svix's importOpenapi): created, or updated and
+  // revived if they exist; with replaceAll, those the document does not name are archived.
+  api.post<{ Body: { dryRun?: boolean; replaceAll?: boolean; spec?: unknown; specRaw?: string | null } }>(
+    '/api/v1/event-type/import/openapi',
+    { schema: { body: eventTypeImportIn } },
+    async (req) => {
+      requireAdmin(req);
+      const found = eventTypesFromOpenApi(specOf(req.body));
+      if (req.body.dryRun) return { data: { modified: [], to_modify: found } };
+      const now = deps.now();
+      for (const t of found) {
+        const existing = await store.getEventType(t.name);
+        const row = { ...t, archived: false, schemas: t.schemas ?? existing?.schemas ?? null };
+        if (existing) await store.updateEventType({ ...existing, ...row }, now);
+        else await store.createEventType(row, now);
+      }
+      if (req.body.replaceAll) {
+        const named = new Set(found.map((t) => t.name));
+        const stale = [];
+        let iterator: string | null = null;
+        do {
+          const page = await store.listEventTypes({ limit: 250, iterator, includeArchived: false });
+          stale.push(...page.data.filter((t) => !named.has(t.name)));
+          iterator = page.done ? null : page.iterator;
+        } while (iterator !== null);
+        for (const t of stale) await store.updateEventType({ ...t, archived: true }, now);
+      }
+      return { data: { modified: found.map((t) => t.name), to_modify: null } };
+    },
+  );
 
   api.get<{ Params: { event_type_name: string } }>(
     '/api/v1/event-type/:event_type_name',
