@@ -11,6 +11,7 @@ import { authRoutes } from './routes/auth.ts';
 import { backgroundTaskRoutes } from './routes/background-tasks.ts';
 import { checkRoutes } from './routes/check.ts';
 import { endpointRoutes } from './routes/endpoints.ts';
+import { environmentRoutes } from './routes/environment.ts';
 import { eventTypeRoutes } from './routes/event-types.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
@@ -145,6 +146,7 @@ export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = 
   authRoutes(api, deps);
   backgroundTaskRoutes(api, deps);
   operationalWebhookRoutes(api, deps);
+  environmentRoutes(api, deps);
   healthRoutes(api, deps);
   checkRoutes(api, deps);
   api.get('/api/v1/openapi.json', { config: { public: true } }, async () => openapi.document());

@@ -209,6 +209,15 @@ export const eventTypeUpdate = {
 
 export const eventTypePatch = { type: 'object', properties: { ...eventTypeIn.properties } } as const;
 
+export const environmentIn = {
+  type: 'object',
+  properties: {
+    eventTypes: { type: ['array', 'null'], items: eventTypeIn, maxItems: 1000 },
+    connectors: { type: ['array', 'null'], maxItems: 1000 },
+    settings: {},
+  },
+} as const;
+
 export const eventTypeImportIn = {
   type: 'object',
   properties: {

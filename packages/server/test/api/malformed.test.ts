@@ -132,6 +132,8 @@ test('every route rejects malformed input with 4xx and {code, detail}', async ()
     ['POST', () => '/api/v1/event-type/import/openapi', {}, 422],
     ['POST', () => '/api/v1/event-type/import/openapi', { specRaw: 5 }, 422],
     ['POST', () => '/api/v1/event-type/import/openapi', { spec: { webhooks: { a: { post: 1 } } } }, 422],
+    ['POST', () => '/api/v1/environment/import', { eventTypes: [{ name: 'a b', description: 'd' }] }, 422],
+    ['POST', () => '/api/v1/environment/import', { eventTypes: {} }, 422],
     ['GET', () => '/api/v1/nothing-here', undefined, 404],
   ];
   for (const [method, path, body, status] of cases) {

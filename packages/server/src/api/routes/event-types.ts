@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { conflict, notFound } from '../../errors.ts';
+import type { EventTypeRow, NewEventType, Store } from '../../store/types.ts';
 import { type ApiDeps, requireAdmin } from '../context.ts';
 import { eventTypesFromOpenApi, specOf } from '../event-type-import.ts';
 import { eventTypeImportIn, eventTypeIn, eventTypePatch, eventTypeUpdate, params, query } from '../schemas.ts';
@@ -20,6 +21,33 @@ type Q = {
   include_archived?: boolean;
   with_content?: boolean;
 };
+
+/** Every event type, page by page (archived ones too, when asked). */
+export async function allEventTypes(store: Store, includeArchived: boolean): Promise<EventTypeRow[]> {
+  const all: EventTypeRow[] = [];
+  let iterator: string | null = null;
+  do {
+    const page = await store.listEventTypes({ limit: 250, iterator, includeArchived });
+    all.push(...page.data);
+    iterator = page.done ? null : page.iterator;
+  } while (iterator !== null);
+  return all;
+}
+
+/** Creates each type, or updates the one of that name with what `merge` makes of the two. */
+export async function putEventTypes<T extends { name: string }>(
+  store: Store,
+  types: readonly T[],
+  now: number,
+  merge: (t: T, existing: EventTypeRow | undefined) => NewEventType,
+): Promise<void> {
+  for (const t of types) {
+    const existing = await store.getEventType(t.name);
+    const row = merge(t, existing);
+    if (existing) await store.updateEventType({ ...existing, ...row }, now);
+    else await store.createEventType(row, now);
+  }
+}
 
 export function eventTypeRoutes(api: FastifyInstance, deps: ApiDeps): void {
   const { store } = deps;
@@ -59,21 +87,15 @@ export function eventTypeRoutes(api: FastifyInstance, deps: ApiDeps): void {
       const found = eventTypesFromOpenApi(specOf(req.body));
       if (req.body.dryRun) return { data: { modified: [], to_modify: found } };
       const now = deps.now();
-      for (const t of found) {
-        const existing = await store.getEventType(t.name);
-        const row = { ...t, archived: false, schemas: t.schemas ?? existing?.schemas ?? null };
-        if (existing) await store.updateEventType({ ...existing, ...row }, now);
-        else await store.createEventType(row, now);
-      }
+      // A document without a schema for a type leaves the one it had.
+      await putEventTypes(store, found, now, (t, existing) => ({
+        ...t,
+        archived: false,
+        schemas: t.schemas ?? existing?.schemas ?? null,
+      }));
       if (req.body.replaceAll) {
         const named = new Set(found.map((t) => t.name));
-        const stale = [];
-        let iterator: string | null = null;
-        do {
-          const page = await store.listEventTypes({ limit: 250, iterator, includeArchived: false });
-          stale.push(...page.data.filter((t) => !named.has(t.name)));
-          iterator = page.done ? null : page.iterator;
-        } while (iterator !== null);
+        const stale = (await allEventTypes(store, false)).filter((t) => !named.has(t.name));
         for (const t of stale) await store.updateEventType({ ...t, archived: true }, now);
       }
       return { data: { modified: found.map((t) => t.name), to_modify: null } };
