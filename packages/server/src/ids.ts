@@ -50,6 +50,14 @@ function random40(): [number, number] {
 }
 
 /**
+ * The smallest id of `prefix` made at `ms`: ids made at or after `ms` sort at or above it, those
+ * made before below it. Bounds a time window on an id index.
+ */
+export function idFloor(prefix: string, ms: number): string {
+  return `${prefix}_${encode(Math.max(0, Math.floor(ms)), 10)}`;
+}
+
+/**
  * A ULID-style id with a type prefix (`app_`, `ep_`, `msg_`, `atmpt_`), as Svix ids have. Monotonic
  * within a millisecond so that ids created in one burst keep their order.
  */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { newId } from '../src/ids.ts';
+import { idFloor, newId } from '../src/ids.ts';
 
 const SHAPE = /^atmpt_[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -42,4 +42,27 @@ test('a clock that steps back keeps ids increasing', () => {
   const first = newId('atmpt', Date.UTC(2040, 0, 1));
   const second = newId('atmpt', Date.UTC(2039, 0, 1));
   assert.ok(second > first);
+});
+
+test('idFloor bounds a time window: ids made at or after an instant sort at or above its floor, earlier ones below', () => {
+  let clock = Date.UTC(2040, 0, 1);
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 5_000 }), fc.integer({ min: 0, max: 3 }), (gap, extra) => {
+      // A clock that only moves forward, past any instant an earlier test used, as newId needs.
+      clock += 10_000;
+      const before = clock;
+      const made = before + gap;
+      const early = newId('msg', before);
+      assert.ok(early < idFloor('msg', before + 1) && early < idFloor('msg', made), `${early} is below the floor`);
+      const ids = Array.from({ length: extra + 1 }, () => newId('msg', made));
+      for (const id of ids) {
+        assert.ok(id >= idFloor('msg', made), `${id} is at or after its own instant`);
+        assert.ok(id < idFloor('msg', made + 1), `${id} is before the next millisecond`);
+        assert.ok(id >= idFloor('msg', before + 1) && id.length === idFloor('msg', made).length + 16);
+      }
+      assert.ok(newId('msg', made) > idFloor('msg', made));
+      assert.ok(idFloor('msg', before) < idFloor('msg', made));
+    }),
+    { numRuns: 200 },
+  );
 });

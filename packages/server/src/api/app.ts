@@ -16,6 +16,7 @@ import { eventTypeRoutes } from './routes/event-types.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { operationalWebhookRoutes } from './routes/operational-webhooks.ts';
+import { statisticsRoutes } from './routes/statistics.ts';
 import { validatorCompiler } from './validation.ts';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -147,6 +148,7 @@ export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = 
   backgroundTaskRoutes(api, deps);
   operationalWebhookRoutes(api, deps);
   environmentRoutes(api, deps);
+  statisticsRoutes(api, deps);
   healthRoutes(api, deps);
   checkRoutes(api, deps);
   api.get('/api/v1/openapi.json', { config: { public: true } }, async () => openapi.document());

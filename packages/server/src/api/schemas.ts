@@ -209,6 +209,16 @@ export const eventTypeUpdate = {
 
 export const eventTypePatch = { type: 'object', properties: { ...eventTypeIn.properties } } as const;
 
+export const appUsageStatsIn = {
+  type: 'object',
+  required: ['since', 'until'],
+  properties: {
+    appIds: { type: ['array', 'null'], items: idOrName, maxItems: 1000 },
+    since: { type: 'string', format: 'date-time' },
+    until: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
 export const environmentIn = {
   type: 'object',
   properties: {

@@ -197,14 +197,19 @@ export interface AttemptFilter extends PageQuery {
 }
 
 /** Svix's `BackgroundTaskType` names of what Hookwarden runs as a task. */
-export type TaskType = 'endpoint.recover' | 'endpoint.replay' | 'endpoint.bulk-replay' | 'application.purge_content';
+export type TaskType =
+  | 'endpoint.recover'
+  | 'endpoint.replay'
+  | 'endpoint.bulk-replay'
+  | 'application.purge_content'
+  | 'application.stats';
 export type TaskStatus = 'running' | 'finished' | 'failed';
 
 /** A background task (recover, replay, purge): what it was, how it ended, what it did. */
 export interface TaskRow {
   id: string;
-  /** The application it acted on: its tokens may see it. */
-  appId: string;
+  /** The application it acted on: its tokens may see it. Null: the whole environment's (admin only). */
+  appId: string | null;
   task: TaskType;
   status: TaskStatus;
   data: Record<string, unknown>;
@@ -374,6 +379,11 @@ export interface Store {
    */
   expireTokens(appId: string, at: number, sessionIds?: string[]): Promise<number>;
 
+  /**
+   * How many deliveries (message × endpoint) the application's messages created in [since, until)
+   * made, resends and replays included.
+   */
+  countMessageDestinations(appId: string, since: number, until: number): Promise<number>;
   /** Keeps a task's record until `expiresAt` (it goes when its application does). */
   putTask(task: TaskRow, expiresAt: number): Promise<void>;
   getTask(id: string): Promise<TaskRow | undefined>;

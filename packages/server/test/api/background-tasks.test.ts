@@ -66,3 +66,35 @@ test('the tasks that recover, replay and purge answer with can be fetched and li
   assert.equal((await portal.backgroundTask.get(replayed.id)).id, replayed.id);
   await assert.rejects(portal.backgroundTask.get(recovered.id), (e: { code: number }) => e.code === 404);
 });
+
+test("the svix SDK's aggregateAppStats counts each application's message destinations in a window, as a task", async () => {
+  const since = new Date(Date.now() - 1000);
+  const one = await svix.application.create({ name: 'One', uid: 'stats-one' });
+  await svix.endpoint.create(one.id, { url: 'https://one-a.example/hook' });
+  await svix.endpoint.create(one.id, { url: 'https://one-b.example/hook' });
+  const two = await svix.application.create({ name: 'Two' });
+  await svix.endpoint.create(two.id, { url: 'https://two.example/hook' });
+  for (let i = 0; i < 3; i++) await svix.message.create(one.id, { eventType: 'order.placed', payload: { i } });
+  await svix.message.create(two.id, { eventType: 'order.placed', payload: {} });
+  const until = new Date(Date.now() + 1000);
+
+  const out = await svix.statistics.aggregateAppStats({ appIds: ['stats-one', two.id, 'app_missing'], since, until });
+  assert.equal(out.task, BackgroundTaskType.ApplicationStats);
+  assert.deepEqual(out.unresolvedAppIds, ['app_missing']);
+  const task = await svix.backgroundTask.get(out.id);
+  assert.deepEqual(task.data.appStats, [
+    { appId: one.id, appUid: 'stats-one', messageDestinations: 6 },
+    { appId: two.id, appUid: null, messageDestinations: 1 },
+  ]);
+  // A window before any of them counts nothing; without appIds, every application is counted.
+  const earlier = await svix.statistics.aggregateAppStats({ since: new Date(0), until: since });
+  const counts = (await svix.backgroundTask.get(earlier.id)).data.appStats as { messageDestinations: number }[];
+  assert.ok(counts.length >= 2);
+  assert.ok(counts.every((c) => c.messageDestinations === 0));
+
+  // The environment's tasks are the admin's: an application token does not see them.
+  const { token } = await svix.authentication.appPortalAccess(one.id, {});
+  const portal = new Svix(token, { serverUrl: h.url });
+  await assert.rejects(portal.backgroundTask.get(out.id), (e: { code: number }) => e.code === 404);
+  await assert.rejects(portal.statistics.aggregateAppStats({ since, until }), (e: { code: number }) => e.code === 403);
+});

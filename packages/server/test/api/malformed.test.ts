@@ -134,6 +134,9 @@ test('every route rejects malformed input with 4xx and {code, detail}', async ()
     ['POST', () => '/api/v1/event-type/import/openapi', { spec: { webhooks: { a: { post: 1 } } } }, 422],
     ['POST', () => '/api/v1/environment/import', { eventTypes: [{ name: 'a b', description: 'd' }] }, 422],
     ['POST', () => '/api/v1/environment/import', { eventTypes: {} }, 422],
+    ['POST', () => '/api/v1/stats/usage/app', {}, 422],
+    ['POST', () => '/api/v1/stats/usage/app', { since: '2026-01-02T00:00:00Z', until: '2026-01-01T00:00:00Z' }, 422],
+    ['POST', () => '/api/v1/stats/usage/app', { since: 'x', until: 'y' }, 422],
     ['GET', () => '/api/v1/nothing-here', undefined, 404],
   ];
   for (const [method, path, body, status] of cases) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { newId } from '../../src/ids.ts';
+import { idFloor, newId } from '../../src/ids.ts';
 import type {
   EndpointMessageFilter,
   EndpointRow,
@@ -317,6 +317,25 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       assert.deepEqual(await ids({}), [t4]);
       await store.deleteApplication(a.id);
       assert.equal(await store.getTask(t4 as string), undefined);
+    });
+
+    test('message destinations are counted per application over the messages of a window', async () => {
+      const a = await app();
+      const other = await app();
+      await endpoint(a.id);
+      await endpoint(a.id);
+      await endpoint(other.id);
+      // Ids as newId makes them at T0 + ms (newId itself never goes back to a past instant).
+      const at = (appId: string, ms: number) =>
+        message(appId, { id: `${idFloor('msg', T0 + ms)}${String(ms).padStart(16, '0')}`, createdAt: T0 + ms });
+      for (const ms of [10, 20, 30]) await store.createMessage(at(a.id, ms), {});
+      await store.createMessage(at(other.id, 21), {});
+      // Two endpoints each: [10, 30) holds two messages, four deliveries.
+      assert.equal(await store.countMessageDestinations(a.id, T0 + 10, T0 + 30), 4);
+      assert.equal(await store.countMessageDestinations(a.id, T0, T0 + 31), 6);
+      assert.equal(await store.countMessageDestinations(a.id, T0 + 31, T0 + 100), 0);
+      assert.equal(await store.countMessageDestinations(other.id, T0, T0 + 100), 1);
+      await drain(store, T0 + 100);
     });
 
     test('payloads past their retention are expunged oldest first, in batches', async () => {

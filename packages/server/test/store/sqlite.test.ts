@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { tempDir } from '@hookwarden/testkit';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
+import { MIGRATIONS } from '../../src/store/sqlite/schema.ts';
 import { storeConformance } from './conformance.ts';
 
 storeConformance('sqlite', async () => {
@@ -40,6 +41,56 @@ test('every foreign key column leads an index, so a cascading delete never scans
     assert.deepEqual(unindexed, []);
   } finally {
     db.close();
+    dir.cleanup();
+  }
+});
+
+test('migrating a database keeps its rows: task records survive the rebuild that lets them have no application', async () => {
+  const dir = tempDir();
+  const path = join(dir.path, 'hookwarden.db');
+  // A database as the migration that added task records left it.
+  const old = new Database(path);
+  for (const [v, sql] of MIGRATIONS.slice(0, 8).entries()) {
+    old.exec(sql);
+    old.pragma(`user_version = ${v + 1}`);
+  }
+  old
+    .prepare(
+      "INSERT INTO applications (id, uid, name, metadata, created_at, updated_at) VALUES ('app_1', NULL, 'a', '{}', 1, 1)",
+    )
+    .run();
+  old
+    .prepare(
+      "INSERT INTO background_tasks VALUES ('qtask_1', 'app_1', 'endpoint.recover', 'finished', '{\"messages\":2}', 5, 99)",
+    )
+    .run();
+  old.close();
+
+  const store = openSqliteStore(path);
+  try {
+    assert.deepEqual(await store.getTask('qtask_1'), {
+      id: 'qtask_1',
+      appId: 'app_1',
+      task: 'endpoint.recover',
+      status: 'finished',
+      data: { messages: 2 },
+      updatedAt: 5,
+    });
+    const environmentWide = {
+      id: 'qtask_2',
+      appId: null,
+      task: 'application.stats',
+      status: 'finished',
+      data: {},
+      updatedAt: 6,
+    } as const;
+    await store.putTask(environmentWide, 99);
+    assert.deepEqual(await store.getTask('qtask_2'), environmentWide);
+    // Still deleted with their application.
+    await store.deleteApplication('app_1');
+    assert.equal(await store.getTask('qtask_1'), undefined);
+  } finally {
+    await store.close();
     dir.cleanup();
   }
 });

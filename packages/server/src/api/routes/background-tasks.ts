@@ -14,7 +14,7 @@ const TASK_TTL_MS = 30 * 24 * 3600 * 1000;
  * polled at `GET /api/v1/background-task/{id}`. Here each completes before the answer: the task is
  * recorded finished, with what it did, so that polling it answers at once.
  */
-export async function finishedTask(deps: ApiDeps, appId: string, task: TaskType, data: Record<string, unknown>) {
+export async function finishedTask(deps: ApiDeps, appId: string | null, task: TaskType, data: Record<string, unknown>) {
   const now = deps.now();
   const row: TaskRow = { id: newId('qtask', now), appId, task, status: 'finished', data, updatedAt: now };
   await deps.store.putTask(row, now + TASK_TTL_MS);

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { conflict } from '../../errors.ts';
+import { idFloor } from '../../ids.ts';
 import type {
   ApplicationRow,
   AttemptFilter,
@@ -785,6 +786,15 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       return stmt(sql).run(...args).changes;
     },
 
+    async countMessageDestinations(appId, since, until) {
+      // Messages by the time in their ids (index messages_app), their deliveries by deliveries_msg:
+      // no scan of either table.
+      const r = stmt(
+        `SELECT count(*) AS n FROM messages m JOIN deliveries d ON d.msg_id = m.id
+         WHERE m.app_id = ? AND m.id >= ? AND m.id < ?`,
+      ).get(appId, idFloor('msg', since), idFloor('msg', until)) as { n: number };
+      return r.n;
+    },
     async putTask(t, expiresAt) {
       stmt(
         `INSERT INTO background_tasks (id, app_id, task, status, data, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -28,7 +28,7 @@ export const appFromRow = (r: Raw): ApplicationRow => ({
 
 export const taskFromRow = (r: Raw): TaskRow => ({
   id: r.id as string,
-  appId: r.app_id as string,
+  appId: (r.app_id as string | null) ?? null,
   task: r.task as TaskType,
   status: r.status as TaskStatus,
   data: json(r.data) ?? {},

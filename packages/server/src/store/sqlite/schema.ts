@@ -144,4 +144,20 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX background_tasks_app ON background_tasks (app_id, id);
   CREATE INDEX background_tasks_expiry ON background_tasks (expires_at);`,
+  // Tasks over the whole environment (usage statistics) belong to no application. SQLite cannot
+  // relax NOT NULL in place: the table is rebuilt.
+  `CREATE TABLE background_tasks_new (
+    id TEXT PRIMARY KEY,
+    app_id TEXT REFERENCES applications(id) ON DELETE CASCADE,
+    task TEXT NOT NULL,
+    status TEXT NOT NULL,
+    data TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  INSERT INTO background_tasks_new SELECT id, app_id, task, status, data, updated_at, expires_at FROM background_tasks;
+  DROP TABLE background_tasks;
+  ALTER TABLE background_tasks_new RENAME TO background_tasks;
+  CREATE INDEX background_tasks_app ON background_tasks (app_id, id);
+  CREATE INDEX background_tasks_expiry ON background_tasks (expires_at);`,
 ];

@@ -57,6 +57,7 @@ const METHODS = [
   'findToken',
   'deleteToken',
   'expireTokens',
+  'countMessageDestinations',
   'putTask',
   'getTask',
   'listTasks',
