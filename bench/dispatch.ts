@@ -25,6 +25,7 @@ import {
   type EndpointRow,
   hashToken,
   type MessageRow,
+  newEndpoint,
   openSqliteStoreInWorker,
   type Store,
 } from '@hookwarden/server';
@@ -137,27 +138,7 @@ export async function run(): Promise<void> {
     const now = Date.now();
     await store.createApplication({ id: 'app_bench', uid: null, name: 'bench', metadata: {}, rateLimit: null }, now);
     await store.createEndpoint(
-      {
-        id: 'ep_bench',
-        appId: 'app_bench',
-        uid: null,
-        url,
-        description: '',
-        disabled: false,
-        filterTypes: null,
-        channels: null,
-        metadata: {},
-        headers: {},
-        rateLimit: null,
-        version: 1,
-        secrets: [{ key: secret, expiresAt: null }],
-        signing: 'hmac',
-        serverCaPem: receiverCa.certPem,
-        clientCertPem: null,
-        clientKeyPem: null,
-        allowHttp: false,
-        tlsPolicy: null,
-      },
+      { ...newEndpoint({ id: 'ep_bench', appId: 'app_bench', url, secret }), serverCaPem: receiverCa.certPem },
       now,
     );
     const client = createDeliveryClient({

@@ -1,29 +1,10 @@
+import { newEndpoint as defaults } from '../../src/store/new-endpoint.ts';
 import type { EndpointRow, NewEndpoint } from '../../src/store/types.ts';
 
 /** A valid endpoint to create in tests: HMAC-signed, no filters, no TLS overrides. */
 export function newEndpoint(appId: string, id: string, over: Partial<NewEndpoint> = {}): NewEndpoint {
-  return {
-    id,
-    appId,
-    uid: null,
-    url: 'https://example.test/hook',
-    description: '',
-    disabled: false,
-    filterTypes: null,
-    channels: null,
-    metadata: {},
-    headers: {},
-    rateLimit: null,
-    version: 1,
-    secrets: [{ key: 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0cw==', expiresAt: null }],
-    signing: 'hmac',
-    serverCaPem: null,
-    clientCertPem: null,
-    clientKeyPem: null,
-    allowHttp: false,
-    tlsPolicy: null,
-    ...over,
-  };
+  const secret = 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0cw==';
+  return { ...defaults({ id, appId, url: 'https://example.test/hook', secret }), ...over };
 }
 
 /** The same endpoint as a stored row. */

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { newId } from '../../ids.ts';
 import type { OperationalEvent } from '../../operational.ts';
+import { newEndpoint } from '../../store/new-endpoint.ts';
 import type { ApplicationRow, EndpointRow } from '../../store/types.ts';
 import { endpointOf, invalidField, type RouteDeps } from '../context.ts';
 import { endpointIn, endpointPatch, headersIn, headersPatch, query, secretRotateIn } from '../schemas.ts';
@@ -81,25 +82,13 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
       const now = deps.now();
       if (req.body.headers) checkHeaders(req.body.headers);
       const blank: EndpointRow = {
-        id: newId('ep', now),
-        appId: app.id,
-        uid: null,
-        url: req.body.url as string,
-        description: '',
-        disabled: false,
-        filterTypes: null,
-        channels: null,
-        metadata: {},
+        ...newEndpoint({
+          id: newId('ep', now),
+          appId: app.id,
+          url: req.body.url as string,
+          secret: endpointSecret(req.body.secret, ['body', 'secret']),
+        }),
         headers: req.body.headers ?? {},
-        rateLimit: null,
-        version: 1,
-        secrets: [{ key: endpointSecret(req.body.secret, ['body', 'secret']), expiresAt: null }],
-        signing: 'hmac',
-        serverCaPem: null,
-        clientCertPem: null,
-        clientKeyPem: null,
-        allowHttp: false,
-        tlsPolicy: null,
         failingSince: null,
         createdAt: now,
         updatedAt: now,
