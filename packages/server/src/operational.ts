@@ -4,9 +4,10 @@ import { Status } from './store/types.ts';
 
 /**
  * Operational webhooks (Svix's): the platform's operator hears when a customer's endpoint is
- * created, changed, deleted or disabled, and when a message exhausts its retries. The operator's
- * endpoints belong to one reserved application that no application route reaches, and each event
- * is a message in it: signed, sent over mTLS, retried and guarded like any other.
+ * created, changed, deleted or disabled, and when a message keeps failing, exhausts its retries or
+ * recovers. The operator's endpoints belong to one reserved application that no application route
+ * reaches, and each event is a message in it: signed, sent over mTLS, retried and guarded like any
+ * other.
  */
 export const OPERATIONAL_APP_ID = 'app_hookwarden_operational';
 

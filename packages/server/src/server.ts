@@ -122,6 +122,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   // Operational webhooks: the API tells of endpoint changes, the dispatcher of what it recorded.
   const operational = createOperationalEvents({ store, now, onEnqueued: () => dispatcher.notify() });
+  /** Recorded batches are told of one after another (events keep their order); close waits for them. */
+  let telling: Promise<void> = Promise.resolve();
 
   const dispatcher = createDispatcher({
     ...options.dispatcher,
@@ -147,7 +149,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     onRecorded: (outcomes) => {
       events.emit('recorded', outcomes);
-      operational.recorded(outcomes).catch((err) => logger.error({ err }, 'operational events not queued'));
+      telling = telling
+        .then(() => operational.recorded(outcomes))
+        .catch((err) => logger.error({ err }, 'operational events not queued'));
     },
     onError: (err) => logger.error({ err }, 'dispatcher error'),
   });
@@ -226,6 +230,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         await api.close();
         await retention.stop();
         await dispatcher.stop(o);
+        await telling;
         // A delivery that outlived the deadline has already lost its lease (it will be redelivered):
         // its connection is destroyed rather than waited for, so nothing keeps the process alive.
         await client.close({ force: true });
