@@ -78,9 +78,14 @@ export function createOperationalEvents(o: {
     }
   }
 
-  async function send(type: string, data: Record<string, unknown>): Promise<void> {
+  /** Whether anyone may be listening: the reserved application exists once an endpoint was made. */
+  async function listening(): Promise<boolean> {
     if (!exists) exists = (await store.getApplication(OPERATIONAL_APP_ID)) !== undefined;
-    if (!exists) return;
+    return exists;
+  }
+
+  async function send(type: string, data: Record<string, unknown>): Promise<void> {
+    if (!(await listening())) return;
     const now = o.now();
     const { deliveries } = await store.createMessage(
       {
@@ -114,13 +119,27 @@ export function createOperationalEvents(o: {
   }
 
   async function recorded(outcomes: readonly Outcome[]): Promise<void> {
-    for (const out of outcomes) {
+    const telling = outcomes.filter(
+      (out) => out.attempt.appId !== OPERATIONAL_APP_ID && (out.disableEndpoint || messageEventOf(out) !== undefined),
+    );
+    // Most batches tell nothing; with no operator endpoint, none does.
+    if (telling.length === 0 || !(await listening())) return;
+    // An outage fails many messages of few endpoints: each is looked up once per batch.
+    const apps = new Map<string, Promise<ApplicationRow | undefined>>();
+    const endpoints = new Map<string, Promise<EndpointRow | undefined>>();
+    const once = <T>(m: Map<string, Promise<T>>, key: string, get: () => Promise<T>) => {
+      let p = m.get(key);
+      if (p === undefined) {
+        p = get();
+        m.set(key, p);
+      }
+      return p;
+    };
+    for (const out of telling) {
       const a = out.attempt;
-      if (a.appId === OPERATIONAL_APP_ID) continue;
       const type = messageEventOf(out);
-      if (type === undefined && !out.disableEndpoint) continue;
-      const app = await store.getApplication(a.appId);
-      const endpoint = await store.getEndpoint(a.appId, a.endpointId);
+      const app = await once(apps, a.appId, () => store.getApplication(a.appId));
+      const endpoint = await once(endpoints, a.endpointId, () => store.getEndpoint(a.appId, a.endpointId));
       if (!app || !endpoint) continue;
       if (type !== undefined) {
         const message = await store.getMessage(a.appId, a.msgId);
