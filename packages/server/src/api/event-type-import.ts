@@ -15,6 +15,11 @@ const NAME = /^[a-zA-Z0-9\-_.]{1,256}$/;
 /** Bounds what one import may ask of the server: a larger document is refused, not walked. */
 const MAX_EVENT_TYPES = 1000;
 const MAX_DEPTH = 64;
+/**
+ * Values an import may produce in all, `$ref`s inlined: refs that each repeat the next several
+ * times would otherwise expand exponentially (a small document, an enormous schema).
+ */
+const MAX_NODES = 200_000;
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -53,6 +58,7 @@ export function eventTypesFromOpenApi(spec: Json): EventTypeFromOpenApi[] {
   if (entries.length > MAX_EVENT_TYPES) {
     throw invalidField(['body', 'spec', field], `holds more than ${MAX_EVENT_TYPES} webhooks`);
   }
+  const budget = { left: MAX_NODES };
   return entries.map(([name, item]) => {
     const loc = ['body', 'spec', field, name.slice(0, 100)];
     if (!NAME.test(name)) throw invalidField(loc, 'is not a valid event type name ([a-zA-Z0-9-_.], up to 256)');
@@ -70,16 +76,16 @@ export function eventTypesFromOpenApi(spec: Json): EventTypeFromOpenApi[] {
       description,
       deprecated: op.deprecated === true,
       groupName: typeof group === 'string' && group.length > 0 ? group : null,
-      schemas: schemaOf(spec, op, loc),
+      schemas: schemaOf(spec, op, loc, budget),
     };
   });
 }
 
-function schemaOf(spec: Json, op: Json, loc: string[]): EventTypeFromOpenApi['schemas'] {
+function schemaOf(spec: Json, op: Json, loc: string[], budget: { left: number }): EventTypeFromOpenApi['schemas'] {
   const body = resolve(spec, op.requestBody, [...loc, 'requestBody']);
   const media = isObject(body) && isObject(body.content) ? body.content['application/json'] : undefined;
   if (!isObject(media) || !isObject(media.schema)) return null;
-  const schema = inline(spec, media.schema, [...loc, 'schema'], new Set(), 0) as Json;
+  const schema = inline(spec, media.schema, [...loc, 'schema'], new Set(), 0, budget) as Json;
   const examples: unknown[] = [];
   if (media.example !== undefined) examples.push(media.example);
   if (isObject(media.examples)) {
@@ -106,19 +112,27 @@ function resolve(spec: Json, node: unknown, loc: string[]): unknown {
  * A copy of `node` with every local `$ref` replaced by what it points at. A schema that contains
  * itself cannot be inlined: the ref back into it is kept as it was.
  */
-function inline(spec: Json, node: unknown, loc: string[], open: Set<string>, depth: number): unknown {
+function inline(
+  spec: Json,
+  node: unknown,
+  loc: string[],
+  open: Set<string>,
+  depth: number,
+  budget: { left: number },
+): unknown {
   if (depth > MAX_DEPTH) throw invalidField(loc, `nests deeper than ${MAX_DEPTH}`);
-  if (Array.isArray(node)) return node.map((v) => inline(spec, v, loc, open, depth + 1));
+  if (--budget.left < 0) throw invalidField(loc, `expands to more than ${MAX_NODES} values with its $refs inlined`);
+  if (Array.isArray(node)) return node.map((v) => inline(spec, v, loc, open, depth + 1, budget));
   if (!isObject(node)) return node;
   const ref = node.$ref;
   if (typeof ref === 'string') {
     if (open.has(ref)) return node;
     const target = pointer(spec, ref, loc);
     const inner = new Set(open).add(ref);
-    return inline(spec, target, loc, inner, depth + 1);
+    return inline(spec, target, loc, inner, depth + 1, budget);
   }
   const out: Json = {};
-  for (const [k, v] of Object.entries(node)) out[k] = inline(spec, v, loc, open, depth + 1);
+  for (const [k, v] of Object.entries(node)) out[k] = inline(spec, v, loc, open, depth + 1, budget);
   return out;
 }
 

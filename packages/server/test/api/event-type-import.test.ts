@@ -103,6 +103,20 @@ test('a bad document is a 422 naming where it is bad', () => {
       ['body', 'spec', 'webhooks', 'a', 'requestBody'],
     ],
   ];
+  // Each level refers to the next ten times: 10^8 values if inlined, from a document of 80 lines.
+  const schemas: Record<string, unknown> = { L8: { type: 'string' } };
+  for (let i = 0; i < 8; i++) {
+    const next = { $ref: `#/components/schemas/L${i + 1}` };
+    schemas[`L${i}`] = {
+      type: 'object',
+      properties: Object.fromEntries(Array.from({ length: 10 }, (_, k) => [`p${k}`, next])),
+    };
+  }
+  const bomb = { content: { 'application/json': { schema: { $ref: '#/components/schemas/L0' } } } };
+  cases.push([
+    { spec: { webhooks: { a: { post: { requestBody: bomb } } }, components: { schemas } } },
+    ['body', 'spec', 'webhooks', 'a', 'schema'],
+  ]);
   for (const [body, loc] of cases) {
     const err = errorOf(() => eventTypesFromOpenApi(specOf(body)));
     assert.equal(err.code, 'HW_VALIDATION_FAILED', JSON.stringify(body));
