@@ -68,6 +68,16 @@ test('operational endpoints through the svix SDK: create, list, get, update, sec
   // The operator's application is none of the customers': not listed, not reachable as one.
   assert.ok(!(await svix.application.list({ limit: 250 })).data.some((a) => a.id === OPERATIONAL_APP_ID));
   await assert.rejects(svix.application.get(OPERATIONAL_APP_ID), (e: { code: number }) => e.code === 404);
+  // Nor can a customer's application take its id as a uid (lookups try ids first).
+  await assert.rejects(
+    svix.application.getOrCreate({ name: 'x', uid: OPERATIONAL_APP_ID }),
+    (e: { code: number }) => e.code === 422,
+  );
+  const other = await svix.application.create({ name: 'Other' });
+  await assert.rejects(
+    svix.application.patch(other.id, { uid: OPERATIONAL_APP_ID }),
+    (e: { code: number }) => e.code === 422,
+  );
   await assert.rejects(
     svix.message.create(OPERATIONAL_APP_ID, { eventType: 'endpoint.disabled', payload: {} }),
     (e: { code: number }) => e.code === 404,
