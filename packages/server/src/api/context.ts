@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { notFound, ServerError } from '../errors.ts';
 import { OPERATIONAL_APP_ID, type OperationalEvents } from '../operational.ts';
-import type { ApplicationRow, EndpointRow, MessageRow, Store } from '../store/types.ts';
+import type { ApplicationRow, EndpointRow, MessageRow, Page, PageQuery, Store } from '../store/types.ts';
 import type { TrustDocument } from '../trust.ts';
 import type { Capability } from './capabilities.ts';
 import type { CheckTarget } from './routes/check.ts';
@@ -123,6 +123,18 @@ export function retentionMs(b: {
     throw invalidField(['body', 'payloadRetentionHours'], 'and payloadRetentionPeriod exclude each other');
   }
   return hours !== null ? hours * HOUR : (days ?? DEFAULT_RETENTION_DAYS) * 24 * HOUR;
+}
+
+/** Every row of a paged list, page by page (250 a call, so the store answers others between). */
+export async function allPages<T>(list: (page: PageQuery) => Promise<Page<T>>): Promise<T[]> {
+  const all: T[] = [];
+  let iterator: string | null = null;
+  do {
+    const page = await list({ limit: 250, iterator });
+    all.push(...page.data);
+    iterator = page.done ? null : page.iterator;
+  } while (iterator !== null);
+  return all;
 }
 
 export function parseTime(value: string | undefined): number | undefined {

@@ -44,35 +44,25 @@ export function endpointRoutes(api: FastifyInstance, deps: RouteDeps): void {
     return endpointOf(deps, await appFor(deps, req, req.params.app_id), req.params.endpoint_id);
   }
 
-  api.post<{ Params: P; Body: { since: string; until?: string | null } }>(
-    '/api/v1/app/:app_id/endpoint/:endpoint_id/recover',
-    { schema: { params: params.endpoint, body: recoverIn } },
-    async (req, reply) => {
-      const ep = await endpointFor(req);
-      const now = deps.now();
-      const { since, until } = windowOf(req.body, now);
-      const messages = await store.recoverEndpoint(ep.id, since, until, now);
-      if (messages > 0) deps.onEnqueued();
-      return reply
-        .code(202)
-        .send(await finishedTask(deps, ep.appId, 'endpoint.recover', { endpointId: ep.id, messages }));
-    },
-  );
-
-  api.post<{ Params: P; Body: { since: string; until?: string | null } }>(
-    '/api/v1/app/:app_id/endpoint/:endpoint_id/replay-missing',
-    { schema: { params: params.endpoint, body: recoverIn } },
-    async (req, reply) => {
-      const ep = await endpointFor(req);
-      const now = deps.now();
-      const { since, until } = windowOf(req.body, now);
-      const messages = await store.replayMissing(ep.id, since, until, now);
-      if (messages > 0) deps.onEnqueued();
-      return reply
-        .code(202)
-        .send(await finishedTask(deps, ep.appId, 'endpoint.replay', { endpointId: ep.id, messages }));
-    },
-  );
+  // Recover (failed deliveries again) and replay-missing (messages never sent to it): one window,
+  // one store call each.
+  for (const [path, task, requeue] of [
+    ['recover', 'endpoint.recover', store.recoverEndpoint],
+    ['replay-missing', 'endpoint.replay', store.replayMissing],
+  ] as const) {
+    api.post<{ Params: P; Body: { since: string; until?: string | null } }>(
+      `/api/v1/app/:app_id/endpoint/:endpoint_id/${path}`,
+      { schema: { params: params.endpoint, body: recoverIn } },
+      async (req, reply) => {
+        const ep = await endpointFor(req);
+        const now = deps.now();
+        const { since, until } = windowOf(req.body, now);
+        const messages = await requeue.call(store, ep.id, since, until, now);
+        if (messages > 0) deps.onEnqueued();
+        return reply.code(202).send(await finishedTask(deps, ep.appId, task, { endpointId: ep.id, messages }));
+      },
+    );
+  }
 
   api.post<{ Params: P; Body: BulkReplayBody }>(
     '/api/v1/app/:app_id/endpoint/:endpoint_id/bulk-replay',

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { conflict, notFound } from '../../errors.ts';
 import type { EventTypeRow, NewEventType, Store } from '../../store/types.ts';
-import { type ApiDeps, requireAdmin } from '../context.ts';
+import { type ApiDeps, allPages, requireAdmin } from '../context.ts';
 import { eventTypesFromOpenApi, specOf } from '../event-type-import.ts';
 import { eventTypeImportIn, eventTypeIn, eventTypePatch, eventTypeUpdate, params, query } from '../schemas.ts';
 import { eventTypeOut, listOut } from '../views.ts';
@@ -22,17 +22,9 @@ type Q = {
   with_content?: boolean;
 };
 
-/** Every event type, page by page (archived ones too, when asked). */
-export async function allEventTypes(store: Store, includeArchived: boolean): Promise<EventTypeRow[]> {
-  const all: EventTypeRow[] = [];
-  let iterator: string | null = null;
-  do {
-    const page = await store.listEventTypes({ limit: 250, iterator, includeArchived });
-    all.push(...page.data);
-    iterator = page.done ? null : page.iterator;
-  } while (iterator !== null);
-  return all;
-}
+/** Every event type (archived ones too, when asked). */
+export const allEventTypes = (store: Store, includeArchived: boolean): Promise<EventTypeRow[]> =>
+  allPages((page) => store.listEventTypes({ ...page, includeArchived }));
 
 /** Creates each type, or updates the one of that name with what `merge` makes of the two. */
 export async function putEventTypes<T extends { name: string }>(

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { OPERATIONAL_APP_ID } from '../../operational.ts';
 import type { ApplicationRow } from '../../store/types.ts';
-import { type ApiDeps, invalidField, requireAdmin } from '../context.ts';
+import { type ApiDeps, allPages, invalidField, requireAdmin } from '../context.ts';
 import { appUsageStatsIn } from '../schemas.ts';
 import { finishedTask } from './background-tasks.ts';
 
@@ -30,12 +30,9 @@ export function statisticsRoutes(api: FastifyInstance, deps: ApiDeps): void {
           else unresolvedAppIds.push(idOrUid);
         }
       } else {
-        let iterator: string | null = null;
-        do {
-          const page = await store.listApplications({ limit: 250, iterator });
-          apps.push(...page.data.filter((a) => a.id !== OPERATIONAL_APP_ID));
-          iterator = page.done ? null : page.iterator;
-        } while (iterator !== null);
+        apps.push(
+          ...(await allPages((page) => store.listApplications(page))).filter((a) => a.id !== OPERATIONAL_APP_ID),
+        );
       }
       // One store call per application: claims are answered between them.
       const appStats = [];
