@@ -1,4 +1,5 @@
 import { newId } from './ids.ts';
+import { DEFAULT_RETENTION_DAYS } from './retention.ts';
 import type { ApplicationRow, EndpointRow, Outcome, Store } from './store/types.ts';
 import { Status } from './store/types.ts';
 
@@ -33,7 +34,7 @@ export interface OperationalEvents {
 const FAILING_AT_ATTEMPT = 4;
 
 /** Kept as long as any message's payload is by default. */
-const RETENTION_MS = 90 * 24 * 3_600_000;
+const RETENTION_MS = DEFAULT_RETENTION_DAYS * 24 * 3_600_000;
 
 /** The message event an outcome raises, if any: Svix's names, at Svix's moments. */
 function messageEventOf(out: Outcome): string | undefined {

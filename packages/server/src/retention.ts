@@ -1,5 +1,8 @@
 import type { Store } from './store/types.ts';
 
+/** Svix keeps a payload 90 days unless the message asks for fewer days, or for hours. */
+export const DEFAULT_RETENTION_DAYS = 90;
+
 /** Payloads expunged per store call: the store thread answers claims between batches. */
 const BATCH = 500;
 

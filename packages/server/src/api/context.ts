@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { notFound, ServerError } from '../errors.ts';
 import { OPERATIONAL_APP_ID, type OperationalEvents } from '../operational.ts';
+import { DEFAULT_RETENTION_DAYS } from '../retention.ts';
 import type { ApplicationRow, EndpointRow, MessageRow, Page, PageQuery, Store } from '../store/types.ts';
 import type { TrustDocument } from '../trust.ts';
 import type { Capability } from './capabilities.ts';
@@ -110,8 +111,6 @@ export function throttleOf(
 }
 
 const HOUR = 3_600_000;
-/** Svix keeps a payload 90 days unless the message asks for fewer days, or for hours. */
-const DEFAULT_RETENTION_DAYS = 90;
 
 export function retentionMs(b: {
   payloadRetentionPeriod?: number | null;
