@@ -34,6 +34,7 @@ import { listen, tempDir } from '@hookwarden/testkit';
 import { createSigner, generateSecret } from '@hookwarden/verify/signature';
 import Fastify from 'fastify';
 import { Pool } from 'undici';
+import { settleHeap } from './lib/heap.ts';
 import { drive as load } from './lib/load.ts';
 import { rawAgent } from './lib/raw-agent.ts';
 
@@ -50,9 +51,11 @@ const sample = () => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 };
 
-/** The rounds here compare throughput only. */
-const drive = async (total: number, concurrency: number, send: () => Promise<boolean>): Promise<number> =>
-  (await load(total, concurrency, send)).rate;
+/** The rounds here compare throughput only; each starts from a collected heap. */
+const drive = async (total: number, concurrency: number, send: () => Promise<boolean>): Promise<number> => {
+  settleHeap();
+  return (await load(total, concurrency, send)).rate;
+};
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const median = (xs: number[]) => {
@@ -223,6 +226,7 @@ export async function run(): Promise<void> {
         },
       });
       received = 0;
+      settleHeap();
       const start = performance.now();
       dispatcher.start();
       await finished;

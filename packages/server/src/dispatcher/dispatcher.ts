@@ -64,6 +64,13 @@ import { createRateLimiter } from './rate-limit.ts';
  *   platform threads 5-25%. No gain from a larger young generation or lower priority for the store
  *   thread, bigger claims, or checkpoints every second. Beware: a property added to Node's own
  *   objects (a Buffer) slowed the raw loop in the same process by ~20%.
+ * - Seventh look: part of the SQLite rounds' extra GC was the benchmark's own: the 20,000-message
+ *   seed just before the clock left ~5 MB promoted a scavenge and a mark-compact in the round's
+ *   first 60 ms (--trace-gc-nvp); every round now starts from a collected heap. Left in a round:
+ *   scavenges ~2 ms promoting ~500 KB against ~1.5 ms and ~120 KB with claims from memory; main
+ *   thread CPU per delivery (schedstat) raw 104-120 µs, memory-fed ~1.06-1.12x, SQLite ~1.15-1.2x,
+ *   plus 6-10% of a round runnable but preempted (raw 0-3%). By file (CPU profile, µs a delivery
+ *   over raw): client +4, this file +5.6, postMessage and the worker port +4.6, GC +3.5.
  */
 
 export interface DispatcherOptions {
