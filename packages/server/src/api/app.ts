@@ -46,6 +46,9 @@ export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = 
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     requestIdHeader: 'x-request-id',
+    // Svix's earlier API documents and the SDKs generated from them spell every path with a
+    // trailing slash (`/api/v1/app/`); its server answers both forms, and so does this one.
+    routerOptions: { ignoreTrailingSlash: true },
   });
   const openapi = openApiCollector();
   api.setValidatorCompiler(validatorCompiler());
