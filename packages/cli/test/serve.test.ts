@@ -73,3 +73,58 @@ test('first start on a fresh data dir: CA, client certificate, admin token 0600 
   assert.ok(!out.includes(token));
   assert.equal(existsSync(join(data, 'serve.lock')), false, 'the lock is gone after a clean stop');
 });
+
+test('under npx, a SIGTERM that kills the wrapping shell stops the server as SIGTERM would', {
+  timeout: 30_000,
+}, async (t) => {
+  // What `npx hookwarden serve` runs: npm passes SIGTERM to `sh -c`, and dash dies of it without
+  // passing it on. The server notices it lost that parent and stops cleanly.
+  const data = join(dir.path, 'under-npx');
+  const shell = spawn('sh', ['-c', `"${process.execPath}" "${BIN}" serve --port 0 --data "${data}"`], {
+    env: { ...env, npm_lifecycle_event: 'npx' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const listening = new Promise<{ url: string; pid: number }>((resolve, reject) => {
+    shell.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /"pid":(\d+)[^\n]*"url":"(http:\/\/[^"]+)"[^\n]*"msg":"hookwarden listening"/.exec(out);
+      if (m) resolve({ pid: Number(m[1]), url: m[2] as string });
+    });
+    shell.once('exit', (code) => reject(new Error(`shell exited ${code} before the server listened`)));
+  });
+  shell.stderr.resume();
+  const { url, pid } = await listening;
+  // Should the server not stop (the failure this test looks for), it must not outlive the test.
+  t.after(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  });
+  assert.notEqual(pid, shell.pid, 'the shell did not exec the server: it is its parent');
+  assert.equal((await fetch(`${url}/api/v1/health`)).status, 204);
+  // The server and the shell share the stdout pipe: it ends when both have exited.
+  const ended = once(shell.stdout, 'end');
+  shell.kill('SIGTERM');
+  await ended;
+  const lines = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { msg: string; signal?: string });
+  assert.equal(lines.find((l) => l.msg.startsWith('stopping'))?.signal, 'npm-wrapper-gone');
+  assert.equal(lines.at(-1)?.msg, 'stopped');
+  // It exits once the command returns; orphaned, it is reaped by whoever adopted it (or stays a
+  // zombie, which has exited too).
+  const exited = () => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') === true;
+    } catch {
+      return true;
+    }
+  };
+  for (const deadline = Date.now() + 10_000; !exited(); ) {
+    assert.ok(Date.now() < deadline, 'the server process exits');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal(existsSync(join(data, 'serve.lock')), false, 'the lock is gone after a clean stop');
+});

@@ -4,6 +4,7 @@ import { type GateFlags, loadGateConfig } from '../gate/config.ts';
 import { jsonLines } from '../gate/log.ts';
 import { createGate } from '../gate/server.ts';
 import type { Command } from '../main.ts';
+import { stopRequested } from '../stop-request.ts';
 
 const HELP = `Usage: hookwarden gate --upstream URL [options]
 
@@ -97,10 +98,7 @@ export const command: Command = {
     const address = gate.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.listen.port;
     log({ msg: 'listening', host: config.listen.host, port, tls: config.tls !== undefined, upstream: config.upstream });
-    const signal = await new Promise<string>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-    });
+    const signal = await stopRequested();
     await gate.close();
     log({ msg: 'stopped', signal });
     log.flush?.();

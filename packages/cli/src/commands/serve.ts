@@ -6,6 +6,7 @@ import { createLogger, type PlatformIdentity, ServerError, startServer } from '@
 import { generateEd25519Key } from '@hookwarden/verify/signature';
 import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../main.ts';
+import { stopRequested } from '../stop-request.ts';
 
 const HELP = `Usage: hookwarden serve [options]
 
@@ -183,8 +184,7 @@ export const command: Command = {
           },
         );
       };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      void stopRequested().then(stop);
       process.on('SIGHUP', () => {
         reload().catch((err) => logger.error({ err }, 'reload failed'));
       });
