@@ -560,6 +560,35 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       await drain(store, T0);
     });
 
+    test('an outcome whose delivery was deleted in flight is dropped alone; its batch is recorded', async () => {
+      await drain(store, T0);
+      const a = await app();
+      const gone = await endpoint(a.id);
+      const kept = await endpoint(a.id);
+      const m = (await store.createMessage(message(a.id), {})).message;
+      const claimed = (await store.claimDeliveries({ workerId: 'w', now: T0, leaseMs: 1000, limit: 100 })).filter(
+        (c) => c.message.id === m.id,
+      );
+      assert.equal(claimed.length, 2);
+      // Deleted while its delivery is in flight: the delivery row goes with it.
+      assert.equal(await store.deleteEndpoint(a.id, gone.id), true);
+      await store.recordOutcomes(
+        claimed.map((c) => ({ deliveryId: c.id, attempt: attemptFor(m, c.endpoint, 0) })),
+        T0 + 1,
+      );
+      const attempts = (await store.listAttemptsByMessage(a.id, m.id, { limit: 10 })).data;
+      assert.deepEqual(
+        attempts.map((x) => x.endpointId),
+        [kept.id],
+      );
+      // The kept endpoint's delivery is complete: not due again once the lease has ended.
+      const again = await store.claimDeliveries({ workerId: 'w', now: T0 + 5000, leaseMs: 1000, limit: 100 });
+      assert.deepEqual(
+        again.filter((c) => c.message.id === m.id),
+        [],
+      );
+    });
+
     test('leases: claimed rows are invisible until the lease ends, then due again', async () => {
       await drain(store, T0);
       const a = await app();

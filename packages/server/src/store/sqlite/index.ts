@@ -321,6 +321,17 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     const completeDelivery = stmt(COMPLETE_DELIVERY);
     for (const o of outcomes) {
       const a = o.attempt;
+      const final = o.nextAttemptAt === undefined;
+      const completed = completeDelivery.run(
+        a.status === 0 ? 0 : final ? 2 : 1,
+        o.nextAttemptAt ?? null,
+        now,
+        o.deliveryId,
+      ).changes;
+      // Its endpoint, message or application was deleted while it was in flight, and the delivery
+      // row with it: nothing is left to record. (Its attempt's references would fail the whole
+      // batch's transaction, and every other outcome in it would be delivered again.)
+      if (completed === 0) continue;
       insertAttempt.run(
         a.id,
         o.deliveryId,
@@ -338,8 +349,6 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
         a.triggerType,
         a.createdAt,
       );
-      const final = o.nextAttemptAt === undefined;
-      completeDelivery.run(a.status === 0 ? 0 : final ? 2 : 1, o.nextAttemptAt ?? null, now, o.deliveryId);
       // One endpoint update per endpoint and batch, not per row: the last outcome decides.
       lastByEndpoint.set(a.endpointId, a);
       if (o.disableEndpoint) {
