@@ -589,6 +589,34 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       );
     });
 
+    test("a disabled endpoint's rows are never due: a retry in flight ends failed, a resend waits", async () => {
+      await drain(store, T0);
+      const a = await app();
+      const ep = await endpoint(a.id);
+      const m = (await store.createMessage(message(a.id), {})).message;
+      const [c] = (await store.claimDeliveries({ workerId: 'w', now: T0, leaseMs: 1000, limit: 100 })).filter(
+        (x) => x.message.id === m.id,
+      );
+      assert.ok(c);
+      // Disabled while the attempt is in flight; the attempt fails and would be retried.
+      await store.updateEndpoint({ ...ep, disabled: true }, T0 + 1);
+      await store.recordOutcomes([{ deliveryId: c.id, attempt: attemptFor(m, ep, 2), nextAttemptAt: T0 + 5 }], T0 + 2);
+      assert.deepEqual(
+        { pending: (await store.endpointStats(ep.id, {}, T0 + 10)).pending, due: await store.nextDueAt() },
+        { pending: 0, due: undefined },
+      );
+      assert.equal((await store.endpointStats(ep.id, {}, T0 + 10)).fail, 1);
+      // A resend while disabled is kept, but is not due (the dispatcher would ask again at once,
+      // forever) and is not the queue's oldest due delivery, until the endpoint is enabled.
+      await store.enqueueDelivery(m.id, ep.id, T0 + 20, 2);
+      assert.equal(await store.nextDueAt(), undefined);
+      assert.deepEqual(await store.queueStats(T0 + 1000), { depth: 1, oldestDueAgeMs: 0 });
+      await store.updateEndpoint({ ...ep, disabled: false }, T0 + 30);
+      assert.equal(await store.nextDueAt(), T0 + 20);
+      assert.deepEqual(await store.queueStats(T0 + 1000), { depth: 1, oldestDueAgeMs: 980 });
+      await drain(store, T0 + 40);
+    });
+
     test('leases: claimed rows are invisible until the lease ends, then due again', async () => {
       await drain(store, T0);
       const a = await app();

@@ -24,7 +24,7 @@ import type {
 import { Status, Trigger } from '../types.ts';
 import { pageSql, toPage } from './page.ts';
 import { CLAIM_FOR_ENDPOINT, DUE_ENDPOINTS } from './queue/claim.ts';
-import { COMPLETE_DELIVERY } from './queue/complete.ts';
+import { COMPLETE_DELIVERY, FAIL_RETRY_OF_DISABLED } from './queue/complete.ts';
 import { ANY_MATCHING_ENDPOINT, ENQUEUE_MESSAGE } from './queue/enqueue-message.ts';
 import { ENQUEUE_ONE } from './queue/enqueue-one.ts';
 import { FAIL_PENDING_OF_ENDPOINT } from './queue/fail-disabled.ts';
@@ -332,6 +332,7 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       // row with it: nothing is left to record. (Its attempt's references would fail the whole
       // batch's transaction, and every other outcome in it would be delivered again.)
       if (completed === 0) continue;
+      if (o.nextAttemptAt !== undefined) stmt(FAIL_RETRY_OF_DISABLED).run(o.deliveryId);
       insertAttempt.run(
         a.id,
         o.deliveryId,

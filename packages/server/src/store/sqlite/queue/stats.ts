@@ -1,7 +1,12 @@
-/** Queue depth and the due time of the oldest due delivery, for the metrics. */
+/**
+ * Queue depth and the due time of the oldest due delivery, for the metrics. A disabled endpoint's
+ * pending rows count in the depth but are not due: they wait for it to be enabled.
+ */
 export const QUEUE_STATS = `
 SELECT COUNT(*) AS depth,
-       MIN(CASE WHEN next_attempt_at <= @now AND locked_by IS NULL THEN next_attempt_at END) AS oldest
+       MIN(CASE WHEN next_attempt_at <= @now AND locked_by IS NULL
+                 AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE disabled = 1)
+            THEN next_attempt_at END) AS oldest
 FROM deliveries WHERE status = 1
 `;
 /**
