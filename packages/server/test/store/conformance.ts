@@ -617,6 +617,37 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       await drain(store, T0 + 40);
     });
 
+    test('recover resends a failed message once, and not one a later resend delivered', async () => {
+      await drain(store, T0);
+      const a = await app();
+      const ep = await endpoint(a.id);
+      const fail = async (now: number) => {
+        const claimed = await store.claimDeliveries({ workerId: 'w', now, leaseMs: 1000, limit: 100 });
+        await store.recordOutcomes(
+          claimed.map((c) => ({ deliveryId: c.id, attempt: attemptFor(c.message, c.endpoint, 2) })),
+          now,
+        );
+      };
+      const delivered = (await store.createMessage(message(a.id), {})).message;
+      const failedTwice = (await store.createMessage(message(a.id), {})).message;
+      await fail(T0);
+      // A manual resend of each: the first one succeeds, the second fails again.
+      await store.enqueueDelivery(delivered.id, ep.id, T0 + 10, 2);
+      const [resent] = await store.claimDeliveries({ workerId: 'w', now: T0 + 10, leaseMs: 1000, limit: 100 });
+      assert.equal(resent?.message.id, delivered.id);
+      await store.recordOutcomes([{ deliveryId: resent.id, attempt: attemptFor(delivered, ep, 0) }], T0 + 10);
+      await store.enqueueDelivery(failedTwice.id, ep.id, T0 + 20, 2);
+      await fail(T0 + 20);
+
+      assert.equal(await store.recoverEndpoint(ep.id, T0 - 1, T0 + 100, T0 + 200), 1);
+      const again = await store.claimDeliveries({ workerId: 'w', now: T0 + 200, leaseMs: 1000, limit: 100 });
+      assert.deepEqual(
+        again.map((c) => c.message.id),
+        [failedTwice.id],
+      );
+      await drain(store, T0 + 300);
+    });
+
     test('leases: claimed rows are invisible until the lease ends, then due again', async () => {
       await drain(store, T0);
       const a = await app();

@@ -1,7 +1,12 @@
-/** Requeues an endpoint's failed deliveries created within [since, until). */
+/**
+ * Requeues an endpoint's failed deliveries created within [since, until): only a message's latest
+ * delivery to the endpoint, so a message that a later resend delivered (or is delivering) is not
+ * sent again, nor a message twice.
+ */
 export const RECOVER_ENDPOINT = `
 UPDATE deliveries SET status = 1, next_attempt_at = @now, trigger_type = 1, updated_at = @now
 WHERE endpoint_id = @endpointId AND status = 2 AND created_at >= @since AND created_at < @until
+  AND id = (SELECT MAX(d.id) FROM deliveries d WHERE d.msg_id = deliveries.msg_id AND d.endpoint_id = deliveries.endpoint_id)
 `;
 
 /**
