@@ -177,3 +177,35 @@ test('every route the capability table names exists (a typo would silently refus
     assert.ok(doc.paths[path]?.[method.toLowerCase()], `${entry} is not a route`);
   }
 });
+
+test("an application token cannot change its application: a uid it took would receive another customer's messages", async () => {
+  const { app, as } = await portal({});
+  await assert.rejects(as.application.patch(app.id, { uid: 'another-customer' }), refused(403));
+  await assert.rejects(
+    as.application.update(app.id, { name: 'Portal', uid: 'another-customer' } as never),
+    refused(403),
+  );
+  await assert.rejects(as.application.delete(app.id), refused(403));
+  const after = await svix.application.get(app.id);
+  assert.equal(after.uid, null);
+  assert.equal(after.name, 'Portal');
+  // The admin still can.
+  assert.equal((await svix.application.patch(app.id, { name: 'Renamed' })).name, 'Renamed');
+});
+
+test('dashboard-access takes no body: what is sent cannot make a token that never expires', async () => {
+  const app = await svix.application.create({ name: 'Dashboard' });
+  for (const body of [{ expiry: 'abc' }, { capabilities: 5 }, { expiry: -10 }, { expiry: 10 ** 12 }]) {
+    const res = await h.request('POST', `/api/v1/auth/dashboard-access/${app.id}`, body);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const as = new Svix(res.body.token, { serverUrl: h.url });
+    assert.equal((await as.application.get(app.id)).id, app.id, 'a token for the whole application');
+    const start = clock;
+    try {
+      clock += 7 * 24 * 3600 * 1000 + 1000;
+      await assert.rejects(as.application.get(app.id), refused(401), `${JSON.stringify(body)}: expired after 7 days`);
+    } finally {
+      clock = start;
+    }
+  }
+});

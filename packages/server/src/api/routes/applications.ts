@@ -66,6 +66,9 @@ export function applicationRoutes(api: FastifyInstance, deps: ApiDeps): void {
     '/api/v1/app/:app_id',
     { schema: { params: params.app, body: applicationIn } },
     async (req) => {
+      // The admin's: a tenant renaming its application, or taking a uid the admin will use for
+      // another customer, would receive that customer's messages.
+      requireAdmin(req);
       const app = await appFor(deps, req, req.params.app_id);
       const b = req.body;
       checkUid(b.uid);
@@ -87,6 +90,9 @@ export function applicationRoutes(api: FastifyInstance, deps: ApiDeps): void {
     '/api/v1/app/:app_id',
     { schema: { params: params.app, body: applicationPatch } },
     async (req) => {
+      // The admin's: a tenant renaming its application, or taking a uid the admin will use for
+      // another customer, would receive that customer's messages.
+      requireAdmin(req);
       const app = await appFor(deps, req, req.params.app_id);
       const b = req.body;
       checkUid(b.uid);

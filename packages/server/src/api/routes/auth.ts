@@ -17,25 +17,30 @@ interface PortalAccessBody {
 export function authRoutes(api: FastifyInstance, deps: ApiDeps): void {
   // A per-application token: it sees that application's endpoints, messages and attempts, nothing
   // else, and within it only what its capabilities (or read-only mode) allow (capabilities.ts).
-  async function portalAccess(req: FastifyRequest<{ Params: { app_id: string }; Body: PortalAccessBody | undefined }>) {
+  async function portalAccess(req: FastifyRequest<{ Params: { app_id: string } }>, body: PortalAccessBody | undefined) {
     requireAdmin(req);
     const app = await appFor(deps, req, req.params.app_id);
-    const capabilities = grantOf(req.body);
+    const capabilities = grantOf(body);
     const token = `appsk_${randomBytes(32).toString('base64url')}`;
-    const expiry = (req.body?.expiry ?? DEFAULT_PORTAL_EXPIRY_SECONDS) * 1000;
+    const expiry = (body?.expiry ?? DEFAULT_PORTAL_EXPIRY_SECONDS) * 1000;
     await deps.store.createToken(hashToken(token).toString('hex'), app.id, deps.now() + expiry, {
       capabilities,
-      sessionId: req.body?.sessionId ?? null,
+      sessionId: body?.sessionId ?? null,
     });
     return { token, url: `${deps.publicUrl}/portal/#key=${token}` };
   }
-  api.post(
+  api.post<{ Params: { app_id: string }; Body: PortalAccessBody | undefined }>(
     '/api/v1/auth/app-portal-access/:app_id',
     { schema: { params: params.app, body: appPortalAccessIn } },
-    portalAccess,
+    (req) => portalAccess(req, req.body),
   );
-  // Svix's older name for the same thing (no body: a token for the whole application).
-  api.post('/api/v1/auth/dashboard-access/:app_id', { schema: { params: params.app } }, portalAccess);
+  // Svix's older name for the same thing. It takes no body: a token for the whole application with
+  // the default expiry, whatever is sent (an unchecked body once made tokens that never expired).
+  api.post<{ Params: { app_id: string } }>(
+    '/api/v1/auth/dashboard-access/:app_id',
+    { schema: { params: params.app } },
+    (req) => portalAccess(req, undefined),
+  );
 
   // An application token ends itself; the admin token is not a session (change it to revoke it).
   api.post('/api/v1/auth/logout', async (req, reply) => {
