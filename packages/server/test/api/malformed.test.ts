@@ -181,3 +181,21 @@ test('property: arbitrary JSON bodies never cause a 5xx and always get a {code, 
     { numRuns: 150 },
   );
 });
+
+test('a time must be an instant: a leap second passes RFC 3339 but not Date, and is refused', async () => {
+  const leap = '2016-12-31T23:59:60Z';
+  const requests: [string, string, unknown?][] = [
+    ['GET', `/api/v1/app/${appId}/msg?before=${leap}`],
+    ['GET', `/api/v1/app/${appId}/attempt/endpoint/${epId}?after=${leap}`],
+    ['GET', `/api/v1/app/${appId}/endpoint/${epId}/stats?since=${leap}`],
+    ['POST', `/api/v1/app/${appId}/msg`, { eventType: 't', payload: {}, deliverAt: leap }],
+    ['POST', `/api/v1/app/${appId}/endpoint/${epId}/recover`, { since: leap }],
+    ['POST', '/api/v1/stats/usage/app', { since: leap, until: '2017-01-01T00:00:00Z' }],
+  ];
+  for (const [method, path, body] of requests) {
+    const res = await h.request(method, path, body);
+    assertError(res, 422, `${method} ${path}`);
+  }
+  // The second before it is a time like any other.
+  assert.equal((await h.request('GET', `/api/v1/app/${appId}/msg?before=2016-12-31T23:59:59Z`)).status, 200);
+});
