@@ -1,5 +1,5 @@
 import { HookwardenError } from '@hookwarden/verify/errors';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { createOperationalEvents } from '../operational.ts';
 import { authenticate } from './auth.ts';
 import { notPermitted, permits } from './capabilities.ts';
@@ -48,7 +48,15 @@ export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = 
     requestIdHeader: 'x-request-id',
     // Svix's earlier API documents and the SDKs generated from them spell every path with a
     // trailing slash (`/api/v1/app/`); its server answers both forms, and so does this one.
-    routerOptions: { ignoreTrailingSlash: true },
+    // Path parameters carry ids and uids of up to 256 characters (percent-encoded, up to three
+    // times that); Fastify's default of 100 refused ids the API had just accepted.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    // Errors the router raises before any route runs (a malformed percent-escape, a parameter past
+    // that length) answer in the API's shape too.
+    frameworkErrors: (err, _req, reply) => {
+      const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+      (reply as FastifyReply).code(status).send({ code: 'HW_BAD_REQUEST', detail: err.message });
+    },
   });
   const openapi = openApiCollector();
   api.setValidatorCompiler(validatorCompiler());

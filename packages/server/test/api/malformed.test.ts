@@ -199,3 +199,13 @@ test('a time must be an instant: a leap second passes RFC 3339 but not Date, and
   // The second before it is a time like any other.
   assert.equal((await h.request('GET', `/api/v1/app/${appId}/msg?before=2016-12-31T23:59:59Z`)).status, 200);
 });
+
+test("an id or uid as long as the API accepts is found; the router's own refusals answer {code, detail}", async () => {
+  const uid = 'u'.repeat(256);
+  assert.equal((await h.request('POST', '/api/v1/app', { name: 'long', uid })).status, 201);
+  const found = await h.request('GET', `/api/v1/app/${uid}`);
+  assert.equal(found.status, 200);
+  assert.equal(found.body.uid, uid);
+  assertError(await h.request('GET', '/api/v1/app/%ZZ'), 400, 'a malformed percent-escape');
+  assertError(await h.request('GET', `/api/v1/app/${'x'.repeat(1100)}`), 414, 'a parameter past any id');
+});
