@@ -194,3 +194,70 @@ test('a presigned signature is sent only within its second and before its until;
     await store.close();
   }
 });
+
+test("rows waiting for one endpoint's rate limit do not hold back other endpoints", { timeout: 30_000 }, async () => {
+  const store = openSqliteStore(':memory:');
+  await store.createApplication({ id: 'app_1', uid: null, name: 'a', metadata: {}, rateLimit: null }, 1);
+  const endpoints = {
+    limited: { rateLimit: 1, filterTypes: ['limited'] },
+    slow: { filterTypes: ['slow'] },
+    fast: { filterTypes: ['fast'] },
+  };
+  for (const [id, over] of Object.entries(endpoints)) {
+    await store.createEndpoint(newEndpoint('app_1', id, { ...over, url: `https://${id}.example/hook` }), 1);
+  }
+  const enqueue = async (eventType: string, n: number) => {
+    for (let i = 0; i < n; i++) {
+      await store.createMessage(
+        {
+          id: `msg_${eventType}_${i}`,
+          appId: 'app_1',
+          eventType,
+          eventId: null,
+          channels: null,
+          tags: null,
+          payload: '{}',
+          createdAt: 1,
+        },
+        {},
+      );
+    }
+  };
+  await enqueue('slow', 1);
+  await enqueue('limited', 50);
+  await enqueue('fast', 200);
+  // The clock stands still: the limited endpoint gets its one token and no more, so its other rows
+  // wait for the whole test, while the slow endpoint's one delivery is held until the end.
+  let releaseSlow!: () => void;
+  const slowHeld = new Promise<void>((r) => {
+    releaseSlow = r;
+  });
+  let fast = 0;
+  let allFast!: () => void;
+  const fastDone = new Promise<void>((r) => {
+    allFast = r;
+  });
+  const dispatcher = createDispatcher({
+    store,
+    now: () => 1_000,
+    concurrency: 8,
+    batchSize: 8,
+    perEndpointConcurrency: 4,
+    client: {
+      deliver: async (req: DeliveryRequest) => {
+        if (req.url.startsWith('https://slow.')) await slowHeld;
+        if (req.url.startsWith('https://fast.') && ++fast === 200) allFast();
+        return { ok: true, statusCode: 200, durationMs: 0, responseExcerpt: '' };
+      },
+    },
+  });
+  dispatcher.start();
+  // Before the fix, the limited endpoint's waiting rows filled the read-ahead and no claim was made
+  // while the slow delivery was in flight: this never resolved.
+  await fastDone;
+  assert.equal(fast, 200);
+  assert.ok(dispatcher.waiting <= 8 + 4 * 8, `rows waiting: ${dispatcher.waiting}`);
+  releaseSlow();
+  await dispatcher.stop({ deadlineMs: 1_000 });
+  await store.close();
+});

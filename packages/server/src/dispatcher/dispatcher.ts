@@ -191,6 +191,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   const concurrency = positive('concurrency', opts.concurrency, 64);
   const perEndpoint = positive('perEndpointConcurrency', opts.perEndpointConcurrency, Math.max(1, concurrency / 2));
   const batchSize = positive('batchSize', opts.batchSize, 64);
+  /** Rows that may wait for rate limits beyond the read-ahead: a bound on memory. */
+  const maxRateWaiting = 4 * concurrency;
   const leaseMs = positive('leaseMs', opts.leaseMs, 120_000);
   const pollMs = positive('pollMs', opts.pollMs, 1_000);
   const deliveryDeadlineMs = positive('deliveryDeadlineMs', opts.deliveryDeadlineMs, 45_000);
@@ -468,9 +470,20 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     else readyPerEndpoint.set(ep, left);
   }
 
+  /**
+   * Ready rows that wait for their endpoint's rate limit, and those endpoints, as of the last pass
+   * of launchReady. They are not read-ahead for the free slots: counted as such, one rate-limited
+   * endpoint's backlog filled the read-ahead and the dispatcher stopped claiming for every other
+   * endpoint while anything was in flight.
+   */
+  let rateWaiting = 0;
+  const rateWaitingEndpoints = new Set<string>();
+
   /** Starts ready rows while slots are free, never more than `perEndpoint` at once to one endpoint. */
   function launchReady(): void {
     const t = ready.length > 0 ? now() : 0;
+    rateWaiting = 0;
+    rateWaitingEndpoints.clear();
     for (let i = 0; i < ready.length && active < concurrency; ) {
       const d = ready[i] as ClaimedDelivery;
       const ep = d.endpoint.id;
@@ -490,6 +503,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         const wait = rateLimiter.take(ep, rate, t);
         if (wait > 0) {
           retryLaunchIn(wait);
+          rateWaiting++;
+          rateWaitingEndpoints.add(ep);
           i++;
           continue;
         }
@@ -515,9 +530,12 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     }, ms);
   }
 
-  /** Rows a claim may fetch now: free slots plus one batch of read-ahead. */
+  /**
+   * Rows a claim may fetch now: free slots plus one batch of read-ahead. Rows waiting for a rate
+   * limit take no room, up to a bound on how many may wait at once.
+   */
   function roomToClaim(): number {
-    return concurrency + batchSize - active - ready.length;
+    return concurrency + batchSize - active - ready.length + Math.min(rateWaiting, maxRateWaiting);
   }
 
   function wantsClaim(): boolean {
@@ -536,6 +554,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       if (room >= batchSize || (room > 0 && active === 0)) {
         const held = new Map(perEndpointInFlight);
         for (const [ep, n] of readyPerEndpoint) held.set(ep, (held.get(ep) ?? 0) + n);
+        // An endpoint whose rows wait for its rate limit gets no more until they have started.
+        for (const ep of rateWaitingEndpoints) held.set(ep, perEndpoint * 2);
         try {
           const claimedAt = now();
           const batch = await store.claimDeliveries({
