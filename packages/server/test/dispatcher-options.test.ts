@@ -261,3 +261,57 @@ test("rows waiting for one endpoint's rate limit do not hold back other endpoint
   await dispatcher.stop({ deadlineMs: 1_000 });
   await store.close();
 });
+
+test('stop: an outcome that lands during the last write is written before the leases are released', async () => {
+  const store = await queueOf({}, ['msg_quick', 'msg_late']);
+  const calls: string[] = [];
+  let releaseWrite: (() => void) | undefined;
+  let releaseLate!: () => void;
+  const lateHeld = new Promise<void>((r) => {
+    releaseLate = r;
+  });
+  const watched: Store = {
+    ...store,
+    async recordOutcomes(outcomes, now) {
+      calls.push(`record ${outcomes.map((o) => o.attempt.msgId).join(',')}`);
+      // The first write waits until the late delivery has finished meanwhile.
+      if (releaseWrite === undefined) {
+        await new Promise<void>((r) => {
+          releaseWrite = r;
+        });
+      }
+      return store.recordOutcomes(outcomes, now);
+    },
+    async releaseLeases(workerId, now) {
+      calls.push('release');
+      return store.releaseLeases(workerId, now);
+    },
+  };
+  let quickSent!: () => void;
+  const quick = new Promise<void>((r) => {
+    quickSent = r;
+  });
+  const dispatcher = createDispatcher({
+    store: watched,
+    client: {
+      deliver: async (req: DeliveryRequest) => {
+        if (req.headers['webhook-id'] === 'msg_late') await lateHeld;
+        else quickSent();
+        return { ok: true, statusCode: 200, durationMs: 0, responseExcerpt: '' };
+      },
+    },
+    flushMs: 3_600_000,
+  });
+  dispatcher.start();
+  await quick;
+  // The late delivery outlives the stop's deadline; it finishes while the quick one is written.
+  const stopped = dispatcher.stop({ deadlineMs: 1 });
+  while (releaseWrite === undefined) await new Promise((r) => setImmediate(r));
+  releaseLate();
+  await new Promise((r) => setImmediate(r));
+  releaseWrite();
+  await stopped;
+  assert.deepEqual(calls, ['record msg_quick', 'record msg_late', 'release']);
+  assert.equal((await store.listAttemptsByMessage('app_1', 'msg_late', { limit: 10 })).data.length, 1);
+  await store.close();
+});

@@ -627,6 +627,9 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       ]);
       clearTimeout(timer);
       await flush();
+      // A delivery past the deadline may have finished during that write: written too, before its
+      // lease is released (queued later, it was written after the release, or to a closed store).
+      await flush();
       stopped = true;
       // Anything still in flight past the deadline keeps no lease: it is due again at once for the
       // next dispatcher (at-least-once; receivers de-duplicate by webhook-id).
