@@ -648,6 +648,38 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       await drain(store, T0 + 300);
     });
 
+    test("event types page by name both ways, names starting with '-' included", async () => {
+      const names = ['-zz-paging-a', '-zz-paging-b', '-zz-paging-c', 'zz-paging-d'];
+      for (const name of names) {
+        await store.createEventType(
+          { name, description: '', archived: false, deprecated: false, groupName: null, schemas: null },
+          T0,
+        );
+      }
+      const ours = (xs: { name: string }[]) => xs.map((t) => t.name).filter((n) => n.includes('zz-paging'));
+      const seen: string[] = [];
+      let iterator: string | null = null;
+      let last: Awaited<ReturnType<Store['listEventTypes']>> | undefined;
+      for (let i = 0; i < 100; i++) {
+        last = await store.listEventTypes({ limit: 1, iterator });
+        seen.push(...last.data.map((t) => t.name));
+        if (last.done) break;
+        iterator = last.iterator;
+      }
+      assert.ok(last?.done, 'the walk ends');
+      assert.deepEqual(ours(seen.map((name) => ({ name }))), [...names].sort());
+      // And back from the last page, one at a time.
+      const back: string[] = [];
+      let prev = last?.prevIterator ?? null;
+      for (let i = 0; i < 100 && prev; i++) {
+        const page = await store.listEventTypes({ limit: 1, iterator: prev });
+        if (page.data.length === 0) break;
+        back.unshift(...page.data.map((t) => t.name));
+        prev = page.prevIterator;
+      }
+      assert.deepEqual(ours(back.map((name) => ({ name }))), [...names].sort().slice(0, -1));
+    });
+
     test('leases: claimed rows are invisible until the lease ends, then due again', async () => {
       await drain(store, T0);
       const a = await app();

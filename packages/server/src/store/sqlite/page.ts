@@ -5,14 +5,22 @@ import type { Page, PageQuery } from '../types.ts';
  * page costs one index range scan however deep it is. An iterator starting with '-' asks for the
  * page before that id (Svix's prev_iterator).
  */
+export interface Cursor {
+  anchor: string | undefined;
+  backwards: boolean;
+}
+
+export function cursorOf(iterator: string | null | undefined): Cursor {
+  const backwards = iterator?.startsWith('-') ?? false;
+  return { anchor: (backwards ? iterator?.slice(1) : iterator) || undefined, backwards };
+}
+
 export function pageSql(
   page: PageQuery,
   defaultOrder: 'ascending' | 'descending',
+  { anchor, backwards }: Cursor = cursorOf(page.iterator),
 ): { where: string; orderBy: string; limit: number; params: unknown[]; backwards: boolean } {
   const descending = (page.order ?? defaultOrder) === 'descending';
-  const iterator = page.iterator ?? undefined;
-  const backwards = iterator?.startsWith('-') ?? false;
-  const anchor = backwards ? iterator?.slice(1) : iterator;
   // Reading backwards flips the scan direction; the caller reverses the rows afterwards.
   const scanDescending = descending !== backwards;
   const where = anchor ? (scanDescending ? 'id < ?' : 'id > ?') : '1 = 1';
@@ -25,11 +33,13 @@ export function pageSql(
   };
 }
 
+/** `iteratorOf` turns a row's key into the iterator that resumes after it (by default the key). */
 export function toPage<R extends { id: string }, T>(
   rows: R[],
   page: PageQuery,
   backwards: boolean,
   map: (row: R) => T,
+  iteratorOf: (key: string) => string = (key) => key,
 ): Page<T> {
   const more = rows.length > page.limit;
   const kept = more ? rows.slice(0, page.limit) : rows;
@@ -40,7 +50,7 @@ export function toPage<R extends { id: string }, T>(
     data: kept.map(map),
     // Going backwards, "done" means there is nothing further back; the forward iterator is always set.
     done: backwards ? false : !more,
-    iterator: last ? last.id : (page.iterator ?? null),
-    prevIterator: first ? `-${first.id}` : null,
+    iterator: last ? iteratorOf(last.id) : (page.iterator ?? null),
+    prevIterator: first ? `-${iteratorOf(first.id)}` : null,
   };
 }
