@@ -315,3 +315,82 @@ test('stop: an outcome that lands during the last write is written before the le
   assert.equal((await store.listAttemptsByMessage('app_1', 'msg_late', { limit: 10 })).data.length, 1);
   await store.close();
 });
+
+test('withdrawn rows waiting to start never start; the one in flight finishes', async () => {
+  const store = await queueOf({}, ['msg_1', 'msg_2']);
+  const sent: string[] = [];
+  let releaseFirst!: () => void;
+  const firstHeld = new Promise<void>((r) => {
+    releaseFirst = r;
+  });
+  let firstSent!: () => void;
+  const inFlight = new Promise<void>((r) => {
+    firstSent = r;
+  });
+  const recorded = recordedCount(1);
+  const dispatcher = createDispatcher({
+    store,
+    concurrency: 1,
+    client: {
+      deliver: async (req: DeliveryRequest) => {
+        sent.push(req.headers['webhook-id'] as string);
+        firstSent();
+        await firstHeld;
+        return { ok: true, statusCode: 200, durationMs: 0, responseExcerpt: '' };
+      },
+    },
+    onRecorded: recorded.onRecorded,
+  });
+  dispatcher.start();
+  await inFlight;
+  const waitingBefore = dispatcher.waiting;
+  // The endpoint is deleted (or disabled) meanwhile: its waiting rows are dropped.
+  dispatcher.withdraw({ endpointId: 'ep_1' });
+  const waitingAfter = dispatcher.waiting;
+  releaseFirst();
+  await recorded.done;
+  await dispatcher.stop();
+  assert.deepEqual({ waitingBefore, waitingAfter, sent }, { waitingBefore: 1, waitingAfter: 0, sent: ['msg_1'] });
+  await store.close();
+});
+
+test('410 from several deliveries in flight disables the endpoint once', async () => {
+  const ids = ['msg_1', 'msg_2', 'msg_3', 'msg_4'];
+  const store = await queueOf({}, ids);
+  let arrived = 0;
+  let answer!: () => void;
+  const allArrived = new Promise<void>((r) => {
+    answer = r;
+  });
+  const disabling: string[] = [];
+  const recorded = recordedCount(4);
+  const dispatcher = createDispatcher({
+    store,
+    concurrency: 4,
+    perEndpointConcurrency: 4,
+    client: {
+      deliver: async () => {
+        if (++arrived === 4) answer();
+        await allArrived;
+        return { ok: false, statusCode: 410, durationMs: 0, responseExcerpt: 'gone' };
+      },
+    },
+    onRecorded: (batch) => {
+      for (const o of batch as { disableEndpoint?: boolean; attempt: { msgId: string } }[]) {
+        if (o.disableEndpoint) disabling.push(o.attempt.msgId);
+      }
+      recorded.onRecorded(batch);
+    },
+  });
+  dispatcher.start();
+  await recorded.done;
+  await dispatcher.stop();
+  assert.equal(disabling.length, 1, `disabled by ${disabling.join(', ')}`);
+  assert.equal((await store.getEndpoint('app_1', 'ep_1'))?.disabled, true);
+  const attempts = await Promise.all(ids.map((id) => store.listAttemptsByMessage('app_1', id, { limit: 10 })));
+  assert.deepEqual(
+    attempts.map((a) => a.data.map((x) => x.statusCode)),
+    ids.map(() => [410]),
+  );
+  await store.close();
+});

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { Withdrawn } from '../dispatcher/dispatcher.ts';
 import { notFound, ServerError } from '../errors.ts';
 import { OPERATIONAL_APP_ID, type OperationalEvents } from '../operational.ts';
 import { DEFAULT_RETENTION_DAYS } from '../retention.ts';
@@ -19,6 +20,11 @@ export interface ApiDeps {
   checkEndpointUrl: (url: string, opts: { allowHttp: boolean }) => Promise<void>;
   /** Wakes the dispatcher: deliveries were just enqueued. */
   onEnqueued: () => void;
+  /**
+   * Tells the dispatcher that rows it holds must not start: their endpoint was deleted or
+   * disabled, their message expunged, their application deleted (Dispatcher.withdraw).
+   */
+  onWithdrawn?: (rows: Withdrawn) => void;
   trust: () => Promise<TrustDocument | undefined>;
   /** Prometheus text exposition, served at /metrics. */
   metrics?: () => Promise<{ contentType: string; body: string }>;

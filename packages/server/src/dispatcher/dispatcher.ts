@@ -122,10 +122,19 @@ export interface DispatcherOptions {
   workerId?: string;
 }
 
+/** Which waiting rows to drop: those of this endpoint, message or application. */
+export type Withdrawn = { endpointId: string } | { msgId: string } | { appId: string };
+
 export interface Dispatcher {
   start(): void;
   /** New rows were enqueued: claim now instead of at the next poll. */
   notify(): void;
+  /**
+   * Claimed rows waiting to start that must not start any more: their endpoint was deleted or
+   * disabled, their message expunged, their application deleted. They keep their leases; claimed
+   * again afterwards, the store ends or no longer has them.
+   */
+  withdraw(rows: Withdrawn): void;
   /** Stop claiming, wait for in-flight deliveries up to `deadlineMs`, write outcomes, release leases. */
   stop(opts?: { deadlineMs?: number }): Promise<void>;
   readonly inFlight: number;
@@ -396,6 +405,22 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     if (active === 0 || wantsClaim()) signal();
   }
 
+  /** Endpoints this dispatcher disabled, and when. */
+  const disabledHere = new Map<string, number>();
+
+  function withdraw(w: Withdrawn): void {
+    for (let i = ready.length - 1; i >= 0; i--) {
+      const d = ready[i] as ClaimedDelivery;
+      const match =
+        'endpointId' in w
+          ? d.endpoint.id === w.endpointId
+          : 'msgId' in w
+            ? d.message.id === w.msgId
+            : d.message.appId === w.appId;
+      if (match) unready(i, d.endpoint.id);
+    }
+  }
+
   /** The outcome decides the row's future (retry, final, endpoint disabled) and is queued for writing. */
   function complete(d: ClaimedDelivery, outcome: AttemptOutcome): void {
     const attemptsMade = d.attempts + 1;
@@ -406,7 +431,16 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       const gone = outcome.statusCode === 410;
       const failingFor = at - (d.endpoint.failingSince ?? at);
       if (gone || failingFor >= disableAfterMs) {
-        disableEndpoint = true;
+        // Once per endpoint: the other rows in flight to it end failed without disabling it (and
+        // raising its event) again, unless it was changed (enabled again) after this dispatcher
+        // disabled it. The ones waiting to start never start.
+        const ep = d.endpoint.id;
+        const disabledAt = disabledHere.get(ep);
+        if (disabledAt === undefined || d.endpoint.updatedAt > disabledAt) {
+          disableEndpoint = true;
+          disabledHere.set(ep, at);
+          withdraw({ endpointId: ep });
+        }
       } else {
         const delay = nextAttemptDelay(attemptsMade, {
           scheduleMs: opts.retryScheduleMs,
@@ -607,6 +641,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       loopDone = loop();
     },
     notify: signal,
+    withdraw,
     async stop(o = {}) {
       running = false;
       clearTimeout(rateTimer);

@@ -118,6 +118,7 @@ export function applicationRoutes(api: FastifyInstance, deps: ApiDeps): void {
       requireAdmin(req);
       const app = await appFor(deps, req, req.params.app_id);
       if (!(await store.deleteApplication(app.id))) throw notFound('application');
+      deps.onWithdrawn?.({ appId: app.id });
       return reply.code(204).send();
     },
   );

@@ -121,6 +121,7 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
         // Re-enabling starts a fresh failure window.
         if (ep.disabled && !next.disabled) next.failingSince = null;
         const updated = await store.updateEndpoint(next, deps.now());
+        if (updated.disabled) deps.onWithdrawn?.({ endpointId: updated.id });
         await tell(req, { type: 'endpoint.updated', app, endpoint: updated });
         if (!ep.disabled && updated.disabled)
           await tell(req, { type: 'endpoint.disabled', app, endpoint: updated, trigger: 'manual' });
@@ -133,6 +134,7 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
     const app = await m.appOf(req);
     const ep = await endpointOf(deps, app, req.params.endpoint_id);
     await store.deleteEndpoint(ep.appId, ep.id);
+    deps.onWithdrawn?.({ endpointId: ep.id });
     await tell(req, { type: 'endpoint.deleted', app, endpoint: ep });
     return reply.code(204).send();
   });

@@ -176,6 +176,7 @@ export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
       let after: string | null = null;
       do after = await deps.store.expungeApplicationPayloads(app.id, after, PURGE_BATCH, now);
       while (after !== null);
+      deps.onWithdrawn?.({ appId: app.id });
       return reply.code(202).send(await finishedTask(deps, app.id, 'application.purge_content', {}));
     },
   );
@@ -189,6 +190,7 @@ export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
       const app = await appFor(deps, req, req.params.app_id);
       const m = await messageOf(deps, app, req.params.msg_id);
       await deps.store.expungeMessage(app.id, m.id, deps.now());
+      deps.onWithdrawn?.({ msgId: m.id });
       return reply.code(204).send();
     },
   );

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Withdrawn } from '../../src/dispatcher/dispatcher.ts';
+import { startApi } from './harness.ts';
+
+// Rows the dispatcher has claimed but not started must not start once their endpoint is deleted or
+// disabled, their message expunged or their application deleted: the API tells it.
+const told: Withdrawn[] = [];
+let h: Awaited<ReturnType<typeof startApi>>;
+before(async () => {
+  h = await startApi({ onWithdrawn: (w) => told.push(w) });
+});
+after(() => h.close());
+
+test('deleting or disabling an endpoint, expunging and deleting withdraw what the dispatcher holds', async () => {
+  const app = (await h.request('POST', '/api/v1/app', { name: 'w' })).body.id as string;
+  const endpoint = async () =>
+    (await h.request('POST', `/api/v1/app/${app}/endpoint`, { url: 'https://receiver.example/hook' })).body
+      .id as string;
+  const [kept, disabled, deleted] = [await endpoint(), await endpoint(), await endpoint()];
+  const msg = (await h.request('POST', `/api/v1/app/${app}/msg`, { eventType: 'e', payload: {} })).body.id as string;
+
+  assert.equal((await h.request('PATCH', `/api/v1/app/${app}/endpoint/${kept}`, { description: 'x' })).status, 200);
+  assert.deepEqual(told, [], 'a change that keeps the endpoint enabled withdraws nothing');
+  assert.equal((await h.request('PATCH', `/api/v1/app/${app}/endpoint/${disabled}`, { disabled: true })).status, 200);
+  assert.equal((await h.request('DELETE', `/api/v1/app/${app}/endpoint/${deleted}`)).status, 204);
+  assert.equal((await h.request('DELETE', `/api/v1/app/${app}/msg/${msg}/content`)).status, 204);
+  assert.equal((await h.request('POST', `/api/v1/app/${app}/msg/expunge-all-contents`)).status, 202);
+  assert.equal((await h.request('DELETE', `/api/v1/app/${app}`)).status, 204);
+  assert.deepEqual(told, [
+    { endpointId: disabled },
+    { endpointId: deleted },
+    { msgId: msg },
+    { appId: app },
+    { appId: app },
+  ]);
+});
