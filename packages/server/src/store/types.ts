@@ -189,6 +189,10 @@ export interface MessageFilter extends PageQuery {
 
 export interface AttemptFilter extends PageQuery {
   status?: StatusCode;
+  /** 0 (no response), 100, 200, 300, 400 or 500: the attempt's HTTP status code's class. */
+  statusCodeClass?: number;
+  /** Attempts to this endpoint only (by id). */
+  endpointId?: string;
   eventTypes?: string[];
   channel?: string;
   tag?: string;

@@ -10,6 +10,7 @@ type Q = {
   limit: number;
   iterator?: string | null;
   status?: number;
+  status_code_class?: number;
   channel?: string;
   tag?: string;
   before?: string;
@@ -25,6 +26,7 @@ function filterOf(q: Q): AttemptFilter {
     iterator: q.iterator ?? null,
     // Canceled (4) never happens here; Pending/Sending attempts are not stored rows.
     status: q.status === undefined ? undefined : (q.status as StatusCode),
+    statusCodeClass: q.status_code_class,
     eventTypes: splitList(q.event_types),
     channel: q.channel,
     tag: q.tag,
@@ -42,9 +44,15 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
     async (req) => {
       const app = await appFor(deps, req, req.params.app_id);
       const msg = await messageOf(deps, app, req.params.msg_id);
-      const page = await store.listAttemptsByMessage(app.id, msg.id, filterOf(req.query));
-      const endpointId = req.query.endpoint_id;
-      if (endpointId) page.data = page.data.filter((a) => a.endpointId === endpointId);
+      // The endpoint filter takes an id or a uid, and is part of the query: filtered afterwards,
+      // pages came back short or empty with more to come.
+      const f = filterOf(req.query);
+      if (req.query.endpoint_id) {
+        const ep = await store.getEndpoint(app.id, req.query.endpoint_id);
+        if (!ep) return listOut({ data: [], done: true, iterator: null, prevIterator: null }, attemptOut);
+        f.endpointId = ep.id;
+      }
+      const page = await store.listAttemptsByMessage(app.id, msg.id, f);
       return listOut(page, attemptOut);
     },
   );

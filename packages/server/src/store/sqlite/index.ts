@@ -427,6 +427,14 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       where += ' AND status = ?';
       p.push(f.status);
     }
+    if (f.statusCodeClass !== undefined) {
+      where += ' AND status_code / 100 = ?';
+      p.push(Math.floor(f.statusCodeClass / 100));
+    }
+    if (f.endpointId !== undefined) {
+      where += ' AND endpoint_id = ?';
+      p.push(f.endpointId);
+    }
     const [time, timeParams] = timeWindow(f);
     where += time;
     p.push(...timeParams);
