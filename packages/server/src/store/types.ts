@@ -238,7 +238,8 @@ export interface Store {
   createApplication(app: NewApplication, now: number): Promise<ApplicationRow>;
   /** By id or uid. */
   getApplication(idOrUid: string): Promise<ApplicationRow | undefined>;
-  listApplications(page: PageQuery): Promise<Page<ApplicationRow>>;
+  /** `exceptId`: one application the list never shows (the operator's own, operational.ts). */
+  listApplications(page: PageQuery & { exceptId?: string }): Promise<Page<ApplicationRow>>;
   updateApplication(app: ApplicationRow, now: number): Promise<ApplicationRow>;
   deleteApplication(id: string): Promise<boolean>;
 

@@ -28,9 +28,10 @@ export function applicationRoutes(api: FastifyInstance, deps: ApiDeps): void {
 
   api.get<{ Querystring: ListQuery }>('/api/v1/app', { schema: { querystring: query.list } }, async (req) => {
     requireAdmin(req);
-    const page = await store.listApplications(req.query);
-    // The operator's own application (operational webhooks) is not one of the customers'.
-    return listOut({ ...page, data: page.data.filter((a) => a.id !== OPERATIONAL_APP_ID) }, applicationOut);
+    // The operator's own application (operational webhooks) is not one of the customers': left out
+    // by the query (filtered from a fetched page, it left an empty page and an iterator on itself).
+    const page = await store.listApplications({ ...req.query, exceptId: OPERATIONAL_APP_ID });
+    return listOut(page, applicationOut);
   });
 
   api.post<{ Body: AppBody; Querystring: { get_if_exists?: boolean } }>(

@@ -30,9 +30,7 @@ export function statisticsRoutes(api: FastifyInstance, deps: ApiDeps): void {
           else unresolvedAppIds.push(idOrUid);
         }
       } else {
-        apps.push(
-          ...(await allPages((page) => store.listApplications(page))).filter((a) => a.id !== OPERATIONAL_APP_ID),
-        );
+        apps.push(...(await allPages((page) => store.listApplications({ ...page, exceptId: OPERATIONAL_APP_ID }))));
       }
       // One store call per application: claims are answered between them.
       const appStats = [];

@@ -481,7 +481,7 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       return app;
     },
     async listApplications(page) {
-      return paged('applications', '1 = 1', [], page, 'ascending', appFromRow);
+      return paged('applications', 'id <> ?', [page.exceptId ?? ''], page, 'ascending', appFromRow);
     },
     async updateApplication(app, now) {
       apps.clear();
