@@ -611,7 +611,8 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       await store.enqueueDelivery(m.id, ep.id, T0 + 20, 2);
       assert.equal(await store.nextDueAt(), undefined);
       assert.deepEqual(await store.queueStats(T0 + 1000), { depth: 1, oldestDueAgeMs: 0 });
-      await store.updateEndpoint({ ...ep, disabled: false }, T0 + 30);
+      const disabledRow = (await store.getEndpoint(a.id, ep.id)) as EndpointRow;
+      await store.updateEndpoint({ ...disabledRow, disabled: false }, T0 + 30);
       assert.equal(await store.nextDueAt(), T0 + 20);
       assert.deepEqual(await store.queueStats(T0 + 1000), { depth: 1, oldestDueAgeMs: 980 });
       await drain(store, T0 + 40);
@@ -678,6 +679,40 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
         prev = page.prevIterator;
       }
       assert.deepEqual(ours(back.map((name) => ({ name }))), [...names].sort().slice(0, -1));
+    });
+
+    test("an edit from an earlier read keeps the dispatcher's disable and failure window", async () => {
+      await drain(store, T0);
+      const a = await app();
+      const ep = await endpoint(a.id);
+      const m = (await store.createMessage(message(a.id), {})).message;
+      const read = (await store.getEndpoint(a.id, ep.id)) as EndpointRow;
+      // Meanwhile the dispatcher records a failure (the failure window opens)...
+      const claim = async (now: number) =>
+        (await store.claimDeliveries({ workerId: 'w', now, leaseMs: 1000, limit: 100 })).filter(
+          (c) => c.message.id === m.id,
+        );
+      const [first] = await claim(T0);
+      await store.recordOutcomes(
+        [{ deliveryId: first!.id, attempt: attemptFor(m, ep, 2), nextAttemptAt: T0 + 10 }],
+        T0 + 5,
+      );
+      const edited = await store.updateEndpoint({ ...read, description: 'edited' }, T0 + 6);
+      assert.deepEqual([edited.description, edited.failingSince, edited.disabled], ['edited', T0, false]);
+      // ...then disables it (a 410), while the API holds an older read.
+      const stale = (await store.getEndpoint(a.id, ep.id)) as EndpointRow;
+      const [second] = await claim(T0 + 10);
+      await store.recordOutcomes(
+        [{ deliveryId: second!.id, attempt: attemptFor(m, ep, 2), disableEndpoint: true }],
+        T0 + 11,
+      );
+      const again = await store.updateEndpoint({ ...stale, description: 'again' }, T0 + 12);
+      assert.deepEqual([again.description, again.disabled], ['again', true]);
+      // Enabling it from a current read works, and starts a fresh failure window.
+      const current = (await store.getEndpoint(a.id, ep.id)) as EndpointRow;
+      const enabled = await store.updateEndpoint({ ...current, disabled: false }, T0 + 13);
+      assert.deepEqual([enabled.disabled, enabled.failingSince], [false, null]);
+      await drain(store, T0 + 20);
     });
 
     test('leases: claimed rows are invisible until the lease ends, then due again', async () => {

@@ -369,18 +369,30 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     }
   });
 
+  /**
+   * `e` is an earlier read with the caller's changes. Two columns are also the dispatcher's, which
+   * may have written them since (recordOutcomes): `failing_since` is kept, unless this update
+   * enables the endpoint again (a fresh failure window); `disabled` becomes the caller's only if
+   * the row is unchanged since its read (`updatedAt`) or the caller disables it. Written back as
+   * read, an edit had enabled an endpoint the dispatcher had just disabled, or restored an old
+   * failure window that disabled a healthy endpoint at its next failure.
+   */
   const updateEndpoint = db.transaction((e: EndpointRow, now: number): EndpointRow => {
-    const row = { ...e, updatedAt: now };
+    const params = { ...endpointParams({ ...e, updatedAt: now }), readAt: e.updatedAt };
     stmt(
-      `UPDATE endpoints SET uid = @uid, url = @url, description = @description, disabled = @disabled,
+      `UPDATE endpoints SET uid = @uid, url = @url, description = @description,
+         disabled = CASE WHEN @disabled = 1 OR updated_at = @readAt THEN @disabled ELSE disabled END,
          filter_types = @filterTypes, channels = @channels, metadata = @metadata, headers = @headers,
          rate_limit = @rateLimit, version = @version, secrets = @secrets, signing = @signing,
          server_ca_pem = @serverCaPem, client_cert_pem = @clientCertPem, client_key_pem = @clientKeyPem,
-         allow_http = @allowHttp, tls_policy = @tlsPolicy, failing_since = @failingSince, updated_at = @updatedAt
+         allow_http = @allowHttp, tls_policy = @tlsPolicy,
+         failing_since = CASE WHEN @disabled = 0 AND disabled = 1 AND updated_at = @readAt THEN NULL ELSE failing_since END,
+         updated_at = @updatedAt
        WHERE id = @id AND app_id = @appId`,
-    ).run(endpointParams(row));
+    ).run(params);
     if (e.disabled) stmt(FAIL_PENDING_OF_ENDPOINT).run({ endpointId: e.id, now });
-    return row;
+    const stored = stmt('SELECT * FROM endpoints WHERE id = ? AND app_id = ?').get(e.id, e.appId);
+    return stored ? endpointFromRow(stored as Raw) : { ...e, updatedAt: now };
   });
 
   /** `created_at` bounds of a list filter, on the table being listed. */
