@@ -191,6 +191,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       checkEndpointUrl: (url, o) => assertTargetAllowed(url, { allowPrivateTargets, allowHttp: o.allowHttp }),
       onEnqueued: () => dispatcher.notify(),
       onWithdrawn: (rows) => dispatcher.withdraw(rows),
+      onEndpointChanged: (endpoint) => dispatcher.refresh(endpoint),
       operational,
       ed25519Available: signingKeys.length > 0,
       trust,

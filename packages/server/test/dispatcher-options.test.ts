@@ -394,3 +394,58 @@ test('410 from several deliveries in flight disables the endpoint once', async (
   );
   await store.close();
 });
+
+test('a changed endpoint: rows waiting to start go to its new URL, signed with its new secret', async () => {
+  const store = await queueOf({}, ['msg_1', 'msg_2']);
+  const sent: DeliveryRequest[] = [];
+  let releaseFirst!: () => void;
+  const firstHeld = new Promise<void>((r) => {
+    releaseFirst = r;
+  });
+  let firstSent!: () => void;
+  const inFlight = new Promise<void>((r) => {
+    firstSent = r;
+  });
+  const recorded = recordedCount(2);
+  const dispatcher = createDispatcher({
+    store,
+    concurrency: 1,
+    client: {
+      deliver: async (req: DeliveryRequest) => {
+        sent.push(req);
+        if (sent.length === 1) {
+          firstSent();
+          await firstHeld;
+        }
+        return { ok: true, statusCode: 200, durationMs: 0, responseExcerpt: '' };
+      },
+    },
+    onRecorded: recorded.onRecorded,
+  });
+  dispatcher.start();
+  await inFlight;
+  const secret = 'whsec_bmV3c2VjcmV0bmV3c2VjcmV0bmV3c2VjcmV0bmV3';
+  const before = (await store.getEndpoint('app_1', 'ep_1')) as EndpointRow;
+  const moved = await store.updateEndpoint(
+    { ...before, url: 'https://moved.example/hook', secrets: [{ key: secret, expiresAt: null }] },
+    Date.now(),
+  );
+  dispatcher.refresh(moved);
+  releaseFirst();
+  await recorded.done;
+  await dispatcher.stop();
+  const second = sent[1] as DeliveryRequest;
+  assert.deepEqual(
+    sent.map((r) => r.url),
+    ['https://example.test/hook', 'https://moved.example/hook'],
+  );
+  const headers = second.headers as Record<string, string>;
+  // Throws unless signed with the new secret (the claim had presigned it with the old one).
+  verifySignature({
+    headers,
+    body: second.body as string,
+    secrets: [secret],
+    now: () => Number(headers['webhook-timestamp']) * 1000,
+  });
+  await store.close();
+});

@@ -25,6 +25,8 @@ export interface ApiDeps {
    * disabled, their message expunged, their application deleted (Dispatcher.withdraw).
    */
   onWithdrawn?: (rows: Withdrawn) => void;
+  /** Tells the dispatcher an endpoint changed, as stored now (Dispatcher.refresh). */
+  onEndpointChanged?: (endpoint: EndpointRow) => void;
   trust: () => Promise<TrustDocument | undefined>;
   /** Prometheus text exposition, served at /metrics. */
   metrics?: () => Promise<{ contentType: string; body: string }>;

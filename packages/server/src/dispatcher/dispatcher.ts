@@ -7,7 +7,7 @@ import { hmacSignerAt } from '../delivery/signing.ts';
 import type { AttemptOutcome, ClientIdentity, DeliveryClient, DeliveryRequest, TlsFacts } from '../delivery/types.ts';
 import { invalidOption } from '../errors.ts';
 import { newId } from '../ids.ts';
-import type { AttemptTls, ClaimedDelivery, Outcome, Store } from '../store/types.ts';
+import type { AttemptTls, ClaimedDelivery, EndpointRow, Outcome, Store } from '../store/types.ts';
 import { Status } from '../store/types.ts';
 import { createRateLimiter } from './rate-limit.ts';
 
@@ -135,6 +135,11 @@ export interface Dispatcher {
    * again afterwards, the store ends or no longer has them.
    */
   withdraw(rows: Withdrawn): void;
+  /**
+   * An endpoint was changed: its claimed rows waiting to start go out as it now is (URL, secrets,
+   * headers, TLS settings), signed afresh; if it is now disabled they are withdrawn.
+   */
+  refresh(endpoint: EndpointRow): void;
   /** Stop claiming, wait for in-flight deliveries up to `deadlineMs`, write outcomes, release leases. */
   stop(opts?: { deadlineMs?: number }): Promise<void>;
   readonly inFlight: number;
@@ -421,6 +426,23 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     }
   }
 
+  function refresh(e: EndpointRow): void {
+    if (e.disabled) {
+      withdraw({ endpointId: e.id });
+      return;
+    }
+    for (const d of ready) {
+      if (d.endpoint.id !== e.id) continue;
+      // The claim's limit was the endpoint's own, else its application's: an own limit now set
+      // replaces it; one now removed leaves the application's unknown here (none, until claimed again).
+      if (e.rateLimit !== null) d.rateLimit = e.rateLimit;
+      else if (d.endpoint.rateLimit !== null) d.rateLimit = null;
+      d.endpoint = e;
+      // Signed ahead with the secrets of the claim; the new ones may differ.
+      d.presigned = undefined;
+    }
+  }
+
   /** The outcome decides the row's future (retry, final, endpoint disabled) and is queued for writing. */
   function complete(d: ClaimedDelivery, outcome: AttemptOutcome): void {
     const attemptsMade = d.attempts + 1;
@@ -642,6 +664,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     },
     notify: signal,
     withdraw,
+    refresh,
     async stop(o = {}) {
       running = false;
       clearTimeout(rateTimer);

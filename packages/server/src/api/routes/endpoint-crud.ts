@@ -121,7 +121,7 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
         // Re-enabling starts a fresh failure window.
         if (ep.disabled && !next.disabled) next.failingSince = null;
         const updated = await store.updateEndpoint(next, deps.now());
-        if (updated.disabled) deps.onWithdrawn?.({ endpointId: updated.id });
+        deps.onEndpointChanged?.(updated);
         await tell(req, { type: 'endpoint.updated', app, endpoint: updated });
         if (!ep.disabled && updated.disabled)
           await tell(req, { type: 'endpoint.disabled', app, endpoint: updated, trigger: 'manual' });
@@ -158,7 +158,11 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
         .filter((s) => s.expiresAt === null || s.expiresAt > now)
         .map((s) => ({ key: s.key, expiresAt: s.expiresAt ?? now + grace }))
         .filter((s) => s.expiresAt > now);
-      await store.updateEndpoint({ ...ep, secrets: [{ key, expiresAt: null }, ...kept].slice(0, 8) }, now);
+      const rotated = await store.updateEndpoint(
+        { ...ep, secrets: [{ key, expiresAt: null }, ...kept].slice(0, 8) },
+        now,
+      );
+      deps.onEndpointChanged?.(rotated);
       return reply.code(204).send();
     },
   );
@@ -174,7 +178,8 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
     async (req, reply) => {
       const ep = await endpointFor(req);
       checkHeaders(req.body.headers);
-      await store.updateEndpoint({ ...ep, headers: req.body.headers }, deps.now());
+      const updated = await store.updateEndpoint({ ...ep, headers: req.body.headers }, deps.now());
+      deps.onEndpointChanged?.(updated);
       return reply.code(204).send();
     },
   );
@@ -191,7 +196,8 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
         else headers[k] = v;
       }
       for (const k of req.body.deleteHeaders ?? []) delete headers[k];
-      await store.updateEndpoint({ ...ep, headers }, deps.now());
+      const updated = await store.updateEndpoint({ ...ep, headers }, deps.now());
+      deps.onEndpointChanged?.(updated);
       return reply.code(204).send();
     },
   );
