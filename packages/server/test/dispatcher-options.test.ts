@@ -316,26 +316,32 @@ test('stop: an outcome that lands during the last write is written before the le
   await store.close();
 });
 
-test('withdrawn rows waiting to start never start; the one in flight finishes', async () => {
+/**
+ * A dispatcher of one slot over msg_1 and msg_2 whose first delivery is held until `releaseFirst`:
+ * meanwhile msg_2 waits in the read-ahead. Resolves once the first is in flight.
+ */
+async function firstHeld(n: number) {
   const store = await queueOf({}, ['msg_1', 'msg_2']);
-  const sent: string[] = [];
+  const sent: DeliveryRequest[] = [];
   let releaseFirst!: () => void;
-  const firstHeld = new Promise<void>((r) => {
+  const held = new Promise<void>((r) => {
     releaseFirst = r;
   });
   let firstSent!: () => void;
   const inFlight = new Promise<void>((r) => {
     firstSent = r;
   });
-  const recorded = recordedCount(1);
+  const recorded = recordedCount(n);
   const dispatcher = createDispatcher({
     store,
     concurrency: 1,
     client: {
       deliver: async (req: DeliveryRequest) => {
-        sent.push(req.headers['webhook-id'] as string);
-        firstSent();
-        await firstHeld;
+        sent.push(req);
+        if (sent.length === 1) {
+          firstSent();
+          await held;
+        }
         return { ok: true, statusCode: 200, durationMs: 0, responseExcerpt: '' };
       },
     },
@@ -343,14 +349,26 @@ test('withdrawn rows waiting to start never start; the one in flight finishes', 
   });
   dispatcher.start();
   await inFlight;
+  /** Lets the first delivery finish, waits for `n` outcomes, stops. */
+  const finish = async () => {
+    releaseFirst();
+    await recorded.done;
+    await dispatcher.stop();
+  };
+  return { store, sent, dispatcher, finish };
+}
+
+test('withdrawn rows waiting to start never start; the one in flight finishes', async () => {
+  const { store, sent, dispatcher, finish } = await firstHeld(1);
   const waitingBefore = dispatcher.waiting;
   // The endpoint is deleted (or disabled) meanwhile: its waiting rows are dropped.
   dispatcher.withdraw({ endpointId: 'ep_1' });
   const waitingAfter = dispatcher.waiting;
-  releaseFirst();
-  await recorded.done;
-  await dispatcher.stop();
-  assert.deepEqual({ waitingBefore, waitingAfter, sent }, { waitingBefore: 1, waitingAfter: 0, sent: ['msg_1'] });
+  await finish();
+  assert.deepEqual(
+    { waitingBefore, waitingAfter, sent: sent.map((r) => r.headers['webhook-id']) },
+    { waitingBefore: 1, waitingAfter: 0, sent: ['msg_1'] },
+  );
   await store.close();
 });
 
@@ -396,34 +414,7 @@ test('410 from several deliveries in flight disables the endpoint once', async (
 });
 
 test('a changed endpoint: rows waiting to start go to its new URL, signed with its new secret', async () => {
-  const store = await queueOf({}, ['msg_1', 'msg_2']);
-  const sent: DeliveryRequest[] = [];
-  let releaseFirst!: () => void;
-  const firstHeld = new Promise<void>((r) => {
-    releaseFirst = r;
-  });
-  let firstSent!: () => void;
-  const inFlight = new Promise<void>((r) => {
-    firstSent = r;
-  });
-  const recorded = recordedCount(2);
-  const dispatcher = createDispatcher({
-    store,
-    concurrency: 1,
-    client: {
-      deliver: async (req: DeliveryRequest) => {
-        sent.push(req);
-        if (sent.length === 1) {
-          firstSent();
-          await firstHeld;
-        }
-        return { ok: true, statusCode: 200, durationMs: 0, responseExcerpt: '' };
-      },
-    },
-    onRecorded: recorded.onRecorded,
-  });
-  dispatcher.start();
-  await inFlight;
+  const { store, sent, dispatcher, finish } = await firstHeld(2);
   const secret = 'whsec_bmV3c2VjcmV0bmV3c2VjcmV0bmV3c2VjcmV0bmV3';
   const before = (await store.getEndpoint('app_1', 'ep_1')) as EndpointRow;
   const moved = await store.updateEndpoint(
@@ -431,9 +422,7 @@ test('a changed endpoint: rows waiting to start go to its new URL, signed with i
     Date.now(),
   );
   dispatcher.refresh(moved);
-  releaseFirst();
-  await recorded.done;
-  await dispatcher.stop();
+  await finish();
   const second = sent[1] as DeliveryRequest;
   assert.deepEqual(
     sent.map((r) => r.url),
