@@ -41,6 +41,13 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
     return endpointOf(deps, await m.appOf(req), req.params.endpoint_id);
   }
 
+  /** Stores a change, and tells the dispatcher, whose claimed rows must go out as it now is. */
+  async function save(e: EndpointRow, now: number): Promise<EndpointRow> {
+    const stored = await store.updateEndpoint(e, now);
+    deps.onEndpointChanged?.(stored);
+    return stored;
+  }
+
   /** Queues an operational event. The change it tells of is stored already: a failure is logged. */
   async function tell(req: FastifyRequest, e: OperationalEvent): Promise<void> {
     if (!m.operationalEvents) return;
@@ -120,8 +127,7 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
           await checkTarget(next);
         // Re-enabling starts a fresh failure window.
         if (ep.disabled && !next.disabled) next.failingSince = null;
-        const updated = await store.updateEndpoint(next, deps.now());
-        deps.onEndpointChanged?.(updated);
+        const updated = await save(next, deps.now());
         await tell(req, { type: 'endpoint.updated', app, endpoint: updated });
         if (!ep.disabled && updated.disabled)
           await tell(req, { type: 'endpoint.disabled', app, endpoint: updated, trigger: 'manual' });
@@ -158,11 +164,7 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
         .filter((s) => s.expiresAt === null || s.expiresAt > now)
         .map((s) => ({ key: s.key, expiresAt: s.expiresAt ?? now + grace }))
         .filter((s) => s.expiresAt > now);
-      const rotated = await store.updateEndpoint(
-        { ...ep, secrets: [{ key, expiresAt: null }, ...kept].slice(0, 8) },
-        now,
-      );
-      deps.onEndpointChanged?.(rotated);
+      await save({ ...ep, secrets: [{ key, expiresAt: null }, ...kept].slice(0, 8) }, now);
       return reply.code(204).send();
     },
   );
@@ -178,8 +180,7 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
     async (req, reply) => {
       const ep = await endpointFor(req);
       checkHeaders(req.body.headers);
-      const updated = await store.updateEndpoint({ ...ep, headers: req.body.headers }, deps.now());
-      deps.onEndpointChanged?.(updated);
+      await save({ ...ep, headers: req.body.headers }, deps.now());
       return reply.code(204).send();
     },
   );
@@ -196,8 +197,7 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
         else headers[k] = v;
       }
       for (const k of req.body.deleteHeaders ?? []) delete headers[k];
-      const updated = await store.updateEndpoint({ ...ep, headers }, deps.now());
-      deps.onEndpointChanged?.(updated);
+      await save({ ...ep, headers }, deps.now());
       return reply.code(204).send();
     },
   );
