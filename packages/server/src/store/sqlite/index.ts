@@ -22,7 +22,7 @@ import type {
   TaskFilter,
 } from '../types.ts';
 import { Status, Trigger } from '../types.ts';
-import { cursorOf, pageSql, toPage } from './page.ts';
+import { nameCursorOf, nameIteratorOf, pageSql, toPage } from './page.ts';
 import { CLAIM_FOR_ENDPOINT, DUE_ENDPOINTS } from './queue/claim.ts';
 import { COMPLETE_DELIVERY, FAIL_RETRY_OF_DISABLED } from './queue/complete.ts';
 import { ANY_MATCHING_ENDPOINT, ENQUEUE_MESSAGE } from './queue/enqueue-message.ts';
@@ -539,21 +539,13 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       return r ? eventTypeFromRow(r as Raw) : undefined;
     },
     async listEventTypes(page) {
-      // Event types are keyed by name, and a name may start with '-', which an iterator uses to ask
-      // for the page before: their iterators carry the name after a '~', which no name holds.
-      // (A bare name, as earlier versions gave, reads as it did.)
-      const it = page.iterator ?? undefined;
-      const backwards = it?.startsWith('-~') ?? false;
-      const cursor =
-        it === undefined || !(backwards || it.startsWith('~'))
-          ? cursorOf(it)
-          : { anchor: it.slice(backwards ? 2 : 1), backwards };
-      const p = pageSql(page, 'ascending', cursor);
+      // Event types are keyed by name: their iterators are names (page.ts).
+      const p = pageSql(page, 'ascending', nameCursorOf(page.iterator));
       const rows = stmt(
         `SELECT *, name AS id FROM event_types WHERE (? = 1 OR archived = 0) AND ${p.where.replace('id', 'name')}
          ORDER BY ${p.orderBy.replace('id', 'name')} LIMIT ?`,
       ).all(page.includeArchived ? 1 : 0, ...p.params, p.limit) as (Raw & { id: string })[];
-      return toPage(rows, page, p.backwards, eventTypeFromRow, (name) => `~${name}`);
+      return toPage(rows, page, p.backwards, eventTypeFromRow, nameIteratorOf);
     },
     async updateEventType(t, now) {
       stmt(

@@ -15,6 +15,17 @@ export function cursorOf(iterator: string | null | undefined): Cursor {
   return { anchor: (backwards ? iterator?.slice(1) : iterator) || undefined, backwards };
 }
 
+/**
+ * For rows keyed by a name (event types): a name may itself start with '-', so their iterators
+ * carry it after a '~', which no name holds. A bare name, as earlier versions gave, reads as it did.
+ */
+export const nameIteratorOf = (name: string): string => `~${name}`;
+export function nameCursorOf(iterator: string | null | undefined): Cursor {
+  const backwards = iterator?.startsWith('-~') ?? false;
+  if (!backwards && !iterator?.startsWith('~')) return cursorOf(iterator);
+  return { anchor: iterator?.slice(backwards ? 2 : 1), backwards };
+}
+
 export function pageSql(
   page: PageQuery,
   defaultOrder: 'ascending' | 'descending',
