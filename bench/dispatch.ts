@@ -51,14 +51,14 @@ const sample = () => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 };
 
-/** This process's CPU time (every thread) per request or delivery in the last round. */
-let lastCpuUs = 0;
-/** The rounds here compare throughput; each starts from a collected heap. */
-const drive = async (total: number, concurrency: number, send: () => Promise<boolean>): Promise<number> => {
+/**
+ * A round's requests or deliveries per second, and this process's CPU time (every thread) per
+ * request or delivery. Each round starts from a collected heap.
+ */
+type Round = { rate: number; cpuUs: number };
+const drive = (total: number, concurrency: number, send: () => Promise<boolean>): Promise<Round> => {
   settleHeap();
-  const { rate, cpuUs } = await load(total, concurrency, send);
-  lastCpuUs = cpuUs;
-  return rate;
+  return load(total, concurrency, send);
 };
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -237,10 +237,9 @@ export async function run(): Promise<void> {
       await finished;
       const rate = n / ((performance.now() - start) / 1000);
       const used = process.cpuUsage(cpu);
-      lastCpuUs = (used.user + used.system) / n;
       await dispatcher.stop();
       if (failed > 0 || received < n) throw new Error(`${failed} failed deliveries, ${received} received`);
-      return rate;
+      return { rate, cpuUs: (used.user + used.system) / n };
     };
 
     const warm = Math.min(2000, BACKLOG);
@@ -255,12 +254,14 @@ export async function run(): Promise<void> {
     const rawCpu: number[] = [];
     const dispatchCpu: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      raws.push(await rawRound(BACKLOG));
-      rawCpu.push(lastCpuUs);
-      clients.push(await clientRound(BACKLOG));
-      dispatches.push(await dispatchRound(BACKLOG, 'sqlite'));
-      dispatchCpu.push(lastCpuUs);
-      memories.push(await dispatchRound(BACKLOG, 'memory'));
+      const rawRun = await rawRound(BACKLOG);
+      raws.push(rawRun.rate);
+      rawCpu.push(rawRun.cpuUs);
+      clients.push((await clientRound(BACKLOG)).rate);
+      const dispatchRun = await dispatchRound(BACKLOG, 'sqlite');
+      dispatches.push(dispatchRun.rate);
+      dispatchCpu.push(dispatchRun.cpuUs);
+      memories.push((await dispatchRound(BACKLOG, 'memory')).rate);
     }
     const rawRate = Math.max(...raws);
     const clientRate = Math.max(...clients);
@@ -308,7 +309,7 @@ export async function run(): Promise<void> {
     const msgBody = JSON.stringify({ eventType: 'invoice.paid', payload: PAYLOAD });
     const ingest = async (p: number, count = INGEST) => {
       const pool = new Pool(`http://127.0.0.1:${p}`, { connections: CONNECTIONS });
-      const rate = await drive(count, CONCURRENCY, async () => {
+      const { rate } = await drive(count, CONCURRENCY, async () => {
         const res = await pool.request({
           path: `/api/v1/app/${appId}/msg`,
           method: 'POST',
