@@ -8,10 +8,7 @@
  * (`npm_lifecycle_event` is set) the shell outlives us unless it was killed, so a new parent
  * process means exactly that, and we stop as if signalled.
  */
-export function stopRequested(
-  opts: { env?: NodeJS.ProcessEnv; pollMs?: number } = {},
-): Promise<'SIGTERM' | 'SIGINT' | 'npm-wrapper-gone'> {
-  const env = opts.env ?? process.env;
+export function stopRequested(): Promise<'SIGTERM' | 'SIGINT' | 'npm-wrapper-gone'> {
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     const finish = (reason: 'SIGTERM' | 'SIGINT' | 'npm-wrapper-gone') => {
@@ -24,11 +21,11 @@ export function stopRequested(
     const onInt = () => finish('SIGINT');
     process.once('SIGTERM', onTerm);
     process.once('SIGINT', onInt);
-    if (env.npm_lifecycle_event !== undefined) {
+    if (process.env.npm_lifecycle_event !== undefined) {
       const parent = process.ppid;
       timer = setInterval(() => {
         if (process.ppid !== parent) finish('npm-wrapper-gone');
-      }, opts.pollMs ?? 250);
+      }, 250);
       // The server's own handles keep the process alive; this check never should.
       timer.unref();
     }
