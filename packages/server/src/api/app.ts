@@ -4,6 +4,7 @@ import { createOperationalEvents } from '../operational.ts';
 import { authenticate } from './auth.ts';
 import { notPermitted, permits } from './capabilities.ts';
 import type { ApiDeps, RouteDeps } from './context.ts';
+import { idempotency } from './idempotency.ts';
 import { openApiCollector } from './openapi.ts';
 import { applicationRoutes } from './routes/applications.ts';
 import { attemptRoutes } from './routes/attempts.ts';
@@ -20,15 +21,10 @@ import { statisticsRoutes } from './routes/statistics.ts';
 import { validatorCompiler } from './validation.ts';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
-/** How long an Idempotency-Key replays its first answer (Svix keeps them about a day). */
-const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     public?: boolean;
-  }
-  interface FastifyRequest {
-    idempotencyScope?: string;
   }
 }
 
@@ -75,34 +71,7 @@ export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = 
     if (!permits(scope.grant, req.method, req.routeOptions.url ?? '')) throw notPermitted();
   });
 
-  // Idempotency-Key: a retried POST gets the first answer back instead of acting twice.
-  api.addHook('preHandler', async (req, reply) => {
-    const key = req.headers['idempotency-key'];
-    if (req.method !== 'POST' || typeof key !== 'string' || !req.scope) return;
-    if (key.length === 0 || key.length > 256) return;
-    const who = req.scope.kind === 'admin' ? 'admin' : req.scope.appId;
-    const scope = `${who} ${req.url}`;
-    const hit = await deps.store.getIdempotent(scope, key, deps.now());
-    if (hit) {
-      reply.header('idempotent-replayed', 'true').code(hit.status).type('application/json');
-      return reply.send(hit.body.length ? hit.body : undefined);
-    }
-    req.idempotencyScope = scope;
-  });
-  api.addHook('onSend', async (req, reply, payload) => {
-    const key = req.headers['idempotency-key'];
-    if (req.idempotencyScope && typeof key === 'string' && reply.statusCode < 500 && reply.statusCode !== 409) {
-      const body = typeof payload === 'string' ? payload : '';
-      await deps.store.putIdempotent(
-        req.idempotencyScope,
-        key,
-        reply.statusCode,
-        body,
-        deps.now() + IDEMPOTENCY_TTL_MS,
-      );
-    }
-    return payload;
-  });
+  idempotency(api, deps);
 
   api.setErrorHandler((err: FastifyError & { loc?: string[] }, req, reply) => {
     if (err.validation) {
