@@ -78,6 +78,9 @@ export const endpointOut = (e: EndpointRow) => ({
   tlsPolicy: e.tlsPolicy,
 });
 
+/** Svix's `deliverAt`, on messages that were scheduled. */
+const deliverAtOf = (m: MessageRow) => (m.deliverAt === undefined ? {} : { deliverAt: iso(m.deliverAt) });
+
 export const messageOut = (m: MessageRow, withContent = true) => ({
   id: m.id,
   eventType: m.eventType,
@@ -86,6 +89,7 @@ export const messageOut = (m: MessageRow, withContent = true) => ({
   tags: m.tags,
   payload: withContent ? JSON.parse(m.payload) : {},
   timestamp: iso(m.createdAt),
+  ...deliverAtOf(m),
 });
 
 /**
@@ -100,6 +104,7 @@ export function messageJson(m: MessageRow, withContent = true): string {
     channels: m.channels,
     tags: m.tags,
     timestamp: iso(m.createdAt),
+    ...deliverAtOf(m),
   });
   return `${head.slice(0, -1)},"payload":${withContent ? m.payload : '{}'}}`;
 }
@@ -112,7 +117,7 @@ export const endpointMessageOut = (em: EndpointMessage, withContent = true) => (
   status: em.status,
   statusText: STATUS_TEXT[em.status],
   nextAttempt: em.nextAttemptAt === null ? null : iso(em.nextAttemptAt),
-  deliverAt: null,
+  deliverAt: em.message.deliverAt === undefined ? null : iso(em.message.deliverAt),
 });
 
 /** Svix's MessageEndpointOut: the endpoint as the message's destination, with the delivery's status. */

@@ -73,6 +73,8 @@ export interface MessageRow {
   createdAt: number;
   /** When its payload was deleted: it is delivered and resent no more. Absent while it has one. */
   expungedAt?: number;
+  /** When it was scheduled to go out (`deliverAt`); absent when sent as soon as accepted. */
+  deliverAt?: number;
 }
 
 /** Svix's MessageStatus numbers. */

@@ -118,18 +118,19 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
   // more than the inserts): the only statement that can fail is the first INSERT, and SQLite undoes
   // a failed statement by itself, so a refused message leaves nothing behind.
   const createMessage = (
-    msg: MessageRow,
-    due: number,
+    given: MessageRow,
+    deliverAt: number | undefined,
     fanOut: boolean,
     payloadExpiresAt: number | null,
   ): { message: MessageRow; created: boolean; deliveries: number } => {
+    const msg = deliverAt === undefined ? given : { ...given, deliverAt };
     if (msg.eventId !== null) {
       const existing = stmt('SELECT * FROM messages WHERE app_id = ? AND event_id = ?').get(msg.appId, msg.eventId);
       if (existing) return { message: messageFromRow(existing as Raw), created: false, deliveries: 0 };
     }
     stmt(
-      `INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, payload_expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, payload_expires_at,
+         deliver_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       msg.id,
       msg.appId,
@@ -140,11 +141,12 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       msg.payload,
       msg.createdAt,
       payloadExpiresAt,
+      deliverAt ?? null,
     );
     if (!fanOut) return { message: msg, created: true, deliveries: 0 };
     const info = stmt(ENQUEUE_MESSAGE).run(
       msg.id,
-      due,
+      deliverAt ?? msg.createdAt,
       msg.createdAt,
       msg.createdAt,
       msg.appId,
@@ -157,7 +159,7 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
   let rotation = 0;
   type Ingest = {
     msg: MessageRow;
-    due: number;
+    deliverAt: number | undefined;
     fanOut: boolean;
     payloadExpiresAt: number | null;
     resolve: (r: { message: MessageRow; created: boolean; deliveries: number }) => void;
@@ -168,7 +170,7 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     batch.map((i) => {
       // One bad row fails alone, not its whole batch.
       try {
-        return { ok: true as const, value: createMessage(i.msg, i.due, i.fanOut, i.payloadExpiresAt) };
+        return { ok: true as const, value: createMessage(i.msg, i.deliverAt, i.fanOut, i.payloadExpiresAt) };
       } catch (err) {
         return { ok: false as const, err };
       }
@@ -603,7 +605,7 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       return new Promise((resolve, reject) => {
         ingest.push({
           msg,
-          due: opts.deliverAt ?? msg.createdAt,
+          deliverAt: opts.deliverAt,
           fanOut: opts.fanOut ?? true,
           payloadExpiresAt: opts.payloadExpiresAt ?? null,
           resolve,

@@ -106,6 +106,7 @@ export const messageFromRow = (r: Raw): MessageRow => ({
   payload: r.payload as string,
   createdAt: r.created_at as number,
   ...(r.expunged_at == null ? {} : { expungedAt: r.expunged_at as number }),
+  ...(r.deliver_at == null ? {} : { deliverAt: r.deliver_at as number }),
 });
 
 export const attemptFromRow = (r: Raw): AttemptRow => ({

@@ -160,4 +160,6 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE background_tasks_new RENAME TO background_tasks;
   CREATE INDEX background_tasks_app ON background_tasks (app_id, id);
   CREATE INDEX background_tasks_expiry ON background_tasks (expires_at);`,
+  // When a scheduled message (deliverAt) is first due, echoed in its MessageOut as Svix does.
+  `ALTER TABLE messages ADD COLUMN deliver_at INTEGER;`,
 ];
