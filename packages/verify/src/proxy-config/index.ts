@@ -4,6 +4,7 @@ import { nginxConfig } from './nginx.ts';
 import { type CheckedOptions, checkOptions, ProxyConfigError, type ProxyConfigOptions } from './options.ts';
 
 export type { ProxyConfigMode, ProxyConfigOptions } from './options.ts';
+export { CLEARED_HEADERS } from './headers.ts';
 export { ProxyConfigError } from './options.ts';
 
 export type ProxyConfigKind = 'nginx' | 'haproxy' | 'caddy';
