@@ -142,3 +142,33 @@ test("the same request through the application's uid, a trailing slash or a quer
   assert.equal(elsewhere.headers.get('idempotent-replayed'), null);
   assert.notEqual(elsewhere.body.id, first.body.id);
 });
+
+test('a retried message that created its application inline is replayed, not sent again', async () => {
+  const send = () =>
+    h.request(
+      'POST',
+      '/api/v1/app/new-shop/msg',
+      { eventType: 'order.placed', payload: { n: 5 }, application: { name: 'New shop' } },
+      undefined,
+      { 'idempotency-key': 'order-5' },
+    );
+  const first = await send();
+  assert.equal(first.status, 202);
+  const retry = await send();
+  assert.equal(retry.headers.get('idempotent-replayed'), 'true');
+  assert.equal(retry.body.id, first.body.id);
+  assert.equal((await svix.message.list('new-shop')).data.length, 1);
+});
+
+test('portal tokens are never kept for replay: a retry mints another, and the first stays revocable', async () => {
+  const app = await svix.application.create({ name: 'Portal' });
+  const mint = () =>
+    h.request('POST', `/api/v1/auth/app-portal-access/${app.id}`, {}, undefined, { 'idempotency-key': 'portal-1' });
+  const first = await mint();
+  assert.equal(first.status, 200);
+  assert.equal((await h.request('POST', '/api/v1/auth/logout', undefined, first.body.token)).status, 204);
+  const again = await mint();
+  assert.equal(again.headers.get('idempotent-replayed'), null);
+  assert.notEqual(again.body.token, first.body.token);
+  assert.equal((await h.request('GET', `/api/v1/app/${app.id}/endpoint`, undefined, again.body.token)).status, 200);
+});

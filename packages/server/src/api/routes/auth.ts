@@ -31,14 +31,14 @@ export function authRoutes(api: FastifyInstance, deps: ApiDeps): void {
   }
   api.post<{ Params: { app_id: string }; Body: PortalAccessBody | undefined }>(
     '/api/v1/auth/app-portal-access/:app_id',
-    { schema: { params: params.app, body: appPortalAccessIn } },
+    { schema: { params: params.app, body: appPortalAccessIn }, config: { credential: true } },
     (req) => portalAccess(req, req.body),
   );
   // Svix's older name for the same thing. It takes no body: a token for the whole application with
   // the default expiry, whatever is sent (an unchecked body once made tokens that never expired).
   api.post<{ Params: { app_id: string } }>(
     '/api/v1/auth/dashboard-access/:app_id',
-    { schema: { params: params.app } },
+    { schema: { params: params.app }, config: { credential: true } },
     (req) => portalAccess(req, undefined),
   );
 
