@@ -56,8 +56,17 @@ export function createOperationalEvents(o: {
   /** Whether the reserved application exists: until it does, no event has anyone to go to. */
   let exists = false;
 
-  async function app(): Promise<ApplicationRow> {
+  /**
+   * The reserved application, by its id alone: lookups take a uid too, and a customer's application
+   * whose uid was the reserved id (refused now, but a database may hold one) must never stand in.
+   */
+  async function reserved(): Promise<ApplicationRow | undefined> {
     const found = await store.getApplication(OPERATIONAL_APP_ID);
+    return found?.id === OPERATIONAL_APP_ID ? found : undefined;
+  }
+
+  async function app(): Promise<ApplicationRow> {
+    const found = await reserved();
     if (found) {
       exists = true;
       return found;
@@ -72,7 +81,7 @@ export function createOperationalEvents(o: {
       return created;
     } catch (err) {
       // Created meanwhile by a concurrent call.
-      const again = await store.getApplication(OPERATIONAL_APP_ID);
+      const again = await reserved();
       if (!again) throw err;
       exists = true;
       return again;
@@ -81,7 +90,7 @@ export function createOperationalEvents(o: {
 
   /** Whether anyone may be listening: the reserved application exists once an endpoint was made. */
   async function listening(): Promise<boolean> {
-    if (!exists) exists = (await store.getApplication(OPERATIONAL_APP_ID)) !== undefined;
+    if (!exists) exists = (await reserved()) !== undefined;
     return exists;
   }
 

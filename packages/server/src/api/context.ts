@@ -66,6 +66,25 @@ export function requireAdmin(req: FastifyRequest): void {
   if (req.scope.kind !== 'admin') throw forbidden();
 }
 
+/** An application id of ours: an unknown one is a mistake, not a uid to create. */
+export const APP_ID = /^app_[0-9A-Z]{26}$/;
+
+/**
+ * Lookups take an id or a uid, ids first: a uid shaped like an application id could name another
+ * customer's application instead of its own, and the operator's application id would name that
+ * application (which operational webhooks would then find in a customer's place). Both are refused.
+ */
+export function uidRefusal(uid: string | null | undefined): string | undefined {
+  if (uid === OPERATIONAL_APP_ID) return 'is reserved';
+  if (uid != null && APP_ID.test(uid)) return 'is shaped like an application id, which lookups try first';
+  return undefined;
+}
+
+export function checkUid(uid: string | null | undefined, loc: string[]): void {
+  const why = uidRefusal(uid);
+  if (why !== undefined) throw invalidField(loc, why);
+}
+
 /**
  * The application named by the path (id or uid), if the caller's token may see it. The operator's
  * own application (operational webhooks) is reached through its routes only.

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { OPERATIONAL_APP_ID } from '../../operational.ts';
-import { type ApiDeps, appFor, invalidField, requireAdmin, throttleOf } from '../context.ts';
+import { type ApiDeps, appFor, checkUid, requireAdmin, throttleOf } from '../context.ts';
 import { applicationIn, applicationPatch, params, query } from '../schemas.ts';
 import { applicationOut, listOut } from '../views.ts';
 
@@ -14,14 +14,6 @@ interface AppBody {
   throttleRate?: number | null;
 }
 type ListQuery = { limit: number; iterator?: string | null; order?: 'ascending' | 'descending' };
-
-/**
- * Lookups take an id or a uid, ids first: a uid equal to the operator's application id would name
- * that application instead, which application routes never reach.
- */
-function checkUid(uid: string | null | undefined): void {
-  if (uid === OPERATIONAL_APP_ID) throw invalidField(['body', 'uid'], 'is reserved');
-}
 
 export function applicationRoutes(api: FastifyInstance, deps: ApiDeps): void {
   const { store } = deps;
@@ -40,7 +32,7 @@ export function applicationRoutes(api: FastifyInstance, deps: ApiDeps): void {
     async (req, reply) => {
       requireAdmin(req);
       const b = req.body;
-      checkUid(b.uid);
+      checkUid(b.uid, ['body', 'uid']);
       if (req.query.get_if_exists && b.uid) {
         const existing = await store.getApplication(b.uid);
         if (existing) return reply.code(200).send(applicationOut(existing));
@@ -72,7 +64,7 @@ export function applicationRoutes(api: FastifyInstance, deps: ApiDeps): void {
       requireAdmin(req);
       const app = await appFor(deps, req, req.params.app_id);
       const b = req.body;
-      checkUid(b.uid);
+      checkUid(b.uid, ['body', 'uid']);
       const updated = await store.updateApplication(
         {
           ...app,
@@ -96,7 +88,7 @@ export function applicationRoutes(api: FastifyInstance, deps: ApiDeps): void {
       requireAdmin(req);
       const app = await appFor(deps, req, req.params.app_id);
       const b = req.body;
-      checkUid(b.uid);
+      checkUid(b.uid, ['body', 'uid']);
       const rate = throttleOf(b);
       const updated = await store.updateApplication(
         {

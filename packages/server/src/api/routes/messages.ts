@@ -11,6 +11,7 @@ import {
   retentionMs,
   splitList,
   throttleOf,
+  uidRefusal,
 } from '../context.ts';
 import { messageIn, messagePrecheckIn, params, query, UID_PATTERN } from '../schemas.ts';
 import { listOut, messageJson, messageOut } from '../views.ts';
@@ -61,7 +62,7 @@ async function appForMessage(
   if (inline.uid != null && inline.uid !== idOrUid) {
     throw invalidField(['body', 'application', 'uid'], 'must be the uid the path names');
   }
-  if (!UID.test(idOrUid) || APP_ID.test(idOrUid)) {
+  if (!UID.test(idOrUid) || uidRefusal(idOrUid) !== undefined) {
     throw invalidField(['path', 'app_id'], 'names no application, and is not a uid one could be created with');
   }
   try {
@@ -83,8 +84,6 @@ async function appForMessage(
 }
 
 const UID = new RegExp(UID_PATTERN);
-/** An application id of ours: an unknown one is a mistake, not a uid to create. */
-const APP_ID = /^app_[0-9A-Z]{26}$/;
 
 /** Messages expunged per store call when a whole application's payloads go. */
 const PURGE_BATCH = 500;
