@@ -3,7 +3,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { createOperationalEvents } from '../operational.ts';
 import { authenticate } from './auth.ts';
 import { notPermitted, permits } from './capabilities.ts';
-import type { ApiDeps, RouteDeps } from './context.ts';
+import { type ApiDeps, invalidField, type RouteDeps } from './context.ts';
+import { MAX_JSON_DEPTH, pathTooDeep } from './depth.ts';
 import { idempotency } from './idempotency.ts';
 import { openApiCollector } from './openapi.ts';
 import { applicationRoutes } from './routes/applications.ts';
@@ -69,6 +70,12 @@ export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = 
     const scope = req.scope;
     if (scope?.kind !== 'app' || scope.grant === null) return;
     if (!permits(scope.grant, req.method, req.routeOptions.url ?? '')) throw notPermitted();
+  });
+
+  // Before validation, which walks the body recursively too.
+  api.addHook('preValidation', async (req) => {
+    const at = pathTooDeep(req.body, MAX_JSON_DEPTH);
+    if (at !== undefined) throw invalidField(['body', ...at], `nests deeper than ${MAX_JSON_DEPTH} levels`);
   });
 
   idempotency(api, deps);
