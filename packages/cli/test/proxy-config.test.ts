@@ -49,6 +49,25 @@ test('a bad option value is refused with its code and the field, exit 1', () => 
   assert.match(r.stderr, /HW_PROXY_CONFIG_INVALID: caBundlePath: must be an absolute path/);
 });
 
+test('--upstream-ca: nginx verifies an https app against that bundle and its name', () => {
+  const https = required.map((a) => (a === 'http://127.0.0.1:3000' ? 'https://app.internal:8443' : a));
+  const r = cli('nginx', ...https, '--upstream-ca', '/etc/hookwarden/app-ca.pem');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /proxy_ssl_verify on;/);
+  assert.match(r.stdout, /proxy_ssl_trusted_certificate \/etc\/hookwarden\/app-ca\.pem;/);
+  assert.match(r.stdout, /proxy_ssl_name app\.internal;/);
+});
+
+test('--verify-depth: Caddy and HAProxy work without it and refuse a value they cannot apply', () => {
+  for (const kind of ['caddy', 'haproxy']) {
+    assert.equal(cli(kind, ...required).status, 0, kind);
+    const r = cli(kind, ...required, '--verify-depth', '5');
+    assert.equal(r.status, 1, kind);
+    assert.match(r.stderr, /HW_PROXY_CONFIG_INVALID: verifyDepth: /);
+  }
+  assert.equal(cli('nginx', ...required, '--verify-depth', '5').status, 0);
+});
+
 test('an unknown kind or option prints usage, exit 2; --help exits 0', () => {
   assert.equal(cli('apache', ...required).status, 2);
   const unknown = cli('nginx', '--bogus');

@@ -127,6 +127,74 @@ describe('caddy generator', () => {
   });
 });
 
+describe('an https upstream must prove it is the app', () => {
+  const https = { ...base, upstream: 'https://app.internal:8443' };
+  test('nginx verifies the certificate against the system bundle and the upstream name', () => {
+    const c = generateProxyConfig('nginx', https);
+    assert.match(c, /^\s+proxy_pass https:\/\/hookwarden_hooks_example_com;$/m);
+    assert.match(c, /^\s+proxy_ssl_verify on;$/m);
+    assert.match(c, /^\s+proxy_ssl_trusted_certificate \/etc\/ssl\/certs\/ca-certificates\.crt;$/m);
+    // Not the default $proxy_host, which is the upstream block's name here.
+    assert.match(c, /^\s+proxy_ssl_name app\.internal;$/m);
+    assert.match(c, /^\s+proxy_ssl_server_name on;$/m);
+  });
+  test("nginx uses the app's own CA bundle when given", () => {
+    const c = generateProxyConfig('nginx', { ...https, upstreamCaBundlePath: '/etc/hookwarden/app-ca.pem' });
+    assert.match(c, /^\s+proxy_ssl_trusted_certificate \/etc\/hookwarden\/app-ca\.pem;$/m);
+  });
+  test('HAProxy checks the name as well as the chain (sni + verifyhost)', () => {
+    assert.match(
+      generateProxyConfig('haproxy', https),
+      /^\s+server app app\.internal:8443 ssl verify required ca-file @system-ca sni str\(app\.internal\) verifyhost app\.internal$/m,
+    );
+    assert.match(
+      generateProxyConfig('haproxy', { ...https, upstreamCaBundlePath: '/etc/hookwarden/app-ca.pem' }),
+      / ssl verify required ca-file \/etc\/hookwarden\/app-ca\.pem sni str\(app\.internal\) verifyhost app\.internal$/m,
+    );
+  });
+  test("Caddy verifies by default, and trusts the app's own CA bundle when given", () => {
+    assert.doesNotMatch(generateProxyConfig('caddy', https), /tls_trusted_ca_certs|tls_insecure_skip_verify/);
+    const c = generateProxyConfig('caddy', { ...https, upstreamCaBundlePath: '/etc/hookwarden/app-ca.pem' });
+    assert.match(c, /^\s+transport http \{\n\s+tls_trusted_ca_certs \/etc\/hookwarden\/app-ca\.pem\n\s+\}$/m);
+  });
+  test('a plain http upstream gets no upstream TLS settings', () => {
+    assert.doesNotMatch(generateProxyConfig('nginx', base), /proxy_ssl_/);
+    assert.doesNotMatch(generateProxyConfig('haproxy', base), /server app .* ssl/);
+  });
+  test('upstreamCaBundlePath is validated like the other paths, and only with https', () => {
+    for (const kind of PROXY_CONFIG_KINDS) {
+      rejects(kind, { ...https, upstreamCaBundlePath: 'app-ca.pem' }, 'upstreamCaBundlePath');
+      rejects(kind, { ...https, upstreamCaBundlePath: '/etc/ca.pem;\n proxy_ssl_verify off' }, 'upstreamCaBundlePath');
+      rejects(kind, { upstreamCaBundlePath: '/etc/hookwarden/app-ca.pem' }, 'upstreamCaBundlePath');
+    }
+  });
+  test('nginx and HAProxy refuse an IP-address https upstream: they match DNS names only', () => {
+    for (const kind of ['nginx', 'haproxy'] as const) {
+      rejects(kind, { upstream: 'https://127.0.0.1:8443' }, 'upstream');
+      rejects(kind, { upstream: 'https://[::1]:8443' }, 'upstream');
+    }
+    // Go checks IP SANs, and plain http has no certificate to check.
+    assert.match(generateProxyConfig('caddy', { ...base, upstream: 'https://127.0.0.1:8443' }), /reverse_proxy/);
+    assert.match(generateProxyConfig('nginx', base), /server 127\.0\.0\.1:3000;/);
+  });
+});
+
+describe('verifyDepth is refused where it cannot be applied', () => {
+  test('HAProxy and Caddy refuse a non-default depth, naming verifyDepth', () => {
+    for (const depth of [0, 1, 3, 10]) {
+      rejects('haproxy', { verifyDepth: depth }, 'verifyDepth');
+      rejects('caddy', { verifyDepth: depth }, 'verifyDepth');
+    }
+  });
+  test('the default (unset, or 2) still works everywhere; nginx applies any valid depth', () => {
+    for (const kind of PROXY_CONFIG_KINDS) {
+      generateProxyConfig(kind, base);
+      generateProxyConfig(kind, { ...base, verifyDepth: 2 });
+    }
+    assert.match(generateProxyConfig('nginx', { ...base, verifyDepth: 0 }), /^\s+ssl_verify_depth 0;$/m);
+  });
+});
+
 describe('options are validated once, naming the field', () => {
   const cases: [Partial<ProxyConfigOptions>, string][] = [
     [{ serverName: 'hooks.example.com; include /etc/passwd' }, 'serverName'],
@@ -154,6 +222,16 @@ describe('options are validated once, naming the field', () => {
   }
   test('an unknown kind is refused', () => {
     assert.throws(() => generateProxyConfig('apache' as ProxyConfigKind, base), { code: 'HW_PROXY_CONFIG_INVALID' });
+  });
+  test("Object.prototype's members are not kinds", () => {
+    for (const kind of ['toString', 'constructor', 'hasOwnProperty', 'valueOf', '__proto__']) {
+      assert.throws(
+        () => generateProxyConfig(kind as ProxyConfigKind, base),
+        (err: unknown) =>
+          err instanceof HookwardenError && err.code === 'HW_PROXY_CONFIG_INVALID' && /^kind:/.test(err.message),
+        kind,
+      );
+    }
   });
 });
 
@@ -196,14 +274,22 @@ function selfSigned(): void {
   copyFileSync(join(certs, 'server.pem'), join(certs, 'ca.pem'));
 }
 
-type Variant = 'headers' | 'check' | 'ipv6';
+type Variant = 'headers' | 'check' | 'ipv6' | 'https';
+
+const UPSTREAMS: Record<Variant, string> = {
+  headers: 'http://127.0.0.1:2',
+  check: 'http://127.0.0.1:2',
+  ipv6: 'http://[::1]:2',
+  https: 'https://localhost:2',
+};
 
 function options(kind: ProxyConfigKind, variant: Variant): ProxyConfigOptions {
   const mode = variant === 'check' ? 'check' : 'headers';
   return {
     serverName: 'localhost',
     listen: variant === 'ipv6' ? '[::1]:1' : '127.0.0.1:1',
-    upstream: variant === 'ipv6' ? 'http://[::1]:2' : 'http://127.0.0.1:2',
+    upstream: UPSTREAMS[variant],
+    ...(variant === 'https' ? { upstreamCaBundlePath: join(certs, 'ca.pem') } : {}),
     caBundlePath: join(certs, 'ca.pem'),
     serverCertPath: join(certs, 'server.pem'),
     serverKeyPath: join(certs, 'server.pem.key'),
@@ -224,7 +310,7 @@ function options(kind: ProxyConfigKind, variant: Variant): ProxyConfigOptions {
 
 describe('the real servers accept the generated configurations', { skip: needTools('openssl') }, () => {
   selfSigned();
-  for (const mode of ['headers', 'check', 'ipv6'] as const) {
+  for (const mode of ['headers', 'check', 'ipv6', 'https'] as const) {
     test(`nginx -t (${mode})`, { skip: needTools('nginx') }, () => {
       const conf = join(dir.path, `nginx-${mode}.conf`);
       writeFileSync(

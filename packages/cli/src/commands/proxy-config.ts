@@ -16,11 +16,15 @@ and forwards its facts to your app (read them with @hookwarden/verify or \`hookw
 Options:
   --server-name NAME     host name callbacks are sent to (required)
   --listen PORT|ADDR:PORT  where the proxy listens for TLS (default 443)
-  --upstream URL         your app, e.g. http://127.0.0.1:3000 (required)
+  --upstream URL         your app, e.g. http://127.0.0.1:3000 (required); an https:// app is
+                         verified by the DNS name in the URL (nginx/HAProxy: not an IP address)
+  --upstream-ca PATH     https app only: the CA bundle its certificate must chain to
+                         (default: the system's trust store)
   --ca-bundle PATH       the platform's CA bundle, PEM (required)
   --cert PATH            your server certificate chain, PEM (required)
   --key PATH             its private key (HAProxy: the same file or <cert>.key) (required)
-  --verify-depth N       intermediates allowed above the client certificate (default 2)
+  --verify-depth N       intermediates allowed above the client certificate (default 2;
+                         nginx only: HAProxy and Caddy have no such limit)
   --subject DN           refuse in the proxy unless the subject DN is this one (repeatable)
   --fingerprint HEX      refuse in the proxy unless the certificate has this fingerprint (repeatable;
                          SHA-1 for nginx, SHA-1 or SHA-256 for HAProxy, SHA-256 for Caddy)
@@ -37,6 +41,7 @@ function parse(argv: string[]) {
       'server-name': { type: 'string' },
       listen: { type: 'string', default: '443' },
       upstream: { type: 'string' },
+      'upstream-ca': { type: 'string' },
       'ca-bundle': { type: 'string' },
       cert: { type: 'string' },
       key: { type: 'string' },
@@ -69,6 +74,7 @@ export const command: Command = {
       serverName: values['server-name'] ?? '',
       listen: values.listen ?? '443',
       upstream: values.upstream ?? '',
+      upstreamCaBundlePath: values['upstream-ca'],
       caBundlePath: values['ca-bundle'] ?? '',
       serverCertPath: values.cert ?? '',
       serverKeyPath: values.key ?? '',

@@ -1,5 +1,5 @@
 import { CADDY_HEADERS, CLEARED_HEADERS } from './headers.ts';
-import { type CheckedOptions, unsupported } from './options.ts';
+import { type CheckedOptions, requireDefaultDepth, unsupported } from './options.ts';
 
 /**
  * A complete Caddyfile (Caddy 2.6 syntax: `trusted_ca_cert_file`; `trust_pool` came in 2.8): TLS with
@@ -15,6 +15,7 @@ export function caddyConfig(o: CheckedOptions): string {
   if (o.fingerprints.some((f) => f.algorithm !== 'sha256')) {
     unsupported('fingerprints', 'Caddy exposes only the SHA-256 fingerprint; give SHA-256 pins');
   }
+  requireDefaultDepth(o, 'Caddy');
   if (o.sourceAddress !== undefined) unsupported('sourceAddress', 'Caddy 2.6 cannot bind the upstream source address');
   const lines: string[] = [
     `# Hookwarden receiver for ${o.serverName}: Caddy verifies the platform's client certificate.`,
@@ -43,10 +44,13 @@ export function caddyConfig(o: CheckedOptions): string {
       '    respond @hookwarden_unpinned 403',
     );
   }
-  lines.push(
-    `    reverse_proxy ${o.upstream.origin} {`,
-    '        # Inbound copies removed first; the facts set after.',
-  );
+  lines.push(`    reverse_proxy ${o.upstream.origin} {`);
+  // Caddy verifies an https upstream's chain and name by default, against the system roots unless
+  // the app's own CA bundle is given (tls_trusted_ca_certs: Caddy 2.6 syntax, tls_trust_pool in 2.8).
+  if (o.upstreamCaBundlePath !== undefined) {
+    lines.push('        transport http {', `            tls_trusted_ca_certs ${o.upstreamCaBundlePath}`, '        }');
+  }
+  lines.push('        # Inbound copies removed first; the facts set after.');
   for (const name of CLEARED_HEADERS) if (!(name in CADDY_HEADERS)) lines.push(`        header_up -${name}`);
   for (const [name, value] of Object.entries(CADDY_HEADERS)) lines.push(`        header_up ${name} ${value}`);
   lines.push('    }', '}', '');

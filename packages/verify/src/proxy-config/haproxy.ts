@@ -1,10 +1,27 @@
 import { CLEARED_HEADERS, HAPROXY_HEADERS } from './headers.ts';
-import { type CheckedOptions, unsupported, upstreamAddress } from './options.ts';
+import {
+  type CheckedOptions,
+  requireDefaultDepth,
+  requireUpstreamTlsName,
+  unsupported,
+  upstreamAddress,
+} from './options.ts';
 import { opensslSubjects } from './subjects.ts';
 
 /** Double-quoted HAProxy word: `\`, `"` and `$` (environment expansion) are escaped with a backslash. */
 function quote(s: string): string {
   return `"${s.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * Server options for an https upstream. `verify required` alone checks only the chain: any
+ * certificate the CA file trusts (with @system-ca, any public one) would pass for the app. sni sends
+ * the app's name and verifyhost requires its certificate to carry it.
+ */
+function upstreamTls(o: CheckedOptions): string {
+  if (o.upstream.protocol !== 'https:') return '';
+  const host = o.upstream.hostname;
+  return ` ssl verify required ca-file ${o.upstreamCaBundlePath ?? '@system-ca'} sni str(${host}) verifyhost ${host}`;
 }
 
 function bindAddress(host: string | undefined, port: number): string {
@@ -22,6 +39,8 @@ export function haproxyConfig(o: CheckedOptions): string {
   if (o.serverKeyPath !== o.serverCertPath && o.serverKeyPath !== `${o.serverCertPath}.key`) {
     unsupported('serverKeyPath', `HAProxy reads the key from the certificate file or from '${o.serverCertPath}.key'`);
   }
+  requireDefaultDepth(o, 'HAProxy');
+  requireUpstreamTlsName(o, 'HAProxy');
   const id = o.serverName.replace(/[^a-z0-9]/g, '_');
   const lines: string[] = [
     `# Hookwarden receiver for ${o.serverName}: HAProxy verifies the platform's client certificate.`,
@@ -70,7 +89,7 @@ export function haproxyConfig(o: CheckedOptions): string {
   }
   for (const [name, value] of Object.entries(HAPROXY_HEADERS))
     lines.push(`    http-request set-header ${name} ${value}`);
-  const tls = o.upstream.protocol === 'https:' ? ' ssl verify required ca-file @system-ca' : '';
+  const tls = upstreamTls(o);
   const source = o.sourceAddress === undefined ? '' : ` source ${o.sourceAddress}`;
   lines.push(
     `    default_backend hookwarden_${id}_app`,

@@ -3,8 +3,8 @@ import { haproxyConfig } from './haproxy.ts';
 import { nginxConfig } from './nginx.ts';
 import { type CheckedOptions, checkOptions, ProxyConfigError, type ProxyConfigOptions } from './options.ts';
 
-export type { ProxyConfigMode, ProxyConfigOptions } from './options.ts';
 export { CLEARED_HEADERS } from './headers.ts';
+export type { ProxyConfigMode, ProxyConfigOptions } from './options.ts';
 export { ProxyConfigError } from './options.ts';
 
 export type ProxyConfigKind = 'nginx' | 'haproxy' | 'caddy';
@@ -19,7 +19,8 @@ export const PROXY_CONFIG_KINDS = Object.keys(GENERATORS) as ProxyConfigKind[];
 
 /** The receiver's proxy configuration; throws ProxyConfigError HW_PROXY_CONFIG_INVALID naming the bad field. */
 export function generateProxyConfig(kind: ProxyConfigKind, options: ProxyConfigOptions): string {
-  const generate = GENERATORS[kind];
+  // Own keys only: a plain lookup would find Object.prototype members such as 'toString'.
+  const generate = Object.hasOwn(GENERATORS, kind) ? GENERATORS[kind] : undefined;
   if (generate === undefined) {
     throw new ProxyConfigError('HW_PROXY_CONFIG_INVALID', `kind: expected one of ${PROXY_CONFIG_KINDS.join(', ')}`);
   }

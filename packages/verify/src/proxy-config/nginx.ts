@@ -1,10 +1,29 @@
 import { CLEARED_HEADERS, NGINX_HEADERS } from './headers.ts';
-import { type CheckedOptions, unsupported, upstreamAddress } from './options.ts';
+import { type CheckedOptions, requireUpstreamTlsName, unsupported, upstreamAddress } from './options.ts';
 import { opensslSubjects } from './subjects.ts';
 
 /** Double-quoted nginx string: the parser turns `\\` and `\"` back into `\` and `"`; nothing else. */
 function quote(s: string): string {
   return `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** Debian's system trust store, used for an https upstream unless its own CA bundle is given. */
+export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+/**
+ * Directives for an https upstream. nginx's default is proxy_ssl_verify off: the app's certificate is
+ * not checked at all, so anyone on the path could pose as the app and receive the callbacks.
+ */
+function upstreamTls(o: CheckedOptions): string[] {
+  if (o.upstream.protocol !== 'https:') return [];
+  return [
+    "        # The app's certificate must chain to this bundle and carry the upstream's name.",
+    '        proxy_ssl_verify on;',
+    `        proxy_ssl_trusted_certificate ${o.upstreamCaBundlePath ?? SYSTEM_CA_BUNDLE};`,
+    // The default name is $proxy_host, which here is the upstream block's name, not the app's.
+    `        proxy_ssl_name ${o.upstream.hostname};`,
+    '        proxy_ssl_server_name on;',
+  ];
 }
 
 function hostPort(host: string | undefined, port: number): string {
@@ -18,6 +37,7 @@ function hostPort(host: string | undefined, port: number): string {
  * copies of every such header removed, and in 'check' mode the subject / fingerprint checked here.
  */
 export function nginxConfig(o: CheckedOptions): string {
+  requireUpstreamTlsName(o, 'nginx');
   const id = o.serverName.replace(/[^a-z0-9]/g, '_');
   const upstream = `hookwarden_${id}`;
   const lines: string[] = [
@@ -98,6 +118,7 @@ export function nginxConfig(o: CheckedOptions): string {
     '        proxy_set_header Connection "";',
     '        proxy_set_header Host $host;',
   );
+  lines.push(...upstreamTls(o));
   if (o.sourceAddress !== undefined) lines.push(`        proxy_bind ${o.sourceAddress};`);
   lines.push('        # proxy_set_header replaces any inbound header of the same name; "" removes it.');
   for (const name of CLEARED_HEADERS) {

@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { HookwardenError } from '../errors.ts';
 
 /** Where the generated configuration decides: the app checks the forwarded facts, or the proxy refuses itself. */
@@ -11,12 +11,20 @@ export interface ProxyConfigOptions {
   listen: number | string;
   /** The app behind the proxy: `http://host:port` or `https://host:port`, origin only. */
   upstream: string;
+  /**
+   * https upstream only: CA bundle (PEM) the app's certificate must chain to. Default: the system's
+   * trust store (nginx: /etc/ssl/certs/ca-certificates.crt, HAProxy: @system-ca, Caddy: its roots).
+   */
+  upstreamCaBundlePath?: string;
   /** CA bundle (PEM) that issued the platform's client certificates: intermediate(s) and root. */
   caBundlePath: string;
   /** The receiver's own server certificate chain and key. */
   serverCertPath: string;
   serverKeyPath: string;
-  /** Intermediates allowed between the client certificate and a trusted root (nginx's meaning). Default 2. */
+  /**
+   * Intermediates allowed between the client certificate and a trusted root (nginx's meaning). Default 2.
+   * nginx only: HAProxy and Caddy have no such limit, and refuse any other value.
+   */
   verifyDepth?: number;
   /** Default 'headers': the proxy verifies the chain and forwards facts, the app decides on identity. */
   mode?: ProxyConfigMode;
@@ -40,6 +48,8 @@ export interface CheckedOptions {
   listenHost?: string;
   listenPort: number;
   upstream: URL;
+  /** Set only for an https upstream; undefined means the proxy's system trust store. */
+  upstreamCaBundlePath?: string;
   caBundlePath: string;
   serverCertPath: string;
   serverKeyPath: string;
@@ -53,6 +63,9 @@ export interface CheckedOptions {
 export class ProxyConfigError extends HookwardenError {
   override readonly name = 'ProxyConfigError';
 }
+
+/** What `verifyDepth` means when not given; the only value the kinds without a depth limit accept. */
+export const DEFAULT_VERIFY_DEPTH = 2;
 
 function bad(field: string, why: string): never {
   throw new ProxyConfigError('HW_PROXY_CONFIG_INVALID', `${field}: ${why}`);
@@ -118,6 +131,14 @@ function checkUpstream(value: unknown): URL {
   return url;
 }
 
+/** The upstream's CA bundle: a path like the others, and only where TLS to the app will use it. */
+function checkUpstreamCa(upstream: URL, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  // Accepted but unused with http:// would suggest the app's certificate is checked when there is none.
+  if (upstream.protocol !== 'https:') bad('upstreamCaBundlePath', 'applies only to an https:// upstream');
+  return checkPath('upstreamCaBundlePath', value);
+}
+
 export function parseFingerprint(field: string, value: unknown): Fingerprint {
   if (typeof value !== 'string') bad(field, 'expected a hex fingerprint');
   const hex = value.replace(/:/g, '').toLowerCase();
@@ -145,7 +166,7 @@ export function checkOptions(opts: ProxyConfigOptions): CheckedOptions {
   if (typeof opts !== 'object' || opts === null) bad('options', 'expected an object');
   const mode = opts.mode ?? 'headers';
   if (mode !== 'headers' && mode !== 'check') bad('mode', "expected 'headers' or 'check'");
-  const depth = opts.verifyDepth ?? 2;
+  const depth = opts.verifyDepth ?? DEFAULT_VERIFY_DEPTH;
   if (!Number.isInteger(depth) || depth < 0 || depth > 10) bad('verifyDepth', 'expected an integer 0-10');
   const subjects = list('subjects', opts.subjects).map((s, i) => checkSubject(`subjects[${i}]`, s));
   const fingerprints = list('fingerprints', opts.fingerprints).map((f, i) => parseFingerprint(`fingerprints[${i}]`, f));
@@ -165,10 +186,12 @@ export function checkOptions(opts: ProxyConfigOptions): CheckedOptions {
     }
     sourceAddress = opts.sourceAddress;
   }
+  const upstream = checkUpstream(opts.upstream);
   return {
     serverName: checkHostName('serverName', opts.serverName, true),
     ...checkListen(opts.listen),
-    upstream: checkUpstream(opts.upstream),
+    upstream,
+    upstreamCaBundlePath: checkUpstreamCa(upstream, opts.upstreamCaBundlePath),
     caBundlePath: checkPath('caBundlePath', opts.caBundlePath),
     serverCertPath: checkPath('serverCertPath', opts.serverCertPath),
     serverKeyPath: checkPath('serverKeyPath', opts.serverKeyPath),
@@ -182,6 +205,30 @@ export function checkOptions(opts: ProxyConfigOptions): CheckedOptions {
 
 export function unsupported(field: string, why: string): never {
   bad(field, why);
+}
+
+/** For the kinds that cannot limit the chain length: a depth they would silently ignore is refused. */
+export function requireDefaultDepth(o: CheckedOptions, kind: string): void {
+  if (o.verifyDepth !== DEFAULT_VERIFY_DEPTH) {
+    unsupported(
+      'verifyDepth',
+      `${kind} cannot limit the client certificate's chain length; leave it at ${DEFAULT_VERIFY_DEPTH} (the default) and keep the CA bundle to the platform's own hierarchy`,
+    );
+  }
+}
+
+/**
+ * For the kinds that check an https upstream's name only against DNS names (nginx's X509_check_host,
+ * HAProxy's verifyhost): an IP address would never match the certificate's IP SANs, so every request
+ * would fail. Refused here rather than discovered as 502s.
+ */
+export function requireUpstreamTlsName(o: CheckedOptions, kind: string): void {
+  if (o.upstream.protocol === 'https:' && isIP(o.upstream.hostname.replace(/^\[|\]$/g, '')) !== 0) {
+    unsupported(
+      'upstream',
+      `${kind} checks an https upstream's certificate by DNS name only; give the name the app's certificate carries (https://app.internal:8443)`,
+    );
+  }
 }
 
 /** `host:port` of the upstream with the scheme's default port made explicit (nginx assumes 80 otherwise). */

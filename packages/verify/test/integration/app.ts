@@ -1,4 +1,5 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type RequestListener } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { listen } from '@hookwarden/testkit';
 import { HookwardenError } from '../../src/errors.ts';
 
@@ -19,11 +20,15 @@ export interface App {
 
 /**
  * The receiver's app on 127.0.0.1: it hands each request to `verify` (the toolkit, in proxy-header
- * mode) and answers 200 with the verified facts, or the error's status and {code, detail}.
+ * mode) and answers 200 with the verified facts, or the error's status and {code, detail}. With
+ * `tls` it serves HTTPS with that certificate, for the proxy's checks of an https upstream.
  */
-export async function startApp(verify: (req: AppRequest) => Promise<unknown>): Promise<App> {
+export async function startApp(
+  verify: (req: AppRequest) => Promise<unknown>,
+  tls?: { cert: string; key: string },
+): Promise<App> {
   let hits = 0;
-  const server = createServer(async (req, res) => {
+  const handler: RequestListener = async (req, res) => {
     hits++;
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -40,7 +45,8 @@ export async function startApp(verify: (req: AppRequest) => Promise<unknown>): P
       const e = err instanceof HookwardenError ? err : new HookwardenError('HW_TEST_APP', String(err), { status: 500 });
       res.writeHead(e.status, { 'content-type': 'application/json' }).end(JSON.stringify(e.toJSON()));
     }
-  });
+  };
+  const server = tls ? createTlsServer(tls, handler) : createServer(handler);
   const port = await listen(server);
   return {
     port,

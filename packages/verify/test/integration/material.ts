@@ -76,3 +76,37 @@ export async function makeMaterial(dir: string): Promise<Material> {
     paths,
   };
 }
+
+export interface UpstreamMaterial {
+  /** The CA that issued the app's certificate, given to the proxy as the upstream's CA bundle. */
+  caPath: string;
+  /** localhost, from that CA: what the proxy must accept. */
+  right: Client;
+  /** Same CA, another name. */
+  wrongName: Client;
+  /** localhost, from a CA the proxy was not told to trust. */
+  untrusted: Client;
+}
+
+/** Certificates for an https app behind the proxy (`https://localhost:port`). */
+export async function makeUpstreamMaterial(dir: string): Promise<UpstreamMaterial> {
+  const ca = await createSelfSignedCa({ subject: 'CN=App Test CA', keyType: 'ec-p256' });
+  const stranger = await createSelfSignedCa({ subject: 'CN=Stranger CA', keyType: 'ec-p256' });
+  const server = async (issuer: CertKey, name: string): Promise<Client> => {
+    const c = await issueCertificate(issuer, {
+      subject: `CN=${name}`,
+      dnsNames: [name],
+      usage: 'server',
+      keyType: 'ec-p256',
+    });
+    return { chain: c.certPem, key: c.keyPem };
+  };
+  const caPath = join(dir, 'app-ca.pem');
+  writeFileSync(caPath, ca.certPem);
+  return {
+    caPath,
+    right: await server(ca, 'localhost'),
+    wrongName: await server(ca, 'app.other.test'),
+    untrusted: await server(stranger, 'localhost'),
+  };
+}
