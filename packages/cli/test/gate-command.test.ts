@@ -355,6 +355,36 @@ test('--config: a 0600 JSON file gives the policy as createVerifier takes it', a
   }
 });
 
+test('--config terminating TLS with a policy that names no certificate check still checks it against tls.clientCa', async () => {
+  const path = join(dir.path, 'gate-tls.json');
+  writeFileSync(
+    path,
+    JSON.stringify({
+      upstream: upstreamUrl,
+      tls: { cert: m.files.cert, key: m.files.key, clientCa: m.files.ca },
+      policy: { https: true },
+    }),
+    { mode: 0o600 },
+  );
+  const gate = await startGate(['--config', path]);
+  try {
+    const before = seen.length;
+    const none = await tlsCall(gate.port, { ca: m.serverCaPem });
+    assert.equal(none.status, 401, JSON.stringify(none));
+    assert.equal(JSON.parse(none.body!).code, 'HW_CERT_MISSING');
+    const other = await tlsCall(gate.port, { ca: m.serverCaPem, cert: m.other.chain, key: m.other.key });
+    assert.equal(other.status, 403, JSON.stringify(other));
+    assert.equal(JSON.parse(other.body!).code, 'HW_CERT_UNTRUSTED');
+    assert.equal(seen.length, before, 'nothing unauthenticated was forwarded');
+    const ok = await tlsCall(gate.port, { ca: m.serverCaPem, cert: m.platform.chain, key: m.platform.key });
+    assert.equal(ok.status, 200, JSON.stringify(ok));
+    const facts = JSON.parse(String(seen.at(-1)!.headers['hookwarden-verified']));
+    assert.deepEqual([...facts.checks].sort(), ['client-certificate', 'https']);
+  } finally {
+    assert.equal(await gate.stop(), 0);
+  }
+});
+
 test('an impossible policy is refused at start, naming the field (exit 1)', () => {
   const r = spawnSync(
     process.execPath,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { tempDir } from '@hookwarden/testkit';
 import { HookwardenError } from '@hookwarden/verify/errors';
 import fc from 'fast-check';
@@ -68,6 +68,99 @@ test('bad values are refused naming the flag', () => {
   refuses({ upstream: 'http://x', secret: ['whsec_x'], tolerance: '5m' }, '--tolerance');
   refuses({ upstream: 'http://x', 'require-subject': ['CN=a'] }, '--require-subject');
   refuses({ upstream: 'http://x', 'tls-cert': '/nope', 'tls-key': '/nope', 'client-ca': '/nope' }, '--client-ca');
+});
+
+test('an upstream URL with credentials is refused, a password alone too (the URL is logged)', () => {
+  for (const upstream of ['http://:hunter2@127.0.0.1:3000', 'http://user@127.0.0.1:3000', 'http://u:p@[::1]:3000']) {
+    refuses({ upstream }, '--upstream');
+  }
+});
+
+describe('a client CA is always applied, or refused', () => {
+  const ca = join(dir.path, 'ca.pem');
+  const otherCa = join(dir.path, 'other-ca.pem');
+  const cert = join(dir.path, 'server.pem');
+  const key = join(dir.path, 'server.key');
+  before(() => {
+    writeFileSync(ca, 'CA PEM\n');
+    writeFileSync(otherCa, 'OTHER CA PEM\n');
+    writeFileSync(cert, 'CERT PEM\n');
+    writeFileSync(key, 'KEY PEM\n', { mode: 0o600 });
+  });
+  function configFile(name: string, content: Record<string, unknown>): string {
+    const path = join(dir.path, name);
+    writeFileSync(path, JSON.stringify({ upstream: 'http://127.0.0.1:9', ...content }), { mode: 0o600 });
+    return path;
+  }
+
+  test('TLS ending here from the file: a policy without a client certificate check gets one against tls.clientCa', () => {
+    const path = configFile('tls-https.json', { tls: { cert, key, clientCa: ca }, policy: { https: true } });
+    assert.deepEqual(loadGateConfig({ config: path }).policy, {
+      https: true,
+      clientCertificate: { source: 'socket', caBundlePem: 'CA PEM\n' },
+    });
+    // --client-ca overrides the file's, and is what the check trusts.
+    const flagged = loadGateConfig({ config: path, 'client-ca': otherCa });
+    assert.equal(flagged.tls?.clientCaPem, 'OTHER CA PEM\n');
+    assert.equal(flagged.policy.clientCertificate?.caBundlePem, 'OTHER CA PEM\n');
+    // --tls-cert/--tls-key next to a file without a tls block terminate TLS just the same.
+    const plain = configFile('plain.json', { policy: { ipAllowlist: ['10.0.0.0/8'] } });
+    assert.deepEqual(
+      loadGateConfig({ config: plain, 'tls-cert': cert, 'tls-key': key, 'client-ca': ca }).policy.clientCertificate,
+      { source: 'socket', caBundlePem: 'CA PEM\n' },
+    );
+  });
+
+  test('TLS ending here: a policy reading the certificate from proxy headers, or trusting other CAs, is refused', () => {
+    refuses(
+      {
+        config: configFile('tls-nginx.json', {
+          tls: { cert, key, clientCa: ca },
+          policy: { trustedProxies: ['127.0.0.2/32'], clientCertificate: { source: 'nginx' } },
+        }),
+      },
+      'policy.clientCertificate.source',
+    );
+    const ownCa = configFile('tls-own-ca.json', {
+      tls: { cert, key, clientCa: ca },
+      policy: { clientCertificate: { source: 'socket', caBundlePem: 'OTHER CA PEM\n' } },
+    });
+    refuses({ config: ownCa }, 'policy.clientCertificate.caBundlePem');
+    const sameCa = configFile('tls-same-ca.json', {
+      tls: { cert, key, clientCa: ca },
+      policy: { clientCertificate: { source: 'socket', caBundlePem: 'CA PEM\n' } },
+    });
+    assert.equal(loadGateConfig({ config: sameCa }).policy.clientCertificate?.caBundlePem, 'CA PEM\n');
+  });
+
+  test('behind a proxy: --client-ca next to --config anchors the forwarded certificate', () => {
+    const path = configFile('proxy.json', {
+      policy: { trustedProxies: ['127.0.0.2/32'], clientCertificate: { source: 'nginx', subject: 'CN=a' } },
+    });
+    assert.deepEqual(loadGateConfig({ config: path, 'client-ca': ca }).policy.clientCertificate, {
+      source: 'nginx',
+      subject: 'CN=a',
+      caBundlePem: 'CA PEM\n',
+    });
+    const none = configFile('proxy-none.json', { policy: { ipAllowlist: ['10.0.0.0/8'] } });
+    refuses({ config: none, 'client-ca': ca }, '--client-ca');
+    refuses({ config: configFile('ca-only.json', { tls: { clientCa: ca }, policy: { https: true } }) }, 'tls.clientCa');
+  });
+
+  test('--client-ca without --tls-cert or --proxy-headers is refused, not ignored', () => {
+    refuses({ upstream: 'http://x', 'client-ca': ca, 'allow-ip': ['127.0.0.1/32'] }, '--client-ca');
+    refuses(
+      { upstream: 'http://x', 'client-ca': ca, 'trust-proxy': ['127.0.0.2/32'], secret: [SECRET] },
+      '--client-ca',
+    );
+    const proxied = loadGateConfig({
+      upstream: 'http://x',
+      'client-ca': ca,
+      'trust-proxy': ['127.0.0.2/32'],
+      'proxy-headers': 'nginx',
+    });
+    assert.equal(proxied.policy.clientCertificate?.caBundlePem, 'CA PEM\n');
+  });
 });
 
 test('--config: the policy is taken as written, and never merged with policy flags', () => {

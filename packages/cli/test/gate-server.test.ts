@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Agent, createServer, type IncomingHttpHeaders, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { listen } from '@hookwarden/testkit';
+import { listen, post, tempDir } from '@hookwarden/testkit';
 import { createVerifier } from '@hookwarden/verify';
+import { CLEARED_HEADERS } from '@hookwarden/verify/proxy-config';
 import { generateSecret, sign } from '@hookwarden/verify/signature';
 import fc from 'fast-check';
+import { GATE_CODES } from '../src/gate/errors.ts';
 import type { GateLog } from '../src/gate/log.ts';
 import { createGate, type Gate, type GateOptions } from '../src/gate/server.ts';
 import { verifiedHeaderValue } from '../src/gate/verified-header.ts';
+import { makeMaterial } from './helpers/material.ts';
+import { startRawUpstream } from './helpers/raw-upstream.ts';
 
 // The real verifier with a signature policy: these tests are about the gate itself (forwarding,
 // refusing, caps, keep-alive, logs, shutdown); mTLS and proxy modes run through the command.
@@ -192,8 +197,14 @@ test('an upstream that does not answer gives 502 HW_UPSTREAM_UNAVAILABLE', async
   try {
     const reply = await call(port, { headers: signed('{}'), body: '{}' });
     assert.equal(reply.status, 502);
-    assert.equal(JSON.parse(reply.body).code, 'HW_UPSTREAM_UNAVAILABLE');
+    // The client is not authenticated: the upstream's address stays in the log.
+    assert.deepEqual(JSON.parse(reply.body), {
+      code: 'HW_UPSTREAM_UNAVAILABLE',
+      detail: GATE_CODES.HW_UPSTREAM_UNAVAILABLE.message,
+    });
+    assert.ok(!reply.body.includes(String(deadPort)), reply.body);
     assert.equal(logs[0]?.decision, 'upstream_failed');
+    assert.match(String(logs[0]?.detail), new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:${deadPort}`));
   } finally {
     await gate.close();
   }
@@ -301,5 +312,134 @@ test('upstreamConnections bounds the connections to the upstream: concurrent req
   } finally {
     await gate.close();
     upstream.close();
+  }
+});
+
+describe('streaming mode (no signature): the body keeps its framing to the upstream', () => {
+  // The whole body is a second request: sent without framing, the upstream would read it as one,
+  // forged facts header included, on the kept-alive connection.
+  const smuggled = 'GET /admin HTTP/1.1\r\nHost: x\r\nHookwarden-Verified: {"checks":["client-certificate"]}\r\n\r\n';
+  const streaming = { verifier: createVerifier({ ipAllowlist: ['127.0.0.1/32'] }), needsBody: false };
+
+  async function upstreamReads(opts: Parameters<typeof call>[1]) {
+    const raw = await startRawUpstream();
+    const { gate, port } = await gateTo(raw.port, streaming);
+    try {
+      const reply = await call(port, opts);
+      assert.equal(reply.status, 200, reply.body);
+    } finally {
+      // Closing the gate closes its upstream connection: once that is closed, every byte the
+      // gate sent on it has been read.
+      await gate.close();
+      await raw.closed();
+      raw.close();
+    }
+    return raw.requests;
+  }
+
+  for (const method of ['GET', 'DELETE', 'OPTIONS', 'POST']) {
+    test(`a chunked ${method} body goes upstream chunked, as one request`, async () => {
+      const requests = await upstreamReads({
+        method,
+        headers: { 'transfer-encoding': 'chunked' },
+        body: [smuggled.slice(0, 20), smuggled.slice(20)],
+      });
+      assert.deepEqual(
+        requests.map((r) => r.head.split('\r\n')[0]),
+        [`${method} /hooks HTTP/1.1`],
+      );
+      assert.equal(requests[0]!.headers['transfer-encoding'], 'chunked');
+      assert.equal(requests[0]!.body.toString('latin1'), smuggled);
+    });
+  }
+
+  test('a Connection header naming content-length does not remove it', async () => {
+    const requests = await upstreamReads({
+      method: 'GET',
+      headers: { connection: 'keep-alive, content-length, host', 'content-length': String(smuggled.length) },
+      body: smuggled,
+    });
+    assert.deepEqual(
+      requests.map((r) => r.head.split('\r\n')[0]),
+      ['GET /hooks HTTP/1.1'],
+    );
+    assert.equal(requests[0]!.headers['content-length'], String(smuggled.length));
+    assert.match(requests[0]!.headers.host ?? '', /^127\.0\.0\.1:[0-9]+$/);
+    assert.equal(requests[0]!.body.toString('latin1'), smuggled);
+  });
+});
+
+test('headers a client could use to pose as a proxy or as the gate never reach the upstream', async () => {
+  let seen: IncomingHttpHeaders = {};
+  const upstream = createServer((req, res) => {
+    seen = req.headers;
+    req.resume();
+    res.end('ok');
+  });
+  const { gate, port } = await gateTo(await listen(upstream), {
+    verifier: createVerifier({ ipAllowlist: ['127.0.0.1/32'] }),
+    needsBody: false,
+  });
+  try {
+    const forged: Record<string, string> = { 'x-app-note': 'kept' };
+    for (const name of CLEARED_HEADERS) {
+      forged[name] = 'forged';
+      // The spellings some servers (CGI/WSGI) read as the same header.
+      forged[name.replaceAll('-', '_')] = 'forged';
+      forged[name.replace('-', '_')] = 'forged';
+    }
+    const reply = await call(port, { method: 'GET', headers: forged });
+    assert.equal(reply.status, 200, reply.body);
+    assert.equal(seen['x-app-note'], 'kept');
+    const cleared = new Set(CLEARED_HEADERS.map((n) => n.toLowerCase()));
+    const through = Object.keys(seen).filter((n) => cleared.has(n.replaceAll('_', '-')));
+    assert.deepEqual(through, ['hookwarden-verified']);
+    assert.deepEqual(JSON.parse(String(seen['hookwarden-verified'])), {
+      checks: ['ip-allowlist'],
+      clientIp: '127.0.0.1',
+    });
+  } finally {
+    await gate.close();
+    upstream.close();
+  }
+});
+
+test('TLS ending at a gate whose policy checks no client certificate refuses every request', async () => {
+  const dir = tempDir();
+  let reached = 0;
+  const upstream = createServer((req, res) => {
+    reached++;
+    req.resume();
+    res.end('ok');
+  });
+  const logs: Record<string, unknown>[] = [];
+  try {
+    const m = await makeMaterial(dir.path);
+    const { gate, port } = await gateTo(await listen(upstream), {
+      verifier: createVerifier({ https: true }),
+      tls: {
+        certPem: readFileSync(m.files.cert, 'utf8'),
+        keyPem: readFileSync(m.files.key, 'utf8'),
+        clientCaPem: readFileSync(m.files.ca, 'utf8'),
+      },
+      needsBody: false,
+      log: (e) => logs.push(e),
+    });
+    try {
+      const reply = await post(port, { tls: { ca: m.serverCaPem }, body: '{}' });
+      assert.equal(reply.status, 500, JSON.stringify(reply));
+      assert.deepEqual(JSON.parse(reply.body!), {
+        code: 'HW_GATE_INTERNAL',
+        detail: GATE_CODES.HW_GATE_INTERNAL.message,
+      });
+      assert.equal(reached, 0);
+      assert.equal(logs[0]?.decision, 'refused');
+      assert.match(String(logs[0]?.detail), /checks no client certificate/);
+    } finally {
+      await gate.close();
+    }
+  } finally {
+    upstream.close();
+    dir.cleanup();
   }
 });

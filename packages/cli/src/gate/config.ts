@@ -64,7 +64,8 @@ function parseUpstream(value: string | undefined): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new GateConfigError('--upstream', 'must be http(s)://');
-  if (url.search || url.hash || url.username)
+  // Credentials would be printed in the 'listening' log line; a password alone counts too.
+  if (url.search || url.hash || url.username || url.password)
     throw new GateConfigError('--upstream', 'no query, fragment or credentials');
   return url.href;
 }
@@ -96,6 +97,9 @@ export function policyFromFlags(f: GateFlags, tlsHere: boolean, clientCaPem?: st
     policy.clientCertificate = { source: f['proxy-headers'] as ProxyKind, ...identity };
   } else if (f['require-subject'] || f['require-dns'] || f.pin) {
     throw new GateConfigError('--require-subject/--require-dns/--pin', 'need --tls-cert/--tls-key or --proxy-headers');
+  } else if (clientCaPem !== undefined) {
+    // Read and then not applied, it would look like a check that is not made.
+    throw new GateConfigError('--client-ca', 'needs --tls-cert/--tls-key or --proxy-headers: no certificate to check');
   }
   if (f['trust-proxy']) policy.trustedProxies = f['trust-proxy'];
   if (f['allow-ip']) policy.ipAllowlist = f['allow-ip'];
@@ -114,6 +118,39 @@ export function policyFromFlags(f: GateFlags, tlsHere: boolean, clientCaPem?: st
     policy.replay = true;
   }
   if (f['trust-document']) policy.trustDocument = f['trust-document'];
+  return policy;
+}
+
+/**
+ * The file's policy with the client CA applied (`field` names where the CA came from). Fails closed:
+ * with TLS ending here the handshake admits any client, so the policy must check the socket's
+ * certificate against that CA (added when the policy has no clientCertificate); behind a proxy the
+ * CA is the forwarded certificate's anchor. A CA that would not be applied is refused.
+ */
+function withClientCa(policy: VerifyPolicy, clientCaPem: string, tlsHere: boolean, field: string): VerifyPolicy {
+  const cc = policy.clientCertificate;
+  if (cc === undefined) {
+    if (tlsHere) return { ...policy, clientCertificate: { source: 'socket', caBundlePem: clientCaPem } };
+    throw new GateConfigError(
+      field,
+      'the policy has no clientCertificate to check against it, and TLS does not end here',
+    );
+  }
+  // Anything else is createVerifier's to refuse, naming the field.
+  if (typeof cc !== 'object' || cc === null) return policy;
+  if (tlsHere && cc.source !== 'socket') {
+    throw new GateConfigError(
+      'policy.clientCertificate.source',
+      `must be "socket" when TLS ends at the gate (got ${JSON.stringify(cc.source)})`,
+    );
+  }
+  if (cc.caBundlePem === undefined) return { ...policy, clientCertificate: { ...cc, caBundlePem: clientCaPem } };
+  if (cc.caBundlePem.trim() !== clientCaPem.trim()) {
+    throw new GateConfigError(
+      'policy.clientCertificate.caBundlePem',
+      `differs from ${field}: name the CAs once, in ${field}`,
+    );
+  }
   return policy;
 }
 
@@ -200,10 +237,8 @@ export function loadGateConfig(f: GateFlags): LoadedGateConfig {
     if (typeof file.policy !== 'object' || file.policy === null)
       throw new GateConfigError('policy', 'expected an object');
     policy = file.policy as VerifyPolicy;
-    // The file names the CA file once (tls.clientCa); the socket check trusts the same CAs.
-    const cc = policy.clientCertificate;
-    if (tls && cc && typeof cc === 'object' && cc.source === 'socket' && cc.caBundlePem === undefined) {
-      policy = { ...policy, clientCertificate: { ...cc, caBundlePem: tls.clientCaPem } };
+    if (clientCaPem !== undefined) {
+      policy = withClientCa(policy, clientCaPem, tls !== undefined, f['client-ca'] ? '--client-ca' : 'tls.clientCa');
     }
   } else {
     policy = policyFromFlags(f, tls !== undefined, clientCaPem);

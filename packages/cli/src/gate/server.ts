@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import { httpsServerOptions, tlsFactsFromSocket, type Verifier, type VerifyRequest } from '@hookwarden/verify';
 import { HookwardenError } from '@hookwarden/verify/errors';
 import { readCapped } from './body.ts';
-import { GateError } from './errors.ts';
+import { GATE_CODES, GateError } from './errors.ts';
 import { createUpstream } from './forward.ts';
 import type { GateLog } from './log.ts';
 import { verifiedHeaderValue } from './verified-header.ts';
@@ -29,8 +29,20 @@ export interface Gate {
   close(): Promise<void>;
 }
 
+// The gate's own failures whose detail describes its insides (the upstream's address, an exception's
+// message): the client, not authenticated, gets the code's fixed message, the log the detail.
+// Verifier refusals keep theirs: they tell a sender what to fix.
+const PRIVATE_DETAIL = new Set<string>(['HW_UPSTREAM_UNAVAILABLE', 'HW_GATE_INTERNAL']);
+
+function publicView(err: HookwardenError): { code: string; detail: string } {
+  if (err instanceof GateError && PRIVATE_DETAIL.has(err.code)) {
+    return { code: err.code, detail: GATE_CODES[err.code].message };
+  }
+  return err.toJSON();
+}
+
 function answer(res: ServerResponse, err: HookwardenError, close: boolean): void {
-  const body = JSON.stringify(err.toJSON());
+  const body = JSON.stringify(publicView(err));
   res.writeHead(err.status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
@@ -81,6 +93,15 @@ export function createGate(opts: GateOptions): Gate {
         remoteAddress: socket.remoteAddress ?? '',
         ...(opts.tls ? { tls: tlsFactsOf(socket) } : {}),
       });
+      // The handshake accepts any certificate or none (below): with TLS ending here, only the
+      // verifier's certificate check keeps an unauthenticated client out. A policy without one is a
+      // misconfiguration that must fail closed, whoever built the gate.
+      if (opts.tls && !facts.checks.includes('client-certificate')) {
+        throw new GateError(
+          'HW_GATE_INTERNAL',
+          'TLS ends at the gate but the policy checks no client certificate: refusing every request',
+        );
+      }
       Object.assign(entry, {
         decision: 'accepted',
         checks: facts.checks,
@@ -92,7 +113,10 @@ export function createGate(opts: GateOptions): Gate {
       await upstream.forward(req, res, verifiedHeaderValue(facts), body);
       entry.status = res.statusCode;
     } catch (err) {
-      const known = err instanceof HookwardenError ? err : new GateError('HW_GATE_INTERNAL', undefined, { cause: err });
+      const known =
+        err instanceof HookwardenError
+          ? err
+          : new GateError('HW_GATE_INTERNAL', `unexpected: ${(err as Error)?.message ?? String(err)}`, { cause: err });
       const refused = entry.decision === undefined;
       Object.assign(entry, {
         decision: refused ? 'refused' : 'upstream_failed',
