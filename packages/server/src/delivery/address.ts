@@ -48,6 +48,28 @@ export function unmapIPv4(ip: string): string {
   return ip;
 }
 
+/**
+ * Whether two strings name the same address, compared parsed rather than as text: a resolver may
+ * answer `0:0:0:0:0:0:0:1` where the socket reports `::1`, or `::ffff:a.b.c.d` for `a.b.c.d`. The
+ * zone id is ignored (it picks an interface, not an address). False when either is not an address.
+ */
+export function sameAddress(a: string, b: string): boolean {
+  const key = addressKey(a);
+  return key !== undefined && key === addressKey(b);
+}
+
+/** One spelling per address: IPv4 dotted (IPv4-mapped IPv6 included), else the eight IPv6 groups. */
+function addressKey(ip: string): string | undefined {
+  if (typeof ip !== 'string') return undefined;
+  const kind = isIP(ip);
+  if (kind === 4) return v4String(v4(ip));
+  if (kind !== 6) return undefined;
+  const g = parseV6(ip);
+  if (!g) return undefined;
+  if (isZero(g, 0, 5) && g[5] === 0xffff) return v4String(((g[6]! << 16) | g[7]!) >>> 0);
+  return g.map((x) => x.toString(16)).join(':');
+}
+
 function v4Reason(addr: number): string | undefined {
   for (const [base, prefix, reason] of V4_RULES) {
     if (inV4(addr, base, prefix)) return reason;

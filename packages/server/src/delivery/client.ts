@@ -9,6 +9,7 @@ import { classifyError, classifyStatus } from './classify.ts';
 import { buildConnector, connectionContext, countRequest, handshakeFactsOf } from './connector.ts';
 import { createDeadlineSweep, type Deadline } from './deadlines.ts';
 import { DeliveryError, invalidOption } from './errors.ts';
+import { isConnectionHeader } from './headers.ts';
 import { parseRetryAfter } from './retry.ts';
 import { parseEndpointUrl } from './ssrf.ts';
 import type {
@@ -340,18 +341,6 @@ class Attempt implements Dispatcher.DispatchHandler {
 // can leave the request pending until the total timeout.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[^\0\r\n]*$/;
-const CONNECTION_HEADERS = new Set([
-  'connection',
-  'content-length',
-  'expect',
-  'host',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 function badRequest(field: string, why: string): DeliveryError {
   return new DeliveryError('HW_DELIVERY_REQUEST_INVALID', `delivery request '${field}' ${why}`);
@@ -370,7 +359,7 @@ function checkRequest(req: DeliveryRequest): void {
     const value: unknown = req.headers[name];
     if (!validNames.has(name)) {
       if (!TOKEN.test(name)) throw badRequest(`headers.${name.slice(0, 40)}`, 'is not a valid header name');
-      if (CONNECTION_HEADERS.has(name.toLowerCase())) {
+      if (isConnectionHeader(name)) {
         throw badRequest(`headers.${name.slice(0, 40)}`, 'is set by the client itself');
       }
       if (validNames.size >= 1024) validNames.clear();

@@ -1,6 +1,6 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type SecureContext, type TLSSocket, connect as tlsConnect } from 'node:tls';
-import { forbiddenAddressReason, unmapIPv4 } from './address.ts';
+import { forbiddenAddressReason, sameAddress } from './address.ts';
 import { DeliveryError } from './errors.ts';
 import { type LookupAddress, type LookupFn, resolveAllowed } from './ssrf.ts';
 
@@ -101,13 +101,9 @@ export function buildConnector(opts: ConnectorOptions): UndiciConnect {
       const raw = dial(host, addresses, portNumber, opts.egressAddress);
       socket = raw;
       raw.once('connect', () => {
-        // Belt and braces: judge the address the kernel actually connected to.
-        const dialled = raw.remoteAddress ?? '';
-        const allowed = addresses.some((a) => unmapIPv4(a.address) === unmapIPv4(dialled));
-        const reason = opts.allowPrivateTargets ? undefined : forbiddenAddressReason(dialled);
-        if (!allowed || reason) {
-          finish(new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', `refused to talk to ${dialled}: ${reason}`));
-        } else if (protocol !== 'https:') finish(null, raw);
+        const refusal = dialledRefusal(host, raw.remoteAddress, addresses, opts.allowPrivateTargets);
+        if (refusal) finish(refusal);
+        else if (protocol !== 'https:') finish(null, raw);
       });
       raw.on('error', (err) => finish(err));
       if (protocol !== 'https:') return;
@@ -169,6 +165,40 @@ export function buildConnector(opts: ConnectorOptions): UndiciConnect {
       });
     }, finish);
   };
+}
+
+/**
+ * Belt and braces: judges the address the kernel actually connected to, which must be one of the
+ * checked ones (compared parsed: resolvers do not all spell an address the same way) and, unless
+ * private targets are allowed, public. As in `resolveAllowed`, the message names the address only
+ * when the URL did; for a host name the address and the reason go to `logDetail`.
+ */
+export function dialledRefusal(
+  host: string,
+  dialled: string | undefined,
+  checked: readonly LookupAddress[],
+  allowPrivateTargets: boolean,
+): DeliveryError | undefined {
+  let why: string;
+  let reason = '';
+  if (!checked.some((a) => sameAddress(a.address, dialled ?? ''))) {
+    why = `it is not among the addresses checked for ${host}`;
+  } else {
+    const forbidden = allowPrivateTargets ? undefined : forbiddenAddressReason(dialled ?? '');
+    if (forbidden === undefined) return undefined;
+    why = 'it is not a public address';
+    reason = `: ${forbidden}`;
+  }
+  const address = dialled || 'an unknown address';
+  const full = `refused to talk to ${address}: ${why}${reason}`;
+  if (isIP(host) !== 0) return new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', full);
+  return new DeliveryError(
+    'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS',
+    `refused to talk to the address dialled for ${host}: ${why}`,
+    {
+      logDetail: `${full} (dialled for ${host})`,
+    },
+  );
 }
 
 function dial(host: string, checked: LookupAddress[], port: number, localAddress: string | undefined): Socket {

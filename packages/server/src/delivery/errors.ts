@@ -25,9 +25,16 @@ export type DeliveryCode = keyof typeof DELIVERY_CODES;
 export class DeliveryError extends HookwardenError {
   override readonly name: string = 'DeliveryError';
   declare readonly code: DeliveryCode;
+  /**
+   * What the operator's log may say beyond `message` (which callers and the attempt log show), e.g.
+   * the private address a host name resolved to. Never part of `toJSON()`.
+   */
+  readonly logDetail?: string;
 
-  constructor(code: DeliveryCode, message: string, options: { cause?: unknown } = {}) {
-    super(code, message, { status: DELIVERY_CODES[code], ...options });
+  constructor(code: DeliveryCode, message: string, options: { cause?: unknown; logDetail?: string } = {}) {
+    const { logDetail, ...rest } = options;
+    super(code, message, { status: DELIVERY_CODES[code], ...rest });
+    if (logDetail !== undefined) this.logDetail = logDetail;
   }
 }
 

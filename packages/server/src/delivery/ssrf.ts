@@ -66,15 +66,23 @@ export async function resolveAllowed(
     if (reason === 'not an IP address') {
       throw new DeliveryError('HW_ENDPOINT_URL_UNRESOLVABLE', `${host} resolved to '${a.address}', not an address`);
     }
-    if (reason && !opts.allowPrivateTargets) {
-      const via = literal ? '' : ` (resolved from ${host})`;
-      throw new DeliveryError(
-        'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS',
-        `${a.address}${via} is not a public address: ${reason}; only development setups may allow private targets`,
-      );
-    }
+    if (reason && !opts.allowPrivateTargets) throw forbidden(host, literal !== 0, a.address, reason);
   }
   return addresses;
+}
+
+/**
+ * The refusal of a forbidden address. A literal IP is the caller's own input, so the reason is told.
+ * For a host name, the address would tell the caller (an application token, or a tenant reading its
+ * attempt log) how the platform's internal DNS maps that name: it stays in `logDetail` only.
+ */
+function forbidden(host: string, literal: boolean, address: string, reason: string): DeliveryError {
+  const full = `${address}${literal ? '' : ` (resolved from ${host})`} is not a public address: ${reason}`;
+  const advice = 'only development setups may allow private targets';
+  if (literal) return new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', `${full}; ${advice}`);
+  return new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', `${host} resolves to a non-public address; ${advice}`, {
+    logDetail: full,
+  });
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { BlockList } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { forbiddenAddressReason, unmapIPv4 } from '../../src/delivery/address.ts';
+import { forbiddenAddressReason, sameAddress, unmapIPv4 } from '../../src/delivery/address.ts';
 
 // Written from the IANA special-purpose registries independently of the implementation's table.
 const FORBIDDEN_V4: [string, number][] = [
@@ -166,4 +166,49 @@ test('known cases', () => {
     ['localhost', /not an IP/],
   ];
   for (const [ip, why] of refused) assert.match(forbiddenAddressReason(ip) ?? '', why, ip);
+});
+
+test('sameAddress compares parsed addresses, not their spelling', () => {
+  const same: [string, string][] = [
+    ['::1', '0:0:0:0:0:0:0:1'],
+    ['::1', '0000:0000:0000:0000:0000:0000:0000:0001'],
+    ['2606:4700::6810:84E5', '2606:4700:0:0:0:0:6810:84e5'],
+    ['::ffff:127.0.0.1', '127.0.0.1'],
+    ['0:0:0:0:0:ffff:7f00:1', '::ffff:127.0.0.1'],
+    ['fe80::1%eth0', 'fe80:0::1'],
+    ['10.1.2.3', '10.1.2.3'],
+  ];
+  for (const [a, b] of same) {
+    assert.equal(sameAddress(a, b), true, `${a} = ${b}`);
+    assert.equal(sameAddress(b, a), true, `${b} = ${a}`);
+  }
+  const different: [string, string][] = [
+    ['::1', '::2'],
+    ['::1', '127.0.0.1'],
+    ['::127.0.0.1', '127.0.0.1'],
+    ['10.1.2.3', '10.1.2.4'],
+    ['', ''],
+    ['localhost', 'localhost'],
+    ['::1', ''],
+  ];
+  for (const [a, b] of different) assert.equal(sameAddress(a, b), false, `${a} ≠ ${b}`);
+});
+
+test('sameAddress: any IPv6 spelling equals the canonical form the WHATWG URL parser gives it, padded or not', () => {
+  // Written apart from address.ts: expand the URL parser's `::` and pad every group to four digits.
+  const padded = (canonical: string) => {
+    const [head = '', tail] = canonical.split('::');
+    const groups = (part: string) => (part === '' ? [] : part.split(':'));
+    const left = groups(head);
+    const right = tail === undefined ? [] : groups(tail);
+    const zeros = new Array<string>(8 - left.length - right.length).fill('0');
+    return [...left, ...zeros, ...right].map((g) => g.padStart(4, '0')).join(':');
+  };
+  fc.assert(
+    fc.property(fc.ipV6(), (ip) => {
+      const canonical = new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+      return sameAddress(ip, canonical) && sameAddress(ip, padded(canonical));
+    }),
+    { numRuns: 2000 },
+  );
 });

@@ -47,10 +47,10 @@ test('URLs are refused with a stable code and a reason', async () => {
     ['https://169.254.169.254/latest/meta-data', 'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', /link-local/],
     ['https://localhost/', 'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', /loopback name/],
     ['https://api.localhost./', 'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', /loopback name/],
-    ['https://rebind.example/', 'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', /127\.0\.0\.1 \(resolved from rebind\.example\)/],
-    ['https://metadata.example/', 'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', /link-local/],
-    ['https://mixed.example/', 'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', /10\.1\.2\.3/],
-    ['https://mapped.example/', 'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', /IPv4-mapped/],
+    ['https://rebind.example/', 'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', /rebind\.example resolves to a non-public/],
+    ['https://metadata.example/', 'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', /non-public address/],
+    ['https://mixed.example/', 'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', /non-public address/],
+    ['https://mapped.example/', 'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', /non-public address/],
     ['https://garbage.example/', 'HW_ENDPOINT_URL_UNRESOLVABLE', /not an address/],
     ['https://nowhere.example/', 'HW_ENDPOINT_URL_UNRESOLVABLE', /ENOTFOUND/],
   ];
@@ -61,6 +61,32 @@ test('URLs are refused with a stable code and a reason', async () => {
     assert.match(err.message, why, url);
     assert.deepEqual(Object.keys(err.toJSON()), ['code', 'detail']);
   }
+});
+
+test("a host name's refusal leaves out the address it resolves to (internal DNS); logDetail keeps it", async () => {
+  const cases: [string, RegExp][] = [
+    ['rebind.example', /^127\.0\.0\.1 \(resolved from rebind\.example\) is not a public address: loopback/],
+    ['metadata.example', /^169\.254\.169\.254 \(resolved from metadata\.example\) .*link-local/],
+    ['mixed.example', /^10\.1\.2\.3 \(resolved from mixed\.example\) .*private/],
+    ['mapped.example', /^::ffff:192\.168\.1\.1 \(resolved from mapped\.example\) .*IPv4-mapped/],
+  ];
+  for (const [host, logged] of cases) {
+    const err = await refusal(`https://${host}/`);
+    assert.equal(
+      err.message,
+      `${host} resolves to a non-public address; only development setups may allow private targets`,
+    );
+    assert.match(err.logDetail ?? '', logged, host);
+    assert.doesNotMatch(
+      JSON.stringify(err.toJSON()),
+      /\d+\.\d+\.\d+\.\d+|::|loopback|RFC 1918|link-local|IPv4-mapped/,
+      host,
+    );
+  }
+  // A literal address is the caller's own input: the message says why, and there is nothing to hide.
+  const literal = await refusal('https://10.1.2.3/');
+  assert.match(literal.message, /^10\.1\.2\.3 is not a public address: private \(RFC 1918/);
+  assert.equal(literal.logDetail, undefined);
 });
 
 test('allowHttp and allowPrivateTargets open exactly what they name', async () => {

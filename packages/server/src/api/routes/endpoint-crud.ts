@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DeliveryError } from '../../delivery/errors.ts';
+import { isConnectionHeader } from '../../delivery/headers.ts';
 import { newId } from '../../ids.ts';
 import type { OperationalEvent } from '../../operational.ts';
 import { newEndpoint } from '../../store/new-endpoint.ts';
@@ -13,8 +15,8 @@ type ListQuery = { limit: number; iterator?: string | null; order?: 'ascending' 
 
 /** How long a rotated-out secret keeps signing, so receivers can switch without dropping events. */
 const DEFAULT_ROTATION_GRACE_SECONDS = 24 * 3600;
-/** Header names Svix keeps for itself or that would break delivery; refused on endpoints. */
-const RESERVED_HEADERS = /^(webhook-|svix-|host$|content-length$|content-type$|transfer-encoding$|connection$)/i;
+/** Header names the signature scheme (Standard Webhooks, Svix) and the JSON body own; refused on endpoints. */
+const SIGNED_HEADERS = /^(webhook-|svix-|content-type$)/i;
 
 /**
  * Where a set of endpoint routes is mounted: under each application (`/api/v1/app/:app_id/endpoint`)
@@ -58,17 +60,35 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
     }
   }
 
-  async function checkTarget(e: EndpointRow): Promise<void> {
+  async function checkTarget(req: FastifyRequest, e: EndpointRow): Promise<void> {
     if (e.signing === 'ed25519' && !deps.ed25519Available) {
       throw invalidField(['body', 'signatureScheme'], 'v1a needs an Ed25519 signing key, and this server has none');
     }
     checkUrl(e.url);
-    await deps.checkEndpointUrl(e.url, { allowHttp: e.allowHttp });
+    try {
+      await deps.checkEndpointUrl(e.url, { allowHttp: e.allowHttp });
+    } catch (err) {
+      // The answer leaves out what the caller may not learn (where an internal name points); the
+      // operator's log keeps it.
+      if (err instanceof DeliveryError && err.logDetail) {
+        req.log.info({ code: err.code, logDetail: err.logDetail }, 'endpoint URL refused');
+      }
+      throw err;
+    }
   }
 
   function checkHeaders(headers: Record<string, string | null>): void {
-    for (const name of Object.keys(headers)) {
-      if (RESERVED_HEADERS.test(name)) throw invalidField(['body', 'headers', name], 'is reserved');
+    for (const [name, value] of Object.entries(headers)) {
+      // Removing is always allowed: an endpoint stored before a name was refused can drop it.
+      if (value === null) continue;
+      if (SIGNED_HEADERS.test(name)) throw invalidField(['body', 'headers', name], 'is reserved');
+      // The delivery client's own list: it would refuse every attempt that carried this header.
+      if (isConnectionHeader(name)) {
+        throw invalidField(
+          ['body', 'headers', name],
+          'is reserved: a connection header the delivery client sets itself',
+        );
+      }
     }
   }
 
@@ -101,7 +121,7 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
         updatedAt: now,
       };
       const e = applyEndpointBody(blank, req.body, false);
-      await checkTarget(e);
+      await checkTarget(req, e);
       const created = await store.createEndpoint(e, now);
       await tell(req, { type: 'endpoint.created', app, endpoint: created });
       return reply.code(201).send(endpointOut(created));
@@ -124,7 +144,7 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
         const ep = await endpointOf(deps, app, req.params.endpoint_id);
         const next = applyEndpointBody(ep, req.body, replace);
         if (next.url !== ep.url || next.allowHttp !== ep.allowHttp || next.signing !== ep.signing)
-          await checkTarget(next);
+          await checkTarget(req, next);
         // Re-enabling starts a fresh failure window.
         if (ep.disabled && !next.disabled) next.failingSince = null;
         const updated = await save(next, deps.now());

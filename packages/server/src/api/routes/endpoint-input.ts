@@ -1,4 +1,5 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import { generateSecret, hmacKey } from '@hookwarden/verify/signature';
 import type { CipherPolicy } from '../../delivery/ciphers.ts';
 import type { EndpointRow } from '../../store/types.ts';
@@ -59,10 +60,61 @@ export function checkClientIdentity(id: { certPem: string; keyPem: string; chain
   }
   if (!matches) throw invalidField(['body', 'clientIdentity', 'keyPem'], 'does not belong to certPem');
   // The chain presented is leaf + intermediates; store it as one PEM so the dispatcher has it whole.
-  const chain = id.chainPem ? (id.chainPem.match(PEM_CERT) ?? []) : [];
+  const chain = id.chainPem ? chainBlocks(id.chainPem) : [];
   const leaf = (id.certPem.match(PEM_CERT) ?? [id.certPem])[0] as string;
   const rest = chain.filter((c) => c.replace(/\s/g, '') !== leaf.replace(/\s/g, ''));
-  return { certPem: [leaf, ...rest].join('\n') + '\n', keyPem: id.keyPem };
+  const certPem = [leaf, ...rest].join('\n') + '\n';
+  checkUsable(leaf, certPem, id.keyPem, rest.length > 0);
+  return { certPem, keyPem: id.keyPem };
+}
+
+/**
+ * The certificates of `chainPem`, each of which must parse: the dispatcher hands the whole chain to
+ * OpenSSL on every attempt, so one corrupt block would fail every delivery instead of this request.
+ */
+function chainBlocks(pem: string): string[] {
+  const loc = ['body', 'clientIdentity', 'chainPem'];
+  const blocks = pem.match(PEM_CERT) ?? [];
+  if (blocks.length === 0) throw invalidField(loc, 'holds no PEM certificate');
+  // A block of another kind (a key pasted in the wrong field) or one cut short would be dropped.
+  if ((pem.match(/-----BEGIN /g) ?? []).length !== blocks.length) {
+    throw invalidField(loc, 'holds a PEM block that is not a whole certificate');
+  }
+  blocks.forEach((block, i) => {
+    try {
+      new X509Certificate(block);
+    } catch {
+      throw invalidField(loc, `certificate ${i + 1} does not parse`);
+    }
+  });
+  return blocks;
+}
+
+/**
+ * What the dispatcher builds on every attempt must build now. When leaf + chain fail, the leaf is
+ * tried alone, so the answer names the field at fault (a key OpenSSL refuses is the leaf's doing).
+ */
+function checkUsable(leaf: string, certPem: string, keyPem: string, hasChain: boolean): void {
+  const whole = secureContextError(certPem, keyPem);
+  if (whole === undefined) return;
+  const leafAlone = hasChain ? secureContextError(leaf, keyPem) : whole;
+  const field = leafAlone === undefined ? 'chainPem' : 'certPem';
+  throw invalidField(['body', 'clientIdentity', field], `cannot be used for TLS: ${leafAlone ?? whole}`);
+}
+
+function secureContextError(cert: string, key: string): string | undefined {
+  try {
+    createSecureContext({ cert, key });
+    return undefined;
+  } catch (err) {
+    return opensslReason(err);
+  }
+}
+
+/** OpenSSL's reason without its numeric prefix (`error:0A00018F:SSL routines::ee key too small`). */
+function opensslReason(err: unknown): string {
+  const message = (err as Error)?.message ?? String(err);
+  return message.replace(/^error:[0-9A-F]+:[^:]*::?/i, '');
 }
 
 const VERSION_ORDER = ['TLSv1.2', 'TLSv1.3'];
