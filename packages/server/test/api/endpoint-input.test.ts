@@ -190,3 +190,16 @@ test("a host name's refusal does not tell the caller the private address it reso
     await api.close();
   }
 });
+
+test("headers about the body (Content-Encoding, Content-Type, ...) are the JSON body's own: refused", async () => {
+  for (const name of ['Content-Encoding', 'content-type', 'Content-Language']) {
+    assertRefused(
+      await h.request('POST', `/api/v1/app/${appId}/endpoint`, {
+        url: 'https://r.example/h',
+        headers: { [name]: 'gzip' },
+      }),
+      ['body', 'headers', name],
+      /reserved/,
+    );
+  }
+});

@@ -15,8 +15,11 @@ type ListQuery = { limit: number; iterator?: string | null; order?: 'ascending' 
 
 /** How long a rotated-out secret keeps signing, so receivers can switch without dropping events. */
 const DEFAULT_ROTATION_GRACE_SECONDS = 24 * 3600;
-/** Header names the signature scheme (Standard Webhooks, Svix) and the JSON body own; refused on endpoints. */
-const SIGNED_HEADERS = /^(webhook-|svix-|content-type$)/i;
+/**
+ * Header names the signature scheme (Standard Webhooks, Svix) and the JSON body own (a
+ * Content-Encoding would tell the receiver to decode a body that is plain JSON); refused on endpoints.
+ */
+const SIGNED_HEADERS = /^(webhook-|svix-|content-)/i;
 
 /**
  * Where a set of endpoint routes is mounted: under each application (`/api/v1/app/:app_id/endpoint`)
@@ -81,7 +84,6 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
     for (const [name, value] of Object.entries(headers)) {
       // Removing is always allowed: an endpoint stored before a name was refused can drop it.
       if (value === null) continue;
-      if (SIGNED_HEADERS.test(name)) throw invalidField(['body', 'headers', name], 'is reserved');
       // The delivery client's own list: it would refuse every attempt that carried this header.
       if (isConnectionHeader(name)) {
         throw invalidField(
@@ -89,6 +91,7 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
           'is reserved: a connection header the delivery client sets itself',
         );
       }
+      if (SIGNED_HEADERS.test(name)) throw invalidField(['body', 'headers', name], 'is reserved');
     }
   }
 
