@@ -3,7 +3,7 @@
  * depth, validity, the clientAuth purpose, fingerprint pins and DNS names. Everything is read from
  * the DER through `crypto.X509Certificate`, never from strings a proxy or an attacker could shape.
  */
-import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { createHash, type KeyObject, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { PolicyError, VerificationError } from './errors.ts';
 import { Lru } from './lru.ts';
 
@@ -37,6 +37,8 @@ export function parseCertificate(input: string | Uint8Array, what = 'client cert
   } catch (err) {
     throw new VerificationError('HW_CERT_INVALID', `${what} is not an X.509 certificate`, { cause: err });
   }
+  // Read the key now: a certificate whose key does not decode must fail here, as a bad certificate.
+  publicKeyOf(cert, what);
   parsed.set(key, cert);
   return cert;
 }
@@ -46,6 +48,7 @@ export function parseCertificate(input: string | Uint8Array, what = 'client cert
  * the DER, and exporting the public key for the SPKI pin alone measured ~26% of a request's CPU.
  */
 interface Derived {
+  publicKey?: KeyObject;
   fingerprints?: Readonly<Fingerprints>;
   validity?: Readonly<{ from: number; to: number }>;
   selfIssued?: boolean;
@@ -63,6 +66,25 @@ function derivedOf(cert: X509Certificate): Derived {
   return d;
 }
 
+/**
+ * The certificate's public key. X509Certificate parses a certificate whose SubjectPublicKeyInfo
+ * does not decode (an invalid EC point, say) and only `.publicKey` throws, an OpenSSL error that
+ * would escape verify() as a 500: it is HW_CERT_INVALID, read once and remembered.
+ */
+export function publicKeyOf(cert: X509Certificate, what = 'client certificate'): KeyObject {
+  const d = derivedOf(cert);
+  if (!d.publicKey) {
+    try {
+      d.publicKey = cert.publicKey;
+    } catch (err) {
+      throw new VerificationError('HW_CERT_INVALID', `${what} has a public key that cannot be decoded`, {
+        cause: err,
+      });
+    }
+  }
+  return d.publicKey;
+}
+
 /** Every certificate of a PEM bundle, for policy fields: errors name the field. */
 export function parsePemBundle(pem: string, field: string): X509Certificate[] {
   if (typeof pem !== 'string') throw new PolicyError(field, 'must be a PEM string');
@@ -70,7 +92,9 @@ export function parsePemBundle(pem: string, field: string): X509Certificate[] {
   if (blocks.length === 0) throw new PolicyError(field, 'holds no PEM certificate');
   return blocks.map((block, i) => {
     try {
-      return new X509Certificate(block);
+      const cert = new X509Certificate(block);
+      publicKeyOf(cert);
+      return cert;
     } catch {
       throw new PolicyError(field, `certificate ${i + 1} cannot be parsed`);
     }
@@ -88,7 +112,7 @@ export interface Fingerprints {
 export function fingerprintsOf(cert: X509Certificate): Readonly<Fingerprints> {
   const d = derivedOf(cert);
   if (!d.fingerprints) {
-    const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
+    const spki = publicKeyOf(cert).export({ type: 'spki', format: 'der' });
     d.fingerprints = Object.freeze({
       sha256Hex: createHash('sha256').update(cert.raw).digest('hex'),
       sha1Hex: createHash('sha1').update(cert.raw).digest('hex'),
@@ -230,7 +254,7 @@ export function checkValidity(cert: X509Certificate, nowMs: number, what = 'the 
 
 function isSelfIssued(cert: X509Certificate): boolean {
   const d = derivedOf(cert);
-  d.selfIssued ??= cert.subject === cert.issuer && cert.checkIssued(cert) && cert.verify(cert.publicKey);
+  d.selfIssued ??= cert.subject === cert.issuer && cert.checkIssued(cert) && cert.verify(publicKeyOf(cert));
   return d.selfIssued;
 }
 
@@ -299,7 +323,9 @@ export function checkPath(path: readonly X509Certificate[], maxDepth: number, no
 }
 
 function findIssuer(cert: X509Certificate, pool: readonly X509Certificate[]): X509Certificate | undefined {
-  return pool.find((c) => !c.raw.equals(cert.raw) && cert.checkIssued(c) && cert.verify(c.publicKey));
+  return pool.find(
+    (c) => !c.raw.equals(cert.raw) && cert.checkIssued(c) && cert.verify(publicKeyOf(c, 'CA certificate')),
+  );
 }
 
 function oneLine(dn: string): string {

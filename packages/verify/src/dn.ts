@@ -250,12 +250,22 @@ export function formatDn(rdns: Rdn[]): string {
 /** Printable ASCII words separated by single spaces: for these, folding is only lower-casing. */
 const PLAIN_ASCII = /^[\x21-\x7e]+(?: [\x21-\x7e]+)*$/;
 
-// Upper-then-lower approximates Unicode case folding (e.g. 'ᾀ' and 'ἈΙ' compare equal).
-// Most values are plain ASCII, where normalising and folding change nothing but case: the fast path
-// halved dnEquals in bench/verify.ts.
+/**
+ * The comparison form of a value: trimmed, whitespace runs folded, and only ASCII letters
+ * lower-cased, on the canonical decomposition (so `É` and `é` compare equal through their base
+ * letter) recomposed to NFC. Unicode case mappings would make other names equal: upper-then-lower
+ * turned `admın` (dotless ı) into `admin` and `ß` into `ss`. A value that differs from the
+ * expected one in any other character is another name.
+ * Most values are plain ASCII, where normalising changes nothing: the fast path halved dnEquals
+ * in bench/verify.ts.
+ */
 function fold(value: string): string {
   if (PLAIN_ASCII.test(value)) return value.toLowerCase();
-  return value.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC').trim().replace(/\s+/g, ' ');
+  return asciiLower(value.normalize('NFD').trim().replace(/\s+/g, ' ')).normalize('NFC');
+}
+
+function asciiLower(value: string): string {
+  return value.replace(/[A-Z]+/g, (run) => run.toLowerCase());
 }
 
 function normalise(dn: string | Rdn[]): string[][] {
@@ -266,8 +276,9 @@ function normalise(dn: string | Rdn[]): string[][] {
 }
 
 /**
- * Structural equality: type names case-insensitive and by OID, values case-insensitive with
- * whitespace folded, RDN order significant, entries of a multi-valued RDN in any order.
+ * Structural equality: type names case-insensitive and by OID, values canonically normalised with
+ * whitespace folded and the case of ASCII letters ignored (every other character compared exactly),
+ * RDN order significant, entries of a multi-valued RDN in any order.
  * Throws HW_DN_INVALID when a string argument is not a DN.
  */
 export function dnEquals(a: string | Rdn[], b: string | Rdn[]): boolean {

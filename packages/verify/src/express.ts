@@ -5,7 +5,7 @@
  * used as is; one already parsed to an object cannot be verified and is a setup error.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { HookwardenError } from './errors.ts';
+import { bodyAlreadyParsed } from './body.ts';
 import { type NodeHandlerOptions, readBody, sendError, toVerifyRequest } from './node.ts';
 import type { Verifier } from './verifier.ts';
 
@@ -15,9 +15,7 @@ export function expressVerifier(verifier: Verifier, options: NodeHandlerOptions 
       let body: Buffer;
       if (Buffer.isBuffer(req.body)) body = req.body;
       else if (req.readableEnded || (req.body !== undefined && req.body !== null)) {
-        throw new HookwardenError('HW_BODY_ALREADY_PARSED', 'mount the verifier before body parsers on this route', {
-          status: 500,
-        });
+        throw bodyAlreadyParsed('mount the verifier before body parsers on this route');
       } else body = await readBody(req, options.maxBodyBytes);
       res.locals.hookwarden = await verifier.verify(toVerifyRequest(req, body));
       req.body = body;

@@ -4,6 +4,7 @@
  * `request.hookwarden`. Parse the JSON yourself from `request.body` once verified.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { bodyAlreadyParsed } from './body.ts';
 import { errorResponse, type HookwardenError, VerificationError } from './errors.ts';
 import { toVerifyRequest } from './node.ts';
 import type { VerifiedFacts, Verifier } from './verifier.ts';
@@ -29,6 +30,26 @@ function bodyError(error: unknown): HookwardenError | undefined {
   return new VerificationError('HW_BODY_INVALID', (error as Error).message);
 }
 
+/** Whether the request carries a body, by its framing (RFC 9112 §6.3). */
+function hasBody(request: FastifyRequest): boolean {
+  const { headers } = request.raw;
+  return headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
+}
+
+/**
+ * The raw bytes this plugin's parser kept. Anything else while the request had a body means a
+ * parser added to the scope after the plugin (JSON, form) turned it into a value: checking the
+ * signature over an empty body then would let a signature of a body-less message vouch for any
+ * payload. Refused as the Express adapter does.
+ */
+function rawBody(request: FastifyRequest): Buffer {
+  if (Buffer.isBuffer(request.body)) return request.body;
+  if ((request.body === undefined || request.body === null) && !hasBody(request)) return Buffer.alloc(0);
+  throw bodyAlreadyParsed(
+    'the body is not the raw bytes: add no content-type parser to the scope of fastifyVerifier; parse request.body once verified',
+  );
+}
+
 export function fastifyVerifier(verifier: Verifier, options: FastifyVerifierOptions = {}): FastifyPluginAsync {
   const plugin = async (scope: FastifyInstance) => {
     scope.removeAllContentTypeParsers();
@@ -48,9 +69,8 @@ export function fastifyVerifier(verifier: Verifier, options: FastifyVerifierOpti
       return reply.code(translated.status).send(translated.toJSON());
     });
     scope.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       try {
-        request.hookwarden = await verifier.verify(toVerifyRequest(request.raw, body));
+        request.hookwarden = await verifier.verify(toVerifyRequest(request.raw, rawBody(request)));
       } catch (err) {
         options.onRefused?.(err, request);
         const { status, body } = errorResponse(err);

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
-import { collectCapped } from './body.ts';
+import { bodyAlreadyParsed, collectCapped } from './body.ts';
 import { errorResponse, HookwardenError, VerificationError } from './errors.ts';
 import { DEFAULT_MAX_BODY_BYTES, toVerifyRequest } from './node.ts';
 import type { Headers } from './signature.ts';
@@ -59,18 +59,31 @@ export function honoVerifier(
 /**
  * Reads the body, stopping at `max` bytes (a chunked body has no length to check up front), then
  * hands the bytes to Hono's body cache so that `c.req.json()` / `text()` still work in handlers.
+ * When a middleware before us read the body, only a cached arrayBuffer or blob holds the bytes as
+ * sent: Hono rebuilds the others from decoded text (BOM stripped, invalid UTF-8 replaced, forms
+ * re-encoded), and a signature checked over that rebuild is checked over other bytes.
  */
 async function readCapped(c: Context, max: number): Promise<Uint8Array> {
   const cache = c.req.bodyCache as Record<string, Promise<unknown> | undefined>;
   const raw = c.req.raw;
-  if (Object.keys(cache).length > 0 || raw.bodyUsed || !raw.body) {
-    // Someone read it already (or there is none): Hono's cache has it.
-    const body = new Uint8Array(await c.req.arrayBuffer());
-    if (body.byteLength > max) throw new VerificationError('HW_BODY_TOO_LARGE');
-    return body;
+  const cached = await rawCached(cache);
+  if (cached) {
+    if (cached.byteLength > max) throw new VerificationError('HW_BODY_TOO_LARGE');
+    return cached;
   }
+  if (Object.keys(cache).length > 0 || raw.bodyUsed) {
+    throw bodyAlreadyParsed('a middleware read the body as text, JSON or a form first: mount honoVerifier before it');
+  }
+  if (!raw.body) return new Uint8Array();
   const body = await collectCapped(raw.body, max, () => new VerificationError('HW_BODY_TOO_LARGE'));
   const copy = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength);
   cache.arrayBuffer = Promise.resolve(copy);
   return new Uint8Array(body);
+}
+
+/** The raw bytes in Hono's cache: what `arrayBuffer()` or `blob()` read straight from the request. */
+async function rawCached(cache: Record<string, Promise<unknown> | undefined>): Promise<Uint8Array | undefined> {
+  if (cache.arrayBuffer) return new Uint8Array((await cache.arrayBuffer) as ArrayBuffer);
+  if (cache.blob) return new Uint8Array(await ((await cache.blob) as Blob).arrayBuffer());
+  return undefined;
 }

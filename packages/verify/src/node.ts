@@ -21,14 +21,19 @@ export async function readBody(req: IncomingMessage, maxBytes = DEFAULT_MAX_BODY
   return collectCapped(req, maxBytes, () => new VerificationError('HW_BODY_TOO_LARGE'));
 }
 
-/** The framework-neutral request of a node:http request whose body was read. */
+/**
+ * The framework-neutral request of a node:http request whose body was read. Headers come from
+ * `headersDistinct`: `req.headers` joins repeated lines with ", ", which hides a client's copy of a
+ * proxy header sent ahead of the proxy's own; kept apart, the parsers refuse the repeat. Objects
+ * that only look like an IncomingMessage (light-my-request, used by fastify.inject) lack it.
+ */
 export function toVerifyRequest(req: IncomingMessage, body: Uint8Array): VerifyRequest {
   const socket = req.socket as TLSSocket;
   const tls = socket.encrypted ? tlsFactsFromSocket(socket) : undefined;
   return {
     method: req.method ?? 'GET',
     url: req.url ?? '/',
-    headers: req.headers,
+    headers: req.headersDistinct ?? req.headers,
     body,
     remoteAddress: socket.remoteAddress ?? '',
     ...(tls ? { tls } : {}),

@@ -230,11 +230,19 @@ function compileClientCertificate(
   }
   const subjectList = c.subject === undefined ? [] : typeof c.subject === 'string' ? [c.subject] : c.subject;
   const subjects = stringArray(subjectList, `${f}.subject`, true).map((s, i) => {
+    const field = `${f}.subject${typeof c.subject === 'string' ? '' : `[${i}]`}`;
+    // parseDn('') is the empty DN, which would admit exactly the certificates with an empty subject:
+    // a blank value is far more likely an unset variable than that intent.
+    const empty = () => new PolicyError(field, 'must not be empty: name the expected subject DN');
+    if (s.trim() === '') throw empty();
+    let rdns: Rdn[];
     try {
-      return parseDn(s);
+      rdns = parseDn(s);
     } catch (err) {
-      throw new PolicyError(`${f}.subject${typeof c.subject === 'string' ? '' : `[${i}]`}`, (err as Error).message);
+      throw new PolicyError(field, (err as Error).message);
     }
+    if (rdns.length === 0) throw empty();
+    return rdns;
   });
   const dnsNames = c.dnsNames === undefined ? [] : stringArray(c.dnsNames, `${f}.dnsNames`);
   dnsNames.forEach((n, i) => {

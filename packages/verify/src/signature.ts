@@ -148,6 +148,17 @@ export interface SignedMessage {
 }
 
 /**
+ * The first instant (ms since the epoch) at which `timestamp` is refused as too old. The check
+ * compares whole seconds (`floor(now / 1000)`), so a timestamp stays accepted through its whole
+ * last second: until `(timestamp + floor(tolerance) + 1) * 1000`, not `(timestamp + tolerance) * 1000`.
+ * The timestamp check and the replay entry's lifetime both use this one bound, so a replay store
+ * keeps a message exactly as long as the check would accept it again.
+ */
+export function acceptedUntilMs(timestamp: number, toleranceSeconds: number): number {
+  return (timestamp + Math.floor(toleranceSeconds) + 1) * 1000;
+}
+
+/**
  * Validates the keys once and returns the check. Throws PolicyError (HW_POLICY_INVALID, naming the
  * field) for unusable options; the returned function throws only VerificationError.
  */
@@ -183,14 +194,15 @@ export function createSignatureChecker(
       throw new VerificationError('HW_SIGNATURE_INVALID', 'webhook-timestamp is not unix seconds');
     }
     const timestamp = Number(timestampText);
-    const nowSeconds = Math.floor(now() / 1000);
-    if (Math.abs(nowSeconds - timestamp) > tolerance) {
+    const nowMs = now();
+    const nowSeconds = Math.floor(nowMs / 1000);
+    if (!(nowMs < acceptedUntilMs(timestamp, tolerance)) || timestamp - nowSeconds > tolerance) {
       throw new VerificationError(
         'HW_TIMESTAMP_OUT_OF_RANGE',
         `webhook-timestamp is ${timestamp - nowSeconds} s from now; the tolerance is ${tolerance} s`,
       );
     }
-    const entries = signatureText.split(' ').filter((e) => e.length > 0);
+    const entries = signatureEntries(signatureText);
     if (entries.length > MAX_SIGNATURES) {
       throw new VerificationError('HW_SIGNATURE_INVALID', `more than ${MAX_SIGNATURES} signatures`);
     }
@@ -236,6 +248,20 @@ function single(headers: Headers, name: string, alias: string): string | undefin
     return value[0];
   }
   return value;
+}
+
+/**
+ * The `version,value` entries of a signature header: space-separated, and where several header
+ * lines were joined with ", " (node:http, fetch's Headers) an entry ends with that comma. Base64
+ * holds no comma, so commas at either end of an entry are separators, never part of a signature.
+ */
+function signatureEntries(text: string): string[] {
+  const entries: string[] = [];
+  for (const token of text.split(/\s+/)) {
+    const entry = token.replace(/^,+|,+$/g, '');
+    if (entry.length > 0) entries.push(entry);
+  }
+  return entries;
 }
 
 function joined(headers: Headers, name: string, alias: string): string | undefined {

@@ -104,7 +104,7 @@ export function createTrustDocumentSource(input: string | TrustDocumentOptions, 
       lastError = undefined;
       return true;
     } catch (err) {
-      lastError = `trust document ${url.href}: ${(err as Error).message}`;
+      lastError = `trust document ${redactUrl(url)}: ${redactUrls((err as Error).message)}`;
       return false;
     }
   }
@@ -132,6 +132,25 @@ export function createTrustDocumentSource(input: string | TrustDocumentOptions, 
       return current;
     },
   };
+}
+
+/**
+ * A URL as errors may show it: without userinfo, query or fragment, where a token or password in
+ * the configured URL would be. The detail is answered as the 503's detail and logged.
+ */
+function redactUrl(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}${url.search || url.hash ? '?[redacted]' : ''}`;
+}
+
+/** Every URL in a message redacted: fetch quotes the URL in some errors (credentials, redirects). */
+function redactUrls(message: string): string {
+  return message.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (text) => {
+    try {
+      return redactUrl(new URL(text));
+    } catch {
+      return '[url redacted]';
+    }
+  });
 }
 
 async function readCapped(res: Response): Promise<string> {

@@ -21,7 +21,7 @@ import { type ClientAddress, resolveClientAddress } from './forwarded.ts';
 import type { IpSet } from './ip.ts';
 import { type CompiledPolicy, compilePolicy, type VerifyPolicy } from './policy.ts';
 import type { ProxyCertFacts, ProxyKind } from './proxy-headers/index.ts';
-import { createSignatureChecker, type Headers } from './signature.ts';
+import { acceptedUntilMs, createSignatureChecker, type Headers, type SignedMessage } from './signature.ts';
 import type { TrustMaterial } from './trust-document.ts';
 
 export interface VerifyRequest {
@@ -121,13 +121,15 @@ export function createVerifier(policy: VerifyPolicy): Verifier {
       identity = cc.parser ? checkProxyCertificate(req, cc, material) : checkSocketCertificate(req, cc, material);
       checks.push('client-certificate');
     }
-    let signed: { msgId: string; timestamp: number } | undefined;
+    let signed: SignedMessage | undefined;
     if (p.signature) {
       signed = signatureCheck(material)(req.headers, req.body);
       checks.push('signature');
     }
     if (p.replay && signed) {
-      const expiresAt = (signed.timestamp + p.signature!.toleranceSeconds) * 1000;
+      // Remembered for as long as the timestamp check would accept this message again: the same
+      // bound the check uses, so the two cannot drift apart.
+      const expiresAt = acceptedUntilMs(signed.timestamp, p.signature!.toleranceSeconds);
       if (!(await p.replay.remember(`${signed.msgId}.${signed.timestamp}`, expiresAt))) {
         throw new VerificationError(
           'HW_REPLAYED',

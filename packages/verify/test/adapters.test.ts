@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
+import { createHash, X509Certificate } from 'node:crypto';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { serve } from '@hono/node-server';
+import { createHierarchy } from '@hookwarden/pki';
 import { listen } from '@hookwarden/testkit';
 import express from 'express';
 import Fastify from 'fastify';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { expressVerifier } from '../src/express.ts';
 import { fastifyVerifier } from '../src/fastify.ts';
 import { type HonoVerifiedVariables, honoVerifier } from '../src/hono.ts';
@@ -154,6 +156,28 @@ describe('adapters on real loopback servers', () => {
     assert.equal(((await bad.json()) as { code: string }).code, 'FST_ERR_CTP_INVALID_JSON_BODY');
   });
 
+  test('fastify: a parser added to the scope after the plugin is a setup error, never an empty body', async () => {
+    const app = Fastify();
+    await app.register(async (scope) => {
+      await scope.register(fastifyVerifier(verifier()));
+      scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_r, body, done) => {
+        done(null, JSON.parse(body as string));
+      });
+      scope.post('/hook', async (request) => ({ ...request.hookwarden, parsed: request.body }));
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    closers.push(() => app.close());
+    const port = (app.server.address() as AddressInfo).port;
+    // a signature over an empty body (a body-less delivery, captured) sent with a forged payload
+    const forged = await post(port, signedHeaders(''), '{"amount":1000000}');
+    assert.deepEqual([forged.status, forged.json.code], [500, 'HW_BODY_ALREADY_PARSED']);
+    // a request without a body still verifies over the empty body it has
+    const { 'content-type': _json, ...bodyless } = signedHeaders('');
+    const res = await fetch(`http://127.0.0.1:${port}/hook`, { method: 'POST', headers: bodyless });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.deepEqual(((await res.json()) as { checks: string[] }).checks, ['ip-allowlist', 'signature', 'replay']);
+  });
+
   test('hono on @hono/node-server: body still readable after verification', async () => {
     const app = new Hono<{ Variables: HonoVerifiedVariables }>();
     app.post('/hook', honoVerifier(verifier()), async (c) => {
@@ -177,6 +201,88 @@ describe('adapters on real loopback servers', () => {
       r.end();
     });
     assert.equal(status, 413);
+  });
+
+  test('hono elsewhere: a proxy certificate header sent twice (fetch joins it with ", ") is refused', async () => {
+    const subject = 'CN=hooks.platform.example,O=Platform Inc.,C=US';
+    const platform = await createHierarchy({ subject });
+    const impostor = await createHierarchy({ subject });
+    const app = new Hono<{ Variables: HonoVerifiedVariables }>();
+    const v = createVerifier({ trustedProxies: ['127.0.0.1'], clientCertificate: { source: 'nginx', subject } });
+    app.post('/hook', honoVerifier(v, { connection: () => ({ remoteAddress: '127.0.0.1' }) }), (c) =>
+      c.json(c.get('hookwarden')),
+    );
+    const send = (...certs: string[]) => {
+      const headers = new Headers({ 'x-ssl-client-verify': 'SUCCESS' });
+      for (const pem of certs) headers.append('x-ssl-client-cert', encodeURIComponent(pem));
+      return app.request('/hook', { method: 'POST', headers, body: '' });
+    };
+    const joined = await send(impostor.leaf.certPem, platform.leaf.certPem);
+    assert.equal(joined.status, 400);
+    assert.equal(((await joined.json()) as { code: string }).code, 'HW_PROXY_HEADER_INVALID');
+    const one = await send(platform.leaf.certPem);
+    assert.equal(one.status, 200, await one.clone().text());
+    const facts = (await one.json()) as { identity: { fingerprintSha256: string } };
+    assert.equal(
+      facts.identity.fingerprintSha256,
+      createHash('sha256').update(new X509Certificate(platform.leaf.certPem).raw).digest('hex'),
+    );
+  });
+
+  test('hono: after a middleware read the body, only its raw bytes are verified, never a re-encoding', async () => {
+    const enc = (t: string) => new TextEncoder().encode(t);
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...enc('{"a":1}')]);
+    const notUtf8 = new Uint8Array([...enc('{"a":"'), 0xff, ...enc('"}')]);
+    const appReading = (read: (c: Context) => Promise<unknown>) => {
+      const app = new Hono<{ Variables: HonoVerifiedVariables }>();
+      app.use('/hook', async (c, next) => {
+        await read(c);
+        await next();
+      });
+      app.post('/hook', honoVerifier(verifier(), { connection: () => ({ remoteAddress: '127.0.0.1' }) }), (c) =>
+        c.json(c.get('hookwarden')),
+      );
+      return app;
+    };
+    const send = async (app: Hono<{ Variables: HonoVerifiedVariables }>, signed: Uint8Array, sent: Uint8Array) => {
+      const headers = signedHeaders('');
+      const ts = Number(headers['webhook-timestamp']);
+      headers['webhook-signature'] = sign({
+        msgId: headers['webhook-id'],
+        timestamp: ts,
+        body: signed,
+        secrets: [secret],
+      });
+      const res = await app.request('/hook', { method: 'POST', headers, body: sent });
+      return { status: res.status, code: ((await res.json()) as { code?: string }).code };
+    };
+    // read as text (or JSON, a form): the bytes are gone, a setup error
+    const text = appReading((c) => c.req.text());
+    assert.deepEqual(await send(text, enc('{"a":1}'), bom), { status: 500, code: 'HW_BODY_ALREADY_PARSED' });
+    assert.deepEqual(await send(text, bom, bom), { status: 500, code: 'HW_BODY_ALREADY_PARSED' });
+    // read as bytes: the cached bytes are the ones sent
+    for (const read of [(c: Context) => c.req.arrayBuffer(), (c: Context) => c.req.blob()]) {
+      const app = appReading(read);
+      assert.equal((await send(app, bom, bom)).status, 200);
+      assert.equal((await send(app, notUtf8, notUtf8)).status, 200);
+      assert.deepEqual(await send(app, enc('{"a":1}'), bom), { status: 401, code: 'HW_SIGNATURE_INVALID' });
+    }
+  });
+
+  test('hono elsewhere: two signature headers (fetch joins them with ", "), the valid one first', async () => {
+    const app = new Hono<{ Variables: HonoVerifiedVariables }>();
+    app.post('/hook', honoVerifier(verifier(), { connection: () => ({ remoteAddress: '127.0.0.1' }) }), (c) =>
+      c.json(c.get('hookwarden')),
+    );
+    const signed = signedHeaders(BODY);
+    const headers = new Headers(signed);
+    const ts = Number(signed['webhook-timestamp']);
+    headers.append(
+      'webhook-signature',
+      sign({ msgId: signed['webhook-id'], timestamp: ts, body: BODY, secrets: [generateSecret()] }),
+    );
+    const res = await app.request('/hook', { method: 'POST', headers, body: BODY });
+    assert.equal(res.status, 200, await res.text());
   });
 
   test('hono elsewhere: the connection must be supplied, else a setup error', async () => {

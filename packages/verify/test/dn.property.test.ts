@@ -48,7 +48,10 @@ test('parseDn(formatDn(x)) is x', () => {
   );
 });
 
-test('formatDn is stable and dnEquals holds across case changes and re-ordered multi-valued RDNs', () => {
+/** ASCII letters only: the case dnEquals ignores. */
+const asciiUpper = (v: string) => v.replace(/[a-z]+/g, (run) => run.toUpperCase());
+
+test('formatDn is stable and dnEquals holds across ASCII case changes and re-ordered multi-valued RDNs', () => {
   fc.assert(
     fc.property(rdns, (x) => {
       const s = formatDn(x);
@@ -58,7 +61,7 @@ test('formatDn is stable and dnEquals holds across case changes and re-ordered m
         rdn
           .slice()
           .reverse()
-          .map((e) => ({ type: e.type.toLowerCase(), value: e.value.toUpperCase() })),
+          .map((e) => ({ type: e.type.toLowerCase(), value: asciiUpper(e.value) })),
       );
       assert.ok(dnEquals(shuffled, x));
     }),
@@ -133,18 +136,64 @@ test('the DER readers throw nothing but HookwardenError on arbitrary or corrupte
   );
 });
 
-test('value comparison: the ASCII fast path decides as full Unicode folding does', () => {
-  // The reference: NFC, upper then lower case, NFC, trim, whitespace runs folded to one space.
+test('value comparison: the ASCII fast path decides as the full rule does', () => {
+  // The reference: canonical decomposition, trim, whitespace runs folded to one space, ASCII letters
+  // lower-cased, NFC; every other character compared exactly, so no Unicode case mapping applies.
   const fold = (v: string) =>
-    v.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC').trim().replace(/\s+/g, ' ');
+    v
+      .normalize('NFD')
+      .trim()
+      .replace(/\s+/g, ' ')
+      .replace(/[A-Z]/g, (c) => c.toLowerCase())
+      .normalize('NFC');
   const text = fc.string({
-    unit: fc.constantFrom('a', 'A', 'z', 'Z', ' ', '  ', '\t', 'ß', 'SS', 'é', 'e\u0301', 'K', '\u212a', '-', '9'),
+    unit: fc.constantFrom(
+      'a',
+      'A',
+      'z',
+      'Z',
+      'i',
+      'I',
+      ' ',
+      '  ',
+      '\t',
+      'ß',
+      'SS',
+      'é',
+      'É',
+      'e\u0301',
+      'E\u0301',
+      'K',
+      '\u212a',
+      '\u0131',
+      '\u0130',
+      '-',
+      '9',
+    ),
     maxLength: 8,
   });
   fc.assert(
     fc.property(text, text, (a, b) => {
       const dn = (v: string): Rdn[] => [[{ type: 'CN', value: v }]];
       assert.equal(dnEquals(dn(a), dn(b)), fold(a) === fold(b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    }),
+    RUNS,
+  );
+});
+
+test('a value that differs outside ASCII never equals its ASCII look-alike', () => {
+  // Characters whose Unicode case mappings (or base letter) are ASCII. The Kelvin sign is not one:
+  // it is canonically equivalent to K, the same text once normalised.
+  const odd = fc.constantFrom('\u0131', '\u0130', '\u017f', '\u00df', '\ufb00', '\ufb03', '\ufb06');
+  const ascii = fc.string({ unit: fc.constantFrom('a', 'd', 'm', 'n', 's', 'i', 'f'), maxLength: 6 });
+  const isAscii = (v: string) => /^[\x20-\x7e]*$/.test(v);
+  fc.assert(
+    fc.property(ascii, odd, ascii, (before, c, after) => {
+      const dn = (v: string): Rdn[] => [[{ type: 'CN', value: v }]];
+      const base = c.normalize('NFD').replace(/\p{M}/gu, '');
+      for (const m of [c.toLowerCase(), c.toUpperCase(), c.toUpperCase().toLowerCase(), base].filter(isAscii)) {
+        assert.equal(dnEquals(dn(before + c + after), dn(before + m + after)), false, `${c} vs ${m}`);
+      }
     }),
     RUNS,
   );

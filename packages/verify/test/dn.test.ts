@@ -116,6 +116,17 @@ describe('dnEquals', () => {
     assert.ok(!dnEquals('CN=a', 'CN=a,O=b'));
     assert.throws(() => dnEquals('CN=a;', 'CN=a'), { code: 'HW_DN_INVALID' });
   });
+
+  test('only ASCII case is ignored: Unicode case mappings make no look-alike equal', () => {
+    assert.ok(!dnEquals('CN=admin', 'CN=adm\u0131n'), 'dotless i');
+    assert.ok(!dnEquals('CN=admin', 'CN=ADM\u0130N'), 'capital I with dot');
+    assert.ok(!dnEquals('CN=strasse', 'CN=stra\u00dfe'), 'sharp s');
+    assert.ok(!dnEquals('CN=office', 'CN=o\ufb03ce'), 'ffi ligature');
+    // an accented Latin letter folds through its ASCII base letter; canonical equivalents are equal
+    assert.ok(dnEquals('CN=Caf\u00e9  Hooks', 'cn=CAFE\u0301 hooks'));
+    assert.ok(dnEquals('CN=caf\u00e9', 'CN=CAF\u00c9'));
+    assert.ok(!dnEquals('CN=cafe', 'CN=caf\u00e9'));
+  });
 });
 
 describe('dnFromX509', () => {

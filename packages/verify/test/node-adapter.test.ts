@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
@@ -7,6 +8,7 @@ import { httpsServerOptions, verifiedHandler } from '../src/node.ts';
 import { generateSecret, sign } from '../src/signature.ts';
 import { createVerifier } from '../src/verifier.ts';
 import { makeTestPki, type TestPki } from './helpers/certs.ts';
+import { rawRequest } from './helpers/raw-http.ts';
 
 let pki: TestPki;
 const dir = tempDir();
@@ -18,6 +20,8 @@ after(async () => {
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   dir.cleanup();
 });
+
+const hex = (fp: string) => fp.replace(/:/g, '').toLowerCase();
 
 interface Reply {
   status: number;
@@ -160,5 +164,69 @@ describe('node:http with signatures', () => {
     const big = await post(headers, Buffer.alloc(5000, 0x20));
     assert.deepEqual([big.status, big.json.code], [413, 'HW_BODY_TOO_LARGE']);
     assert.equal(refusals.length, 2);
+  });
+});
+
+describe('node:http with a signature header sent twice', () => {
+  test('two webhook-signature lines, the valid one first: the valid one is tried', async () => {
+    const secret = generateSecret();
+    const server = createHttpServer(
+      verifiedHandler(createVerifier({ signature: { secrets: [secret] } }), (_req, res) => {
+        res.end('{}');
+      }),
+    );
+    servers.push(server);
+    const port = await listen(server);
+    const ts = Math.floor(Date.now() / 1000);
+    const good = sign({ msgId: 'm1', timestamp: ts, body: '', secrets: [secret] });
+    const stale = sign({ msgId: 'm1', timestamp: ts, body: '', secrets: [generateSecret()] });
+    const head = ['webhook-id: m1', `webhook-timestamp: ${ts}`];
+    for (const lines of [
+      [`webhook-signature: ${good}`, `webhook-signature: ${stale}`],
+      [`webhook-signature: ${stale}`, `webhook-signature: ${good}`],
+    ]) {
+      const reply = await rawRequest(port, [...head, ...lines]);
+      assert.equal(reply.status, 200, reply.body);
+    }
+  });
+});
+
+describe('node:http behind a TLS-terminating proxy', () => {
+  test('two X-SSL-Client-Cert lines from the trusted proxy are refused, not joined into a chain', async () => {
+    // No CA bundle: the proxy's SUCCESS vouches, so a client's certificate read as the leaf would pass.
+    const server = createHttpServer(
+      verifiedHandler(
+        createVerifier({
+          trustedProxies: ['127.0.0.1'],
+          clientCertificate: { source: 'nginx', subject: pki.clientSubject },
+        }),
+        (_req, res, { facts }) => {
+          res.end(JSON.stringify(facts));
+        },
+      ),
+    );
+    servers.push(server);
+    const port = await listen(server);
+    const cert = (pem: string) => `X-SSL-Client-Cert: ${encodeURIComponent(pem)}`;
+    // the impostor has the platform's subject under another CA: what a client would forge
+    const joined = await rawRequest(port, [
+      cert(pki.impostor.certPem), // the inbound copy the proxy failed to clear
+      'X-SSL-Client-Verify: SUCCESS',
+      cert(pki.client.certPem), // what the proxy appended
+    ]);
+    assert.equal(joined.status, 400, joined.body);
+    assert.equal(JSON.parse(joined.body).code, 'HW_PROXY_HEADER_INVALID');
+    // any repeated proxy header reaches the parsers as two values, whatever its format
+    const subjects = await rawRequest(port, [
+      `X-SSL-Client-Subject-DN: ${pki.clientSubject}`,
+      'X-SSL-Client-Verify: SUCCESS',
+      `X-SSL-Client-Subject-DN: ${pki.clientSubject}`,
+    ]);
+    assert.equal(subjects.status, 400, subjects.body);
+    assert.equal(JSON.parse(subjects.body).code, 'HW_PROXY_HEADER_INVALID');
+    const one = await rawRequest(port, ['X-SSL-Client-Verify: SUCCESS', cert(pki.client.certPem)]);
+    assert.equal(one.status, 200, one.body);
+    const facts = JSON.parse(one.body) as { identity: { fingerprintSha256: string } };
+    assert.equal(facts.identity.fingerprintSha256, hex(new X509Certificate(pki.client.certPem).fingerprint256));
   });
 });

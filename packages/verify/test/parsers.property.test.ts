@@ -1,12 +1,14 @@
 /** Every parser of untrusted input either returns or throws VerificationError: never anything else. */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { X509Certificate } from 'node:crypto';
+import { before, describe, test } from 'node:test';
+import { createHierarchy } from '@hookwarden/pki';
 import fc from 'fast-check';
 import { VerificationError } from '../src/errors.ts';
 import { parseForwarded, parseXForwardedFor, resolveClientAddress } from '../src/forwarded.ts';
 import { cidrContains, IpSet, parseCidr, parseIp } from '../src/ip.ts';
 import { PROXY_PARSERS, parseXfcc } from '../src/proxy-headers/index.ts';
-import { createVerifier } from '../src/verifier.ts';
+import { createVerifier, type Verifier, type VerifyRequest } from '../src/verifier.ts';
 
 const RUNS = { numRuns: 400 };
 
@@ -218,6 +220,103 @@ describe('trust document parsing', () => {
         }
       }),
       RUNS,
+    );
+  });
+});
+
+describe('certificates with tampered bytes', () => {
+  const pemOf = (der: Uint8Array) =>
+    `-----BEGIN CERTIFICATE-----\n${Buffer.from(der)
+      .toString('base64')
+      .replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`;
+  /** How each kind passes the certificate, from its raw bytes. */
+  const HEADERS: Record<string, (der: Uint8Array) => Record<string, string>> = {
+    nginx: (der) => ({ 'x-ssl-client-verify': 'SUCCESS', 'x-ssl-client-cert': encodeURIComponent(pemOf(der)) }),
+    haproxy: (der) => ({
+      'x-ssl-client-used': '1',
+      'x-ssl-client-verify': '0',
+      'x-ssl-client-der': Buffer.from(der).toString('base64'),
+    }),
+    caddy: (der) => ({ 'x-ssl-client-der': Buffer.from(der).toString('base64') }),
+    envoy: (der) => ({ 'x-forwarded-client-cert': `Cert="${encodeURIComponent(pemOf(der))}"` }),
+    traefik: (der) => ({ 'x-forwarded-tls-client-cert': encodeURIComponent(Buffer.from(der).toString('base64')) }),
+    'aws-alb': (der) => ({ 'x-amzn-mtls-clientcert-leaf': encodeURIComponent(pemOf(der)) }),
+    rfc9440: (der) => ({ 'client-cert': `:${Buffer.from(der).toString('base64')}:` }),
+    custom: (der) => ({ 'x-cert-der': Buffer.from(der).toString('base64') }),
+  };
+  let leafDer: Buffer;
+  /** Offset of the uncompressed EC point's format byte (0x04) in the leaf's SubjectPublicKeyInfo. */
+  let pointAt: number;
+  const verifiers: [string, Verifier, (der: Uint8Array) => Partial<VerifyRequest>][] = [];
+  before(async () => {
+    const h = await createHierarchy({ subject: 'CN=hooks.platform.example' });
+    leafDer = Buffer.from(new X509Certificate(h.leaf.certPem).raw);
+    pointAt = leafDer.indexOf(Buffer.from('03420004', 'hex')) + 3;
+    assert.ok(pointAt > 3, 'the leaf has a P-256 key');
+    const caBundlePem = h.intermediate.certPem + h.root.certPem;
+    for (const [kind, headersOf] of Object.entries(HEADERS)) {
+      const v = createVerifier({
+        trustedProxies: ['127.0.0.1'],
+        clientCertificate: {
+          source: kind as 'nginx',
+          caBundlePem,
+          ...(kind === 'custom' ? { customHeaders: { certDer: 'x-cert-der' } } : {}),
+        },
+      });
+      verifiers.push([kind, v, (der) => ({ headers: headersOf(der) })]);
+    }
+    const socket = createVerifier({ clientCertificate: { source: 'socket', caBundlePem } });
+    verifiers.push([
+      'socket',
+      socket,
+      (der) => ({ tls: { encrypted: true, authorized: true, peerCertificates: [pemOf(der)] } }),
+    ]);
+  });
+
+  async function outcome(v: Verifier, over: Partial<VerifyRequest>): Promise<string> {
+    const request = { method: 'POST', url: '/', headers: {}, body: new Uint8Array(), remoteAddress: '127.0.0.1' };
+    try {
+      await v.verify({ ...request, ...over });
+      return 'accepted';
+    } catch (err) {
+      if (err instanceof VerificationError) return err.code;
+      throw err;
+    }
+  }
+
+  test('a public key that does not decode is HW_CERT_INVALID in every kind, never an OpenSSL error', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 255 }).filter((b) => b !== 0x04),
+        fc.array(fc.tuple(fc.nat(64), fc.nat(255)), { maxLength: 3 }),
+        async (format, edits) => {
+          const der = Buffer.from(leafDer);
+          der[pointAt] = format;
+          // and perhaps a few bytes of the point itself
+          for (const [at, b] of edits) der[pointAt + 1 + at] = b;
+          for (const [kind, v, request] of verifiers) {
+            const code = await outcome(v, request(der));
+            assert.notEqual(code, 'accepted', kind);
+            // only a key that still decodes (a compressed form, say) may get further, to a failed signature
+            if (code !== 'HW_CERT_INVALID') assert.equal(code, 'HW_CERT_UNTRUSTED', `${kind}: ${code}`);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+    const der = Buffer.from(leafDer);
+    der[pointAt] = 0x05;
+    for (const [kind, v, request] of verifiers) assert.equal(await outcome(v, request(der)), 'HW_CERT_INVALID', kind);
+  });
+
+  test('any few bytes changed anywhere: a verdict or VerificationError, never anything else', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 4 }), async (edits) => {
+        const der = Buffer.from(leafDer);
+        for (const [at, b] of edits) der[at % der.length] = b;
+        for (const [, v, request] of verifiers) await outcome(v, request(der));
+      }),
+      { numRuns: 60 },
     );
   });
 });

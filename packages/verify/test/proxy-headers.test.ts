@@ -74,7 +74,7 @@ function policyFor(kind: string, over: Partial<ClientCertificatePolicy> = {}) {
   });
 }
 
-function from(remoteAddress: string, headers: Record<string, string>): VerifyRequest {
+function from(remoteAddress: string, headers: Record<string, string | string[]>): VerifyRequest {
   return {
     method: 'POST',
     url: '/',
@@ -107,6 +107,27 @@ describe('every proxy kind', () => {
       await refused(v.verify(from('::1', headersOf(pki.impostor))), 'HW_CERT_UNTRUSTED');
       // nothing passed
       await refused(v.verify(from('127.0.0.1', {})), 'HW_CERT_MISSING');
+    });
+  }
+
+  /** The header of each kind that carries the certificate. */
+  const CERT_HEADER: Record<string, string> = {
+    haproxy: 'x-ssl-client-der',
+    caddy: 'x-ssl-client-der',
+    traefik: 'x-forwarded-tls-client-cert',
+    'aws-alb': 'x-amzn-mtls-clientcert-leaf',
+    rfc9440: 'client-cert',
+    custom: 'x-client-cert-der',
+  };
+  for (const [kind, name] of Object.entries(CERT_HEADER)) {
+    test(`${kind}: a client's copy joined ahead of the proxy's (node:http, fetch) is refused`, async () => {
+      const v = policyFor(kind);
+      const real = KINDS[kind]!(pki.client);
+      const joined = `${KINDS[kind]!(pki.impostor)[name]}, ${real[name]}`;
+      await refused(v.verify(from('127.0.0.1', { ...real, [name]: joined })), 'HW_PROXY_HEADER_INVALID');
+      // the same two lines kept apart (headersDistinct) are refused as a repeat
+      const lines = [KINDS[kind]!(pki.impostor)[name]!, real[name]!];
+      await refused(v.verify(from('127.0.0.1', { ...real, [name]: lines })), 'HW_PROXY_HEADER_INVALID');
     });
   }
 

@@ -5,7 +5,14 @@ import fc from 'fast-check';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { HookwardenError, VerificationError } from '../src/errors.ts';
-import { createSignatureChecker, generateEd25519Key, generateSecret, sign, verifySignature } from '../src/signature.ts';
+import {
+  acceptedUntilMs,
+  createSignatureChecker,
+  generateEd25519Key,
+  generateSecret,
+  sign,
+  verifySignature,
+} from '../src/signature.ts';
 
 const T = 1_800_000_000; // a fixed instant, in unix seconds
 const at = (seconds: number) => () => seconds * 1000;
@@ -136,6 +143,37 @@ describe('timestamps and headers', () => {
     rejects(() => check(signed(T + 301), body), 'HW_TIMESTAMP_OUT_OF_RANGE');
   });
 
+  test('acceptedUntilMs is the first instant the timestamp is refused, for any tolerance', () => {
+    const checkAt = (nowMs: number, tolerance: number) =>
+      createSignatureChecker({ secrets: [secret], toleranceSeconds: tolerance, now: () => nowMs })(signed(T), body);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -700_000, max: 700_000 }),
+        fc.oneof(fc.integer({ min: 1, max: 600 }), fc.double({ min: 0.001, max: 600, noNaN: true })),
+        (offsetMs, tolerance) => {
+          const nowMs = T * 1000 + offsetMs;
+          // the rule as documented: whole seconds of the clock, within the tolerance on both sides
+          const accepted = Math.abs(Math.floor(nowMs / 1000) - T) <= tolerance;
+          try {
+            checkAt(nowMs, tolerance);
+          } catch (err) {
+            assert.ok(err instanceof VerificationError && err.code === 'HW_TIMESTAMP_OUT_OF_RANGE', String(err));
+            return !accepted;
+          }
+          assert.ok(accepted);
+          const until = acceptedUntilMs(T, tolerance);
+          // the bound outlives every accepted instant and is tight: accepted just before, refused at it
+          assert.ok(nowMs < until);
+          assert.ok(checkAt(until - 1, tolerance));
+          rejects(() => checkAt(until, tolerance), 'HW_TIMESTAMP_OUT_OF_RANGE');
+          return true;
+        },
+      ),
+      { numRuns: 300 },
+    );
+    assert.equal(acceptedUntilMs(T, 300), (T + 301) * 1000);
+  });
+
   test('missing, empty, duplicated or malformed headers are refused with their code', () => {
     const good = signed(T);
     rejects(() => check({}, body), 'HW_SIGNATURE_MISSING');
@@ -150,6 +188,16 @@ describe('timestamps and headers', () => {
     rejects(() => check({ ...signed(T, 'other'), 'webhook-id': 'm' }, body), 'HW_SIGNATURE_INVALID');
     // repeated signature headers are joined, as proxies may split them
     assert.equal(check({ ...good, 'webhook-signature': ['v1,AAAA', good['webhook-signature']] }, body).msgId, 'm');
+  });
+
+  test('two signature header lines joined with ", " (node:http, fetch) still match, the valid one first', () => {
+    const good = signed(T);
+    const valid = good['webhook-signature'];
+    const other = sign({ msgId: 'm', timestamp: T, body, secrets: [generateSecret()] });
+    for (const text of [`${valid}, ${other}`, `${other}, ${valid}`, `${valid},${' '}${other}, ${other}`, `${valid},`]) {
+      assert.equal(check({ ...good, 'webhook-signature': text }, body).msgId, 'm', text);
+    }
+    rejects(() => check({ ...good, 'webhook-signature': `${other}, ${other}` }, body), 'HW_SIGNATURE_INVALID');
   });
 
   test('arbitrary header values only ever raise VerificationError', () => {

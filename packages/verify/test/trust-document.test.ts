@@ -150,4 +150,39 @@ describe('trust document', () => {
     assert.match(v.trustDocument!.lastError!, /caBundlePem/);
     assert.ok(await v.verify(request(pki.client.certPem)));
   });
+
+  test('errors show the URL without its query string or credentials', async () => {
+    const detailOf = async (trustUrl: string, fetchImpl?: typeof fetch) => {
+      const v = createVerifier({
+        signature: {},
+        trustDocument: { url: trustUrl, ...(fetchImpl ? { fetch: fetchImpl } : {}) },
+        now: () => NOW,
+      });
+      let detail = '';
+      await assert.rejects(v.verify(request(pki.client.certPem)), (err: unknown) => {
+        assert.ok(err instanceof HookwardenError && err.code === 'HW_TRUST_DOCUMENT_UNAVAILABLE', String(err));
+        detail = err.message;
+        return true;
+      });
+      assert.equal(v.trustDocument!.lastError, detail);
+      assert.doesNotMatch(detail, /s3cret|tok3n|alice/, detail);
+      return detail;
+    };
+    const withQuery = `${url}?token=tok3n#frag`;
+    status = 500;
+    try {
+      assert.match(await detailOf(withQuery), /\/api\/v1\/trust\?\[redacted\]: answered 500$/);
+    } finally {
+      status = 200;
+    }
+    // fetch refuses credentials in the URL, quoting the URL in its message
+    const withCredentials = url.replace('http://', 'http://alice:s3cret@');
+    assert.match(await detailOf(`${withCredentials}?token=tok3n`), /^trust document http:\/\/127\.0\.0\.1:\d+\/api/);
+    // a fetch of one's own that names the URL in its error
+    const leaky = (async (input: string | URL | Request) => {
+      throw new Error(`cannot reach ${String(input)} (retry later)`);
+    }) as typeof fetch;
+    const detail = await detailOf(withQuery, leaky);
+    assert.match(detail, /cannot reach http:\/\/127\.0\.0\.1:\d+\/api\/v1\/trust\?\[redacted\] \(retry later\)$/);
+  });
 });

@@ -58,6 +58,13 @@ describe('policy validation', () => {
       [{ clientCertificate: { source: 'socket', maxDepth: -1 } }, /^clientCertificate\.maxDepth:/],
       [{ clientCertificate: { source: 'socket', subject: 'CN=a,,' } }, /^clientCertificate\.subject:/],
       [{ clientCertificate: { source: 'socket', subject: ['CN=a', 'O'] } }, /^clientCertificate\.subject\[1\]:/],
+      // an unset variable defaulted to '' must not become "the empty DN", which admits empty subjects
+      [{ clientCertificate: { source: 'socket', subject: '' } }, /^clientCertificate\.subject: .*empty/],
+      [{ clientCertificate: { source: 'socket', subject: ' \t' } }, /^clientCertificate\.subject: .*empty/],
+      [
+        { clientCertificate: { source: 'socket', subject: ['CN=a', '  '] } },
+        /^clientCertificate\.subject\[1\]: .*empty/,
+      ],
       [{ clientCertificate: { source: 'socket', dnsNames: ['*.example.com'] } }, /^clientCertificate\.dnsNames\[0\]:/],
       [{ clientCertificate: { source: 'socket', pins: ['abc'] } }, /^clientCertificate\.pins\[0\]:/],
       [{ clientCertificate: { source: 'socket', pin: 'x' } }, /^clientCertificate\.pin: is not a policy field/],
@@ -78,6 +85,14 @@ describe('policy validation', () => {
       [{ https: true, trustDocument: 'http://platform.example/trust' }, /^trustDocument\.url: must be https/],
       [{ https: true, now: 5 }, /^now:/],
     ];
+    // a CA certificate that parses but whose public key does not decode (an invalid EC point)
+    const badKey = Buffer.from(new X509Certificate(pki.root.certPem).raw);
+    badKey[badKey.indexOf(Buffer.from('03420004', 'hex')) + 3] = 0x05;
+    const badKeyPem = `-----BEGIN CERTIFICATE-----\n${badKey.toString('base64')}\n-----END CERTIFICATE-----\n`;
+    cases.push([
+      { clientCertificate: { source: 'socket', caBundlePem: pki.intermediate.certPem + badKeyPem } },
+      /^clientCertificate\.caBundlePem: certificate 2 cannot be parsed/,
+    ]);
     for (const [policy, message] of cases) {
       assert.throws(
         () => createVerifier(policy as VerifyPolicy),
@@ -385,6 +400,13 @@ describe('nginx proxy headers', () => {
     await refused(v.verify(req({ remoteAddress: '127.0.0.1', headers: headers(impostor) })), 'HW_CERT_UNTRUSTED');
   });
 
+  test('an escaped certificate joined with a client copy ahead of it is refused, not read as a chain', async () => {
+    const v = createVerifier(nginxPolicy());
+    const joined = `${encodeURIComponent(pki.impostor.certPem)}, ${encodeURIComponent(pki.client.certPem)}`;
+    const h = headers({ 'x-ssl-client-cert': joined, 'x-ssl-client-fingerprint': '' });
+    await refused(v.verify(req({ remoteAddress: '127.0.0.1', headers: h })), 'HW_PROXY_HEADER_INVALID');
+  });
+
   test('a duplicated header (an inbound copy not cleared) is refused', async () => {
     const v = createVerifier(nginxPolicy());
     await refused(
@@ -421,5 +443,26 @@ describe('signature and replay through the verifier', () => {
     await refused(v.verify(req({ headers: headers2, body, remoteAddress: '192.0.2.1' })), 'HW_IP_DENIED');
     assert.ok(await v.verify(req({ headers: headers2, body })));
     await refused(v.verify(req({ headers: { ...headers, 'webhook-id': 'msg_3' }, body })), 'HW_SIGNATURE_INVALID', 401);
+  });
+
+  test('a replay is refused for as long as its timestamp is accepted, through the last second', async () => {
+    const secret = generateSecret();
+    const ts = 1_700_000_000;
+    let nowMs = (ts + 300) * 1000 - 100;
+    const v = createVerifier({ signature: { secrets: [secret] }, replay: true, now: () => nowMs });
+    const body = new TextEncoder().encode('{"a":1}');
+    const headers = {
+      'webhook-id': 'msg_gap',
+      'webhook-timestamp': String(ts),
+      'webhook-signature': sign({ msgId: 'msg_gap', timestamp: ts, body, secrets: [secret] }),
+    };
+    assert.ok(await v.verify(req({ headers, body })));
+    // whole seconds are compared: +300.5 s and +300.999 s still pass the timestamp check
+    for (const offset of [500, 999]) {
+      nowMs = (ts + 300) * 1000 + offset;
+      await refused(v.verify(req({ headers, body })), 'HW_REPLAYED', 409);
+    }
+    nowMs = (ts + 301) * 1000;
+    await refused(v.verify(req({ headers, body })), 'HW_TIMESTAMP_OUT_OF_RANGE');
   });
 });

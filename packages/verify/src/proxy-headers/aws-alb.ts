@@ -3,7 +3,7 @@
  * `X-Amzn-Mtls-Clientcert-Leaf` (URL-encoded PEM, `+=/` left as is: `decodeURIComponent`, not form
  * decoding) and `-Subject` (RFC 2253). Passthrough mode sends `X-Amzn-Mtls-Clientcert` unverified.
  */
-import { escapedPemCertificates, one, type ProxyHeaderParser } from './facts.ts';
+import { escapedPemCertificates, one, oneEntry, type ProxyHeaderParser } from './facts.ts';
 
 const H = {
   leaf: 'x-amzn-mtls-clientcert-leaf',
@@ -17,9 +17,9 @@ const H = {
 export const awsAlb: ProxyHeaderParser = {
   headers: Object.values(H),
   parse(headers) {
-    const leaf = one(headers, H.leaf);
+    const leaf = oneEntry(headers, H.leaf);
     const subject = one(headers, H.subject);
-    const passthrough = one(headers, H.passthrough);
+    const passthrough = oneEntry(headers, H.passthrough);
     if (leaf !== undefined) {
       const [cert] = escapedPemCertificates(leaf, H.leaf);
       return {

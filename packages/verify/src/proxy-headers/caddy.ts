@@ -4,7 +4,7 @@
  * verifier requires its own chain check or a pin for this kind.
  */
 import { parseCertificate } from '../certificate.ts';
-import { base64Bytes, hexFingerprint, one, type ProxyHeaderParser } from './facts.ts';
+import { base64Bytes, hexFingerprint, one, oneEntry, type ProxyHeaderParser } from './facts.ts';
 
 const H = {
   subject: 'x-ssl-client-subject-dn',
@@ -17,7 +17,7 @@ export const caddy: ProxyHeaderParser = {
   parse(headers) {
     const subject = one(headers, H.subject);
     const sha256 = hexFingerprint(one(headers, H.sha256), 32, H.sha256);
-    const der = one(headers, H.der);
+    const der = oneEntry(headers, H.der);
     if (subject === undefined && sha256 === undefined && der === undefined) return undefined;
     const cert = der === undefined ? undefined : parseCertificate(base64Bytes(der, H.der), H.der);
     return {

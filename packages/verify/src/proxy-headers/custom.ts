@@ -5,7 +5,15 @@
  */
 import { parseCertificate } from '../certificate.ts';
 import { PolicyError } from '../errors.ts';
-import { base64Bytes, hexFingerprint, one, type ProxyHeaderParser, pemCertificates, urlDecode } from './facts.ts';
+import {
+  base64Bytes,
+  hexFingerprint,
+  one,
+  oneEntry,
+  type ProxyHeaderParser,
+  pemCertificates,
+  urlDecode,
+} from './facts.ts';
 
 export interface CustomHeaderMap {
   verify?: string;
@@ -53,8 +61,8 @@ export function customParser(map: CustomHeaderMap, field: string): ProxyHeaderPa
       const sha1 = names.fingerprintSha1
         ? hexFingerprint(one(headers, names.fingerprintSha1), 20, names.fingerprintSha1)
         : undefined;
-      const pem = names.certPem ? one(headers, names.certPem) : undefined;
-      const der = names.certDer ? one(headers, names.certDer) : undefined;
+      const pem = names.certPem ? oneEntry(headers, names.certPem) : undefined;
+      const der = names.certDer ? oneEntry(headers, names.certDer) : undefined;
       if (
         subject === undefined &&
         sha256 === undefined &&

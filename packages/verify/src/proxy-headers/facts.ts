@@ -52,6 +52,18 @@ export function one(headers: Headers, name: string): string | undefined {
   return nonEmpty(v, name);
 }
 
+/**
+ * One value of a header whose format never holds a comma (URL-encoded PEM, base64 DER, a
+ * structured-field byte sequence). node:http's `req.headers` and fetch's Headers join repeated
+ * lines with ", ": a comma here means a client's copy arrived ahead of the proxy's own, and reading
+ * on would take the client's certificate for the proxy's. Refused like a repeated line.
+ */
+export function oneEntry(headers: Headers, name: string): string | undefined {
+  const v = one(headers, name);
+  if (v?.includes(',')) throw new VerificationError('HW_PROXY_HEADER_INVALID', `${name} appears more than once`);
+  return v;
+}
+
 function nonEmpty(v: string, name: string): string | undefined {
   if (v.length > MAX_HEADER) throw new VerificationError('HW_PROXY_HEADER_INVALID', `${name} is too large`);
   const t = v.trim();

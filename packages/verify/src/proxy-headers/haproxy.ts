@@ -1,6 +1,6 @@
 /** HAProxy: `ssl_c_used`, `ssl_c_verify` (0 = OK), `ssl_c_s_dn(,0,rfc2253)`, `ssl_c_sha1,hex`, `ssl_c_der,base64`. */
 import { parseCertificate } from '../certificate.ts';
-import { base64Bytes, hexFingerprint, one, type ProxyHeaderParser, unquote } from './facts.ts';
+import { base64Bytes, hexFingerprint, one, oneEntry, type ProxyHeaderParser, unquote } from './facts.ts';
 
 const H = {
   used: 'x-ssl-client-used',
@@ -17,7 +17,7 @@ export const haproxy: ProxyHeaderParser = {
     const verify = one(headers, H.verify);
     const subjectText = one(headers, H.subject);
     const sha1 = hexFingerprint(one(headers, H.sha1), 20, H.sha1);
-    const der = one(headers, H.der);
+    const der = oneEntry(headers, H.der);
     if (used !== '1') {
       return subjectText || sha1 || der
         ? { verified: false, failure: `${H.used} is not 1`, fingerprints: {}, chain: [] }

@@ -1,5 +1,5 @@
 /** nginx: `$ssl_client_verify`, `$ssl_client_s_dn`, `$ssl_client_fingerprint` (SHA-1), `$ssl_client_escaped_cert`. */
-import { escapedPemCertificates, hexFingerprint, one, type ProxyHeaderParser } from './facts.ts';
+import { escapedPemCertificates, hexFingerprint, one, oneEntry, type ProxyHeaderParser } from './facts.ts';
 
 const H = {
   verify: 'x-ssl-client-verify',
@@ -16,7 +16,7 @@ export const nginx: ProxyHeaderParser = {
     const verify = one(headers, H.verify);
     const subject = one(headers, H.subject);
     const sha1 = hexFingerprint(one(headers, H.fingerprint), 20, H.fingerprint);
-    const certText = one(headers, H.cert);
+    const certText = oneEntry(headers, H.cert);
     if (verify === undefined || verify === 'NONE') {
       // Without a verify status we cannot tell a verified certificate from an unverified one.
       return subject || sha1 || certText

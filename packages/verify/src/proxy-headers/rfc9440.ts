@@ -1,7 +1,7 @@
 /** RFC 9440: `Client-Cert: :<base64 DER>:` and `Client-Cert-Chain: :<b64>:, :<b64>:` (structured-field byte sequences). */
 import { parseCertificate } from '../certificate.ts';
 import { VerificationError } from '../errors.ts';
-import { base64Bytes, one, type ProxyHeaderParser } from './facts.ts';
+import { base64Bytes, one, oneEntry, type ProxyHeaderParser } from './facts.ts';
 
 const CERT = 'client-cert';
 const CHAIN = 'client-cert-chain';
@@ -17,7 +17,7 @@ function byteSequence(item: string, name: string): Buffer {
 export const rfc9440: ProxyHeaderParser = {
   headers: [CERT, CHAIN],
   parse(headers) {
-    const certText = one(headers, CERT);
+    const certText = oneEntry(headers, CERT);
     const chainText = one(headers, CHAIN);
     if (certText === undefined) {
       return chainText === undefined
