@@ -230,6 +230,18 @@ describe('hookwarden gate behind a proxy, with a signature', () => {
     assert.equal(facts.webhookId, 'msg_a');
   });
 
+  test('a proxy header sent twice is refused as such, never joined into one value', async () => {
+    const body = '{"type":"ping"}';
+    // Two lines of one header (as when a proxy appends instead of overwriting a client's copy).
+    const headers = { ...nginxHeaders(body, 'msg_twice'), 'x-ssl-client-subject-dn': [PLATFORM_DN, PLATFORM_DN] };
+    const reply = await plainCall(gate.port, {
+      headers: headers as unknown as Record<string, string>,
+      body,
+      localAddress: '127.0.0.2',
+    });
+    assert.equal(JSON.parse(reply.body!).code, 'HW_PROXY_HEADER_INVALID', JSON.stringify(reply));
+  });
+
   test('the same headers from any other address are refused: HW_PROXY_UNTRUSTED', async () => {
     const body = '{"type":"ping"}';
     const reply = await plainCall(gate.port, { headers: nginxHeaders(body, 'msg_b'), body, localAddress: '127.0.0.1' });

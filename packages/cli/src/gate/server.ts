@@ -88,7 +88,9 @@ export function createGate(opts: GateOptions): Gate {
       const facts = await opts.verifier.verify({
         method: req.method ?? 'GET',
         url: req.url ?? '/',
-        headers: req.headers,
+        // Repeated lines kept apart (req.headers joins them with ", "): the parsers refuse a
+        // repeated proxy header instead of reading a client's copy joined ahead of the proxy's.
+        headers: req.headersDistinct,
         body: body ?? new Uint8Array(0),
         remoteAddress: socket.remoteAddress ?? '',
         ...(opts.tls ? { tls: tlsFactsOf(socket) } : {}),
