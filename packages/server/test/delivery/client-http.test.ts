@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { after, before, test } from 'node:test';
+import { after, before, type TestContext, test } from 'node:test';
 import { listen } from '@hookwarden/testkit';
 import fc from 'fast-check';
 import { createDeliveryClient } from '../../src/delivery/client.ts';
@@ -315,17 +315,28 @@ test('several checked addresses: one connection goes to one of them, none is loo
   }
 });
 
-test('IPv6 loopback: dialled with allowPrivateTargets, refused without, and nothing connects', async (t) => {
-  const v6 = createServer((_req, res) => res.end('v6'));
-  let v6Connections = 0;
-  v6.on('connection', () => v6Connections++);
-  let v6Port: number;
+/** A server on [::1] answering 'v6', or undefined (the test skipped) where there is no IPv6 loopback. */
+async function v6Server(t: TestContext): Promise<{ server: Server; port: number } | undefined> {
+  const server = createServer((_req, res) => res.end('v6'));
   try {
-    v6Port = await listen(v6, '::1');
+    return { server, port: await listen(server, '::1') };
   } catch {
     t.skip('no IPv6 loopback on this machine');
-    return;
+    return undefined;
   }
+}
+
+async function closeV6(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+}
+
+test('IPv6 loopback: dialled with allowPrivateTargets, refused without, and nothing connects', async (t) => {
+  const started = await v6Server(t);
+  if (!started) return;
+  const { server: v6, port: v6Port } = started;
+  let v6Connections = 0;
+  v6.on('connection', () => v6Connections++);
   const strict = client({ allowPrivateTargets: false });
   const open = client();
   try {
@@ -339,20 +350,14 @@ test('IPv6 loopback: dialled with allowPrivateTargets, refused without, and noth
   } finally {
     await strict.close();
     await open.close();
-    v6.closeAllConnections();
-    await new Promise((r) => v6.close(r));
+    await closeV6(v6);
   }
 });
 
 test("a resolver's other spelling of the checked address is dialled (0:0:0:0:0:0:0:1 is ::1)", async (t) => {
-  const v6 = createServer((_req, res) => res.end('v6'));
-  let v6Port: number;
-  try {
-    v6Port = await listen(v6, '::1');
-  } catch {
-    t.skip('no IPv6 loopback on this machine');
-    return;
-  }
+  const started = await v6Server(t);
+  if (!started) return;
+  const { server: v6, port: v6Port } = started;
   const c = client({ lookup: async () => [{ address: '0:0:0:0:0:0:0:1', family: 6 }] });
   try {
     const out = await c.deliver({ url: `http://svc.test:${v6Port}/`, headers: {}, body: '{}', allowHttp: true });
@@ -360,8 +365,7 @@ test("a resolver's other spelling of the checked address is dialled (0:0:0:0:0:0
     assert.equal(out.responseExcerpt, 'v6');
   } finally {
     await c.close();
-    v6.closeAllConnections();
-    await new Promise((r) => v6.close(r));
+    await closeV6(v6);
   }
 });
 
