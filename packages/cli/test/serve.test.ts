@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,16 @@ test('serve --help, and clear errors for bad options', () => {
   const port = spawnSync(process.execPath, [BIN, 'serve', '--port', '99999'], { encoding: 'utf8', env });
   assert.equal(port.status, 1);
   assert.match(port.stderr, /--port/);
+  const cidr = spawnSync(
+    process.execPath,
+    [BIN, 'serve', '--port', '0', '--data', dir.path, '--egress-cidr', '10.0.0.1/8'],
+    {
+      encoding: 'utf8',
+      env,
+    },
+  );
+  assert.equal(cidr.status, 1);
+  assert.match(cidr.stderr, /egressCidrs\[0\].*host bits set/);
   const unknown = spawnSync(process.execPath, [BIN, 'serve', '--no-such-flag'], { encoding: 'utf8', env });
   assert.equal(unknown.status, 2, unknown.stderr);
   assert.match(unknown.stderr, /^hookwarden serve: Unknown option '--no-such-flag'\n\nUsage: hookwarden serve/);
@@ -34,7 +44,8 @@ test('serve --help, and clear errors for bad options', () => {
 test('first start on a fresh data dir: CA, client certificate, admin token 0600 printed once; SIGTERM exits 0', async () => {
   const data = join(dir.path, 'fresh');
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', data], {
-    env,
+    // A list as people write it in an environment file: a space after the comma.
+    env: { ...env, HOOKWARDEN_EGRESS_CIDRS: '203.0.113.7/32, 2001:DB8::/32' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -64,8 +75,11 @@ test('first start on a fresh data dir: CA, client certificate, admin token 0600 
   const trust = (await (await fetch(`${url}/api/v1/trust`)).json()) as {
     certificates: { current: { subject: string } };
     signingPublicKeys: string[];
+    egressCidrs: string[];
   };
   assert.match(trust.certificates.current.subject, /CN=Hookwarden webhooks/);
+  // Published in the receivers' canonical form, which their parser takes back.
+  assert.deepEqual(trust.egressCidrs, ['203.0.113.7/32', '2001:db8::/32']);
   assert.equal(trust.signingPublicKeys.length, 1);
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');
@@ -127,4 +141,15 @@ test('under npx, a SIGTERM that kills the wrapping shell stops the server as SIG
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   assert.equal(existsSync(join(data, 'serve.lock')), false, 'the lock is gone after a clean stop');
+});
+
+test('an existing secret file that others may read is refused, not used', () => {
+  const data = join(dir.path, 'leaky');
+  mkdirSync(data, { recursive: true, mode: 0o700 });
+  writeFileSync(join(data, 'admin-token'), 'leaky-admin-token-0123456789\n', { mode: 0o644 });
+  chmodSync(join(data, 'admin-token'), 0o644);
+  const run = spawnSync(process.execPath, [BIN, 'serve', '--port', '0', '--data', data], { encoding: 'utf8', env });
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(run.stderr, /HW_SECRET_FILE_PERMISSIONS: .*admin-token is readable by others \(mode 644\)/);
+  assert.ok(!run.stderr.includes('leaky-admin-token'), 'the secret itself is not printed');
 });

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseCidr } from '@hookwarden/verify';
 import type { FastifyBaseLogger } from 'fastify';
 import type { pino } from 'pino';
 import { buildApi } from './api/app.ts';
@@ -79,6 +80,21 @@ export interface RunningServer {
 
 const TOKEN_MIN_LENGTH = 16;
 
+/**
+ * The egress CIDRs as published: parsed by the receivers' own parser and written in its canonical
+ * form. Published as given, one with a stray space (`a/32, b/24` from an environment variable) or a
+ * typo made receivers refuse the whole trust document, and with it every rotation it announces.
+ */
+function egressCidrsOf(given: string[] | undefined): string[] {
+  if (given === undefined) return [];
+  if (!Array.isArray(given)) throw invalidOption('egressCidrs', 'must be a list of CIDRs');
+  return given.map((c, i) => {
+    const parsed = parseCidr(typeof c === 'string' ? c.trim() : c);
+    if (typeof parsed === 'string') throw invalidOption(`egressCidrs[${i}]`, parsed);
+    return parsed.text;
+  });
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   if (options.databaseUrl !== undefined) {
     throw new ServerError(
@@ -94,6 +110,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (options.retentionSweepMs !== undefined && !(options.retentionSweepMs > 0)) {
     throw invalidOption('retentionSweepMs', 'must be a positive number of milliseconds');
   }
+  if (typeof options.identity !== 'function') throw invalidOption('identity', 'must be a function');
+  const egressCidrs = egressCidrsOf(options.egressCidrs);
   const now = options.now ?? Date.now;
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? createLogger(options.logLevel);
@@ -170,7 +188,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           caBundlePem: identity.caBundlePem,
           current: identity.current,
           ...(identity.next ? { next: identity.next } : {}),
-          egressCidrs: options.egressCidrs ?? [],
+          egressCidrs,
           signingPublicKeys: signingKeys.map((k) => k.publicKey),
           cipherPolicy,
         }),

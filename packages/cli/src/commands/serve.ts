@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openPkiStore } from '@hookwarden/pki';
 import { createLogger, type PlatformIdentity, ServerError, startServer } from '@hookwarden/server';
@@ -63,9 +63,22 @@ function lockDataDir(dataDir: string): () => void {
   throw new ServerError('HW_DATA_DIR_IN_USE', `could not lock ${dataDir}`, { status: 500 });
 }
 
-/** Reads a secret file, or creates it 0600 with `create()` on first start. */
+/**
+ * Reads a secret file, or creates it 0600 with `create()` on first start. One that others may read
+ * is refused, as the PKI store refuses such key files: the secret may already be out.
+ */
 function secretFile(path: string, create: () => string): { value: string; created: boolean } {
-  if (existsSync(path)) return { value: readFileSync(path, 'utf8').trim(), created: false };
+  if (existsSync(path)) {
+    const mode = statSync(path).mode & 0o777;
+    if (mode & 0o077) {
+      throw new ServerError(
+        'HW_SECRET_FILE_PERMISSIONS',
+        `${path} is readable by others (mode ${mode.toString(8)}): chmod 600 it, and replace the secret if it may have been read`,
+        { status: 500 },
+      );
+    }
+    return { value: readFileSync(path, 'utf8').trim(), created: false };
+  }
   const value = create();
   writeFileSync(path, `${value}\n`, { mode: 0o600, flag: 'wx' });
   return { value, created: true };
@@ -110,7 +123,9 @@ export const command: Command = {
     if (retryScheduleMs?.some((n) => !Number.isInteger(n) || n < 0)) {
       throw bad('--retry-schedule: give non-negative whole milliseconds separated by commas');
     }
-    const egressCidrs = values['egress-cidr'] ?? env.HOOKWARDEN_EGRESS_CIDRS?.split(',').filter(Boolean) ?? [];
+    const egressCidrs = (values['egress-cidr'] ?? env.HOOKWARDEN_EGRESS_CIDRS?.split(',') ?? [])
+      .map((c) => c.trim())
+      .filter(Boolean);
     const allowPrivateTargets =
       values['allow-private-targets'] ?? ['1', 'true', 'yes'].includes(env.HOOKWARDEN_ALLOW_PRIVATE_TARGETS ?? '');
 
