@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { caBundlePem, createHierarchy, fingerprints, type Hierarchy } from '@hookwarden/pki';
@@ -44,7 +44,8 @@ describe('hookwarden ca (the real command, in a temporary directory)', () => {
     assert.match(init.stdout, /hookwarden ca export --bundle/);
     const dir = join(tmp.path, 'hookwarden-data', 'pki');
     assert.equal(statSync(dir).mode & 0o777, 0o700);
-    assert.equal(statSync(join(dir, 'current-key.pem')).mode & 0o777, 0o600);
+    const keyFile = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).current.files.key;
+    assert.equal(statSync(join(dir, keyFile)).mode & 0o777, 0o600);
 
     const shown = JSON.parse(ca('show', '--json').stdout);
     const cert = ca('export', '--cert').stdout;
@@ -114,6 +115,15 @@ describe('hookwarden ca (the real command, in a temporary directory)', () => {
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /--cert: cannot read nope\.pem/);
     });
+  });
+
+  test('init refuses a subject it cannot encode before writing any file', () => {
+    const subject = 'CN=a,1.2.3.123456789012345678901=foo';
+    const r = ca('init', '--dir', 'big-oid', '--subject', subject);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /HW_PKI_OPTION_INVALID/);
+    assert.ok(r.stderr.includes(`"${subject}"`), r.stderr);
+    assert.ok(!existsSync(join(tmp.path, 'big-oid')), 'no key files left behind');
   });
 
   test('usage errors exit 2 and say what is wrong', () => {

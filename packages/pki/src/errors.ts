@@ -25,6 +25,7 @@ export const PKI_CODES = {
   NO_CA: 'HW_PKI_NO_CA',
   NO_NEXT: 'HW_PKI_NO_NEXT',
   NEXT_EXISTS: 'HW_PKI_NEXT_EXISTS',
+  CA_EXPIRING: 'HW_PKI_CA_EXPIRING',
 } as const;
 
 export type PkiCode = (typeof PKI_CODES)[keyof typeof PKI_CODES];

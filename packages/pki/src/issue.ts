@@ -149,6 +149,13 @@ export async function issueCertificate(issuer: CertKey, opts: IssueOptions): Pro
   const notBefore = notBeforeOpt ?? new Date(now.getTime() - BACKDATE_MS);
   // A certificate cannot usefully outlive its issuer: chains are checked at every level.
   const notAfter = new Date(Math.min(now.getTime() + days * DAY_MS, issuerCert.notAfter.getTime()));
+  if (issuerCert.notAfter <= notBefore) {
+    // Not the caller's validityDays: no validity at all would help, the issuer itself is over.
+    throw new PkiError(
+      PKI_CODES.CA_EXPIRING,
+      `the issuer "${issuerCert.subject}" expired on ${issuerCert.notAfter.toISOString()}: renew it (or issue from another CA)`,
+    );
+  }
   if (notAfter <= notBefore) throw optionError('validityDays', 'the certificate would end before it starts');
 
   const keys = await generateKeyPair(keyType);

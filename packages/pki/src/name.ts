@@ -18,15 +18,38 @@ function tlv(tag: number, content: Uint8Array): Buffer {
   return Buffer.concat([Buffer.from([tag, ...length(content.length)]), content]);
 }
 
-function oid(dotted: string): Buffer {
-  const arcs = dotted.split('.').map(Number);
+// The largest arc @hookwarden/verify/dn decodes (it reads arcs as safe integers, 7 bits at a time):
+// a larger one would make a certificate whose subject no receiver can read back.
+const MAX_ARC = BigInt(Math.floor(Number.MAX_SAFE_INTEGER / 128));
+
+/** Checks a dotted OID's arcs against X.660 and the receivers' decoder; returns them exactly. */
+function oidArcs(dotted: string, subject: string, field: string): bigint[] {
+  const arcs = dotted.split('.').map(BigInt);
+  const [first, second] = arcs as [bigint, bigint];
+  if (first > 2n || (first < 2n && second > 39n)) {
+    throw optionError(
+      field,
+      `the attribute type ${dotted} in "${subject}" is not a valid OID (it starts 0.0-39, 1.0-39 or 2.x)`,
+    );
+  }
+  if (arcs.some((arc) => arc > MAX_ARC) || first * 40n + second > MAX_ARC) {
+    throw optionError(
+      field,
+      `the attribute type ${dotted} in "${subject}" has an arc larger than ${MAX_ARC}: use a shorter OID`,
+    );
+  }
+  return arcs;
+}
+
+// Base-128 in BigInt, so an arc is encoded from its exact digits, never from a rounded double.
+function oid(arcs: bigint[]): Buffer {
   const out: number[] = [];
-  const push = (n: number) => {
-    const chunk = [n & 0x7f];
-    for (let v = Math.floor(n / 128); v > 0; v = Math.floor(v / 128)) chunk.unshift(0x80 | (v & 0x7f));
+  const push = (n: bigint) => {
+    const chunk = [Number(n & 0x7fn)];
+    for (let v = n >> 7n; v > 0n; v >>= 7n) chunk.unshift(0x80 | Number(v & 0x7fn));
     out.push(...chunk);
   };
-  push(arcs[0]! * 40 + arcs[1]!);
+  push(arcs[0]! * 40n + arcs[1]!);
   for (const arc of arcs.slice(2)) push(arc);
   return tlv(0x06, Uint8Array.from(out));
 }
@@ -67,7 +90,9 @@ export function parseSubject(subject: unknown, field: string): Rdn[] {
   }
   for (const rdn of rdns) {
     for (const { type } of rdn) {
-      if (!attributeOid(type)) throw optionError(field, `unknown attribute type '${type}': use a dotted OID`);
+      const typeOid = attributeOid(type);
+      if (!typeOid) throw optionError(field, `unknown attribute type '${type}': use a dotted OID`);
+      oidArcs(typeOid, subject, field);
     }
   }
   return rdns;
@@ -84,7 +109,8 @@ export function encodeName(subject: string, field = 'subject'): Uint8Array {
       const members = rdn
         .map(({ type, value: v }) => {
           const typeOid = attributeOid(type)!;
-          return tlv(0x30, Buffer.concat([oid(typeOid), value(type, typeOid, v, field)]));
+          const typeDer = oid(oidArcs(typeOid, subject, field));
+          return tlv(0x30, Buffer.concat([typeDer, value(type, typeOid, v, field)]));
         })
         .sort(Buffer.compare);
       return tlv(0x31, Buffer.concat(members));

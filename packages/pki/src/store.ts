@@ -1,25 +1,29 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CertificateInfo, describeCertificate } from './describe.ts';
 import { optionError, PKI_CODES, PkiError } from './errors.ts';
-import { createHierarchy, issueCertificate } from './issue.ts';
-import type { KeyType } from './keys.ts';
+import { type CertKey, createHierarchy, issueCertificate } from './issue.ts';
+import { KEY_TYPES, type KeyType, readPrivateKey } from './keys.ts';
+import { parseSubject } from './name.ts';
 import { checkDays, checkDnsNames, checkKeyType, checkNow, checkObject } from './options.ts';
-import { certificateDers, derToPem } from './pem.ts';
+import { certificateDers, derToPem, toX509, toX509s } from './pem.ts';
 import { validateIdentity } from './validate.ts';
 
 /**
  * The platform's client identity on disk: a directory (0700) of PEM files and a small JSON manifest.
- * Key files are 0600 and are refused when anyone else can read them. Writes go to a temporary file
- * and are renamed into place, and the manifest is written last, so a crash never leaves a manifest
- * that points at half-written files.
+ * Key files are 0600 and are refused when anyone else can read them.
  *
- *   manifest.json              what is where, how it was made
- *   root.pem / root-key.pem    our CA (only when we issued; imported identities have no CA key)
- *   intermediate.pem / intermediate-key.pem
- *   current-cert.pem / current-key.pem / current-chain.pem / current-bundle.pem
- *   next-cert.pem / next-key.pem / next-chain.pem / next-bundle.pem   (during a rotation)
+ *   manifest.json                       which files make up each slot, and how they were made
+ *   root.pem / root-key.pem             our CA (only when we issued; imported identities have no CA key)
+ *   intermediate-<id>.pem / intermediate-<id>-key.pem
+ *   leaf-<id>-cert.pem / -key.pem / -chain.pem / -bundle.pem     one set per slot (current, next)
+ *
+ * Files are never rewritten in place: each certificate gets its own set under a fresh id, and the
+ * manifest, written last through a rename, is the one switch between the old state and the new.
+ * A crash therefore leaves either the old manifest (and some unreferenced files, removed by the next
+ * write) or the new one, never a slot whose key belongs to another certificate. Files the manifest
+ * no longer names are removed after it is written.
  */
 
 export interface Identity {
@@ -54,17 +58,6 @@ export interface RotateOptions {
   ifExpiresWithinDays?: number;
 }
 
-interface Manifest {
-  version: 1;
-  source: 'issued' | 'imported';
-  subject: string;
-  dnsNames: string[];
-  keyType: KeyType;
-  validityDays: number;
-  hasNext: boolean;
-  updatedAt: string;
-}
-
 export interface PkiStore {
   readonly dir: string;
   exists(): boolean;
@@ -84,7 +77,61 @@ interface Slot {
   bundlePem: string;
 }
 
+/** One certificate set: what it is (for rotate) and which files hold it. */
+interface SlotRecord {
+  /** 'issued' by our CA (rotate can continue it) or 'imported' from another. */
+  source: 'issued' | 'imported';
+  subject: string;
+  dnsNames: string[];
+  files: SlotFiles;
+}
+
+interface SlotFiles {
+  cert: string;
+  key: string;
+  chain: string;
+  bundle: string;
+}
+
+interface CaFiles {
+  rootCert: string;
+  rootKey: string;
+  intermediateCert: string;
+  intermediateKey: string;
+}
+
+interface Manifest {
+  version: 2;
+  /** Our CA's files; absent when the store was created by import. */
+  ca?: CaFiles;
+  /** Defaults of the next rotate: what the last certificate was issued with. */
+  keyType: KeyType;
+  validityDays: number;
+  current: SlotRecord;
+  next?: SlotRecord;
+  updatedAt: string;
+}
+
+type ManifestBody = Omit<Manifest, 'version' | 'updatedAt'>;
+
+/** The layout before per-slot records: fixed file names, one source/subject for the whole store. */
+interface ManifestV1 {
+  version: 1;
+  source: 'issued' | 'imported';
+  keyType: KeyType;
+  validityDays: number;
+  hasNext: boolean;
+}
+
 const MANIFEST = 'manifest.json';
+const DAY_MS = 86_400_000;
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*\.pem$/;
+const V1_CA: CaFiles = {
+  rootCert: 'root.pem',
+  rootKey: 'root-key.pem',
+  intermediateCert: 'intermediate.pem',
+  intermediateKey: 'intermediate-key.pem',
+};
 
 async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
@@ -116,6 +163,59 @@ function bundleUnion(...bundles: (string | undefined)[]): string {
     }
   }
   return out.join('');
+}
+
+function newId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** Whether `chainPem` (leaf, intermediates) leads up to `rootPem`, link by link. */
+function chainsTo(chainPem: string, rootPem: string): boolean {
+  const certs = [...toX509s(chainPem, 'chain'), toX509(rootPem, 'root certificate')];
+  return certs.slice(1).every((ca, i) => certs[i]!.checkIssued(ca) && certs[i]!.verify(ca.publicKey));
+}
+
+function fileName(v: unknown): string {
+  if (typeof v !== 'string' || !FILE_NAME.test(v)) throw new Error(`bad file name ${JSON.stringify(v)}`);
+  return v;
+}
+
+function checkSlotRecord(v: unknown, slot: string): SlotRecord {
+  const r = v as SlotRecord;
+  if (typeof r !== 'object' || r === null) throw new Error(`no ${slot} slot`);
+  if (r.source !== 'issued' && r.source !== 'imported') throw new Error(`bad ${slot} source`);
+  if (typeof r.subject !== 'string' || !Array.isArray(r.dnsNames)) throw new Error(`bad ${slot} subject`);
+  const f = r.files ?? ({} as SlotFiles);
+  return {
+    source: r.source,
+    subject: r.subject,
+    dnsNames: r.dnsNames.map(String),
+    files: { cert: fileName(f.cert), key: fileName(f.key), chain: fileName(f.chain), bundle: fileName(f.bundle) },
+  };
+}
+
+/** A version 2 manifest as read from disk, checked field by field; throws plain Errors (made STORE_CORRUPT). */
+function checkManifest(raw: Record<string, unknown>): Manifest {
+  const ca = raw.ca as CaFiles | undefined;
+  if (!(KEY_TYPES as readonly unknown[]).includes(raw.keyType)) throw new Error('bad keyType');
+  return {
+    version: 2,
+    ...(ca === undefined
+      ? {}
+      : {
+          ca: {
+            rootCert: fileName(ca.rootCert),
+            rootKey: fileName(ca.rootKey),
+            intermediateCert: fileName(ca.intermediateCert),
+            intermediateKey: fileName(ca.intermediateKey),
+          },
+        }),
+    keyType: raw.keyType as KeyType,
+    validityDays: checkDays(raw.validityDays, 365),
+    current: checkSlotRecord(raw.current, 'current'),
+    ...(raw.next === undefined ? {} : { next: checkSlotRecord(raw.next, 'next') }),
+    updatedAt: String(raw.updatedAt),
+  };
 }
 
 class DirectoryStore implements PkiStore {
@@ -150,12 +250,16 @@ class DirectoryStore implements PkiStore {
     }
   }
 
+  private forget(): void {
+    this.manifest = this.current = this.next = undefined;
+  }
+
   async reload(): Promise<void> {
     let st: Awaited<ReturnType<typeof stat>>;
     try {
       st = await stat(this.dir);
     } catch (err) {
-      this.manifest = this.current = this.next = undefined;
+      this.forget();
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw new PkiError(PKI_CODES.STORE_PERMISSIONS, `cannot read ${this.dir}: ${(err as Error).message}`, {
         cause: err,
@@ -167,49 +271,149 @@ class DirectoryStore implements PkiStore {
         `${this.dir} is open to others (mode ${(st.mode & 0o777).toString(8)}): run chmod 700 on it`,
       );
     }
-    const text = await readText(this.path(MANIFEST));
-    if (text === undefined) {
-      this.manifest = this.current = this.next = undefined;
-      return;
-    }
-    try {
-      const m = JSON.parse(text) as Manifest;
-      if (m.version !== 1 || (m.source !== 'issued' && m.source !== 'imported')) throw new Error('unknown manifest');
-      this.manifest = m;
-      this.current = await this.readSlot('current');
-      this.next = m.hasNext ? await this.readSlot('next') : undefined;
-      describeCertificate(this.current.certPem);
-      if (this.next) describeCertificate(this.next.certPem);
-    } catch (cause) {
-      if (cause instanceof PkiError && cause.code === PKI_CODES.STORE_PERMISSIONS) throw cause;
-      this.manifest = this.current = this.next = undefined;
-      throw new PkiError(
-        PKI_CODES.STORE_CORRUPT,
-        `${this.dir} holds an unreadable PKI store (${(cause as Error).message}): restore it from backup or move it away and run ca init`,
-        { cause },
-      );
+    for (let attempt = 1; ; attempt++) {
+      const text = await readText(this.path(MANIFEST));
+      if (text === undefined) return this.forget();
+      try {
+        const m = await this.parseManifest(text);
+        const current = await this.readSlot(m.current, 'current');
+        const next = m.next ? await this.readSlot(m.next, 'next') : undefined;
+        this.manifest = m;
+        this.current = current;
+        this.next = next;
+        return;
+      } catch (cause) {
+        if (cause instanceof PkiError && cause.code === PKI_CODES.STORE_PERMISSIONS) throw cause;
+        // Another process may have switched the manifest and removed the files the old one named
+        // while we read them: read the new one.
+        if (attempt < 3 && (await readText(this.path(MANIFEST))) !== text) continue;
+        this.forget();
+        if (cause instanceof PkiError && cause.code === PKI_CODES.STORE_CORRUPT) throw cause;
+        throw new PkiError(
+          PKI_CODES.STORE_CORRUPT,
+          `${this.dir} holds an unreadable PKI store (${(cause as Error).message}): restore it from backup or move it away and run ca init`,
+          { cause },
+        );
+      }
     }
   }
 
-  private async readSlot(slot: 'current' | 'next'): Promise<Slot> {
-    const files = ['cert', 'key', 'chain', 'bundle'].map((f) => `${slot}-${f}.pem`);
-    await this.checkKeyMode(files[1]!);
-    const [certPem, keyPem, chainPem, bundlePem] = await Promise.all(files.map((f) => readText(this.path(f))));
+  private async parseManifest(text: string): Promise<Manifest> {
+    const raw = JSON.parse(text) as Record<string, unknown>;
+    if (raw.version === 2) return checkManifest(raw);
+    if (raw.version === 1 && (raw.source === 'issued' || raw.source === 'imported')) {
+      return this.upgrade(raw as unknown as ManifestV1);
+    }
+    throw new Error('unknown manifest');
+  }
+
+  /**
+   * A version 1 store in the version 2 shape. Its one store-wide subject and source went stale once an
+   * imported certificate was promoted, so each slot's are taken from its certificate instead.
+   */
+  private async upgrade(v1: ManifestV1): Promise<Manifest> {
+    const ca = v1.source === 'issued' ? V1_CA : undefined;
+    const rootPem = ca ? await readText(this.path(ca.rootCert)) : undefined;
+    const record = async (slot: 'current' | 'next'): Promise<SlotRecord> => {
+      const files = {
+        cert: `${slot}-cert.pem`,
+        key: `${slot}-key.pem`,
+        chain: `${slot}-chain.pem`,
+        bundle: `${slot}-bundle.pem`,
+      };
+      const [certPem, chainPem] = await Promise.all([
+        readText(this.path(files.cert)),
+        readText(this.path(files.chain)),
+      ]);
+      if (!certPem || !chainPem) throw new Error(`missing ${slot} files`);
+      const info = describeCertificate(certPem);
+      const issued = rootPem !== undefined && chainsTo(chainPem, rootPem);
+      return { source: issued ? 'issued' : 'imported', subject: info.subject, dnsNames: info.dnsNames, files };
+    };
+    return {
+      version: 2,
+      ...(ca ? { ca } : {}),
+      keyType: checkKeyType(v1.keyType),
+      validityDays: checkDays(v1.validityDays, 365),
+      current: await record('current'),
+      ...(v1.hasNext ? { next: await record('next') } : {}),
+      updatedAt: '',
+    };
+  }
+
+  private async readSlot(r: SlotRecord, slot: 'current' | 'next'): Promise<Slot> {
+    const { cert, key, chain, bundle } = r.files;
+    await this.checkKeyMode(key);
+    const [certPem, keyPem, chainPem, bundlePem] = await Promise.all(
+      [cert, key, chain, bundle].map((f) => readText(this.path(f))),
+    );
     if (!certPem || !keyPem || !chainPem || !bundlePem) throw new Error(`missing ${slot} files`);
+    // A key that is not the certificate's fails every handshake: refuse the store at once instead.
+    if (!toX509(certPem, `${slot} certificate`).checkPrivateKey(readPrivateKey(keyPem, `${slot} private key`))) {
+      throw new PkiError(
+        PKI_CODES.STORE_CORRUPT,
+        `${this.dir}: the ${slot} private key (${key}) does not belong to the ${slot} certificate (${cert}), so every handshake would fail: restore the store from backup`,
+      );
+    }
+    if (!certificateDers(chainPem)[0]!.equals(certificateDers(certPem)[0]!)) {
+      throw new PkiError(
+        PKI_CODES.STORE_CORRUPT,
+        `${this.dir}: the ${slot} chain (${chain}) does not start with the ${slot} certificate (${cert}): restore the store from backup`,
+      );
+    }
+    describeCertificate(certPem);
     return { certPem, keyPem, chainPem, bundlePem };
   }
 
-  private async writeSlot(slot: 'current' | 'next', s: Slot): Promise<void> {
-    await writeAtomic(this.path(`${slot}-key.pem`), s.keyPem, 0o600);
-    await writeAtomic(this.path(`${slot}-cert.pem`), s.certPem, 0o644);
-    await writeAtomic(this.path(`${slot}-chain.pem`), s.chainPem, 0o644);
-    await writeAtomic(this.path(`${slot}-bundle.pem`), s.bundlePem, 0o644);
+  /** Writes a slot's files under a fresh id; nothing refers to them until the manifest does. */
+  private async writeSlot(s: Slot): Promise<SlotFiles> {
+    const id = newId();
+    const files = {
+      cert: `leaf-${id}-cert.pem`,
+      key: `leaf-${id}-key.pem`,
+      chain: `leaf-${id}-chain.pem`,
+      bundle: `leaf-${id}-bundle.pem`,
+    };
+    await writeAtomic(this.path(files.key), s.keyPem, 0o600);
+    await writeAtomic(this.path(files.cert), s.certPem, 0o644);
+    await writeAtomic(this.path(files.chain), s.chainPem, 0o644);
+    await writeAtomic(this.path(files.bundle), s.bundlePem, 0o644);
+    return files;
   }
 
-  private async writeManifest(m: Omit<Manifest, 'version' | 'updatedAt'>): Promise<void> {
-    const manifest: Manifest = { version: 1, ...m, updatedAt: this.now().toISOString() };
+  private async writeIntermediate(ca: CertKey): Promise<Pick<CaFiles, 'intermediateCert' | 'intermediateKey'>> {
+    const id = newId();
+    const files = { intermediateCert: `intermediate-${id}.pem`, intermediateKey: `intermediate-${id}-key.pem` };
+    await writeAtomic(this.path(files.intermediateKey), ca.keyPem, 0o600);
+    await writeAtomic(this.path(files.intermediateCert), ca.certPem, 0o644);
+    return files;
+  }
+
+  /**
+   * The switch: writes the manifest (atomically, last), then adopts the new state and removes the
+   * files no manifest names any more.
+   */
+  private async commit(m: ManifestBody, current: Slot, next: Slot | undefined): Promise<Identity> {
+    const manifest: Manifest = { version: 2, ...m, updatedAt: this.now().toISOString() };
     await writeAtomic(this.path(MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, 0o644);
     this.manifest = manifest;
+    this.current = current;
+    this.next = next;
+    await this.removeStale(manifest);
+    return this.identity();
+  }
+
+  private async removeStale(m: Manifest): Promise<void> {
+    const keep = new Set([
+      ...Object.values(m.ca ?? {}),
+      ...Object.values(m.current.files),
+      ...Object.values(m.next?.files ?? {}),
+    ]);
+    const stale = (await readdir(this.dir)).filter(
+      (f) => !keep.has(f) && (f.endsWith('.pem') || /\.pem\.[0-9a-f]+\.tmp$/.test(f)),
+    );
+    // Best effort: the manifest is written, so a file left behind is clutter, not a wrong state.
+    await Promise.all(stale.map((f) => rm(this.path(f), { force: true }).catch(() => {})));
   }
 
   private async prepareDir(): Promise<void> {
@@ -235,33 +439,34 @@ class DirectoryStore implements PkiStore {
         `${this.dir} already holds a PKI store: use ca rotate, or another --dir`,
       );
     }
+    parseSubject(o.subject, 'subject');
     const keyType = checkKeyType(o.keyType);
     const validityDays = checkDays(o.validityDays, 365);
     const dnsNames = checkDnsNames(o.dnsNames, false);
     const h = await createHierarchy({ ...opts, keyType, validityDays, dnsNames, now: this.now });
+    // Read back before any file exists: a subject we cannot describe must not leave keys behind.
+    const subject = describeCertificate(h.leaf.certPem).subject;
     await this.prepareDir();
-    await writeAtomic(this.path('root-key.pem'), h.root.keyPem, 0o600);
-    await writeAtomic(this.path('root.pem'), h.root.certPem, 0o644);
-    await writeAtomic(this.path('intermediate-key.pem'), h.intermediate.keyPem, 0o600);
-    await writeAtomic(this.path('intermediate.pem'), h.intermediate.certPem, 0o644);
+    await writeAtomic(this.path(V1_CA.rootKey), h.root.keyPem, 0o600);
+    await writeAtomic(this.path(V1_CA.rootCert), h.root.certPem, 0o644);
+    const intermediate = await this.writeIntermediate(h.intermediate);
     const current = {
       certPem: h.leaf.certPem,
       keyPem: h.leaf.keyPem,
       chainPem: h.leaf.certPem + h.intermediate.certPem,
       bundlePem: h.intermediate.certPem + h.root.certPem,
     };
-    await this.writeSlot('current', current);
-    this.current = current;
-    this.next = undefined;
-    await this.writeManifest({
-      source: 'issued',
-      subject: describeCertificate(h.leaf.certPem).subject,
-      dnsNames,
-      keyType,
-      validityDays,
-      hasNext: false,
-    });
-    return this.identity();
+    const files = await this.writeSlot(current);
+    return this.commit(
+      {
+        ca: { rootCert: V1_CA.rootCert, rootKey: V1_CA.rootKey, ...intermediate },
+        keyType,
+        validityDays,
+        current: { source: 'issued', subject, dnsNames, files },
+      },
+      current,
+      undefined,
+    );
   }
 
   async import(input: { certPem: string; keyPem: string; chainPem: string; next?: boolean }): Promise<Identity> {
@@ -286,36 +491,37 @@ class DirectoryStore implements PkiStore {
       bundlePem: valid.caBundlePem,
     };
     await this.prepareDir();
-    if (asNext) {
-      await this.writeSlot('next', slot);
-      this.next = slot;
-      await this.writeManifest({ ...this.manifest!, hasNext: true });
-    } else {
-      await this.writeSlot('current', slot);
-      this.current = slot;
-      this.next = undefined;
-      await this.writeManifest({
-        source: 'imported',
-        subject: info.subject,
-        dnsNames: info.dnsNames,
-        keyType: (['ec-p256', 'rsa-2048', 'rsa-3072', 'rsa-4096'].includes(info.keyType)
-          ? info.keyType
-          : 'ec-p256') as KeyType,
-        validityDays: Math.max(1, Math.round((info.notAfter.getTime() - info.notBefore.getTime()) / 86_400_000)),
-        hasNext: false,
-      });
-    }
-    return this.identity();
+    const record = {
+      source: 'imported' as const,
+      subject: info.subject,
+      dnsNames: info.dnsNames,
+      files: await this.writeSlot(slot),
+    };
+    if (asNext) return this.commit({ ...this.manifest!, next: record }, this.current!, slot);
+    return this.commit(
+      {
+        keyType: (KEY_TYPES as readonly string[]).includes(info.keyType) ? (info.keyType as KeyType) : 'ec-p256',
+        validityDays: Math.max(1, Math.round((info.notAfter.getTime() - info.notBefore.getTime()) / DAY_MS)),
+        current: record,
+      },
+      slot,
+      undefined,
+    );
   }
 
   async rotate(opts: RotateOptions = {}): Promise<Identity> {
     const o = checkObject(opts, 'options');
     const m = this.requireStore();
+    // Every option is checked before anything is decided, so a daily job's mistake fails on its first
+    // run rather than on the day the certificate is due.
+    const keyType = checkKeyType(o.keyType ?? m.keyType);
+    const validityDays = checkDays(o.validityDays, m.validityDays);
+    if (o.force !== undefined && typeof o.force !== 'boolean') throw optionError('force', 'must be a boolean');
     if (o.ifExpiresWithinDays !== undefined) {
       const within = checkDays(o.ifExpiresWithinDays, 0, 'ifExpiresWithinDays');
       if (o.force === true) throw optionError('force', 'cannot be combined with ifExpiresWithinDays');
       const current = describeCertificate(this.current!.certPem);
-      if (this.next || current.notAfter.getTime() - this.now().getTime() > within * 86_400_000) return this.identity();
+      if (this.next || current.notAfter.getTime() - this.now().getTime() > within * DAY_MS) return this.identity();
     }
     if (this.next && o.force !== true) {
       const fp = describeCertificate(this.next.certPem).fingerprints.sha256;
@@ -324,42 +530,95 @@ class DirectoryStore implements PkiStore {
         `a next certificate (SHA-256 ${fp}) is already waiting; receivers may have pinned it: promote it, or rotate with --force to replace it`,
       );
     }
-    if (m.source !== 'issued') {
+    const { ca, root, intermediate } = await this.issuingCa(m, validityDays, keyType);
+    // Issued now, valid at once: it overlaps the current certificate until that one expires, so
+    // receivers can trust and pin both before the switch.
+    const leaf = await issueCertificate(intermediate, {
+      subject: m.current.subject,
+      dnsNames: m.current.dnsNames,
+      keyType,
+      validityDays,
+      now: this.now,
+    });
+    // The next slot's own chain and bundle, from the CA that issued it: the current slot's may be
+    // another (an older intermediate).
+    const slot = {
+      certPem: leaf.certPem,
+      keyPem: leaf.keyPem,
+      chainPem: leaf.certPem + intermediate.certPem,
+      bundlePem: intermediate.certPem + root.certPem,
+    };
+    const files = await this.writeSlot(slot);
+    const next = { source: 'issued' as const, subject: m.current.subject, dnsNames: m.current.dnsNames, files };
+    return this.commit({ ...m, ca, keyType, validityDays, next }, this.current!, slot);
+  }
+
+  /**
+   * Our CA, checked to be the one behind the current certificate, with an intermediate that lasts
+   * the `validityDays` asked: renewed from the root when it would end sooner.
+   */
+  private async issuingCa(
+    m: Manifest,
+    validityDays: number,
+    keyType: KeyType,
+  ): Promise<{ ca: CaFiles; root: CertKey; intermediate: CertKey }> {
+    if (!m.ca) {
       throw new PkiError(
         PKI_CODES.NO_CA,
         'this identity was imported, so there is no CA key to issue with: have your CA issue the next certificate and run ca import --next',
       );
     }
-    const keyType = checkKeyType(o.keyType ?? m.keyType);
-    const validityDays = checkDays(o.validityDays, m.validityDays);
-    const [intermediateCert, intermediateKey] = await Promise.all([
-      readText(this.path('intermediate.pem')),
-      this.checkKeyMode('intermediate-key.pem').then(() => readText(this.path('intermediate-key.pem'))),
-    ]);
-    if (!intermediateCert || !intermediateKey) {
-      throw new PkiError(PKI_CODES.STORE_CORRUPT, `${this.dir} lacks intermediate.pem or intermediate-key.pem`);
+    const rootCert = await this.readCaFile(m.ca.rootCert);
+    if (m.current.source !== 'issued' || !chainsTo(this.current!.chainPem, rootCert)) {
+      const issuer = describeCertificate(this.current!.certPem).issuer;
+      throw new PkiError(
+        PKI_CODES.NO_CA,
+        `the current certificate was imported (issued by "${issuer}"), and this store's CA did not issue it, so it cannot issue the next one: have that CA issue it and run ca import --next`,
+      );
     }
-    // Issued now, valid at once: it overlaps the current certificate until that one expires, so
-    // receivers can trust and pin both before the switch.
-    const leaf = await issueCertificate(
-      { certPem: intermediateCert, keyPem: intermediateKey },
-      { subject: m.subject, dnsNames: m.dnsNames, keyType, validityDays, now: this.now },
-    );
-    const slot = {
-      certPem: leaf.certPem,
-      keyPem: leaf.keyPem,
-      chainPem: leaf.certPem + intermediateCert,
-      bundlePem: this.current!.bundlePem,
+    const intermediate = {
+      certPem: await this.readCaFile(m.ca.intermediateCert),
+      keyPem: await this.readCaFile(m.ca.intermediateKey, true),
     };
-    await this.writeSlot('next', slot);
-    this.next = slot;
-    await this.writeManifest({ ...m, keyType, validityDays, hasNext: true });
-    return this.identity();
+    const wanted = this.now().getTime() + validityDays * DAY_MS;
+    const old = describeCertificate(intermediate.certPem);
+    if (old.notAfter.getTime() >= wanted) return { ca: m.ca, root: { certPem: rootCert, keyPem: '' }, intermediate };
+
+    // The intermediate would cut the certificate short (or has expired): a new one from the root,
+    // same subject, new key. Receivers that trust the root accept it; the next slot's bundle carries it.
+    const rootInfo = describeCertificate(rootCert);
+    if (rootInfo.notAfter.getTime() < wanted) {
+      const left = Math.floor((rootInfo.notAfter.getTime() - this.now().getTime()) / DAY_MS);
+      throw new PkiError(
+        PKI_CODES.CA_EXPIRING,
+        `the intermediate CA expires on ${old.notAfter.toISOString()} and the root CA "${rootInfo.subject}" on ${rootInfo.notAfter.toISOString()}, before a ${validityDays}-day certificate would end: ` +
+          (left >= 1 ? `rotate with --validity-days ${left} or fewer, or ` : '') +
+          'create a new hierarchy (ca init in another --dir) and give receivers its CA bundle',
+      );
+    }
+    const root = { certPem: rootCert, keyPem: await this.readCaFile(m.ca.rootKey, true) };
+    const renewed = await issueCertificate(root, {
+      subject: old.subject,
+      keyType,
+      validityDays: Math.min(36_500, Math.max(1825, validityDays * 3)),
+      now: this.now,
+      usage: 'ca',
+      pathLength: 0,
+    });
+    const files = await this.writeIntermediate(renewed);
+    return { ca: { ...m.ca, ...files }, root, intermediate: renewed };
+  }
+
+  private async readCaFile(file: string, isKey = false): Promise<string> {
+    if (isKey) await this.checkKeyMode(file).catch((err) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+    const text = await readText(this.path(file));
+    if (!text) throw new PkiError(PKI_CODES.STORE_CORRUPT, `${this.dir} lacks ${file}: restore it from backup`);
+    return text;
   }
 
   async promote(): Promise<Identity> {
     const m = this.requireStore();
-    if (!this.next) {
+    if (!this.next || !m.next) {
       throw new PkiError(
         PKI_CODES.NO_NEXT,
         'there is no next certificate to promote: run ca rotate (or ca import --next) first',
@@ -379,12 +638,9 @@ class DirectoryStore implements PkiStore {
         'the next certificate has expired: run ca rotate --force for a new one',
       );
     }
-    await this.writeSlot('current', this.next);
-    this.current = this.next;
-    this.next = undefined;
-    await this.writeManifest({ ...m, hasNext: false });
-    await Promise.all(['cert', 'key', 'chain', 'bundle'].map((f) => rm(this.path(`next-${f}.pem`), { force: true })));
-    return this.identity();
+    // The next slot's record (files, source, subject) becomes the current one: one manifest write.
+    const { next, ...rest } = m;
+    return this.commit({ ...rest, current: next }, this.next, undefined);
   }
 
   identity(): Identity {

@@ -8,6 +8,7 @@ import {
   chainPem,
   createHierarchy,
   createSelfSignedCa,
+  describeCertificate,
   type Hierarchy,
   issueCertificate,
   PkiError,
@@ -207,6 +208,36 @@ describe('issueCertificate', () => {
       });
     });
   }
+
+  test('dotted OIDs with arcs past 2^31 are encoded exactly and read back', async () => {
+    const subject = 'CN=a,1.2.3.4294967296=foo,1.2.70368744177663=bar';
+    const leaf = await issueCertificate(ca, { subject, now });
+    assert.equal(describeCertificate(leaf.certPem).subject, subject);
+  });
+
+  test('an OID arc receivers cannot read is refused, naming the subject', async () => {
+    for (const subject of ['CN=a,1.2.3.9007199254740993=foo', 'CN=a,1.2.3.123456789012345678901=foo']) {
+      await assert.rejects(issueCertificate(ca, { subject, now }), (err: unknown) => {
+        assert.ok(err instanceof PkiError);
+        assert.equal(err.code, 'HW_PKI_OPTION_INVALID');
+        assert.ok(err.message.includes(`"${subject}"`), err.message);
+        assert.match(err.message, /arc larger than/);
+        return true;
+      });
+    }
+    await assert.rejects(issueCertificate(ca, { subject: '1.45.1=x', now }), /not a valid OID/);
+  });
+
+  test('issuing from an expired CA says so, not validityDays', async () => {
+    const short = await createSelfSignedCa({ subject: 'CN=Short', validityDays: 10, now });
+    const later = () => new Date(NOW.getTime() + 11 * 86_400_000);
+    await assert.rejects(issueCertificate(short, { subject: 'CN=x', now: later }), (err: unknown) => {
+      assert.ok(err instanceof PkiError);
+      assert.equal(err.code, 'HW_PKI_CA_EXPIRING');
+      assert.match(err.message, /CN=Short" expired on /);
+      return true;
+    });
+  });
 
   test('rejects a non-CA issuer and a foreign issuer key', async () => {
     const leaf = await issueCertificate(ca, { subject: 'CN=leaf', now });

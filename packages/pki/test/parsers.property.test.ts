@@ -11,7 +11,7 @@ import {
   PkiError,
   validateIdentity,
 } from '../src/index.ts';
-import { derToPem } from '../src/pem.ts';
+import { certificateDers, derToPem, pemBlocks } from '../src/pem.ts';
 
 let h: Hierarchy;
 before(async () => {
@@ -88,4 +88,51 @@ test('import validation throws nothing but PkiError on mangled inputs', () => {
     }),
     { numRuns: 150 },
   );
+});
+
+/** The block regex the scanner replaces: the reference for what a PEM text holds. */
+const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+
+test('the linear PEM scan finds exactly the blocks the block regex does', () => {
+  const piece = fc.constantFrom(
+    '-----BEGIN CERTIFICATE-----',
+    '-----END CERTIFICATE-----',
+    '-----BEGIN X-----',
+    '-----END X-----',
+    '-----BEGIN ',
+    '-----END ',
+    '-----',
+    '-',
+    'CERTIFICATE',
+    'X',
+    ' ',
+    '\n',
+    'QUJD',
+    'é',
+  );
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 24 }), (pieces) => {
+      const text = pieces.join('');
+      const expected = [...text.matchAll(BLOCK)].map((m) => ({ label: m[1]!, body: m[2]! }));
+      assert.deepEqual(pemBlocks(text), expected);
+    }),
+    { numRuns: 2000 },
+  );
+  const bundle = caBundlePem(h);
+  assert.deepEqual(
+    certificateDers(`noise\n${bundle}trailer`)
+      .map((d) => derToPem(d))
+      .join(''),
+    bundle,
+  );
+});
+
+test('a megabyte of BEGIN lines is refused in linear time', () => {
+  for (const line of ['-----BEGIN CERTIFICATE-----\n', '-----BEGIN CERTIFICATE-----\n-----END X-----\n']) {
+    const text = line.repeat(Math.floor(999_000 / line.length));
+    const started = performance.now();
+    assert.throws(() => describeCertificate(text), { code: 'HW_PKI_PEM_INVALID' });
+    // The block regex took seconds here (quadratic); a linear scan takes milliseconds.
+    assert.ok(performance.now() - started < 1000, `${Math.round(performance.now() - started)} ms`);
+  }
 });

@@ -199,7 +199,8 @@ async function run(argv: string[]): Promise<number> {
       case 'show':
         id = store.identity();
         break;
-      case 'rotate':
+      case 'rotate': {
+        const bundleBefore = store.identity().caBundlePem;
         id = await store.rotate({
           validityDays: days(values['validity-days']),
           keyType: keyType(values['key-type']),
@@ -211,7 +212,14 @@ async function run(argv: string[]): Promise<number> {
           const notDue = `Not due: the current certificate has ${left} days left; nothing was issued.\n`;
           return out(values.json ? render(values.dir, id, true) : notDue);
         }
+        // A renewed intermediate is new to receivers that configured the bundle as a file.
+        if (id.caBundlePem !== bundleBefore && !values.json) {
+          return out(
+            `${render(values.dir, id, false)}\n${NEXT_STEP.rotate}\nThe CA bundle changed (a new intermediate CA): give receivers hookwarden ca export --bundle again before promote.\n`,
+          );
+        }
         break;
+      }
       case 'promote':
         id = await store.promote();
         break;
