@@ -106,6 +106,9 @@ function hexValue(c: string | undefined): number {
 // Characters RFC 4514 requires escaped anywhere in a value; unescaped they are errors, not guesses.
 const SPECIAL = new Set([',', '+', '"', '\\', '<', '>', ';']);
 
+// Keeps a leading U+FEFF: formatDn escapes it, and the escape must read back as the character.
+const escapedUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /**
  * Parses an RFC 4514 string into RDNs, in the order written. Lenient only where no ambiguity is
  * possible: spaces around `,` `+` `=` (as in `CN=a, O=b`) are ignored, and type names are
@@ -114,7 +117,7 @@ const SPECIAL = new Set([',', '+', '"', '\\', '<', '>', ';']);
  */
 function decodeEscaped(bytes: number[]): string {
   try {
-    return utf8.decode(Uint8Array.from(bytes));
+    return escapedUtf8.decode(Uint8Array.from(bytes));
   } catch {
     throw invalid('escaped bytes in the DN are not valid UTF-8');
   }
@@ -223,13 +226,27 @@ export function parseDn(input: string): Rdn[] {
   return rdns;
 }
 
+/**
+ * Characters a terminal or a text renderer acts on instead of showing: C0 controls and DEL, C1
+ * controls (U+009B is a one-character CSI), and the invisible format characters that reorder or
+ * hide text (bidi marks, embeddings and isolates, zero-width characters, line separators, BOM).
+ * A subject from a certificate is attacker-chosen text; printed raw, these repaint a report.
+ */
+const NON_PRINTABLE = /^[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]$/;
+
+const utf8Encoder = new TextEncoder();
+
+/** `\XX` for each UTF-8 byte (RFC 4514 §2.4), which parseDn decodes back to the same character. */
+function hexEscape(c: string): string {
+  return Array.from(utf8Encoder.encode(c), (b) => `\\${b.toString(16).padStart(2, '0').toUpperCase()}`).join('');
+}
+
 function escapeValue(value: string): string {
   let out = '';
   const chars = Array.from(value);
   chars.forEach((c, index) => {
-    const code = c.codePointAt(0)!;
     if (SPECIAL.has(c)) out += `\\${c}`;
-    else if (code < 0x20 || code === 0x7f) out += `\\${code.toString(16).padStart(2, '0').toUpperCase()}`;
+    else if (NON_PRINTABLE.test(c)) out += hexEscape(c);
     else if (index === 0 && (c === '#' || c === ' ')) out += `\\${c}`;
     else if (index === chars.length - 1 && c === ' ') out += '\\ ';
     else out += c;
@@ -237,7 +254,7 @@ function escapeValue(value: string): string {
   return out;
 }
 
-/** Prints RDNs as an RFC 4514 string (UTF-8 kept as is, specials and control characters escaped). */
+/** Prints RDNs as an RFC 4514 string (UTF-8 kept as is; specials, controls and invisible format characters escaped). */
 export function formatDn(rdns: Rdn[]): string {
   return rdns
     .map((rdn) => {

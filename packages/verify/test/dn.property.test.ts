@@ -25,7 +25,10 @@ const type = fc.oneof(
 const value = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 12 }),
   fc.string({
-    unit: fc.constantFrom(',', '+', '"', '\\', '<', '>', ';', '#', '=', ' ', 'a', 'é', '\n', '\0', '日'),
+    unit: fc.constantFrom(
+      ...[',', '+', '"', '\\', '<', '>', ';', '#', '=', ' ', 'a', 'é', '\n', '\0', '日'],
+      ...['\u0080', '\u009b', '\u200e', '\u202e', '\u2066', '\u2069', '\ufeff'],
+    ),
     maxLength: 10,
   }),
 );

@@ -99,6 +99,19 @@ describe('formatDn', () => {
       'emailAddress=a@b.c,CN=Café hooks,UID=42+OU=Dev,OU=x\\,CN=admin,O=Acme\\, Inc.,C=US',
     );
     assert.equal(formatDn([[{ type: 'commonName', value: 'x' }]]), 'CN=x');
+  });
+
+  test('escapes C1 controls and invisible format characters as UTF-8 hex, and reads them back', () => {
+    const value = 'a\u009b2J\u0085b\u202ec\u200fd\u2066e\u2069\u200b\ufefff';
+    const text = formatDn([[{ type: 'CN', value }]]);
+    assert.equal(
+      text,
+      'CN=a\\C2\\9B2J\\C2\\85b\\E2\\80\\AEc\\E2\\80\\8Fd\\E2\\81\\A6e\\E2\\81\\A9\\E2\\80\\8B\\EF\\BB\\BFf',
+    );
+    assert.doesNotMatch(text, /[\u0080-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/);
+    assert.deepEqual(parseDn(text), [[{ type: 'CN', value }]]);
+    // Printable non-ASCII stays readable.
+    assert.equal(formatDn([[{ type: 'CN', value: 'Café 日本' }]]), 'CN=Café 日本');
     assert.throws(() => formatDn([[]]), { code: 'HW_DN_INVALID' });
     assert.throws(() => formatDn([[{ type: 'C=N', value: 'x' }]]), { code: 'HW_DN_INVALID' });
   });

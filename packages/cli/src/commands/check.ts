@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type CheckOptions, type ClientIdentity, renderReport, runCheck } from '@hookwarden/server/checker';
+import { type CheckOptions, type ClientIdentity, renderReport, reportJson, runCheck } from '@hookwarden/server/checker';
 import { HookwardenError } from '@hookwarden/verify/errors';
 import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../main.ts';
@@ -75,7 +75,7 @@ export const command: Command = {
     try {
       const options = await buildOptions(positionals[0]!, values);
       const report = await runCheck(options);
-      if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      if (values.json) process.stdout.write(`${reportJson(report)}\n`);
       else process.stdout.write(renderReport(report, { color: useColor(process.stdout, process.env) }));
       const forbidden = report.findings.some((f) => f.code === 'HW_CHECK_ADDRESS_FORBIDDEN');
       const privateOnly = report.dns.answers.length > 0 && report.dns.answers.every((a) => a.reason !== undefined);

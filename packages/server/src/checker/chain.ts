@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { dnFromX509, dnIssuerFromX509, formatDn } from '@hookwarden/verify/dn';
+import { sanitizeText } from './render.ts';
 import type { CertificateSummary, CheckReport } from './types.ts';
 
 const DAY_MS = 86_400_000;
@@ -47,7 +48,8 @@ function nameOf(read: () => Parameters<typeof formatDn>[0], fallback: string): s
   try {
     return formatDn(read());
   } catch {
-    return fallback.replaceAll('\n', ', ');
+    // Node's rendering keeps the certificate's characters raw: make them inert like formatDn does.
+    return sanitizeText(fallback.replaceAll('\n', ', '));
   }
 }
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { bareHostname, forbiddenAddressReason, type LookupFn, systemLookup } from '../delivery/ssrf.ts';
+import { bareHostname, forbiddenAddressReason, type LookupFn, nameRefusal, systemLookup } from '../delivery/ssrf.ts';
 import type { CheckReport } from './types.ts';
 
 /**
@@ -10,13 +10,16 @@ import type { CheckReport } from './types.ts';
 export async function resolveForCheck(
   hostname: string,
   opts: { allowPrivateTargets: boolean; lookup?: LookupFn | undefined },
-): Promise<{ dns: CheckReport['dns']; dial?: string }> {
+): Promise<{ dns: CheckReport['dns']; dial?: string; refused?: string }> {
   const host = bareHostname(hostname);
   const kind = isIP(host);
   let answers: { address: string; family: number }[];
   if (kind !== 0) {
     answers = [{ address: host, family: kind }];
   } else {
+    // Delivery refuses such a name without resolving it; so does the check.
+    const refused = nameRefusal(host, opts.allowPrivateTargets);
+    if (refused !== undefined) return { dns: { answers: [] }, refused };
     try {
       answers = await (opts.lookup ?? systemLookup)(host);
     } catch (err) {

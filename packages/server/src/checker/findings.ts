@@ -72,6 +72,10 @@ export const FINDINGS = {
     severity: 'error',
     fix: 'trust the platform’s CA bundle (`ssl_client_certificate`) with a depth covering its intermediates (`ssl_verify_depth 2;`)',
   },
+  HW_CHECK_DELIVERY_HANDSHAKE_FAILED: {
+    severity: 'error',
+    fix: 'fix the TLS findings above; every delivery makes this same handshake',
+  },
   HW_CHECK_HTTP_FAILED: { severity: 'error', fix: 'make the endpoint answer HTTP requests on this URL' },
   HW_CHECK_HTTP_STATUS: {
     severity: 'warning',

@@ -1,6 +1,6 @@
 export { CHECK_ERROR_CODES, CheckError } from './errors.ts';
 export { FINDINGS, type FindingCode } from './findings.ts';
-export { renderReport } from './render.ts';
+export { renderReport, reportJson, sanitizeText } from './render.ts';
 export { runCheck } from './run.ts';
 export type {
   CertificateSummary,

@@ -1,8 +1,43 @@
+import { classifyError } from '../delivery/classify.ts';
 import { finding } from './findings.ts';
 import type { ProbeResult } from './probe.ts';
 import type { CheckReport, Finding } from './types.ts';
 
 const EXPIRY_WARNING_DAYS = 21;
+/** The failure of a probe that was never started because the check's time bound had passed. */
+export const NOT_RUN = 'not run: time bound reached';
+/** Findings that already say why the dispatcher's handshake fails. */
+const EXPLAINS_HANDSHAKE_FAILURE = new Set([
+  'HW_CHECK_NO_COMMON_PROTOCOL',
+  'HW_CHECK_NO_COMMON_CIPHER',
+  'HW_CHECK_CLIENT_CERT_REJECTED',
+]);
+
+/**
+ * Why the handshake made exactly as the dispatcher makes it failed, in the delivery client's own
+ * words (`tls_no_common_protocol: …`), so the report names the failure every delivery would log.
+ */
+export function dispatcherFailure(p: ProbeResult): string {
+  const failure = p.failure ?? { kind: 'tls', message: 'the handshake did not complete' };
+  const err = Object.assign(new Error(failure.message), failure.code ? { code: failure.code } : {});
+  const facts = { negotiated: p.view !== undefined, certificateRequested: Array.isArray(p.view?.certificateRequest) };
+  const classified = classifyError(err, { facts });
+  return `${classified.kind}: ${classified.message}`;
+}
+
+function dispatcherHandshakeFinding(p: ProbeResult, hasIdentity: boolean): Finding {
+  const why = dispatcherFailure(p);
+  // Without the platform's identity the check cannot present what a delivery presents.
+  const fix =
+    !hasIdentity && why.startsWith('tls_client_certificate_rejected')
+      ? 'the server requires a client certificate: check again with the platform’s identity (CLI: --client-cert and --client-key, or --pki-dir)'
+      : undefined;
+  return finding(
+    'HW_CHECK_DELIVERY_HANDSHAKE_FAILED',
+    `the handshake made exactly as the dispatcher makes it failed, so no delivery can succeed: ${why}`,
+    fix,
+  );
+}
 
 /** Turns the measured facts of a report into findings, each with what to change. */
 export function judge(
@@ -139,6 +174,14 @@ export function judge(
         `the server refused the platform's client certificate: ${auth.withPlatformCertificate.error ?? 'no reason given'}`,
       ),
     );
+  }
+
+  // A finding above may already name the cause; otherwise the failed handshake is its own error.
+  const explained = out.some((f) => EXPLAINS_HANDSHAKE_FAILURE.has(f.code));
+  // A probe the time bound kept from running proves nothing (HW_CHECK_TIME_BOUND says so).
+  const notRun = probes.dispatcher.failure?.message === NOT_RUN;
+  if (!probes.dispatcher.handshake && !explained && !notRun) {
+    out.push(dispatcherHandshakeFinding(probes.dispatcher, probes.hasIdentity));
   }
 
   if (report.http.attempted) {

@@ -1,8 +1,10 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { sign } from '@hookwarden/verify/signature';
-import { DEFAULT_CIPHER_POLICY } from '../delivery/ciphers.ts';
+import { type CipherPolicy, DEFAULT_CIPHER_POLICY, type TlsVersion } from '../delivery/ciphers.ts';
 import { bareHostname } from '../delivery/ssrf.ts';
+import { certificatesFromPem } from './chain.ts';
 import { CHECK_ERROR_CODES, CheckError } from './errors.ts';
 import type { CheckOptions } from './types.ts';
 
@@ -21,13 +23,68 @@ function assertPem(field: string, pem: unknown, label: string): void {
 
 function assertCertificates(field: string, pem: unknown): void {
   assertPem(field, pem, 'CERTIFICATE');
-  for (const block of (pem as string).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []) {
+  const blocks = (pem as string).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw invalid(field, 'must be a PEM CERTIFICATE');
+  for (const block of blocks) {
     try {
       new X509Certificate(block);
     } catch {
       throw invalid(field, 'holds a certificate that does not parse');
     }
   }
+}
+
+const VERSION_ORDER: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The identity must be one OpenSSL can present: otherwise every probe with it fails locally and
+ * the report would blame the server (or, when the server asks for nothing, say nothing at all).
+ */
+function assertIdentity(identity: unknown): void {
+  if (!isObject(identity)) throw invalid('clientIdentity', 'must be an object with certPem and keyPem');
+  assertCertificates('clientIdentity.certPem', identity.certPem);
+  const key = identity.keyPem;
+  if (typeof key !== 'string' || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
+    throw invalid('clientIdentity.keyPem', 'must be a PEM private key');
+  }
+  const chain = identity.chainPem;
+  if (chain !== undefined && chain !== '') {
+    assertCertificates('clientIdentity.chainPem', chain);
+    // The chain is what the handshake presents; it must begin with the certificate the key is for.
+    const leaf = certificatesFromPem(identity.certPem as string)[0]?.fingerprint256;
+    if (certificatesFromPem(chain as string)[0]?.fingerprint256 !== leaf) {
+      throw invalid('clientIdentity.chainPem', 'must start with clientIdentity.certPem');
+    }
+  }
+  try {
+    createSecureContext({ cert: (chain as string | undefined) || (identity.certPem as string), key });
+  } catch (err) {
+    const mismatch = (err as NodeJS.ErrnoException).code === 'ERR_OSSL_X509_KEY_VALUES_MISMATCH';
+    throw invalid('clientIdentity.keyPem', mismatch ? 'does not match clientIdentity.certPem' : 'is not usable');
+  }
+}
+
+function assertSuites(field: string, suites: unknown): void {
+  // One name per probe: a colon or space would smuggle several suites into one.
+  const ok = Array.isArray(suites) && suites.every((s) => typeof s === 'string' && /^[A-Za-z0-9_+.-]+$/.test(s));
+  if (!ok) throw invalid(field, 'must be an array of cipher suite names');
+}
+
+function resolvePolicy(value: unknown): CipherPolicy {
+  if (value === undefined) return DEFAULT_CIPHER_POLICY;
+  if (!isObject(value)) throw invalid('cipherPolicy', 'must be an object');
+  const [min, max] = [value.minVersion, value.maxVersion].map((v) => VERSION_ORDER.indexOf(v as TlsVersion));
+  const versions = VERSION_ORDER.join(', ');
+  if (min! < 0) throw invalid('cipherPolicy.minVersion', `must be one of ${versions}`);
+  if (max! < 0) throw invalid('cipherPolicy.maxVersion', `must be one of ${versions}`);
+  if (min! > max!) throw invalid('cipherPolicy.minVersion', 'must not be above cipherPolicy.maxVersion');
+  assertSuites('cipherPolicy.ciphers', value.ciphers);
+  assertSuites('cipherPolicy.tls13Suites', value.tls13Suites);
+  return value as unknown as CipherPolicy;
 }
 
 export interface ResolvedOptions extends CheckOptions {
@@ -61,16 +118,12 @@ export function resolveOptions(opts: CheckOptions): ResolvedOptions {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw invalid('concurrency', 'must be an integer from 1 to 64');
   }
-  if (opts.clientIdentity !== undefined) {
-    assertCertificates('clientIdentity.certPem', opts.clientIdentity.certPem);
-    assertPem('clientIdentity.keyPem', opts.clientIdentity.keyPem, '');
-    if (opts.clientIdentity.chainPem) assertCertificates('clientIdentity.chainPem', opts.clientIdentity.chainPem);
-  }
+  if (opts.clientIdentity !== undefined) assertIdentity(opts.clientIdentity);
   if (opts.platformCaPem !== undefined) assertCertificates('platformCaPem', opts.platformCaPem);
   if (opts.serverCaPem !== undefined) assertCertificates('serverCaPem', opts.serverCaPem);
-  const policy = opts.cipherPolicy ?? DEFAULT_CIPHER_POLICY;
-  if (!Array.isArray(policy.ciphers) || !Array.isArray(policy.tls13Suites)) {
-    throw invalid('cipherPolicy', 'must list ciphers and tls13Suites');
+  const policy = resolvePolicy(opts.cipherPolicy);
+  if (opts.allowPrivateTargets !== undefined && typeof opts.allowPrivateTargets !== 'boolean') {
+    throw invalid('allowPrivateTargets', 'must be a boolean');
   }
   if (opts.testEventSecret !== undefined) {
     try {

@@ -43,6 +43,8 @@ export interface ProbeFailure {
   message: string;
   /** TLS alert name (RFC 8446 §6), e.g. 'handshake_failure', 'certificate_required'. */
   alert?: string;
+  /** Node's error code, so a failure can be classified the way the delivery client classifies it. */
+  code?: string;
 }
 
 export interface HandshakeView {
@@ -113,6 +115,15 @@ function reasonOf(err: NodeJS.ErrnoException): string {
 }
 
 function classify(err: NodeJS.ErrnoException, connected: boolean, flight: ServerFlight | undefined): ProbeFailure {
+  const failure = describeFailure(err, connected, flight);
+  return typeof err.code === 'string' ? { ...failure, code: err.code } : failure;
+}
+
+function describeFailure(
+  err: NodeJS.ErrnoException,
+  connected: boolean,
+  flight: ServerFlight | undefined,
+): ProbeFailure {
   if (flight?.plaintextHttp) return { kind: 'plain_http', message: 'the port answered with plain HTTP, not TLS' };
   if (flight?.notTls || err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || err.code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
     return { kind: 'not_tls', message: 'the port does not speak TLS' };

@@ -4,13 +4,13 @@ import { decideClientAuth, platformCaNames } from './client-auth.ts';
 import { tcpConnect, withDeadline } from './deadline.ts';
 import { resolveForCheck } from './dns.ts';
 import { finding, verdictOf } from './findings.ts';
-import { judge } from './judge.ts';
+import { judge, NOT_RUN } from './judge.ts';
 import { PROBE_TIMEOUT_MS, type ResolvedOptions, resolveOptions } from './options.ts';
 import { mapLimit } from './pool.ts';
 import { type ProbeResult, type ProbeSpec, probe } from './probe.ts';
 import { deliverTestEvent, probeRequest } from './test-event.ts';
 import type { CheckOptions, CheckReport, TestEventResult } from './types.ts';
-import { ANY_SUITE, acceptedAt, inPolicy, VERSIONS, WIRE_VERSION } from './versions.ts';
+import { ANY_SUITE, acceptedAt, inPolicy, suiteAcceptedAt, VERSIONS, WIRE_VERSION } from './versions.ts';
 
 function emptyReport(o: ResolvedOptions, started: number): CheckReport {
   return {
@@ -72,12 +72,21 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     remaining(),
   );
   if (resolved === undefined) timedOut = true;
-  const { dns, dial } = resolved ?? {
+  const { dns, dial, refused } = resolved ?? {
     dns: { answers: [], error: `no DNS answer for ${o.host} within the time bound` },
   };
   report.dns = dns;
   if (dns.error) {
     report.findings.push(finding('HW_CHECK_DNS_FAILED', dns.error));
+    return finish();
+  }
+  if (refused !== undefined) {
+    report.findings.push(
+      finding(
+        'HW_CHECK_ADDRESS_FORBIDDEN',
+        `the dispatcher refuses ${o.host}: ${refused}; nothing was resolved or dialled`,
+      ),
+    );
     return finish();
   }
   if (dial === undefined) {
@@ -115,7 +124,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
       return Promise.resolve({
         handshake: false,
         peerChain: [],
-        failure: { kind: 'timeout', message: 'not run: time bound reached' },
+        failure: { kind: 'timeout', message: NOT_RUN },
       });
     }
     return probe({ ...spec, timeoutMs: Math.min(PROBE_TIMEOUT_MS, left) });
@@ -206,8 +215,8 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     const rows = suiteSpecs.map((s, i) => ({ ...s, r: suiteResults[i]! })).filter((s) => s.version === version);
     return {
       version,
-      accepted: rows.filter((s) => acceptedAt(s.r, version) === true).map((s) => s.suite),
-      rejected: rows.filter((s) => acceptedAt(s.r, version) === false).map((s) => s.suite),
+      accepted: rows.filter((s) => suiteAcceptedAt(s.r, version) === true).map((s) => s.suite),
+      rejected: rows.filter((s) => suiteAcceptedAt(s.r, version) === false).map((s) => s.suite),
     };
   });
 
@@ -240,6 +249,6 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   }
 
   report.findings.push(...judge(report, { versionProbes, dispatcher, hasIdentity: o.clientIdentity !== undefined }));
-  if (phase1.concat(suiteResults).some((p) => p.failure?.message === 'not run: time bound reached')) timedOut = true;
+  if (phase1.concat(suiteResults).some((p) => p.failure?.message === NOT_RUN)) timedOut = true;
   return finish();
 }

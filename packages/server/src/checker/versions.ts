@@ -1,4 +1,5 @@
-import type { CipherPolicy, TlsVersion } from '../delivery/ciphers.ts';
+import { type CipherPolicy, TLS13_SUITES, type TlsVersion } from '../delivery/ciphers.ts';
+import { refusedWithoutCertificate } from './client-auth.ts';
 import type { ProbeResult } from './probe.ts';
 
 export const VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -8,12 +9,14 @@ export const WIRE_VERSION: Record<TlsVersion, number> = {
   'TLSv1.2': 0x0303,
   'TLSv1.3': 0x0304,
 };
-const ALL_TLS13 = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256';
 /**
- * Version probes offer every suite OpenSSL has, at security level 0 (OpenSSL 3 refuses TLS 1.0 and
- * 1.1 otherwise), so "accepted" means the version, not one of our suites.
+ * Version probes offer every TLS 1.2-and-older suite OpenSSL has, at security level 0 (OpenSSL 3
+ * refuses TLS 1.0 and 1.1 otherwise), so "accepted" means the version, not one of our suites. For
+ * TLS 1.3 they offer the dispatcher's suites only: those are the ones whose encrypted handshake the
+ * checker can read (a server that picks CCM would hide its CertificateRequest), and the dispatcher
+ * never negotiates anything else.
  */
-export const ANY_SUITE = `${ALL_TLS13}:ALL:@SECLEVEL=0`;
+export const ANY_SUITE = `${TLS13_SUITES.join(':')}:ALL:@SECLEVEL=0`;
 
 export function inPolicy(version: TlsVersion, policy: CipherPolicy): boolean {
   const i = VERSIONS.indexOf(version);
@@ -25,4 +28,16 @@ export function acceptedAt(result: ProbeResult, version: TlsVersion): boolean | 
   if (result.view) return result.view.version === WIRE_VERSION[version];
   if (result.handshake) return result.protocol === version;
   return result.failure && result.failure.kind !== 'timeout' && result.failure.kind !== 'connect' ? false : null;
+}
+
+/**
+ * A suite is accepted only when a handshake with it could complete: a ServerHello that the client
+ * then has to abandon (say, a server key below OpenSSL's security level) delivers nothing. A refusal
+ * of the missing client certificate still counts: with the platform's certificate it completes.
+ */
+export function suiteAcceptedAt(result: ProbeResult, version: TlsVersion): boolean | null {
+  const answered = acceptedAt(result, version);
+  if (answered !== true) return answered;
+  if (result.handshake || refusedWithoutCertificate(result)) return true;
+  return result.failure?.kind === 'timeout' ? null : false;
 }

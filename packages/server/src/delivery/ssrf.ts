@@ -30,6 +30,14 @@ function isLocalhostName(hostname: string): boolean {
 }
 
 /**
+ * Why a host name is refused before any lookup, or undefined. The endpoint checker asks the same
+ * question, so that it never dials a name delivery would refuse.
+ */
+export function nameRefusal(host: string, allowPrivateTargets: boolean): string | undefined {
+  return !allowPrivateTargets && isLocalhostName(host) ? `${host} is a loopback name (RFC 6761)` : undefined;
+}
+
+/**
  * Resolves `hostname` once and judges every address: one forbidden address refuses the whole name
  * (a resolver that mixes a public and a private answer is either broken or an attack). The caller
  * dials only the addresses returned here, so a second, different answer (DNS rebinding) is never
@@ -45,9 +53,8 @@ export async function resolveAllowed(
   if (literal !== 0) {
     addresses = [{ address: host, family: literal === 6 ? 6 : 4 }];
   } else {
-    if (!opts.allowPrivateTargets && isLocalhostName(host)) {
-      throw new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', `${host} is a loopback name (RFC 6761)`);
-    }
+    const refused = nameRefusal(host, opts.allowPrivateTargets);
+    if (refused !== undefined) throw new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', refused);
     try {
       addresses = await (opts.lookup ?? systemLookup)(host);
     } catch (err) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { FINDINGS, type FindingCode, finding, verdictOf } from '../../src/checker/findings.ts';
-import { renderReport } from '../../src/checker/index.ts';
+import { renderReport, reportJson } from '../../src/checker/index.ts';
 import type { CheckReport } from '../../src/checker/types.ts';
 
 const docs = readFileSync(new URL('../../../../docs/checker.md', import.meta.url), 'utf8');
@@ -103,4 +103,36 @@ test('the table shows every section and each finding with its fix; colours only 
   const coloured = renderReport(report, { color: true });
   assert.match(coloured, /\u001b\[31mINCOMPATIBLE\u001b\[0m/);
   assert.equal(coloured.replace(/\u001b\[\d+m/g, ''), plain);
+});
+
+test('server-supplied text reaches neither the table nor the JSON with terminal controls', () => {
+  // C0 ESC, C1 CSI (U+009B), bidi override and isolate, zero-width space, BOM, line separator.
+  const evil = 'x\u001b[31m\u009b2J\u202eabc\u2066\u200b\ufeff\u2028\u0085';
+  const hostile: CheckReport = {
+    ...report,
+    dns: { answers: [{ address: evil, family: 4, allowed: false, reason: evil }], error: evil },
+    connect: { address: evil, ok: false, error: evil },
+    tls: { ...report.tls, negotiated: { protocol: evil, cipher: evil } },
+    chain: {
+      ...report.chain,
+      certificates: [{ ...report.chain.certificates[0]!, subject: evil, issuer: evil, keyType: evil, curve: evil }],
+      trustError: evil,
+    },
+    clientAuth: {
+      ...report.clientAuth,
+      caNames: [evil],
+      withPlatformCertificate: { attempted: true, ok: false, error: evil },
+    },
+    http: { attempted: true, error: evil },
+    findings: [{ code: 'HW_CHECK_HTTP_FAILED', severity: 'error', message: evil, fix: evil }],
+  };
+  const unsafe = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+  const plain = renderReport(hostile, { color: false });
+  assert.doesNotMatch(plain, unsafe);
+  assert.ok(plain.includes('x\\u001b[31m\\u009b2J\\u202eabc'), plain);
+  const coloured = renderReport(hostile, { color: true }).replace(/\u001b\[\d+m/g, '');
+  assert.doesNotMatch(coloured, unsafe);
+  const json = reportJson(hostile);
+  assert.doesNotMatch(json, unsafe);
+  assert.deepEqual(JSON.parse(json), hostile);
 });
