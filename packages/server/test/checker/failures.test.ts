@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import type { ServerOptions } from 'node:https';
+import { createServer as createNetServer, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
-import { freePort, listen } from '@hookwarden/testkit';
+import { freePort } from '@hookwarden/testkit';
 import { HookwardenError } from '@hookwarden/verify/errors';
 import { type CheckReport, runCheck } from '../../src/checker/index.ts';
 import { type Fixtures, makeFixtures } from './fixtures.ts';
+import { serveHttps as httpsOn, serveOn } from './serve.ts';
 
 let fx: Fixtures;
 const closers: (() => Promise<void>)[] = [];
@@ -21,34 +22,9 @@ function codes(report: CheckReport): string[] {
   return report.findings.map((f) => f.code);
 }
 
-async function serve(server: import('node:net').Server): Promise<number> {
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.on('secureConnection', (s: Socket) => s.on('error', () => {}));
-  server.on('tlsClientError', () => {});
-  const port = await listen(server);
-  closers.push(
-    () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return port;
-}
-
-/** An HTTPS server answering 'ok' with the EC server certificate and its intermediate, plus `extra`. */
-function serveHttps(extra: ServerOptions = {}): Promise<number> {
-  return serve(
-    createHttpsServer(
-      { cert: fx.ecServer.certPem + fx.serverIntermediate.certPem, key: fx.ecServer.keyPem, ...extra },
-      (_req, res) => res.end('ok'),
-    ),
-  );
-}
+// The shared loopback servers (serve.ts), closed after the file's tests.
+const serve = (server: Server) => serveOn(server, closers);
+const serveHttps = (extra: ServerOptions = {}) => httpsOn(fx, closers, extra);
 
 test('a closed port is a finding, not a crash', async () => {
   const port = await freePort();
