@@ -6,9 +6,10 @@ import type { CheckReport, Severity, Verdict } from './types.ts';
  * embeddings, isolates, zero-width characters, line separators, BOM). Names, errors and messages
  * in a report can carry text the server chose.
  */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const BEYOND_C0 = '\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2069\\ufeff';
+const UNSAFE = new RegExp(`[\\u0000-\\u001f${BEYOND_C0}]`, 'g');
 /** The same without C0 controls: JSON.stringify escapes those itself, and its own newlines must stay. */
-const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const UNSAFE_IN_JSON = new RegExp(`[${BEYOND_C0}]`, 'g');
 
 const codeOf = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
