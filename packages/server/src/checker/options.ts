@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { sign } from '@hookwarden/verify/signature';
-import { type CipherPolicy, DEFAULT_CIPHER_POLICY, type TlsVersion } from '../delivery/ciphers.ts';
+import { type CipherPolicy, DEFAULT_CIPHER_POLICY, TLS_VERSIONS, type TlsVersion } from '../delivery/ciphers.ts';
 import { bareHostname } from '../delivery/ssrf.ts';
 import { certificatesFromPem } from './chain.ts';
 import { CHECK_ERROR_CODES, CheckError } from './errors.ts';
@@ -33,8 +33,6 @@ function assertCertificates(field: string, pem: unknown): void {
     }
   }
 }
-
-const VERSION_ORDER: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -77,8 +75,8 @@ function assertSuites(field: string, suites: unknown): void {
 function resolvePolicy(value: unknown): CipherPolicy {
   if (value === undefined) return DEFAULT_CIPHER_POLICY;
   if (!isObject(value)) throw invalid('cipherPolicy', 'must be an object');
-  const [min, max] = [value.minVersion, value.maxVersion].map((v) => VERSION_ORDER.indexOf(v as TlsVersion));
-  const versions = VERSION_ORDER.join(', ');
+  const [min, max] = [value.minVersion, value.maxVersion].map((v) => TLS_VERSIONS.indexOf(v as TlsVersion));
+  const versions = TLS_VERSIONS.join(', ');
   if (min! < 0) throw invalid('cipherPolicy.minVersion', `must be one of ${versions}`);
   if (max! < 0) throw invalid('cipherPolicy.maxVersion', `must be one of ${versions}`);
   if (min! > max!) throw invalid('cipherPolicy.minVersion', 'must not be above cipherPolicy.maxVersion');

@@ -1,4 +1,4 @@
-import { DEFAULT_CIPHER_POLICY, nodeCipherString } from '../delivery/ciphers.ts';
+import { DEFAULT_CIPHER_POLICY, nodeCipherString, TLS_VERSIONS } from '../delivery/ciphers.ts';
 import { analyzeChain } from './chain.ts';
 import { decideClientAuth, platformCaNames } from './client-auth.ts';
 import { tcpConnect, withDeadline } from './deadline.ts';
@@ -10,7 +10,7 @@ import { mapLimit } from './pool.ts';
 import { type ProbeResult, type ProbeSpec, probe } from './probe.ts';
 import { deliverTestEvent, probeRequest } from './test-event.ts';
 import type { CheckOptions, CheckReport, TestEventResult } from './types.ts';
-import { ANY_SUITE, acceptedAt, inPolicy, suiteAcceptedAt, VERSIONS, WIRE_VERSION } from './versions.ts';
+import { ANY_SUITE, acceptedAt, inPolicy, suiteAcceptedAt, WIRE_VERSION } from './versions.ts';
 
 function emptyReport(o: ResolvedOptions, started: number): CheckReport {
   return {
@@ -143,7 +143,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   };
   const phase1 = await mapLimit(
     [
-      ...VERSIONS.map(
+      ...TLS_VERSIONS.map(
         (v): Omit<ProbeSpec, 'timeoutMs'> => ({
           ...base,
           minVersion: v,
@@ -157,14 +157,14 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     o.concurrency,
     run,
   );
-  const versionProbes = phase1.slice(0, VERSIONS.length);
-  const dispatcher = phase1[VERSIONS.length]!;
+  const versionProbes = phase1.slice(0, TLS_VERSIONS.length);
+  const dispatcher = phase1[TLS_VERSIONS.length]!;
 
-  report.tls.protocols = VERSIONS.map((version, i) => {
+  report.tls.protocols = TLS_VERSIONS.map((version, i) => {
     const p = versionProbes[i]!;
     const accepted = acceptedAt(p, version);
     const row: CheckReport['tls']['protocols'][number] = { version, accepted, inPolicy: inPolicy(version, policy) };
-    const chosen = VERSIONS.find((v) => WIRE_VERSION[v] === p.view?.version);
+    const chosen = TLS_VERSIONS.find((v) => WIRE_VERSION[v] === p.view?.version);
     if (accepted === false && chosen) row.error = `the server answered with ${chosen}`;
     else if (accepted !== true && p.failure) row.error = p.failure.message;
     return row;
@@ -175,7 +175,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
 
   // Phase 2: for each version of the policy the server speaks, one connection per offered suite;
   // the signed test event goes at the same time.
-  const enumerated = VERSIONS.filter((v, i) => inPolicy(v, policy) && report.tls.protocols[i]!.accepted === true);
+  const enumerated = TLS_VERSIONS.filter((v, i) => inPolicy(v, policy) && report.tls.protocols[i]!.accepted === true);
   const suiteSpecs = enumerated.flatMap((version) =>
     (version === 'TLSv1.3' ? policy.tls13Suites : policy.ciphers).map((suite) => ({
       version,

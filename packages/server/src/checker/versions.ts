@@ -1,8 +1,7 @@
-import { type CipherPolicy, TLS13_SUITES, type TlsVersion } from '../delivery/ciphers.ts';
+import { type CipherPolicy, TLS_VERSIONS, TLS13_SUITES, type TlsVersion } from '../delivery/ciphers.ts';
 import { refusedWithoutCertificate } from './client-auth.ts';
 import type { ProbeResult } from './probe.ts';
 
-export const VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 export const WIRE_VERSION: Record<TlsVersion, number> = {
   TLSv1: 0x0301,
   'TLSv1.1': 0x0302,
@@ -19,8 +18,8 @@ export const WIRE_VERSION: Record<TlsVersion, number> = {
 export const ANY_SUITE = `${TLS13_SUITES.join(':')}:ALL:@SECLEVEL=0`;
 
 export function inPolicy(version: TlsVersion, policy: CipherPolicy): boolean {
-  const i = VERSIONS.indexOf(version);
-  return i >= VERSIONS.indexOf(policy.minVersion) && i <= VERSIONS.indexOf(policy.maxVersion);
+  const i = TLS_VERSIONS.indexOf(version);
+  return i >= TLS_VERSIONS.indexOf(policy.minVersion) && i <= TLS_VERSIONS.indexOf(policy.maxVersion);
 }
 
 /** A suite was accepted when the server chose it in a ServerHello at that version. */

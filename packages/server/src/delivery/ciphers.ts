@@ -8,6 +8,8 @@
  * Names are OpenSSL's (what Node's `ciphers` option and sslscan print).
  */
 export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+/** Every version a policy may name, oldest first (the order min/max are compared in). */
+export const TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
 export const TLS13_SUITES: readonly string[] = [
   'TLS_AES_128_GCM_SHA256',

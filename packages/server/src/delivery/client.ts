@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { isIP, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
-import { type CipherPolicy, DEFAULT_CIPHER_POLICY, nodeCipherString } from './ciphers.ts';
+import { type CipherPolicy, DEFAULT_CIPHER_POLICY, nodeCipherString, TLS_VERSIONS } from './ciphers.ts';
 import { classifyError, classifyStatus } from './classify.ts';
 import { buildConnector, connectionContext, countRequest, handshakeFactsOf } from './connector.ts';
 import { createDeadlineSweep, type Deadline } from './deadlines.ts';
@@ -460,16 +460,15 @@ function validate(o: DeliveryClientOptions): Resolved {
   };
 }
 
-const VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 const checkedPolicies = new WeakSet<CipherPolicy>();
 
 function validatePolicy(p: CipherPolicy, field: string): CipherPolicy {
   if (checkedPolicies.has(p)) return p;
   if (p === null || typeof p !== 'object') throw invalidOption(field, 'must be an object');
-  const min = VERSIONS.indexOf(p.minVersion);
-  const max = VERSIONS.indexOf(p.maxVersion);
-  if (min < 0) throw invalidOption(`${field}.minVersion`, `must be one of ${VERSIONS.join(', ')}`);
-  if (max < 0) throw invalidOption(`${field}.maxVersion`, `must be one of ${VERSIONS.join(', ')}`);
+  const min = TLS_VERSIONS.indexOf(p.minVersion);
+  const max = TLS_VERSIONS.indexOf(p.maxVersion);
+  if (min < 0) throw invalidOption(`${field}.minVersion`, `must be one of ${TLS_VERSIONS.join(', ')}`);
+  if (max < 0) throw invalidOption(`${field}.maxVersion`, `must be one of ${TLS_VERSIONS.join(', ')}`);
   if (min > max) throw invalidOption(`${field}.minVersion`, 'must not be above maxVersion');
   if (!Array.isArray(p.ciphers) || !Array.isArray(p.tls13Suites))
     throw invalidOption(`${field}.ciphers`, 'and tls13Suites must be arrays of suite names');
