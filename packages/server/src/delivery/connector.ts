@@ -2,7 +2,7 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type SecureContext, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { forbiddenAddressReason, sameAddress } from './address.ts';
 import { DeliveryError } from './errors.ts';
-import { type LookupAddress, type LookupFn, resolveAllowed } from './ssrf.ts';
+import { addressRefusal, bareHostname, type LookupAddress, type LookupFn, resolveAllowed } from './ssrf.ts';
 
 /**
  * The one place where delivery sockets are opened (undici's `connect` hook). It resolves the host
@@ -93,7 +93,7 @@ export function buildConnector(opts: ConnectorOptions): UndiciConnect {
       } else callback(null, s ?? null);
     };
     const timer = setTimeout(() => finish(new ConnectTimeoutError(opts.connectTimeoutMs)), opts.connectTimeoutMs);
-    const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+    const host = bareHostname(hostname);
     const portNumber = Number(port) || (protocol === 'https:' ? 443 : 80);
 
     resolveAllowed(host, { allowPrivateTargets: opts.allowPrivateTargets, lookup: opts.lookup }).then((addresses) => {
@@ -189,16 +189,12 @@ export function dialledRefusal(
     why = 'it is not a public address';
     reason = `: ${forbidden}`;
   }
-  const address = dialled || 'an unknown address';
-  const full = `refused to talk to ${address}: ${why}${reason}`;
-  if (isIP(host) !== 0) return new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', full);
-  return new DeliveryError(
-    'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS',
-    `refused to talk to the address dialled for ${host}: ${why}`,
-    {
-      logDetail: `${full} (dialled for ${host})`,
-    },
-  );
+  const full = `refused to talk to ${dialled || 'an unknown address'}: ${why}${reason}`;
+  return addressRefusal(host, {
+    literal: full,
+    name: `refused to talk to the address dialled for ${host}: ${why}`,
+    logged: `${full} (dialled for ${host})`,
+  });
 }
 
 function dial(host: string, checked: LookupAddress[], port: number, localAddress: string | undefined): Socket {

@@ -79,16 +79,23 @@ export async function resolveAllowed(
 }
 
 /**
- * The refusal of a forbidden address. A literal IP is the caller's own input, so the reason is told.
- * For a host name, the address would tell the caller (an application token, or a tenant reading its
- * attempt log) how the platform's internal DNS maps that name: it stays in `logDetail` only.
+ * A refusal of an address, at lookup or at connect time. A literal IP in the URL is the caller's own
+ * input, so the address is told (`literal`). For a host name, the address would tell the caller (an
+ * application token, or a tenant reading its attempt log) how the platform's internal DNS maps that
+ * name: the answer says `name`, and the address stays in `logDetail` (`logged`) only.
  */
+export function addressRefusal(host: string, text: { literal: string; name: string; logged: string }): DeliveryError {
+  if (isIP(bareHostname(host)) !== 0) return new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', text.literal);
+  return new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', text.name, { logDetail: text.logged });
+}
+
 function forbidden(host: string, literal: boolean, address: string, reason: string): DeliveryError {
   const full = `${address}${literal ? '' : ` (resolved from ${host})`} is not a public address: ${reason}`;
   const advice = 'only development setups may allow private targets';
-  if (literal) return new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', `${full}; ${advice}`);
-  return new DeliveryError('HW_ENDPOINT_URL_FORBIDDEN_ADDRESS', `${host} resolves to a non-public address; ${advice}`, {
-    logDetail: full,
+  return addressRefusal(host, {
+    literal: `${full}; ${advice}`,
+    name: `${host} resolves to a non-public address; ${advice}`,
+    logged: full,
   });
 }
 
