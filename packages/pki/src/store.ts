@@ -165,6 +165,26 @@ function bundleUnion(...bundles: (string | undefined)[]): string {
   return out.join('');
 }
 
+/** A slot's four file names: `<prefix>-cert.pem`, `-key.pem`, `-chain.pem`, `-bundle.pem`. */
+function slotFiles(prefix: string): SlotFiles {
+  return {
+    cert: `${prefix}-cert.pem`,
+    key: `${prefix}-key.pem`,
+    chain: `${prefix}-chain.pem`,
+    bundle: `${prefix}-bundle.pem`,
+  };
+}
+
+/** A certificate we issued, as a slot: presented with its intermediate, trusted through both CAs. */
+function issuedSlot(leaf: CertKey, intermediate: CertKey, root: { certPem: string }): Slot {
+  return {
+    certPem: leaf.certPem,
+    keyPem: leaf.keyPem,
+    chainPem: leaf.certPem + intermediate.certPem,
+    bundlePem: intermediate.certPem + root.certPem,
+  };
+}
+
 function newId(): string {
   return randomBytes(6).toString('hex');
 }
@@ -315,12 +335,7 @@ class DirectoryStore implements PkiStore {
     const ca = v1.source === 'issued' ? V1_CA : undefined;
     const rootPem = ca ? await readText(this.path(ca.rootCert)) : undefined;
     const record = async (slot: 'current' | 'next'): Promise<SlotRecord> => {
-      const files = {
-        cert: `${slot}-cert.pem`,
-        key: `${slot}-key.pem`,
-        chain: `${slot}-chain.pem`,
-        bundle: `${slot}-bundle.pem`,
-      };
+      const files = slotFiles(slot);
       const [certPem, chainPem] = await Promise.all([
         readText(this.path(files.cert)),
         readText(this.path(files.chain)),
@@ -367,13 +382,7 @@ class DirectoryStore implements PkiStore {
 
   /** Writes a slot's files under a fresh id; nothing refers to them until the manifest does. */
   private async writeSlot(s: Slot): Promise<SlotFiles> {
-    const id = newId();
-    const files = {
-      cert: `leaf-${id}-cert.pem`,
-      key: `leaf-${id}-key.pem`,
-      chain: `leaf-${id}-chain.pem`,
-      bundle: `leaf-${id}-bundle.pem`,
-    };
+    const files = slotFiles(`leaf-${newId()}`);
     await writeAtomic(this.path(files.key), s.keyPem, 0o600);
     await writeAtomic(this.path(files.cert), s.certPem, 0o644);
     await writeAtomic(this.path(files.chain), s.chainPem, 0o644);
@@ -450,12 +459,7 @@ class DirectoryStore implements PkiStore {
     await writeAtomic(this.path(V1_CA.rootKey), h.root.keyPem, 0o600);
     await writeAtomic(this.path(V1_CA.rootCert), h.root.certPem, 0o644);
     const intermediate = await this.writeIntermediate(h.intermediate);
-    const current = {
-      certPem: h.leaf.certPem,
-      keyPem: h.leaf.keyPem,
-      chainPem: h.leaf.certPem + h.intermediate.certPem,
-      bundlePem: h.intermediate.certPem + h.root.certPem,
-    };
+    const current = issuedSlot(h.leaf, h.intermediate, h.root);
     const files = await this.writeSlot(current);
     return this.commit(
       {
@@ -542,12 +546,7 @@ class DirectoryStore implements PkiStore {
     });
     // The next slot's own chain and bundle, from the CA that issued it: the current slot's may be
     // another (an older intermediate).
-    const slot = {
-      certPem: leaf.certPem,
-      keyPem: leaf.keyPem,
-      chainPem: leaf.certPem + intermediate.certPem,
-      bundlePem: intermediate.certPem + root.certPem,
-    };
+    const slot = issuedSlot(leaf, intermediate, root);
     const files = await this.writeSlot(slot);
     const next = { source: 'issued' as const, subject: m.current.subject, dnsNames: m.current.dnsNames, files };
     return this.commit({ ...m, ca, keyType, validityDays, next }, this.current!, slot);
