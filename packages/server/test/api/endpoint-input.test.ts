@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { createSecureContext } from 'node:tls';
-import { pino } from 'pino';
-import { buildApi } from '../../src/api/app.ts';
-import { hashToken } from '../../src/api/auth.ts';
 import { CONNECTION_HEADERS } from '../../src/delivery/headers.ts';
 import { assertTargetAllowed, type LookupFn } from '../../src/delivery/ssrf.ts';
-import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 import { makeTestPki, type TestPki } from '../delivery/certs.ts';
-import { ADMIN_TOKEN, type Harness, startApi } from './harness.ts';
+import { type Harness, startApi } from './harness.ts';
 
 // What the API accepts on an endpoint must be what the dispatcher can deliver with: input that
 // would fail every attempt is refused here, with the field at fault.
@@ -118,52 +113,21 @@ test('a whole chain is accepted and stored as one PEM the dispatcher can build a
   createSecureContext({ cert: stored!.clientCertPem!, key: stored!.clientKeyPem! });
 });
 
-/** The API wired as server.ts wires it, with a stub resolver standing in for the internal DNS. */
-async function apiWithInternalDns() {
+/** The API as server.ts wires it (the SSRF guard on), with a stub resolver standing in for the internal DNS. */
+function apiWithInternalDns() {
   const internal: Record<string, string> = { 'db.internal.corp': '10.20.30.40' };
   const lookup: LookupFn = async (host) => {
     const address = internal[host];
     if (!address) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
     return [{ address, family: 4 }];
   };
-  let logged = '';
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      logged += chunk.toString();
-      cb();
-    },
-  });
-  const store = openSqliteStore(':memory:');
-  const api = buildApi(
+  return startApi(
     {
-      store,
-      adminTokenHash: hashToken(ADMIN_TOKEN),
-      now: Date.now,
-      publicUrl: 'http://127.0.0.1',
       checkEndpointUrl: (url, o) =>
         assertTargetAllowed(url, { allowPrivateTargets: false, allowHttp: o.allowHttp, lookup }),
-      onEnqueued: () => {},
-      trust: async () => undefined,
     },
-    { logger: pino({ level: 'info' }, sink) },
+    { log: true },
   );
-  const url = await api.listen({ port: 0, host: '127.0.0.1' });
-  const request = async (method: string, path: string, body: unknown, token = ADMIN_TOKEN) => {
-    const res = await fetch(url + path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, string> };
-  };
-  return {
-    request,
-    logged: () => logged,
-    async close() {
-      await api.close();
-      await store.close();
-    },
-  };
 }
 
 test("a host name's refusal does not tell the caller the private address it resolves to; the log does", async () => {

@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { Svix } from 'svix';
 import { buildApi } from '../../src/api/app.ts';
 import { hashToken } from '../../src/api/auth.ts';
@@ -6,8 +8,15 @@ import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
-/** The API on an in-memory store, listening on loopback port 0. */
-export async function startApi(over: Partial<ApiDeps> = {}) {
+/** The API on an in-memory store, listening on loopback port 0; `log` captures its JSON log lines. */
+export async function startApi(over: Partial<ApiDeps> = {}, opts: { log?: boolean } = {}) {
+  let logged = '';
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logged += chunk.toString();
+      cb();
+    },
+  });
   const store = openSqliteStore(':memory:');
   let enqueued = 0;
   const deps: ApiDeps = {
@@ -22,7 +31,7 @@ export async function startApi(over: Partial<ApiDeps> = {}) {
     trust: async () => undefined,
     ...over,
   };
-  const api = buildApi(deps);
+  const api = buildApi(deps, opts.log ? { logger: pino({ level: 'info' }, sink) } : {});
   await api.listen({ port: 0, host: '127.0.0.1' });
   const address = api.server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
@@ -32,6 +41,8 @@ export async function startApi(over: Partial<ApiDeps> = {}) {
     store,
     api,
     enqueued: () => enqueued,
+    /** What the API logged (with `log`). */
+    logged: () => logged,
     async request(
       method: string,
       path: string,
