@@ -3,6 +3,7 @@ export { type PostOptions, post, type Reply } from './client.ts';
 export { startHaproxy } from './haproxy.ts';
 export { type Daemon, freePort, listen, startDaemon, waitForPort } from './net.ts';
 export { startNginx, startNginxHttp } from './nginx.ts';
+export { needPostgres, type Postgres, postgresBinDir, startPostgres } from './postgres.ts';
 export { type Received, startReceiver, waitFor } from './receiver.ts';
 export { tempDir } from './temp.ts';
 export { needTools, which } from './tools.ts';
