@@ -1,5 +1,6 @@
 export { type CertificateInfo, describeCertificate } from './describe.ts';
 export { PKI_CODES, type PkiCode, PkiError } from './errors.ts';
+export { directoryFiles, type PkiFiles } from './files.ts';
 export { type Fingerprints, fingerprints } from './fingerprints.ts';
 export {
   type CertKey,

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { type CertificateInfo, describeCertificate } from './describe.ts';
 import { optionError, PKI_CODES, PkiError } from './errors.ts';
+import { directoryFiles, type PkiFiles } from './files.ts';
 import { type CertKey, createHierarchy, issueCertificate } from './issue.ts';
 import { KEY_TYPES, type KeyType, readPrivateKey } from './keys.ts';
 import { parseSubject } from './name.ts';
@@ -11,8 +10,8 @@ import { certificateDers, derToPem, toX509, toX509s } from './pem.ts';
 import { validateIdentity } from './validate.ts';
 
 /**
- * The platform's client identity on disk: a directory (0700) of PEM files and a small JSON manifest.
- * Key files are 0600 and are refused when anyone else can read them.
+ * The platform's client identity as PEM files and a small JSON manifest, in a directory (0700; key
+ * files 0600, refused when anyone else can read them) or another place of files (files.ts):
  *
  *   manifest.json                       which files make up each slot, and how they were made
  *   root.pem / root-key.pem             our CA (only when we issued; imported identities have no CA key)
@@ -59,6 +58,7 @@ export interface RotateOptions {
 }
 
 export interface PkiStore {
+  /** Where the files are: the directory, or a description such as "the database". */
   readonly dir: string;
   exists(): boolean;
   init(opts: InitOptions): Promise<Identity>;
@@ -66,7 +66,7 @@ export interface PkiStore {
   rotate(opts?: RotateOptions): Promise<Identity>;
   promote(): Promise<Identity>;
   identity(): Identity;
-  /** Re-reads the directory (another process, e.g. `hookwarden ca rotate`, may have changed it). */
+  /** Re-reads the files (another process, e.g. `hookwarden ca rotate`, may have changed them). */
   reload(): Promise<void>;
 }
 
@@ -124,6 +124,8 @@ interface ManifestV1 {
 }
 
 const MANIFEST = 'manifest.json';
+const SECRET = { secret: true };
+const PUBLIC = { secret: false };
 const DAY_MS = 86_400_000;
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*\.pem$/;
 const V1_CA: CaFiles = {
@@ -132,22 +134,6 @@ const V1_CA: CaFiles = {
   intermediateCert: 'intermediate.pem',
   intermediateKey: 'intermediate-key.pem',
 };
-
-async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(tmp, text, { mode, flag: 'wx' });
-  await chmod(tmp, mode); // the umask may have narrowed or not; be exact
-  await rename(tmp, path);
-}
-
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
 
 function bundleUnion(...bundles: (string | undefined)[]): string {
   const seen = new Set<string>();
@@ -238,7 +224,7 @@ function checkManifest(raw: Record<string, unknown>): Manifest {
   };
 }
 
-class DirectoryStore implements PkiStore {
+class FileStore implements PkiStore {
   private manifest: Manifest | undefined;
   private current: Slot | undefined;
   private next: Slot | undefined;
@@ -247,27 +233,17 @@ class DirectoryStore implements PkiStore {
   private cachedCurrent: Slot | undefined;
   private cachedNext: Slot | undefined;
 
+  readonly dir: string;
+
   constructor(
-    readonly dir: string,
+    private readonly files: PkiFiles,
     private readonly now: () => Date,
-  ) {}
+  ) {
+    this.dir = files.location;
+  }
 
   exists(): boolean {
     return this.manifest !== undefined;
-  }
-
-  private path(file: string): string {
-    return join(this.dir, file);
-  }
-
-  private async checkKeyMode(file: string): Promise<void> {
-    const st = await stat(this.path(file));
-    if (st.mode & 0o077) {
-      throw new PkiError(
-        PKI_CODES.STORE_PERMISSIONS,
-        `${this.path(file)} is readable by others (mode ${(st.mode & 0o777).toString(8)}): run chmod 600 on it`,
-      );
-    }
   }
 
   private forget(): void {
@@ -275,24 +251,16 @@ class DirectoryStore implements PkiStore {
   }
 
   async reload(): Promise<void> {
-    let st: Awaited<ReturnType<typeof stat>>;
+    let exists: boolean;
     try {
-      st = await stat(this.dir);
+      exists = await this.files.check();
     } catch (err) {
       this.forget();
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new PkiError(PKI_CODES.STORE_PERMISSIONS, `cannot read ${this.dir}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw err;
     }
-    if (st.mode & 0o077) {
-      throw new PkiError(
-        PKI_CODES.STORE_PERMISSIONS,
-        `${this.dir} is open to others (mode ${(st.mode & 0o777).toString(8)}): run chmod 700 on it`,
-      );
-    }
+    if (!exists) return this.forget();
     for (let attempt = 1; ; attempt++) {
-      const text = await readText(this.path(MANIFEST));
+      const text = await this.files.read(MANIFEST);
       if (text === undefined) return this.forget();
       try {
         const m = await this.parseManifest(text);
@@ -306,7 +274,7 @@ class DirectoryStore implements PkiStore {
         if (cause instanceof PkiError && cause.code === PKI_CODES.STORE_PERMISSIONS) throw cause;
         // Another process may have switched the manifest and removed the files the old one named
         // while we read them: read the new one.
-        if (attempt < 3 && (await readText(this.path(MANIFEST))) !== text) continue;
+        if (attempt < 3 && (await this.files.read(MANIFEST)) !== text) continue;
         this.forget();
         if (cause instanceof PkiError && cause.code === PKI_CODES.STORE_CORRUPT) throw cause;
         throw new PkiError(
@@ -333,13 +301,10 @@ class DirectoryStore implements PkiStore {
    */
   private async upgrade(v1: ManifestV1): Promise<Manifest> {
     const ca = v1.source === 'issued' ? V1_CA : undefined;
-    const rootPem = ca ? await readText(this.path(ca.rootCert)) : undefined;
+    const rootPem = ca ? await this.files.read(ca.rootCert) : undefined;
     const record = async (slot: 'current' | 'next'): Promise<SlotRecord> => {
       const files = slotFiles(slot);
-      const [certPem, chainPem] = await Promise.all([
-        readText(this.path(files.cert)),
-        readText(this.path(files.chain)),
-      ]);
+      const [certPem, chainPem] = await Promise.all([this.files.read(files.cert), this.files.read(files.chain)]);
       if (!certPem || !chainPem) throw new Error(`missing ${slot} files`);
       const info = describeCertificate(certPem);
       const issued = rootPem !== undefined && chainsTo(chainPem, rootPem);
@@ -358,10 +323,12 @@ class DirectoryStore implements PkiStore {
 
   private async readSlot(r: SlotRecord, slot: 'current' | 'next'): Promise<Slot> {
     const { cert, key, chain, bundle } = r.files;
-    await this.checkKeyMode(key);
-    const [certPem, keyPem, chainPem, bundlePem] = await Promise.all(
-      [cert, key, chain, bundle].map((f) => readText(this.path(f))),
-    );
+    const [certPem, keyPem, chainPem, bundlePem] = await Promise.all([
+      this.files.read(cert),
+      this.files.read(key, { secret: true }),
+      this.files.read(chain),
+      this.files.read(bundle),
+    ]);
     if (!certPem || !keyPem || !chainPem || !bundlePem) throw new Error(`missing ${slot} files`);
     // A key that is not the certificate's fails every handshake: refuse the store at once instead.
     if (!toX509(certPem, `${slot} certificate`).checkPrivateKey(readPrivateKey(keyPem, `${slot} private key`))) {
@@ -383,18 +350,18 @@ class DirectoryStore implements PkiStore {
   /** Writes a slot's files under a fresh id; nothing refers to them until the manifest does. */
   private async writeSlot(s: Slot): Promise<SlotFiles> {
     const files = slotFiles(`leaf-${newId()}`);
-    await writeAtomic(this.path(files.key), s.keyPem, 0o600);
-    await writeAtomic(this.path(files.cert), s.certPem, 0o644);
-    await writeAtomic(this.path(files.chain), s.chainPem, 0o644);
-    await writeAtomic(this.path(files.bundle), s.bundlePem, 0o644);
+    await this.files.write(files.key, s.keyPem, SECRET);
+    await this.files.write(files.cert, s.certPem, PUBLIC);
+    await this.files.write(files.chain, s.chainPem, PUBLIC);
+    await this.files.write(files.bundle, s.bundlePem, PUBLIC);
     return files;
   }
 
   private async writeIntermediate(ca: CertKey): Promise<Pick<CaFiles, 'intermediateCert' | 'intermediateKey'>> {
     const id = newId();
     const files = { intermediateCert: `intermediate-${id}.pem`, intermediateKey: `intermediate-${id}-key.pem` };
-    await writeAtomic(this.path(files.intermediateKey), ca.keyPem, 0o600);
-    await writeAtomic(this.path(files.intermediateCert), ca.certPem, 0o644);
+    await this.files.write(files.intermediateKey, ca.keyPem, SECRET);
+    await this.files.write(files.intermediateCert, ca.certPem, PUBLIC);
     return files;
   }
 
@@ -404,7 +371,7 @@ class DirectoryStore implements PkiStore {
    */
   private async commit(m: ManifestBody, current: Slot, next: Slot | undefined): Promise<Identity> {
     const manifest: Manifest = { version: 2, ...m, updatedAt: this.now().toISOString() };
-    await writeAtomic(this.path(MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, 0o644);
+    await this.files.write(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`, PUBLIC);
     this.manifest = manifest;
     this.current = current;
     this.next = next;
@@ -418,16 +385,11 @@ class DirectoryStore implements PkiStore {
       ...Object.values(m.current.files),
       ...Object.values(m.next?.files ?? {}),
     ]);
-    const stale = (await readdir(this.dir)).filter(
+    const stale = (await this.files.list()).filter(
       (f) => !keep.has(f) && (f.endsWith('.pem') || /\.pem\.[0-9a-f]+\.tmp$/.test(f)),
     );
     // Best effort: the manifest is written, so a file left behind is clutter, not a wrong state.
-    await Promise.all(stale.map((f) => rm(this.path(f), { force: true }).catch(() => {})));
-  }
-
-  private async prepareDir(): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await chmod(this.dir, 0o700);
+    await Promise.all(stale.map((f) => this.files.remove(f).catch(() => {})));
   }
 
   private requireStore(): Manifest {
@@ -455,9 +417,9 @@ class DirectoryStore implements PkiStore {
     const h = await createHierarchy({ ...opts, keyType, validityDays, dnsNames, now: this.now });
     // Read back before any file exists: a subject we cannot describe must not leave keys behind.
     const subject = describeCertificate(h.leaf.certPem).subject;
-    await this.prepareDir();
-    await writeAtomic(this.path(V1_CA.rootKey), h.root.keyPem, 0o600);
-    await writeAtomic(this.path(V1_CA.rootCert), h.root.certPem, 0o644);
+    await this.files.prepare();
+    await this.files.write(V1_CA.rootKey, h.root.keyPem, SECRET);
+    await this.files.write(V1_CA.rootCert, h.root.certPem, PUBLIC);
     const intermediate = await this.writeIntermediate(h.intermediate);
     const current = issuedSlot(h.leaf, h.intermediate, h.root);
     const files = await this.writeSlot(current);
@@ -494,7 +456,7 @@ class DirectoryStore implements PkiStore {
       chainPem: valid.chainPem,
       bundlePem: valid.caBundlePem,
     };
-    await this.prepareDir();
+    await this.files.prepare();
     const record = {
       source: 'imported' as const,
       subject: info.subject,
@@ -609,8 +571,7 @@ class DirectoryStore implements PkiStore {
   }
 
   private async readCaFile(file: string, isKey = false): Promise<string> {
-    if (isKey) await this.checkKeyMode(file).catch((err) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
-    const text = await readText(this.path(file));
+    const text = await this.files.read(file, { secret: isKey });
     if (!text) throw new PkiError(PKI_CODES.STORE_CORRUPT, `${this.dir} lacks ${file}: restore it from backup`);
     return text;
   }
@@ -670,10 +631,18 @@ class DirectoryStore implements PkiStore {
   }
 }
 
-/** Opens (without creating) the store in `dir`; `init` or `import` create it. */
-export async function openPkiStore(dir: string, opts: { now?: () => Date } = {}): Promise<PkiStore> {
-  if (typeof dir !== 'string' || dir === '') throw optionError('dir', 'a directory path is required');
-  const store = new DirectoryStore(dir, checkNow(checkObject(opts, 'options').now));
+/**
+ * Opens (without creating) the store in `dir`, or in the place `files` stands for; `init` or
+ * `import` create it.
+ */
+export async function openPkiStore(dir: string | PkiFiles, opts: { now?: () => Date } = {}): Promise<PkiStore> {
+  if (typeof dir === 'string') {
+    if (dir === '') throw optionError('dir', 'a directory path is required');
+  } else if (typeof dir !== 'object' || dir === null || typeof dir.write !== 'function') {
+    throw optionError('dir', 'a directory path or a PkiFiles place is required');
+  }
+  const files = typeof dir === 'string' ? directoryFiles(dir) : dir;
+  const store = new FileStore(files, checkNow(checkObject(opts, 'options').now));
   await store.reload();
   return store;
 }

@@ -6,7 +6,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { tempDir } from '@hookwarden/testkit';
-import { caBundlePem, chainPem, createHierarchy, openPkiStore } from '../src/index.ts';
+import { caBundlePem, chainPem, createHierarchy, openPkiStore, type PkiFiles } from '../src/index.ts';
 
 const DAY = 86_400_000;
 const START = new Date('2026-01-01T00:00:00Z');
@@ -334,5 +334,72 @@ describe('PkiStore', () => {
     await store.promote();
     assert.deepEqual(readdirSync(dir).sort(), referenced(dir));
     assert.ok(!readdirSync(dir).includes('current-key.pem'));
+  });
+});
+
+/**
+ * Files kept in a Map, as a database keeps them: a write replaces one text whole, or fails.
+ * `crashAtWrite(n)` makes the n-th write from then on fail, as a crash at that point would.
+ */
+function memoryFiles() {
+  const texts = new Map<string, { text: string; secret: boolean }>();
+  let writesLeft = Number.POSITIVE_INFINITY;
+  const files: PkiFiles = {
+    location: 'memory',
+    check: async () => true,
+    read: async (name) => texts.get(name)?.text,
+    async write(name, text, opts) {
+      if (--writesLeft === 0) throw new Error('simulated crash');
+      texts.set(name, { text, secret: opts.secret });
+    },
+    list: async () => [...texts.keys()],
+    remove: async (name) => {
+      texts.delete(name);
+    },
+    prepare: async () => {},
+  };
+  return { files, texts, crashAtWrite: (n: number) => (writesLeft = n) };
+}
+
+describe('PkiStore over another place of files', () => {
+  test('keeps the whole identity there, private keys marked secret, and removes what no manifest names', async () => {
+    const { files, texts } = memoryFiles();
+    const store = await openPkiStore(files, { now: () => START });
+    assert.equal(store.exists(), false);
+    assert.equal(store.dir, 'memory');
+    const first = await store.init({ subject: 'CN=db', validityDays: 30 });
+    const rotated = await store.rotate();
+    const promoted = await store.promote();
+    assert.equal(promoted.current.fingerprints.sha256, rotated.next?.fingerprints.sha256);
+    const other = await openPkiStore(files, { now: () => START });
+    assert.equal(other.identity().keyPem, promoted.keyPem, 'a second reader sees the same identity');
+    for (const [name, { text, secret }] of texts) {
+      assert.equal(secret, text.includes('PRIVATE KEY'), `${name} is secret exactly when it holds a key`);
+    }
+    assert.ok(![...texts.values()].some((t) => t.text === first.keyPem), 'the promoted-over key is gone');
+  });
+
+  test('a rotate interrupted at any write leaves the old identity or the new one', async () => {
+    for (let n = 1; ; n++) {
+      const { files, crashAtWrite } = memoryFiles();
+      const store = await openPkiStore(files, { now: () => START });
+      const before = await store.init({ subject: 'CN=db' });
+      crashAtWrite(n);
+      const done = await store.rotate().then(
+        () => true,
+        (err: Error) => {
+          assert.match(err.message, /simulated crash/);
+          return false;
+        },
+      );
+      const id = (await openPkiStore(files, { now: () => START })).identity();
+      assert.equal(id.current.fingerprints.sha256, before.current.fingerprints.sha256);
+      assert.equal(id.next !== undefined, done, `interrupted at write ${n}`);
+      if (done) {
+        assert.equal(n, 6, 'a rotate writes the four files of its slot, then the manifest');
+        break;
+      }
+      assert.ok(n < 10, 'rotate never finished');
+    }
   });
 });
