@@ -24,6 +24,10 @@ const commands: Record<string, { summary: string; load: () => Promise<{ command:
     summary: 'verifying reverse proxy in front of a receiver written in any language',
     load: () => import('./commands/gate.ts'),
   },
+  send: {
+    summary: 'send a message through a running server and print what each endpoint answered',
+    load: () => import('./commands/send.ts'),
+  },
   'proxy-config': {
     summary: 'print an nginx, HAProxy or Caddy configuration that verifies the platform',
     load: () => import('./commands/proxy-config.ts'),

@@ -9,7 +9,7 @@ const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], {
 test('--help lists every command with its summary and exits 0; each command answers its own --help', () => {
   const help = run('--help');
   assert.equal(help.status, 0, help.stderr);
-  const names = ['serve', 'ca', 'check', 'gate', 'proxy-config'];
+  const names = ['serve', 'ca', 'check', 'gate', 'send', 'proxy-config'];
   for (const name of names) assert.match(help.stdout, new RegExp(`^  ${name} +\\S.+$`, 'm'));
   for (const name of names) {
     const own = run(name, '--help');
