@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PKI_CODES, PkiError } from './errors.ts';
 
@@ -19,8 +19,12 @@ export interface PkiFiles {
   check(): Promise<boolean>;
   /** The text of one file, or undefined when there is none. A secret one is refused if others may read it. */
   read(name: string, opts?: { secret?: boolean }): Promise<string | undefined>;
-  /** Creates or replaces one file as a whole: a reader sees the old text or the new, never a part. */
-  write(name: string, text: string, opts: { secret: boolean }): Promise<void>;
+  /**
+   * Creates or replaces one file as a whole: a reader sees the old text or the new, never a part.
+   * `exclusive`: only creates it; when it exists already, throws STORE_EXISTS and changes nothing
+   * (two processes creating a store at once: one wins, the other adopts its files).
+   */
+  write(name: string, text: string, opts: { secret: boolean; exclusive?: boolean }): Promise<void>;
   list(): Promise<string[]>;
   /** Removes one file; none there is no error. */
   remove(name: string): Promise<void>;
@@ -29,6 +33,11 @@ export interface PkiFiles {
 }
 
 const modeText = (mode: number) => (mode & 0o777).toString(8);
+
+/** What an exclusive write of an existing file throws. */
+export function existsError(where: string): PkiError {
+  return new PkiError(PKI_CODES.STORE_EXISTS, `${where} exists already: another process created the store first`);
+}
 
 /** A directory (0700) of files: key files 0600, refused when anyone else can read them. */
 export function directoryFiles(dir: string): PkiFiles {
@@ -75,7 +84,16 @@ export function directoryFiles(dir: string): PkiFiles {
       const tmp = `${path(name)}.${randomBytes(6).toString('hex')}.tmp`;
       await writeFile(tmp, text, { mode, flag: 'wx' });
       await chmod(tmp, mode); // the umask may have narrowed it or not; be exact
-      await rename(tmp, path(name));
+      if (!opts.exclusive) return rename(tmp, path(name));
+      // link() refuses an existing name, where rename() would replace it.
+      try {
+        await link(tmp, path(name));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(path(name));
+        throw err;
+      } finally {
+        await rm(tmp, { force: true });
+      }
     },
     list: () => readdir(dir),
     remove: (name) => rm(path(name), { force: true }),

@@ -14,7 +14,7 @@ import { validateIdentity } from './validate.ts';
  * files 0600, refused when anyone else can read them) or another place of files (files.ts):
  *
  *   manifest.json                       which files make up each slot, and how they were made
- *   root.pem / root-key.pem             our CA (only when we issued; imported identities have no CA key)
+ *   root-<id>.pem / root-<id>-key.pem   our CA (only when we issued; imported identities have no CA key)
  *   intermediate-<id>.pem / intermediate-<id>-key.pem
  *   leaf-<id>-cert.pem / -key.pem / -chain.pem / -bundle.pem     one set per slot (current, next)
  *
@@ -369,9 +369,11 @@ class FileStore implements PkiStore {
    * The switch: writes the manifest (atomically, last), then adopts the new state and removes the
    * files no manifest names any more.
    */
-  private async commit(m: ManifestBody, current: Slot, next: Slot | undefined): Promise<Identity> {
+  private async commit(m: ManifestBody, current: Slot, next: Slot | undefined, first = false): Promise<Identity> {
     const manifest: Manifest = { version: 2, ...m, updatedAt: this.now().toISOString() };
-    await this.files.write(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`, PUBLIC);
+    // The first manifest is created, never replaced: of two processes creating the store at once,
+    // the one that loses keeps nothing of its own (STORE_EXISTS) and can reload the winner's.
+    await this.files.write(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`, { secret: false, exclusive: first });
     this.manifest = manifest;
     this.current = current;
     this.next = next;
@@ -418,20 +420,24 @@ class FileStore implements PkiStore {
     // Read back before any file exists: a subject we cannot describe must not leave keys behind.
     const subject = describeCertificate(h.leaf.certPem).subject;
     await this.files.prepare();
-    await this.files.write(V1_CA.rootKey, h.root.keyPem, SECRET);
-    await this.files.write(V1_CA.rootCert, h.root.certPem, PUBLIC);
+    // Under a fresh id, as every file: another process creating a store at the same moment must
+    // not replace our root's files before the manifest decides whose store it is.
+    const root = { rootCert: `root-${newId()}.pem`, rootKey: `root-${newId()}-key.pem` };
+    await this.files.write(root.rootKey, h.root.keyPem, SECRET);
+    await this.files.write(root.rootCert, h.root.certPem, PUBLIC);
     const intermediate = await this.writeIntermediate(h.intermediate);
     const current = issuedSlot(h.leaf, h.intermediate, h.root);
     const files = await this.writeSlot(current);
     return this.commit(
       {
-        ca: { rootCert: V1_CA.rootCert, rootKey: V1_CA.rootKey, ...intermediate },
+        ca: { ...root, ...intermediate },
         keyType,
         validityDays,
         current: { source: 'issued', subject, dnsNames, files },
       },
       current,
       undefined,
+      true,
     );
   }
 
@@ -472,6 +478,7 @@ class FileStore implements PkiStore {
       },
       slot,
       undefined,
+      true,
     );
   }
 

@@ -217,7 +217,7 @@ describe('PkiStore', () => {
     const store = await openPkiStore(dir);
     const first = await store.init({ subject: 'CN=ours' });
     const next = (await store.rotate()).next!;
-    const root = readFileSync(join(dir, 'root.pem'), 'utf8');
+    const root = readFileSync(join(dir, manifestOf(dir).ca!.rootCert!), 'utf8');
     assert.ok(chainsTo(next.chainPem, root));
     const bundle = readFileSync(join(dir, manifestOf(dir).next!.files.bundle), 'utf8');
     assert.equal(bundle, readFileSync(join(dir, manifestOf(dir).ca!.intermediateCert!), 'utf8') + root);
@@ -278,7 +278,7 @@ describe('PkiStore', () => {
     assert.equal(rotated.next!.notAfter.getTime(), c.now().getTime() + 365 * DAY, 'the full validity asked');
     assert.notEqual(manifestOf(dir).ca!.intermediateCert, oldIntermediate);
     assert.ok(!readdirSync(dir).includes(oldIntermediate));
-    const root = readFileSync(join(dir, 'root.pem'), 'utf8');
+    const root = readFileSync(join(dir, manifestOf(dir).ca!.rootCert!), 'utf8');
     assert.ok(chainsTo(rotated.next!.chainPem, root), 'next chain: leaf, new intermediate, our root');
     // During the overlap receivers trust both intermediates (same subject, told apart by key id).
     assert.equal(rotated.caBundlePem.match(/BEGIN CERTIFICATE/g)?.length, 3);
@@ -402,4 +402,27 @@ describe('PkiStore over another place of files', () => {
       assert.ok(n < 10, 'rotate never finished');
     }
   });
+});
+
+test('two processes creating one store at once: one wins, the other is told and both then read the winner', async () => {
+  const tmp = tempDir();
+  try {
+    const dir = join(tmp.path, 'race');
+    const [a, b] = await Promise.all([openPkiStore(dir), openPkiStore(dir)]);
+    const results = await Promise.allSettled([a.init({ subject: 'CN=a' }), b.init({ subject: 'CN=b' })]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r) => r.status === 'rejected');
+    assert.equal(won.length, 1, 'exactly one creates the store');
+    assert.equal((lost[0] as PromiseRejectedResult).reason.code, 'HW_PKI_STORE_EXISTS');
+    const winner = (won[0] as PromiseFulfilledResult<{ current: { subject: string } }>).value;
+    for (const s of [a, b]) {
+      await s.reload();
+      assert.equal(s.identity().current.subject, winner.current.subject);
+    }
+    const id = (await openPkiStore(dir)).identity();
+    assert.ok(new X509Certificate(id.certPem).checkPrivateKey(createPrivateKey(id.keyPem)));
+    assert.ok(chainsTo(id.chainPem, readFileSync(join(dir, manifestOf(dir).ca!.rootCert!), 'utf8')), 'its own root');
+  } finally {
+    tmp.cleanup();
+  }
 });
