@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { HookwardenError } from '@hookwarden/verify/errors';
 import { type CertificateInfo, describeCertificate } from './describe.ts';
 import { optionError, PKI_CODES, PkiError } from './errors.ts';
 import { directoryFiles, type PkiFiles } from './files.ts';
@@ -171,6 +172,12 @@ function issuedSlot(leaf: CertKey, intermediate: CertKey, root: { certPem: strin
   };
 }
 
+function placeFailure(err: unknown): boolean {
+  if (err instanceof PkiError)
+    return err.code === PKI_CODES.STORE_PERMISSIONS || err.code === PKI_CODES.STORE_UNAVAILABLE;
+  return err instanceof HookwardenError;
+}
+
 function newId(): string {
   return randomBytes(6).toString('hex');
 }
@@ -271,7 +278,9 @@ class FileStore implements PkiStore {
         this.next = next;
         return;
       } catch (cause) {
-        if (cause instanceof PkiError && cause.code === PKI_CODES.STORE_PERMISSIONS) throw cause;
+        // The place failed, not the files it holds (permissions, a database that is down or was
+        // given another master key): told as it is, never as a store to restore from backup.
+        if (placeFailure(cause)) throw cause;
         // Another process may have switched the manifest and removed the files the old one named
         // while we read them: read the new one.
         if (attempt < 3 && (await this.files.read(MANIFEST)) !== text) continue;

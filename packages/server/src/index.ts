@@ -2,7 +2,7 @@ export { buildApi } from './api/app.ts';
 export { hashToken } from './api/auth.ts';
 export { createDispatcher, type Dispatcher, type DispatcherOptions } from './dispatcher/dispatcher.ts';
 export { ServerError } from './errors.ts';
-export { identityFromPem } from './identity.ts';
+export { identityFromPem } from './identity/from-pem.ts';
 export { createLogger } from './logger.ts';
 export { type PlatformIdentity, type RunningServer, type ServerOptions, startServer } from './server.ts';
 export { newEndpoint } from './store/new-endpoint.ts';

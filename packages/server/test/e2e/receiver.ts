@@ -1,5 +1,5 @@
 import { caBundlePem, chainPem, createHierarchy, createSelfSignedCa, issueCertificate } from '@hookwarden/pki';
-import { identityFromPem } from '../../src/identity.ts';
+import { identityFromPem } from '../../src/identity/from-pem.ts';
 import type { PlatformIdentity } from '../../src/server.ts';
 
 /** The platform's client identity and a receiver's private CA with a localhost server certificate. */

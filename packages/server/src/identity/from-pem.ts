@@ -1,5 +1,5 @@
 import { describeCertificate } from '@hookwarden/pki';
-import type { PlatformIdentity } from './server.ts';
+import type { PlatformIdentity } from '../server.ts';
 
 /** The platform identity from PEM material (leaf + chain, key, CA bundle), described for the trust document. */
 export function identityFromPem(input: {
