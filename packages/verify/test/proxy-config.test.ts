@@ -131,7 +131,7 @@ describe('an https upstream must prove it is the app', () => {
   const https = { ...base, upstream: 'https://app.internal:8443' };
   test('nginx verifies the certificate against the system bundle and the upstream name', () => {
     const c = generateProxyConfig('nginx', https);
-    assert.match(c, /^\s+proxy_pass https:\/\/hookwarden_hooks_example_com;$/m);
+    assert.match(c, /^\s+proxy_pass https:\/\/hookwarden_hooks_example_com_8443;$/m);
     assert.match(c, /^\s+proxy_ssl_verify on;$/m);
     assert.match(c, /^\s+proxy_ssl_trusted_certificate \/etc\/ssl\/certs\/ca-certificates\.crt;$/m);
     // Not the default $proxy_host, which is the upstream block's name here.

@@ -1,9 +1,10 @@
 import { caddyConfig } from './caddy.ts';
 import { haproxyConfig } from './haproxy.ts';
 import { nginxConfig } from './nginx.ts';
-import { type CheckedOptions, checkOptions, ProxyConfigError, type ProxyConfigOptions } from './options.ts';
+import { type CheckedOptions, checkOptions, optionError, type ProxyConfigOptions } from './options.ts';
 
 export { CLEARED_HEADERS } from './headers.ts';
+export { standaloneNginx } from './nginx.ts';
 export type { ProxyConfigMode, ProxyConfigOptions } from './options.ts';
 export { ProxyConfigError } from './options.ts';
 
@@ -22,7 +23,7 @@ export function generateProxyConfig(kind: ProxyConfigKind, options: ProxyConfigO
   // Own keys only: a plain lookup would find Object.prototype members such as 'toString'.
   const generate = Object.hasOwn(GENERATORS, kind) ? GENERATORS[kind] : undefined;
   if (generate === undefined) {
-    throw new ProxyConfigError('HW_PROXY_CONFIG_INVALID', `kind: expected one of ${PROXY_CONFIG_KINDS.join(', ')}`);
+    throw optionError('kind', `expected one of ${PROXY_CONFIG_KINDS.join(', ')}`);
   }
   return generate(checkOptions(options));
 }

@@ -1,4 +1,4 @@
-import { ProxyConfigError } from './options.ts';
+import { optionError } from './options.ts';
 
 /** One RDN as `@hookwarden/verify/dn` parses it: several entries = multi-valued. */
 export type Rdn = { type: string; value: string }[];
@@ -60,9 +60,9 @@ export function opensslRfc2253(rdns: Rdn[], field: string): string {
         .map(({ type, value }) => {
           const short = SHORT_NAMES[type.toLowerCase()];
           if (short === undefined) {
-            throw new ProxyConfigError(
-              'HW_PROXY_CONFIG_INVALID',
-              `${field}: attribute type '${type}' cannot be matched in the proxy; pin a fingerprint instead`,
+            throw optionError(
+              field,
+              `attribute type '${type}' cannot be matched in the proxy; pin a fingerprint instead`,
             );
           }
           return `${short}=${escapeValue(value)}`;

@@ -62,13 +62,27 @@ export interface CheckedOptions {
 
 export class ProxyConfigError extends HookwardenError {
   override readonly name = 'ProxyConfigError';
+  /** The option at fault (`caBundlePath`, `subjects[1]`), and what is wrong with it: a CLI names its own flag. */
+  readonly field: string | undefined;
+  readonly reason: string;
+
+  constructor(code: string, message: string, options: { field?: string; reason?: string } = {}) {
+    super(code, message);
+    this.field = options.field;
+    this.reason = options.reason ?? message;
+  }
+}
+
+/** The error for one bad option: `<field>: <reason>`. */
+export function optionError(field: string, reason: string): ProxyConfigError {
+  return new ProxyConfigError('HW_PROXY_CONFIG_INVALID', `${field}: ${reason}`, { field, reason });
 }
 
 /** What `verifyDepth` means when not given; the only value the kinds without a depth limit accept. */
 export const DEFAULT_VERIFY_DEPTH = 2;
 
 function bad(field: string, why: string): never {
-  throw new ProxyConfigError('HW_PROXY_CONFIG_INVALID', `${field}: ${why}`);
+  throw optionError(field, why);
 }
 
 // Values land inside configuration files. Rather than escaping for three grammars (nginx expands `$`,
@@ -77,7 +91,7 @@ function bad(field: string, why: string): never {
 const SAFE_PATH = /^\/[A-Za-z0-9._/@+=,~-]*$/;
 const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 
-function checkPath(field: string, value: unknown): string {
+export function checkPath(field: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') bad(field, 'required (an absolute file path)');
   if (!SAFE_PATH.test(value))
     bad(field, `must be an absolute path of letters, digits and ._/@+=,~- (got ${JSON.stringify(value)})`);

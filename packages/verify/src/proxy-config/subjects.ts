@@ -1,7 +1,7 @@
 import { parseDn, type Rdn } from '../dn.ts';
 import { HookwardenError } from '../errors.ts';
 import { opensslRfc2253 } from './openssl-dn.ts';
-import { ProxyConfigError } from './options.ts';
+import { optionError } from './options.ts';
 
 /**
  * More spellings than this for one subject means several large multi-valued RDNs: nothing a real
@@ -30,17 +30,14 @@ export function opensslSubjects(subjects: string[]): string[] {
       rdns = parseDn(s);
     } catch (err) {
       const why = err instanceof HookwardenError ? err.message : String(err);
-      throw new ProxyConfigError('HW_PROXY_CONFIG_INVALID', `${field}: not an RFC 4514 DN: ${why}`);
+      throw optionError(field, `not an RFC 4514 DN: ${why}`);
     }
     let spellings: Rdn[][] = [[]];
     for (const rdn of rdns) {
       const orders = rdn.length > 4 ? [] : permutations(rdn);
       spellings = spellings.flatMap((prefix) => orders.map((order) => [...prefix, order]));
       if (orders.length === 0 || spellings.length > MAX_SPELLINGS) {
-        throw new ProxyConfigError(
-          'HW_PROXY_CONFIG_INVALID',
-          `${field}: too many multi-valued RDN entries to match in the proxy; pin a fingerprint instead`,
-        );
+        throw optionError(field, 'too many multi-valued RDN entries to match in the proxy; pin a fingerprint instead');
       }
     }
     return [...new Set(spellings.map((dn) => opensslRfc2253(dn, field)))];
