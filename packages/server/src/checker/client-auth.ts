@@ -8,15 +8,22 @@ import type { CheckReport, ClientIdentity } from './types.ts';
  * - requested: a CertificateRequest in the handshake (read from the wire; TLS 1.3 after decryption);
  * - required: without a certificate the connection is refused — by an alert during or right after
  *   the handshake (OpenSSL, Node, HAProxy), or at the HTTP layer (nginx answers 400 "No required SSL
- *   certificate was sent", internally 496).
+ *   certificate was sent", internally 496; an app verifying the certificate itself, 401 or 403).
  */
 
 const NGINX_NO_CERT = /No required SSL certificate was sent/i;
 const NGINX_BAD_CERT = /The SSL certificate error/i;
 
-/** The server refused a request made without a certificate because of the missing certificate. */
+/**
+ * The server refused a request made without a certificate. An app that asks for the certificate in
+ * the handshake and refuses its absence itself (401/403, as @hookwarden/verify and the gate answer)
+ * refuses as surely as a handshake that fails: that is the setup docs/receiving.md recommends.
+ */
 export function refusedWithoutCertificate(p: ProbeResult): boolean {
-  if (p.response?.statusCode === 496) return true;
+  const status = p.response?.statusCode;
+  if (status === 496) return true;
+  // Only after the server asked for a certificate: otherwise a 401 may be any authentication.
+  if ((status === 401 || status === 403) && Array.isArray(p.view?.certificateRequest)) return true;
   if (p.response?.statusCode === 400 && NGINX_NO_CERT.test(p.response.text)) return true;
   // An alert after a CertificateRequest, with everything else the same as a working handshake.
   return (

@@ -128,6 +128,9 @@ export function renderReport(report: CheckReport, opts: { color: boolean }): str
       }`,
     );
   }
+  if (!auth.withPlatformCertificate.attempted && spoke)
+    more(dim('no client certificate was sent (no platform identity given)'));
+  if (report.server) row('Server', `${report.server.software} ${dim(`(${safe(report.server.evidence)})`)}`);
   if (report.http.attempted) {
     const status = report.http.statusCode;
     row(

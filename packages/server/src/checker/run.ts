@@ -8,6 +8,7 @@ import { judge, NOT_RUN } from './judge.ts';
 import { PROBE_TIMEOUT_MS, type ResolvedOptions, resolveOptions } from './options.ts';
 import { mapLimit } from './pool.ts';
 import { type ProbeResult, type ProbeSpec, probe } from './probe.ts';
+import { recognizeServer } from './server-software.ts';
 import { deliverTestEvent, probeRequest } from './test-event.ts';
 import type { CheckOptions, CheckReport, TestEventResult } from './types.ts';
 import { ANY_SUITE, acceptedAt, inPolicy, suiteAcceptedAt, WIRE_VERSION } from './versions.ts';
@@ -248,6 +249,8 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     if (testEvent.error !== undefined) report.http.error = testEvent.error;
   }
 
+  const server = recognizeServer([dispatcher, ...versionProbes].map((p) => p.response?.text));
+  if (server) report.server = server;
   report.findings.push(...judge(report, { versionProbes, dispatcher, hasIdentity: o.clientIdentity !== undefined }));
   if (phase1.concat(suiteResults).some((p) => p.failure?.message === NOT_RUN)) timedOut = true;
   return finish();

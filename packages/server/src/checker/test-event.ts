@@ -6,6 +6,9 @@ import { signedHeaders } from '../delivery/signing.ts';
 import type { LookupFn } from '../delivery/ssrf.ts';
 import type { ClientIdentity, TestEventResult } from './types.ts';
 
+/** Marks the checker's test event (`hookwarden.check`), which receivers should answer 2xx and not act on. */
+export const CHECK_HEADER = 'hookwarden-check';
+
 /**
  * The default test event: a `hookwarden.check` event signed the Standard Webhooks way and sent by
  * the delivery client itself, so it meets every rule a real delivery meets (SSRF guard, server
@@ -51,7 +54,9 @@ export async function deliverTestEvent(opts: {
     });
     const outcome = await client.deliver({
       url: opts.url,
-      headers: { ...headers, 'content-type': 'application/json' },
+      // The body's type says it is a check, under the signature; the header lets a receiver (or its
+      // logs) tell before parsing. Neither is a real event: answer 2xx and act on nothing.
+      headers: { ...headers, 'content-type': 'application/json', [CHECK_HEADER]: '1' },
       body,
       ...(opts.serverCaPem ? { tls: { serverCaPem: opts.serverCaPem } } : {}),
     });

@@ -58,6 +58,9 @@ export interface CertificateSummary {
 
 export type ClientAuthMode = 'none' | 'optional' | 'required' | 'unknown';
 
+/** Server software the check recognises from what the server answers, for advice that fits it. */
+export type ServerSoftware = 'nginx' | 'haproxy' | 'caddy' | 'node';
+
 export interface CheckReport {
   /** Version of this JSON shape; see docs/checker.md. */
   schema: 1;
@@ -98,5 +101,7 @@ export interface CheckReport {
     withPlatformCertificate: { attempted: boolean; ok: boolean | null; error?: string; statusCode?: number };
   };
   http: { attempted: boolean; statusCode?: number; latencyMs?: number; error?: string };
+  /** The server software recognised, and from what (a response header); absent when not recognised. */
+  server?: { software: ServerSoftware; evidence: string };
   findings: Finding[];
 }

@@ -95,6 +95,10 @@ export function classifyError(
     if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.startsWith('ERR_OSSL_')) return 'tls_other';
     return 'connect';
   })();
+  // Refused for want of a certificate is another fix than refused despite ours: say which.
+  if (kind === 'tls_client_certificate_rejected' && facts?.clientCertificateSent === false) {
+    return { kind, message: `the receiver requires a client certificate and none was sent (${text.slice(0, 500)})` };
+  }
   return { kind, message: describe(kind, text) };
 }
 
@@ -141,10 +145,12 @@ export function classifyStatus(
     };
   }
   const nginx = statusCode === 400 ? NGINX_CERTIFICATE_PAGES.exec(excerpt) : null;
-  if (nginx)
+  if (nginx) {
+    const none = nginx[1]?.startsWith('No required');
     return {
       kind: 'tls_client_certificate_rejected',
-      message: `the receiver refused our client certificate (HTTP 400: ${nginx[1]})`,
+      message: `${none ? 'the receiver requires a client certificate and none was sent' : 'the receiver refused our client certificate'} (HTTP 400: ${nginx[1]})`,
     };
+  }
   return { kind: 'http_status', message: `the receiver answered ${statusCode}` };
 }

@@ -41,6 +41,18 @@ const cases: [string, Partial<ProbeResult>[], string, string[]][] = [
   ],
   ['nothing readable, a plain 401', [{ handshake: true, ...ok(401) }], 'unknown', ['behaviour']],
   [
+    'requested, the app refuses a request without one (401, as @hookwarden/verify answers)',
+    [{ view: view([]), ...ok(401, '{"code":"HW_CERT_MISSING"}') }],
+    'required',
+    ['certificate-request', 'behaviour'],
+  ],
+  [
+    'requested, the app refuses with 403',
+    [{ view: view([]), ...ok(403) }],
+    'required',
+    ['certificate-request', 'behaviour'],
+  ],
+  [
     'requested, request timed out',
     [{ view: view([]), handshake: true, failure: { kind: 'timeout', message: 'x' } }],
     'unknown',

@@ -23,7 +23,7 @@ function codes(report: CheckReport): string[] {
   return report.findings.map((f) => f.code);
 }
 
-test('a TLS 1.2 server that requires a client certificate, checked without one, is incompatible', async () => {
+test('a TLS 1.2 server that requires a client certificate, checked without one, is not called compatible, and says none was sent', async () => {
   const port = await serveHttps(fx, closers, {
     requestCert: true,
     rejectUnauthorized: true,
@@ -37,11 +37,19 @@ test('a TLS 1.2 server that requires a client certificate, checked without one, 
   });
   assert.equal(report.clientAuth.mode, 'required');
   assert.equal(report.verdict, 'incompatible', codes(report).join());
-  const failed = report.findings.find((f) => f.code === 'HW_CHECK_DELIVERY_HANDSHAKE_FAILED');
-  assert.ok(failed, codes(report).join());
-  assert.equal(failed.severity, 'error');
-  assert.match(failed.message, /tls_client_certificate_rejected/);
-  assert.match(failed.fix ?? '', /--client-cert/);
+  assert.deepEqual(
+    codes(report).filter((c) => c.startsWith('HW_CHECK_DELIVERY') || c.startsWith('HW_CHECK_IDENTITY')),
+    ['HW_CHECK_IDENTITY_NEEDED'],
+  );
+  const needed = report.findings.find((f) => f.code === 'HW_CHECK_IDENTITY_NEEDED')!;
+  assert.equal(needed.severity, 'error');
+  assert.match(needed.message, /requires a client certificate and none was sent/);
+  assert.doesNotMatch(needed.message, /refused our client certificate/);
+  assert.match(needed.fix ?? '', /--pki-dir/);
+  assert.ok(
+    !report.findings.some((f) => /above/.test(f.fix ?? '')),
+    'no finding points at findings that are not there',
+  );
   // The suites themselves complete once a certificate is presented: they are not the problem.
   assert.ok(report.tls.ciphers[0]!.accepted.length > 0);
   assert.ok(!codes(report).includes('HW_CHECK_NO_COMMON_CIPHER'));

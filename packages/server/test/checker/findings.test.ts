@@ -16,6 +16,24 @@ test('every finding code is a stable HW_CHECK_ code, documented with its severit
   }
 });
 
+test('advice names the recognised server software’s own setting, and stays generic otherwise', () => {
+  const optional = (server?: 'nginx' | 'node' | 'haproxy' | 'caddy') =>
+    finding('HW_CHECK_CLIENT_CERT_OPTIONAL', 'm', undefined, server).fix ?? '';
+  assert.match(optional('nginx'), /ssl_verify_client on/);
+  assert.match(optional('node'), /rejectUnauthorized: true/);
+  assert.doesNotMatch(optional('node'), /ssl_verify_client/);
+  assert.match(optional('haproxy'), /verify required/);
+  assert.doesNotMatch(optional(), /nginx|ssl_|HAProxy|rejectUnauthorized/);
+  // A code without server-specific advice keeps its own.
+  assert.equal(finding('HW_CHECK_CERT_EXPIRED', 'm', undefined, 'node').fix, 'renew the certificate');
+  assert.equal(finding('HW_CHECK_CHAIN_ORDER', 'm', 'custom', 'nginx').fix, 'custom');
+  for (const [code, entry] of Object.entries(FINDINGS)) {
+    if (!('servers' in entry)) continue;
+    assert.ok('fix' in entry, `${code}: server advice extends a generic fix`);
+    assert.doesNotMatch(entry.fix, /`ssl_|nginx:/, `${code}: its generic fix names no server's setting`);
+  }
+});
+
 test('the verdict follows the worst severity', () => {
   const f = (code: FindingCode) => finding(code, 'x');
   assert.equal(verdictOf([]), 'compatible');

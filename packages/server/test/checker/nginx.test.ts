@@ -185,6 +185,12 @@ ssl_client_certificate ${f['clients.pem']}; ssl_verify_client optional;`,
     // The test event goes through the delivery client, which refuses an unverifiable server.
     assert.match(report.http.error ?? '', /^tls_server_untrusted/);
   });
+  test('nginx is recognised and the fixes say how to do it in nginx', () => {
+    assert.equal(report.server?.software, 'nginx');
+    assert.match(report.server?.evidence ?? '', /^Server: nginx/);
+    const optional = report.findings.find((f) => f.code === 'HW_CHECK_CLIENT_CERT_OPTIONAL');
+    assert.match(optional?.fix ?? '', /\(nginx: `ssl_verify_client on;` instead of `optional`\)$/);
+  });
 });
 
 describe('nginx: TLS 1.3 only, chain out of order, ssl_verify_client off', { skip }, () => {

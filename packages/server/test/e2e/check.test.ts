@@ -64,7 +64,10 @@ test("an endpoint's check presents the platform certificate and signs its test e
   const event = received.at(-1);
   assert.ok(event);
   const facts = verifySignature({ headers: event.headers, body: event.body, secrets: [secret.body.key] });
-  assert.match(facts.msgId, /.+/);
+  // ... and marked, so the receiver can tell it from a real event (docs/checker.md).
+  assert.match(facts.msgId, /^msg_check_/);
+  assert.equal(event.headers['hookwarden-check'], '1');
+  assert.equal(JSON.parse(event.body).type, 'hookwarden.check');
 });
 
 test('an admin checks any URL; the report says the receiver does not trust an unknown server CA', async () => {
