@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { idFloor, newId } from '../../src/ids.ts';
 import type {
   EndpointMessageFilter,
@@ -14,8 +14,8 @@ import { Status } from '../../src/store/types.ts';
 import { newEndpoint } from './fixtures.ts';
 
 /**
- * The behaviour every Store must have. Each backend's test file calls this with a factory; the
- * PostgreSQL backend will reuse it unchanged.
+ * The behaviour every Store must have. Each backend's test file calls this with a factory, which
+ * makes a fresh, empty store for every test.
  */
 export function storeConformance(name: string, factory: () => Promise<{ store: Store; cleanup: () => Promise<void> }>) {
   describe(`Store conformance: ${name}`, () => {
@@ -23,10 +23,10 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
     let cleanup: () => Promise<void>;
     const T0 = 1_700_000_000_000;
 
-    before(async () => {
+    beforeEach(async () => {
       ({ store, cleanup } = await factory());
     });
-    after(async () => {
+    afterEach(async () => {
       await store.close();
       await cleanup();
     });
