@@ -10,7 +10,7 @@ import { MIGRATIONS } from '../../src/store/postgres/schema.ts';
 import { CLAIM } from '../../src/store/postgres/sql/claim.ts';
 import type { ClaimedDelivery, Store } from '../../src/store/types.ts';
 import { storeConformance } from './conformance.ts';
-import { newEndpoint } from './fixtures.ts';
+import { newEndpoint, newMessage } from './fixtures.ts';
 import { type Databases, startDatabases } from './pg-databases.ts';
 
 const skip = needPostgres();
@@ -237,6 +237,26 @@ describe('postgres: migrations', { skip }, () => {
   });
 });
 
+describe('postgres: schema', { skip }, () => {
+  test('every foreign key leads an index, so a cascading delete never scans a whole table', async () => {
+    const f = await fixture();
+    try {
+      const r = await f.sql.query(
+        `SELECT c.conrelid::regclass::text AS tbl, a.attname AS col
+         FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+         WHERE c.contype = 'f' AND NOT EXISTS (
+           SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1] AND i.indpred IS NULL)
+         ORDER BY 1, 2`,
+      );
+      assert.deepEqual(r.rows, []);
+      const fks = await f.sql.query("SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f'");
+      assert.ok(fks.rows[0].n >= 8, 'the check saw the foreign keys');
+    } finally {
+      await f.done();
+    }
+  });
+});
+
 describe('postgres: what PostgreSQL cannot store', { skip }, () => {
   test('a NUL character in a name is refused as invalid input; in what a receiver answered, it is replaced', async () => {
     const f = await fixture();
@@ -246,21 +266,7 @@ describe('postgres: what PostgreSQL cannot store', { skip }, () => {
         { code: 'HW_VALIDATION_FAILED', status: 422 },
       );
       const { appId, endpointIds } = await appWithEndpoints(f.store, 1);
-      const m = (
-        await f.store.createMessage(
-          {
-            id: newId('msg'),
-            appId,
-            eventType: 'user.created',
-            eventId: null,
-            channels: null,
-            tags: null,
-            payload: '{}',
-            createdAt: T0,
-          },
-          {},
-        )
-      ).message;
+      const m = (await f.store.createMessage(newMessage(appId, T0), {})).message;
       const [c] = await f.store.claimDeliveries({ workerId: 'w', now: T0, leaseMs: 1000, limit: 10 });
       assert.ok(c);
       const attempt = {

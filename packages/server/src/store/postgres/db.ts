@@ -131,12 +131,16 @@ export class Db {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
+      client.release();
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
+      // A connection whose rollback fails is broken: the pool discards it rather than reuse it.
+      const broken = await client.query('ROLLBACK').then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      client.release(broken);
       throw storeError(err);
-    } finally {
-      client.release();
     }
   }
 

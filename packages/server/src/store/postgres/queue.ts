@@ -1,4 +1,4 @@
-import type { ClaimedDelivery, Outcome } from '../types.ts';
+import type { ClaimedDelivery, Outcome, Store } from '../types.ts';
 import type { Db, Row } from './db.ts';
 import { endpointFromRow, messageFromRow, outcomeColumns } from './rows.ts';
 import { CLAIM } from './sql/claim.ts';
@@ -8,14 +8,7 @@ import { RECORD_OUTCOMES } from './sql/record-outcomes.ts';
 import { RELEASE_ALL_LEASES } from './sql/release-all-leases.ts';
 import { RELEASE_LEASES } from './sql/release-leases.ts';
 
-export interface ClaimOptions {
-  workerId: string;
-  now: number;
-  leaseMs: number;
-  limit: number;
-  perEndpointLimit?: number;
-  inFlight?: ReadonlyMap<string, number>;
-}
+type ClaimOptions = Parameters<Store['claimDeliveries']>[0];
 
 /**
  * Claims in turn across endpoints: each claim starts after the endpoint the previous one of this
