@@ -6,6 +6,7 @@ export { identityFromPem } from './identity/from-pem.ts';
 export { createLogger } from './logger.ts';
 export { type PlatformIdentity, type RunningServer, type ServerOptions, startServer } from './server.ts';
 export { newEndpoint } from './store/new-endpoint.ts';
+export { openPostgresStore, type PostgresStoreOptions } from './store/postgres/index.ts';
 export { openSqliteStore } from './store/sqlite/index.ts';
 export { openSqliteStoreInWorker } from './store/sqlite/worker.ts';
 export type { ClaimedDelivery, EndpointRow, MessageRow, Outcome, Store } from './store/types.ts';
