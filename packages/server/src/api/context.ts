@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Withdrawn } from '../dispatcher/dispatcher.ts';
-import { notFound, ServerError } from '../errors.ts';
+import { FieldError, notFound, ServerError } from '../errors.ts';
 import { OPERATIONAL_APP_ID, type OperationalEvents } from '../operational.ts';
 import { DEFAULT_RETENTION_DAYS } from '../retention.ts';
 import type { ApplicationRow, EndpointRow, MessageRow, Page, PageQuery, Store } from '../store/types.ts';
@@ -115,10 +115,8 @@ export async function messageOf(deps: ApiDeps, app: ApplicationRow, idOrEventId:
 }
 
 /** A 422 naming the failing field, shaped like the ones schema validation produces. */
-export function invalidField(loc: string[], msg: string): ServerError {
-  const err = new ServerError('HW_VALIDATION_FAILED', `${loc.join('.')}: ${msg}`, { status: 422 });
-  (err as ServerError & { loc?: string[] }).loc = loc;
-  return err;
+export function invalidField(loc: string[], msg: string, code?: string): FieldError {
+  return new FieldError(loc, msg, code);
 }
 
 /**

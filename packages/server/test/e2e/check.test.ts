@@ -80,7 +80,7 @@ test('an admin checks any URL; the report says the receiver does not trust an un
 test('check routes validate input and scope', async () => {
   const missing = await call('POST', '/api/v1/check', {});
   assert.equal(missing.status, 422);
-  assert.equal(missing.body.code, 'HW_VALIDATION_FAILED');
+  assert.equal(missing.body.code, 'validation_error');
   const extra = await call('POST', '/api/v1/check', { url: receiver.url, verify: false });
   assert.equal(extra.status, 422);
   const notUrl = await call('POST', '/api/v1/check', { url: 'not a url' });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { conflict, notFound } from '../../errors.ts';
+import { notFound, ServerError } from '../../errors.ts';
 import type { AttemptFilter, StatusCode } from '../../store/types.ts';
 import { Trigger } from '../../store/types.ts';
 import { type ApiDeps, appFor, endpointOf, messageOf, parseTime, splitList } from '../context.ts';
@@ -152,7 +152,11 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
       const app = await appFor(deps, req, req.params.app_id);
       const msg = await messageOf(deps, app, req.params.msg_id);
       const ep = await endpointOf(deps, app, req.params.endpoint_id);
-      if (msg.expungedAt !== undefined) throw conflict("the message's payload was deleted: it cannot be resent");
+      if (msg.expungedAt !== undefined) {
+        throw new ServerError('HW_PAYLOAD_EXPUNGED', "the message's payload was deleted: it cannot be resent", {
+          status: 400,
+        });
+      }
       await store.enqueueDelivery(msg.id, ep.id, deps.now(), Trigger.manual);
       deps.onEnqueued();
       return reply.code(202).send({});

@@ -73,10 +73,9 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
     } catch (err) {
       // The answer leaves out what the caller may not learn (where an internal name points); the
       // operator's log keeps it.
-      if (err instanceof DeliveryError && err.logDetail) {
-        req.log.info({ code: err.code, logDetail: err.logDetail }, 'endpoint URL refused');
-      }
-      throw err;
+      if (!(err instanceof DeliveryError)) throw err;
+      if (err.logDetail) req.log.info({ code: err.code, logDetail: err.logDetail }, 'endpoint URL refused');
+      throw err.status === 422 ? invalidField(['body', 'url'], err.message, err.code) : err;
     }
   }
 

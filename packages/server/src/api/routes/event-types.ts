@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { conflict, notFound } from '../../errors.ts';
+import { notFound, ServerError } from '../../errors.ts';
 import type { EventTypeRow, NewEventType, Store } from '../../store/types.ts';
 import { type ApiDeps, allPages, requireAdmin } from '../context.ts';
 import { eventTypesFromOpenApi, specOf } from '../event-type-import.ts';
@@ -54,7 +54,9 @@ export function eventTypeRoutes(api: FastifyInstance, deps: ApiDeps): void {
     const b = req.body;
     const existing = await store.getEventType(b.name as string);
     // Svix revives an archived type on create; a live one is a conflict.
-    if (existing && !existing.archived) throw conflict('an event type with this name already exists');
+    if (existing && !existing.archived) {
+      throw new ServerError('HW_EVENT_TYPE_EXISTS', 'an event type with this name already exists', { status: 409 });
+    }
     const row = {
       name: b.name as string,
       description: b.description ?? '',
