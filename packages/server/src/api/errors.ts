@@ -37,9 +37,10 @@ export const SVIX_ERRORS = {
  * Hookwarden's own failures that reach a caller with their own code, because Svix has no such
  * case: the endpoint checker, the trust document, and the refusals of an endpoint's URL, TLS
  * settings or policy, which are 422s in Svix's shape naming the field, with our code saying which
- * rule refused it. Any other failure of ours at 500 or above is answered as `server_error`.
+ * rule refused it. Any other failure is internal: answered as `server_error`, without its message.
  */
 export const OWN_ERRORS = {
+  HW_CHECK_URL_INVALID: 400,
   HW_CHECK_BUSY: 429,
   HW_CHECK_UNAVAILABLE: 503,
   HW_TRUST_UNAVAILABLE: 503,
@@ -84,8 +85,9 @@ function schemaItems(err: FastifyError): ValidationItem[] {
 /** A failure of ours: Svix's code for its cases, our own for the others, 422s as Svix lists them. */
 function ownReply(err: HookwardenError): ErrorReply | undefined {
   const svix = SVIX_ERRORS[err.code as SvixCase];
-  const status = svix?.status ?? OWN_ERRORS[err.code as keyof typeof OWN_ERRORS] ?? err.status;
-  if (status >= 500 && svix === undefined && !(err.code in OWN_ERRORS)) return undefined;
+  const status = svix?.status ?? OWN_ERRORS[err.code as keyof typeof OWN_ERRORS];
+  // In neither table: a failure of ours (the store's thread, an option), not the caller's.
+  if (status === undefined) return undefined;
   const code = svix?.code ?? err.code;
   if (status !== 422) return { status, body: { code, detail: err.message } };
   const [loc, msg] = err instanceof FieldError ? [err.loc, err.reason] : [['body'], err.message];
