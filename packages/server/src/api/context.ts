@@ -51,6 +51,10 @@ export type Scope =
       grant: ReadonlySet<Capability> | null;
       /** The token's digest (hex), so that it can log itself out. */
       tokenHash: string;
+      /** The feature flags it holds: the flagged event types it may see. */
+      featureFlags: readonly string[];
+      /** An integration's key, which rotating or deleting the integration ends, not a logout. */
+      integration: boolean;
     };
 
 declare module 'fastify' {
@@ -120,20 +124,39 @@ export function invalidField(loc: string[], msg: string, code?: string): FieldEr
 }
 
 /**
- * An application's or endpoint's deliveries per second. Svix renamed `rateLimit` to `throttleRate`
- * and its SDKs send either: one setting under two names. Both given must agree (422 otherwise);
- * `undefined` when neither is.
+ * One setting that Svix renamed, which its SDKs send under either name (older SDKs the older one):
+ * the value under either; both given must agree (422 naming the newer, otherwise); `undefined` when
+ * neither is. Lists agree when they hold the same items.
  */
-export function throttleOf(
+export function aliased<T>(
+  newer: T | undefined,
+  older: T | undefined,
+  loc: string[],
+  olderName: string,
+): T | undefined {
+  if (newer === undefined) return older;
+  if (older !== undefined && !sameValue(newer, older)) {
+    throw invalidField(loc, `differs from ${olderName}, the same setting under its older name`);
+  }
+  return newer;
+}
+
+const sameValue = (a: unknown, b: unknown): boolean =>
+  Array.isArray(a) && Array.isArray(b)
+    ? a.length === b.length && new Set([...a, ...b]).size === new Set(a).size
+    : a === b;
+
+/** An application's or endpoint's deliveries per second: `throttleRate`, formerly `rateLimit`. */
+export const throttleOf = (
   b: { rateLimit?: number | null; throttleRate?: number | null },
   at: string[] = ['body'],
-): number | null | undefined {
-  if (b.throttleRate === undefined) return b.rateLimit;
-  if (b.rateLimit !== undefined && b.rateLimit !== b.throttleRate) {
-    throw invalidField([...at, 'throttleRate'], 'differs from rateLimit, the same setting under its older name');
-  }
-  return b.throttleRate;
-}
+): number | null | undefined => aliased(b.throttleRate, b.rateLimit, [...at, 'throttleRate'], 'rateLimit');
+
+/** The event types an endpoint receives: `eventTypes` (svix 2), formerly `filterTypes`. */
+export const eventTypesOf = (b: {
+  eventTypes?: string[] | null;
+  filterTypes?: string[] | null;
+}): string[] | null | undefined => aliased(b.eventTypes, b.filterTypes, ['body', 'eventTypes'], 'filterTypes');
 
 const HOUR = 3_600_000;
 

@@ -24,6 +24,7 @@ const channels = {
   maxItems: 10,
   uniqueItems: true,
 };
+const featureFlags = { type: ['array', 'null'], items: idOrName, minItems: 1, maxItems: 25, uniqueItems: true };
 const filterTypes = { type: ['array', 'null'], items: idOrName, minItems: 1, maxItems: 1000, uniqueItems: true };
 // Header values must not smuggle a line break or NUL into the request we send.
 const headerValue = { type: 'string', maxLength: 4096, pattern: '^[^\\r\\n\\u0000]*$' };
@@ -97,6 +98,7 @@ export const query = {
     type: 'object',
     properties: { ...listProps, include_archived: { type: 'boolean' }, with_content: { type: 'boolean' } },
   },
+  eventTypeDelete: { type: 'object', properties: { expunge: { type: 'boolean' } } },
   createApp: { type: 'object', properties: { get_if_exists: { type: 'boolean' } } },
   tasks: {
     type: 'object',
@@ -195,8 +197,8 @@ export const eventTypeIn = {
     archived: { type: 'boolean' },
     deprecated: { type: 'boolean' },
     groupName: { type: ['string', 'null'], maxLength: 256 },
-    featureFlag: { type: ['string', 'null'], maxLength: 256 },
-    featureFlags: { type: ['array', 'null'], items: { type: 'string', maxLength: 256 }, maxItems: 10 },
+    featureFlag: { ...idOrName, type: ['string', 'null'] },
+    featureFlags,
     schemas: { type: ['object', 'null'] },
   },
 } as const;
@@ -287,6 +289,8 @@ const endpointProps = {
   uid,
   description: { type: 'string', maxLength: 4096 },
   disabled: { type: 'boolean' },
+  // Svix 2 renamed filterTypes to eventTypes; both are accepted (context.ts eventTypesOf).
+  eventTypes: filterTypes,
   filterTypes,
   channels,
   metadata,

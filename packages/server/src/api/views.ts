@@ -36,6 +36,9 @@ export const eventTypeOut = (t: EventTypeRow, withSchemas = true) => ({
   archived: t.archived,
   deprecated: t.deprecated,
   groupName: t.groupName,
+  featureFlags: t.featureFlags,
+  // Svix's earlier, single flag: shown when there is exactly one.
+  featureFlag: t.featureFlags?.length === 1 ? t.featureFlags[0] : null,
   schemas: withSchemas ? t.schemas : null,
   createdAt: iso(t.createdAt),
   updatedAt: iso(t.updatedAt),
@@ -58,6 +61,8 @@ const endpointFields = (e: EndpointRow) => ({
   url: e.url,
   description: e.description,
   disabled: e.disabled,
+  // Svix 2 SDKs read eventTypes, earlier ones filterTypes: the same list under both names.
+  eventTypes: e.filterTypes,
   filterTypes: e.filterTypes,
   channels: e.channels,
   rateLimit: e.rateLimit,

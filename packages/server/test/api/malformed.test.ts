@@ -126,7 +126,12 @@ test('every route rejects malformed input with 4xx and {code, detail}', async ()
     ['GET', () => '/api/v1/operational-webhook/endpoint?limit=0', undefined, 422],
     ['GET', () => '/api/v1/operational-webhook/endpoint/bad%20id', undefined, 422],
     ['GET', () => '/api/v1/operational-webhook/endpoint/ep_missing', undefined, 404],
-    ['PUT', () => '/api/v1/operational-webhook/endpoint/ep_missing', { url: 'https://o.example/' }, 404],
+    [
+      'PUT',
+      () => '/api/v1/operational-webhook/endpoint/ep_01M8HC8ATMF08Q60EAKM2P5ETE',
+      { url: 'https://o.example/' },
+      404,
+    ],
     ['DELETE', () => '/api/v1/operational-webhook/endpoint/ep_missing', undefined, 404],
     ['POST', () => '/api/v1/operational-webhook/endpoint/ep_missing/secret/rotate', {}, 404],
     ['POST', () => '/api/v1/event-type/import/openapi', {}, 422],

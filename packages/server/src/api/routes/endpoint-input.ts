@@ -3,7 +3,7 @@ import { createSecureContext } from 'node:tls';
 import { generateSecret, hmacKey } from '@hookwarden/verify/signature';
 import type { CipherPolicy } from '../../delivery/ciphers.ts';
 import type { EndpointRow } from '../../store/types.ts';
-import { invalidField, throttleOf } from '../context.ts';
+import { eventTypesOf, invalidField, throttleOf } from '../context.ts';
 
 /** The endpoint body as the schema admits it (Svix EndpointIn plus our extensions). */
 export interface EndpointBody {
@@ -12,6 +12,7 @@ export interface EndpointBody {
   description?: string;
   disabled?: boolean;
   filterTypes?: string[] | null;
+  eventTypes?: string[] | null;
   channels?: string[] | null;
   metadata?: Record<string, string>;
   headers?: Record<string, string> | null;
@@ -167,6 +168,7 @@ export function applyEndpointBody(e: EndpointRow, b: EndpointBody, replace: bool
     return map(v as NonNullable<EndpointBody[K]>);
   };
   const rate = throttleOf(b);
+  const types = eventTypesOf(b);
   const id = b.clientIdentity;
   const identity = id === undefined ? undefined : id === null ? null : checkClientIdentity(id);
   return {
@@ -175,7 +177,7 @@ export function applyEndpointBody(e: EndpointRow, b: EndpointBody, replace: bool
     uid: pick('uid', e.uid, null, (v) => v),
     description: pick('description', e.description, '', (v) => v),
     disabled: pick('disabled', e.disabled, false, (v) => v),
-    filterTypes: pick('filterTypes', e.filterTypes, null, (v) => v),
+    filterTypes: types === undefined ? (replace ? null : e.filterTypes) : types,
     channels: pick('channels', e.channels, null, (v) => v),
     metadata: pick('metadata', e.metadata, {}, (v) => v),
     rateLimit: rate === undefined ? (replace ? null : e.rateLimit) : rate,
