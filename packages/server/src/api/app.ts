@@ -16,6 +16,7 @@ import { endpointRoutes } from './routes/endpoints.ts';
 import { environmentRoutes } from './routes/environment.ts';
 import { eventTypeRoutes } from './routes/event-types.ts';
 import { healthRoutes } from './routes/health.ts';
+import { integrationRoutes } from './routes/integrations.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { operationalWebhookRoutes } from './routes/operational-webhooks.ts';
 import { statisticsRoutes } from './routes/statistics.ts';
@@ -92,6 +93,7 @@ export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = 
   applicationRoutes(api, deps);
   eventTypeRoutes(api, deps);
   endpointRoutes(api, deps);
+  integrationRoutes(api, deps);
   messageRoutes(api, deps);
   attemptRoutes(api, deps);
   authRoutes(api, deps);

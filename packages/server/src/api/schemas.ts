@@ -79,6 +79,11 @@ export const params = {
     required: ['endpoint_id'],
     properties: { endpoint_id: idOrName },
   },
+  integration: {
+    type: 'object',
+    required: ['app_id', 'integ_id'],
+    properties: { app_id: idOrName, integ_id: idOrName },
+  },
   task: {
     type: 'object',
     required: ['task_id'],
@@ -94,6 +99,15 @@ const listProps = {
 
 export const query = {
   list: { type: 'object', properties: listProps },
+  applications: {
+    type: 'object',
+    properties: {
+      ...listProps,
+      exclude_apps_with_no_endpoints: { type: 'boolean' },
+      exclude_apps_with_disabled_endpoints: { type: 'boolean' },
+      exclude_apps_with_svix_play_endpoints: { type: 'boolean' },
+    },
+  },
   eventTypes: {
     type: 'object',
     properties: { ...listProps, include_archived: { type: 'boolean' }, with_content: { type: 'boolean' } },
@@ -382,8 +396,22 @@ export const appPortalAccessIn = {
     expiry: { type: ['integer', 'null'], minimum: 1, maximum: 604800 },
     readOnly: { type: ['boolean', 'null'] },
     sessionId: { type: ['string', 'null'], maxLength: 256 },
-    featureFlags: { type: 'array', items: { type: 'string' } },
+    featureFlags: { ...featureFlags, type: 'array' },
     capabilities: { type: ['array', 'null'], items: { enum: CAPABILITIES } },
-    application: { type: ['object', 'null'] },
+    application: { ...applicationIn, type: ['object', 'null'] },
   },
+} as const;
+
+export const integrationIn = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 256 },
+    featureFlags: { ...featureFlags, type: 'array' },
+  },
+} as const;
+
+export const bulkExpungeIn = {
+  type: 'object',
+  properties: { ids: { type: 'array', items: idOrName, maxItems: 1000, uniqueItems: true } },
 } as const;

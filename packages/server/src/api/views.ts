@@ -5,6 +5,7 @@ import type {
   EndpointMessage,
   EndpointRow,
   EventTypeRow,
+  IntegrationRow,
   MessageDestination,
   MessageRow,
   Page,
@@ -149,6 +150,15 @@ export const attemptOut = (a: AttemptRow) => ({
   failureKind: a.failureKind,
   failureDetail: a.failureMessage,
   tls: a.tls,
+});
+
+/** Svix's IntegrationOut: the key is never part of it (`…/key`, `…/key/rotate`). */
+export const integrationOut = (i: IntegrationRow) => ({
+  id: i.id,
+  name: i.name,
+  featureFlags: i.featureFlags ?? [],
+  createdAt: iso(i.createdAt),
+  updatedAt: iso(i.updatedAt),
 });
 
 export const taskOut = (t: TaskRow) => ({

@@ -61,16 +61,32 @@ export async function appOrCreate(
     throw err;
   }
 }
-type ListQuery = { limit: number; iterator?: string | null; order?: 'ascending' | 'descending' };
+type ListQuery = {
+  limit: number;
+  iterator?: string | null;
+  order?: 'ascending' | 'descending';
+  exclude_apps_with_no_endpoints?: boolean;
+  exclude_apps_with_disabled_endpoints?: boolean;
+  exclude_apps_with_svix_play_endpoints?: boolean;
+};
 
 export function applicationRoutes(api: FastifyInstance, deps: ApiDeps): void {
   const { store } = deps;
 
-  api.get<{ Querystring: ListQuery }>('/api/v1/app', { schema: { querystring: query.list } }, async (req) => {
+  api.get<{ Querystring: ListQuery }>('/api/v1/app', { schema: { querystring: query.applications } }, async (req) => {
     requireAdmin(req);
+    const q = req.query;
     // The operator's own application (operational webhooks) is not one of the customers': left out
-    // by the query (filtered from a fetched page, it left an empty page and an iterator on itself).
-    const page = await store.listApplications({ ...req.query, exceptId: OPERATIONAL_APP_ID });
+    // by the query (filtered from a fetched page, it left an empty page and an iterator on itself),
+    // as are those the exclusions name. No endpoint here is a Svix Play one: that exclusion is moot.
+    const page = await store.listApplications({
+      limit: q.limit,
+      iterator: q.iterator,
+      order: q.order,
+      exceptId: OPERATIONAL_APP_ID,
+      withEndpoints: q.exclude_apps_with_no_endpoints ?? false,
+      withoutOnlyDisabled: q.exclude_apps_with_disabled_endpoints ?? false,
+    });
     return listOut(page, applicationOut);
   });
 

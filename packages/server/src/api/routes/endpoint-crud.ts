@@ -14,6 +14,9 @@ import { applyEndpointBody, checkUrl, type EndpointBody, endpointSecret } from '
 type P = { endpoint_id: string };
 type ListQuery = { limit: number; iterator?: string | null; order?: 'ascending' | 'descending' };
 
+/** Header names that carry a credential: their values are never read back. */
+export const SENSITIVE_HEADER =
+  /^(cookie|x-api-key)$|auth|token|secret|passw|api[-_]?key|session|credential|signature/i;
 /** An endpoint id of ours (`ep_` and 26 base-32 digits). */
 const ENDPOINT_ID = /^ep_[0-9A-Z]{26}$/;
 /** How long a rotated-out secret keeps signing, so receivers can switch without dropping events. */
@@ -215,7 +218,11 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
 
   api.get<{ Params: P }>(`${m.base}/:endpoint_id/headers`, { schema: { params: m.oneParams } }, async (req) => {
     const ep = await endpointFor(req);
-    return { headers: ep.headers, sensitive: [] };
+    // Svix's EndpointHeadersOut: credential-like headers are left out of `headers` and named in
+    // `sensitive` (a PATCH that does not name them keeps them).
+    const sensitive = Object.keys(ep.headers).filter((name) => SENSITIVE_HEADER.test(name));
+    const shown = Object.fromEntries(Object.entries(ep.headers).filter(([name]) => !sensitive.includes(name)));
+    return { headers: shown, sensitive };
   });
 
   api.put<{ Params: P; Body: { headers: Record<string, string> } }>(

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { newId } from '../../ids.ts';
 import { type ApiDeps, appFor, messageOf, parseTime, requireAdmin, retentionMs, splitList } from '../context.ts';
-import { messageIn, messagePrecheckIn, params, query } from '../schemas.ts';
+import { bulkExpungeIn, messageIn, messagePrecheckIn, params, query } from '../schemas.ts';
 import { listOut, messageJson, messageOut } from '../views.ts';
 import { type AppBody, appOrCreate } from './applications.ts';
 import { finishedTask } from './background-tasks.ts';
@@ -121,6 +121,26 @@ export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
       while (after !== null);
       deps.onWithdrawn?.({ appId: app.id });
       return reply.code(202).send(await finishedTask(deps, app.id, 'application.purge_content', {}));
+    },
+  );
+
+  // Svix's bulkExpungeContent: the payloads of the messages named (ids or eventIds), each as
+  // `DELETE …/content` deletes one; each one's outcome is answered by the name it was given.
+  api.post<{ Params: { app_id: string }; Body: { ids?: string[] } }>(
+    '/api/v1/app/:app_id/msg/bulk-expunge',
+    { schema: { params: params.app, body: bulkExpungeIn } },
+    async (req) => {
+      const app = await appFor(deps, req, req.params.app_id);
+      const results: Record<string, 'expunged' | 'not-found'> = {};
+      for (const name of req.body?.ids ?? []) {
+        const m = await deps.store.getMessage(app.id, name);
+        if (m) {
+          await deps.store.expungeMessage(app.id, m.id, deps.now());
+          deps.onWithdrawn?.({ msgId: m.id });
+        }
+        results[name] = m ? 'expunged' : 'not-found';
+      }
+      return { results };
     },
   );
 
