@@ -126,7 +126,9 @@ export function applicationRoutes(api: FastifyInstance, deps: ApiDeps): void {
         {
           ...app,
           name: b.name as string,
-          uid: b.uid ?? null,
+          // A uid the path named stays unless the body names another: upserting by it again must
+          // find the same application.
+          uid: b.uid === undefined && app.uid === req.params.app_id ? app.uid : (b.uid ?? null),
           metadata: b.metadata ?? {},
           rateLimit: throttleOf(b) ?? null,
         },

@@ -169,7 +169,7 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
           if (replace) return reply.code(201).send(endpointOut(await upsert(req, app)));
           throw notFound('endpoint');
         }
-        const next = applyEndpointBody(ep, req.body, replace);
+        const next = applyEndpointBody(ep, req.body, replace, ep.uid === req.params.endpoint_id ? ep.uid : undefined);
         if (next.url !== ep.url || next.allowHttp !== ep.allowHttp || next.signing !== ep.signing)
           await checkTarget(req, next);
         // Re-enabling starts a fresh failure window.

@@ -154,8 +154,11 @@ export function checkUrl(url: string): URL {
   return parsed;
 }
 
-/** Applies the body to an endpoint; `replace` (PUT) resets the Svix fields it omits. */
-export function applyEndpointBody(e: EndpointRow, b: EndpointBody, replace: boolean): EndpointRow {
+/**
+ * Applies the body to an endpoint; `replace` (PUT) resets the Svix fields it omits, except a uid
+ * that the PUT's path named (`keptUid`): upserting by uid again must find the same endpoint.
+ */
+export function applyEndpointBody(e: EndpointRow, b: EndpointBody, replace: boolean, keptUid?: string): EndpointRow {
   const pick = <K extends keyof EndpointBody, V>(
     key: K,
     current: V,
@@ -174,7 +177,7 @@ export function applyEndpointBody(e: EndpointRow, b: EndpointBody, replace: bool
   return {
     ...e,
     url: b.url ?? e.url,
-    uid: pick('uid', e.uid, null, (v) => v),
+    uid: pick('uid', e.uid, keptUid ?? null, (v) => v),
     description: pick('description', e.description, '', (v) => v),
     disabled: pick('disabled', e.disabled, false, (v) => v),
     filterTypes: types === undefined ? (replace ? null : e.filterTypes) : types,
