@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { tempDir } from '@hookwarden/testkit';
 import { Webhook } from 'standardwebhooks';
 import { Svix as Svix1 } from 'svix';
 import { Svix as Svix2 } from 'svix2';
-import { type RunningServer, startServer } from '../../src/server.ts';
-import { callApi, type Received, startReceiver, testPki, waitFor } from './receiver.ts';
+import type { RunningServer } from '../../src/server.ts';
+import { callApi, type Received, startServerWithReceiver, waitFor } from './receiver.ts';
 
 // The same flows through the Svix SDK of each major version a user may have: 1.x (`svix`, which
 // names an endpoint's event types `filterTypes` and calls upserts `update`) and 2.x (`svix2`, an
@@ -57,32 +56,16 @@ const refusedWith = (status: number, code: string) => (e: ApiError) => {
   return true;
 };
 
+let e2e: Awaited<ReturnType<typeof startServerWithReceiver>>;
 let server: RunningServer;
-let receiver: Awaited<ReturnType<typeof startReceiver>>;
-let pki: Awaited<ReturnType<typeof testPki>>;
-let recorded = 0;
-const dir = tempDir();
+let receiver: Awaited<ReturnType<typeof startServerWithReceiver>>['receiver'];
+let pki: Awaited<ReturnType<typeof startServerWithReceiver>>['pki'];
 
 before(async () => {
-  pki = await testPki();
-  receiver = await startReceiver({ server: pki.server, clientCaPem: pki.platform.caBundlePem });
-  server = await startServer({
-    port: 0,
-    dataDir: dir.path,
-    adminToken: TOKEN,
-    identity: () => pki.platform,
-    allowPrivateTargets: true,
-    logger: (await import('pino')).pino({ level: 'silent' }),
-  });
-  server.events.on('recorded', (o: unknown[]) => {
-    recorded += o.length;
-  });
+  e2e = await startServerWithReceiver({ token: TOKEN });
+  ({ server, receiver, pki } = e2e);
 });
-after(async () => {
-  await server?.close({ deadlineMs: 1000 });
-  await receiver?.close();
-  dir.cleanup();
-});
+after(() => e2e?.close());
 
 /** The deliveries the receiver got that verify under `secret`: those sent to that endpoint. */
 function deliveredTo(secret: string): Received[] {
@@ -172,16 +155,11 @@ for (const sdk of SDKS) {
       const filteredKey = (await svix.endpoint.getSecret(app.id, filtered.id)).key;
       const allKey = (await svix.endpoint.getSecret(app.id, all.id)).key;
 
-      const before = recorded;
+      const before = e2e.recorded();
       const paid = await svix.message.create(app.id, { eventType: 'invoice.paid', payload: { n: 1 } });
       const other = await svix.message.create(app.id, { eventType: 'order.shipped', payload: { n: 2 } });
       await waitFor(() => deliveredTo(allKey).length >= 2, receiver.onRequest, 20_000, 'deliveries');
-      await waitFor(
-        () => recorded >= before + 3,
-        (fn) => server.events.on('recorded', fn),
-        20_000,
-        'attempts',
-      );
+      await waitFor(() => e2e.recorded() >= before + 3, e2e.onRecorded, 20_000, 'attempts');
       assert.deepEqual(
         deliveredTo(filteredKey).map((r) => r.headers['webhook-id']),
         [paid.id],

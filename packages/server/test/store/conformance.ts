@@ -6,6 +6,7 @@ import type {
   EndpointRow,
   MessageRow,
   NewEndpoint,
+  NewEventType,
   Store,
   TaskFilter,
   TaskRow,
@@ -36,6 +37,17 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
 
     const endpoint = async (appId: string, over: Partial<NewEndpoint> = {}): Promise<EndpointRow> =>
       store.createEndpoint(newEndpoint(appId, newId('ep'), over), T0);
+
+    const eventType = (name: string, over: Partial<NewEventType> = {}): NewEventType => ({
+      name,
+      description: '',
+      archived: false,
+      deprecated: false,
+      groupName: null,
+      schemas: null,
+      featureFlags: null,
+      ...over,
+    });
 
     const message = (appId: string, over: Partial<MessageRow> = {}): MessageRow => ({
       id: newId('msg'),
@@ -652,18 +664,7 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
     test("event types page by name both ways, names starting with '-' included", async () => {
       const names = ['-zz-paging-a', '-zz-paging-b', '-zz-paging-c', 'zz-paging-d'];
       for (const name of names) {
-        await store.createEventType(
-          {
-            name,
-            description: '',
-            archived: false,
-            deprecated: false,
-            groupName: null,
-            schemas: null,
-            featureFlags: null,
-          },
-          T0,
-        );
+        await store.createEventType(eventType(name), T0);
       }
       const ours = (xs: { name: string }[]) => xs.map((t) => t.name).filter((n) => n.includes('zz-paging'));
       const seen: string[] = [];
@@ -865,15 +866,7 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
     });
 
     test('event types: feature flags are kept and narrow a list to the types a token may see; delete expunges', async () => {
-      const t = (name: string, featureFlags: string[] | null) => ({
-        name,
-        description: '',
-        archived: false,
-        deprecated: false,
-        groupName: null,
-        schemas: null,
-        featureFlags,
-      });
+      const t = (name: string, featureFlags: string[] | null) => eventType(name, { featureFlags });
       await store.createEventType(t('ff-open', null), T0);
       await store.createEventType(t('ff-beta', ['beta']), T0);
       await store.createEventType(t('ff-both', ['beta', 'gamma']), T0);
