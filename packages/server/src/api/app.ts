@@ -1,10 +1,10 @@
-import { HookwardenError } from '@hookwarden/verify/errors';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { createOperationalEvents } from '../operational.ts';
 import { authenticate } from './auth.ts';
 import { notPermitted, permits } from './capabilities.ts';
 import { type ApiDeps, invalidField, type RouteDeps } from './context.ts';
 import { MAX_JSON_DEPTH, pathTooDeep } from './depth.ts';
+import { errorReply, internalReply, svixError } from './errors.ts';
 import { idempotency } from './idempotency.ts';
 import { openApiCollector } from './openapi.ts';
 import { applicationRoutes } from './routes/applications.ts';
@@ -16,6 +16,7 @@ import { endpointRoutes } from './routes/endpoints.ts';
 import { environmentRoutes } from './routes/environment.ts';
 import { eventTypeRoutes } from './routes/event-types.ts';
 import { healthRoutes } from './routes/health.ts';
+import { integrationRoutes } from './routes/integrations.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { operationalWebhookRoutes } from './routes/operational-webhooks.ts';
 import { statisticsRoutes } from './routes/statistics.ts';
@@ -28,8 +29,6 @@ declare module 'fastify' {
     public?: boolean;
   }
 }
-
-const LOCATION: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
 
 /** The Svix API v1, served by Fastify. Every route validates its input before touching the store. */
 export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = {}): FastifyInstance {
@@ -51,8 +50,8 @@ export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = 
     // Errors the router raises before any route runs (a malformed percent-escape, a parameter past
     // that length) answer in the API's shape too.
     frameworkErrors: (err, _req, reply) => {
-      const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
-      (reply as FastifyReply).code(status).send({ code: 'HW_BAD_REQUEST', detail: err.message });
+      const { body } = svixError('HW_BAD_REQUEST', err.message);
+      (reply as FastifyReply).code(err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400).send(body);
     },
   });
   const openapi = openApiCollector();
@@ -80,55 +79,21 @@ export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = 
 
   idempotency(api, deps);
 
-  api.setErrorHandler((err: FastifyError & { loc?: string[] }, req, reply) => {
-    if (err.validation) {
-      const where = LOCATION[err.validationContext ?? 'body'] ?? 'body';
-      const detail = err.validation.map((v) => {
-        const path = v.instancePath.split('/').filter(Boolean);
-        const missing = (v.params as { missingProperty?: string }).missingProperty;
-        return {
-          loc: [where, ...path, ...(missing ? [missing] : [])],
-          msg: v.message ?? 'invalid',
-          type: `value_error.${v.keyword}`,
-        };
-      });
-      return reply.code(422).send({ code: 'HW_VALIDATION_FAILED', detail });
-    }
-    if (err instanceof HookwardenError) {
-      const loc = (err as HookwardenError & { loc?: string[] }).loc;
-      if (err.status === 422 && loc) {
-        return reply.code(422).send({ code: err.code, detail: [{ loc, msg: err.message, type: 'value_error' }] });
-      }
-      // Policy errors of other packages (bad URL, bad secret) are the caller's input: 422, not 500.
-      const status = err.status >= 500 && err.code.startsWith('HW_POLICY') ? 422 : err.status;
-      return reply.code(status).send(err.toJSON());
-    }
-    switch (err.code) {
-      case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return reply
-          .code(413)
-          .send({ code: 'HW_PAYLOAD_TOO_LARGE', detail: `request body exceeds ${api.initialConfig.bodyLimit} bytes` });
-      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return reply.code(415).send({ code: 'HW_UNSUPPORTED_MEDIA_TYPE', detail: 'send application/json' });
-      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      case 'FST_ERR_CTP_INVALID_JSON_BODY':
-        return reply.code(400).send({ code: 'HW_BODY_INVALID', detail: 'the request body is not valid JSON' });
-    }
-    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      // Fastify's own 4xx (for example a JSON syntax error): keep the status, give it our shape.
-      return reply.code(err.statusCode).send({ code: 'HW_BAD_REQUEST', detail: err.message });
-    }
-    req.log.error({ err }, 'request failed');
-    return reply.code(500).send({ code: 'HW_INTERNAL', detail: 'internal error' });
+  api.setErrorHandler((err, req, reply) => {
+    const answer = errorReply(err, api.initialConfig.bodyLimit ?? DEFAULT_BODY_LIMIT) ?? internalReply();
+    if (answer.status >= 500) req.log.error({ err }, 'request failed');
+    return reply.code(answer.status).send(answer.body);
   });
 
-  api.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ code: 'HW_NOT_FOUND', detail: `no route ${req.method} ${req.url.split('?')[0]}` }),
-  );
+  api.setNotFoundHandler((req, reply) => {
+    const { status, body } = svixError('HW_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
+    return reply.code(status).send(body);
+  });
 
   applicationRoutes(api, deps);
   eventTypeRoutes(api, deps);
   endpointRoutes(api, deps);
+  integrationRoutes(api, deps);
   messageRoutes(api, deps);
   attemptRoutes(api, deps);
   authRoutes(api, deps);

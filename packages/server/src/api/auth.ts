@@ -25,5 +25,12 @@ export async function authenticate(deps: ApiDeps, req: FastifyRequest): Promise<
   if (!found) throw unauthorized('invalid or expired token');
   if (found.appId === null) return { kind: 'admin' };
   const grant = found.capabilities === null ? null : new Set(found.capabilities as Capability[]);
-  return { kind: 'app', appId: found.appId, grant, tokenHash };
+  return {
+    kind: 'app',
+    appId: found.appId,
+    grant,
+    tokenHash,
+    featureFlags: found.featureFlags ?? [],
+    integration: found.integration,
+  };
 }

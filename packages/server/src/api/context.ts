@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Withdrawn } from '../dispatcher/dispatcher.ts';
-import { notFound, ServerError } from '../errors.ts';
+import { FieldError, notFound, ServerError } from '../errors.ts';
 import { OPERATIONAL_APP_ID, type OperationalEvents } from '../operational.ts';
 import { DEFAULT_RETENTION_DAYS } from '../retention.ts';
 import type { ApplicationRow, EndpointRow, MessageRow, Page, PageQuery, Store } from '../store/types.ts';
@@ -51,6 +51,10 @@ export type Scope =
       grant: ReadonlySet<Capability> | null;
       /** The token's digest (hex), so that it can log itself out. */
       tokenHash: string;
+      /** The feature flags it holds: the flagged event types it may see. */
+      featureFlags: readonly string[];
+      /** An integration's key, which rotating or deleting the integration ends, not a logout. */
+      integration: boolean;
     };
 
 declare module 'fastify' {
@@ -115,27 +119,44 @@ export async function messageOf(deps: ApiDeps, app: ApplicationRow, idOrEventId:
 }
 
 /** A 422 naming the failing field, shaped like the ones schema validation produces. */
-export function invalidField(loc: string[], msg: string): ServerError {
-  const err = new ServerError('HW_VALIDATION_FAILED', `${loc.join('.')}: ${msg}`, { status: 422 });
-  (err as ServerError & { loc?: string[] }).loc = loc;
-  return err;
+export function invalidField(loc: string[], msg: string, code?: string): FieldError {
+  return new FieldError(loc, msg, code);
 }
 
 /**
- * An application's or endpoint's deliveries per second. Svix renamed `rateLimit` to `throttleRate`
- * and its SDKs send either: one setting under two names. Both given must agree (422 otherwise);
- * `undefined` when neither is.
+ * One setting that Svix renamed, which its SDKs send under either name (older SDKs the older one):
+ * the value under either; both given must agree (422 naming the newer, otherwise); `undefined` when
+ * neither is. Lists agree when they hold the same items.
  */
-export function throttleOf(
+export function aliased<T>(
+  newer: T | undefined,
+  older: T | undefined,
+  loc: string[],
+  olderName: string,
+): T | undefined {
+  if (newer === undefined) return older;
+  if (older !== undefined && !sameValue(newer, older)) {
+    throw invalidField(loc, `differs from ${olderName}, the same setting under its older name`);
+  }
+  return newer;
+}
+
+const sameValue = (a: unknown, b: unknown): boolean =>
+  Array.isArray(a) && Array.isArray(b)
+    ? a.length === b.length && new Set([...a, ...b]).size === new Set(a).size
+    : a === b;
+
+/** An application's or endpoint's deliveries per second: `throttleRate`, formerly `rateLimit`. */
+export const throttleOf = (
   b: { rateLimit?: number | null; throttleRate?: number | null },
   at: string[] = ['body'],
-): number | null | undefined {
-  if (b.throttleRate === undefined) return b.rateLimit;
-  if (b.rateLimit !== undefined && b.rateLimit !== b.throttleRate) {
-    throw invalidField([...at, 'throttleRate'], 'differs from rateLimit, the same setting under its older name');
-  }
-  return b.throttleRate;
-}
+): number | null | undefined => aliased(b.throttleRate, b.rateLimit, [...at, 'throttleRate'], 'rateLimit');
+
+/** The event types an endpoint receives: `eventTypes` (svix 2), formerly `filterTypes`. */
+export const eventTypesOf = (b: {
+  eventTypes?: string[] | null;
+  filterTypes?: string[] | null;
+}): string[] | null | undefined => aliased(b.eventTypes, b.filterTypes, ['body', 'eventTypes'], 'filterTypes');
 
 const HOUR = 3_600_000;
 

@@ -24,6 +24,7 @@ const channels = {
   maxItems: 10,
   uniqueItems: true,
 };
+const featureFlags = { type: ['array', 'null'], items: idOrName, minItems: 1, maxItems: 25, uniqueItems: true };
 const filterTypes = { type: ['array', 'null'], items: idOrName, minItems: 1, maxItems: 1000, uniqueItems: true };
 // Header values must not smuggle a line break or NUL into the request we send.
 const headerValue = { type: 'string', maxLength: 4096, pattern: '^[^\\r\\n\\u0000]*$' };
@@ -78,6 +79,11 @@ export const params = {
     required: ['endpoint_id'],
     properties: { endpoint_id: idOrName },
   },
+  integration: {
+    type: 'object',
+    required: ['app_id', 'integ_id'],
+    properties: { app_id: idOrName, integ_id: idOrName },
+  },
   task: {
     type: 'object',
     required: ['task_id'],
@@ -93,10 +99,20 @@ const listProps = {
 
 export const query = {
   list: { type: 'object', properties: listProps },
+  applications: {
+    type: 'object',
+    properties: {
+      ...listProps,
+      exclude_apps_with_no_endpoints: { type: 'boolean' },
+      exclude_apps_with_disabled_endpoints: { type: 'boolean' },
+      exclude_apps_with_svix_play_endpoints: { type: 'boolean' },
+    },
+  },
   eventTypes: {
     type: 'object',
     properties: { ...listProps, include_archived: { type: 'boolean' }, with_content: { type: 'boolean' } },
   },
+  eventTypeDelete: { type: 'object', properties: { expunge: { type: 'boolean' } } },
   createApp: { type: 'object', properties: { get_if_exists: { type: 'boolean' } } },
   tasks: {
     type: 'object',
@@ -195,8 +211,8 @@ export const eventTypeIn = {
     archived: { type: 'boolean' },
     deprecated: { type: 'boolean' },
     groupName: { type: ['string', 'null'], maxLength: 256 },
-    featureFlag: { type: ['string', 'null'], maxLength: 256 },
-    featureFlags: { type: ['array', 'null'], items: { type: 'string', maxLength: 256 }, maxItems: 10 },
+    featureFlag: { ...idOrName, type: ['string', 'null'] },
+    featureFlags,
     schemas: { type: ['object', 'null'] },
   },
 } as const;
@@ -287,6 +303,8 @@ const endpointProps = {
   uid,
   description: { type: 'string', maxLength: 4096 },
   disabled: { type: 'boolean' },
+  // Svix 2 renamed filterTypes to eventTypes; both are accepted (context.ts eventTypesOf).
+  eventTypes: filterTypes,
   filterTypes,
   channels,
   metadata,
@@ -378,8 +396,22 @@ export const appPortalAccessIn = {
     expiry: { type: ['integer', 'null'], minimum: 1, maximum: 604800 },
     readOnly: { type: ['boolean', 'null'] },
     sessionId: { type: ['string', 'null'], maxLength: 256 },
-    featureFlags: { type: 'array', items: { type: 'string' } },
+    featureFlags: { ...featureFlags, type: 'array' },
     capabilities: { type: ['array', 'null'], items: { enum: CAPABILITIES } },
-    application: { type: ['object', 'null'] },
+    application: { ...applicationIn, type: ['object', 'null'] },
   },
+} as const;
+
+export const integrationIn = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 256 },
+    featureFlags: { ...featureFlags, type: 'array' },
+  },
+} as const;
+
+export const bulkExpungeIn = {
+  type: 'object',
+  properties: { ids: { type: 'array', items: idOrName, maxItems: 1000, uniqueItems: true } },
 } as const;

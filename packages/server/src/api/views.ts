@@ -5,6 +5,7 @@ import type {
   EndpointMessage,
   EndpointRow,
   EventTypeRow,
+  IntegrationRow,
   MessageDestination,
   MessageRow,
   Page,
@@ -36,6 +37,9 @@ export const eventTypeOut = (t: EventTypeRow, withSchemas = true) => ({
   archived: t.archived,
   deprecated: t.deprecated,
   groupName: t.groupName,
+  featureFlags: t.featureFlags,
+  // Svix's earlier, single flag: shown when there is exactly one.
+  featureFlag: t.featureFlags?.length === 1 ? t.featureFlags[0] : null,
   schemas: withSchemas ? t.schemas : null,
   createdAt: iso(t.createdAt),
   updatedAt: iso(t.updatedAt),
@@ -58,6 +62,8 @@ const endpointFields = (e: EndpointRow) => ({
   url: e.url,
   description: e.description,
   disabled: e.disabled,
+  // Svix 2 SDKs read eventTypes, earlier ones filterTypes: the same list under both names.
+  eventTypes: e.filterTypes,
   filterTypes: e.filterTypes,
   channels: e.channels,
   rateLimit: e.rateLimit,
@@ -144,6 +150,15 @@ export const attemptOut = (a: AttemptRow) => ({
   failureKind: a.failureKind,
   failureDetail: a.failureMessage,
   tls: a.tls,
+});
+
+/** Svix's IntegrationOut: the key is never part of it (`…/key`, `…/key/rotate`). */
+export const integrationOut = (i: IntegrationRow) => ({
+  id: i.id,
+  name: i.name,
+  featureFlags: i.featureFlags ?? [],
+  createdAt: iso(i.createdAt),
+  updatedAt: iso(i.updatedAt),
 });
 
 export const taskOut = (t: TaskRow) => ({

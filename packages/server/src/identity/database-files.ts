@@ -9,18 +9,7 @@ export interface Queryable {
   ): Promise<{ rows: R[]; rowCount: number | null }>;
 }
 
-/**
- * The table behind every node's shared identity: the PKI store's files, the admin token and the
- * signing key. Secret texts are sealed (sealing.ts) before they reach the database.
- */
-export const PLATFORM_FILES_SQL = `
-CREATE TABLE platform_files (
-  name text PRIMARY KEY,
-  content text NOT NULL,
-  secret boolean NOT NULL,
-  updated_at timestamptz NOT NULL DEFAULT now()
-)`;
-
+// The table is the PostgreSQL store's (store/postgres/schema.ts, platform_files).
 const READ = 'SELECT content, secret FROM platform_files WHERE name = $1';
 const REPLACE = `INSERT INTO platform_files (name, content, secret) VALUES ($1, $2, $3)
 ON CONFLICT (name) DO UPDATE SET content = EXCLUDED.content, secret = EXCLUDED.secret, updated_at = now()`;

@@ -23,8 +23,34 @@ export interface EventTypeRow {
   deprecated: boolean;
   groupName: string | null;
   schemas: unknown;
+  /** Only application tokens holding one of these see it; null: every token. */
+  featureFlags: string[] | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/** An integration (Svix's): a named key acting on one application, as a portal token would. */
+export interface IntegrationRow {
+  id: string;
+  appId: string;
+  name: string;
+  featureFlags: string[] | null;
+  /** The current key (`integsk_…`); requests find it by its SHA-256 digest. */
+  key: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What a bearer token found in the store may do. */
+export interface FoundToken {
+  /** Its application; null: the whole environment. */
+  appId: string | null;
+  /** The capabilities it holds; null: everything within its application. */
+  capabilities: string[] | null;
+  /** The feature flags it holds (event types it may see). */
+  featureFlags: string[] | null;
+  /** An integration's key: ended by rotating or deleting the integration, not by logging out. */
+  integration: boolean;
 }
 
 export interface EndpointSecret {
@@ -208,7 +234,8 @@ export type TaskType =
   | 'endpoint.replay'
   | 'endpoint.bulk-replay'
   | 'application.purge_content'
-  | 'application.stats';
+  | 'application.stats'
+  | 'event-type.aggregate';
 export type TaskStatus = 'running' | 'finished' | 'failed';
 
 /** A background task (recover, replay, purge): what it was, how it ended, what it did. */
@@ -240,15 +267,51 @@ export interface Store {
   createApplication(app: NewApplication, now: number): Promise<ApplicationRow>;
   /** By id or uid. */
   getApplication(idOrUid: string): Promise<ApplicationRow | undefined>;
-  /** `exceptId`: one application the list never shows (the operator's own, operational.ts). */
-  listApplications(page: PageQuery & { exceptId?: string }): Promise<Page<ApplicationRow>>;
+  /**
+   * `exceptId`: one application the list never shows (the operator's own, operational.ts).
+   * `withEndpoints`: only applications with at least one endpoint; `withoutOnlyDisabled`: leaves
+   * out the applications whose endpoints are all disabled (those with none stay).
+   */
+  listApplications(
+    page: PageQuery & { exceptId?: string; withEndpoints?: boolean; withoutOnlyDisabled?: boolean },
+  ): Promise<Page<ApplicationRow>>;
   updateApplication(app: ApplicationRow, now: number): Promise<ApplicationRow>;
   deleteApplication(id: string): Promise<boolean>;
 
   createEventType(type: NewEventType, now: number): Promise<EventTypeRow>;
   getEventType(name: string): Promise<EventTypeRow | undefined>;
-  listEventTypes(page: PageQuery & { includeArchived?: boolean }): Promise<Page<EventTypeRow>>;
+  /** `featureFlags`: only the types without flags or holding one of these (an application token's view). */
+  listEventTypes(
+    page: PageQuery & { includeArchived?: boolean; featureFlags?: readonly string[] },
+  ): Promise<Page<EventTypeRow>>;
   updateEventType(type: EventTypeRow, now: number): Promise<EventTypeRow>;
+  /** Deletes it for good (Svix's `expunge`); false when there was none. */
+  deleteEventType(name: string): Promise<boolean>;
+
+  /** `keyHash`: the SHA-256 hex digest of `integration.key`, by which requests find it. */
+  createIntegration(
+    integration: Omit<IntegrationRow, 'createdAt' | 'updatedAt'>,
+    keyHash: string,
+    now: number,
+  ): Promise<IntegrationRow>;
+  getIntegration(appId: string, id: string): Promise<IntegrationRow | undefined>;
+  listIntegrations(appId: string, page: PageQuery): Promise<Page<IntegrationRow>>;
+  /** Its name and feature flags; undefined when there is none. */
+  updateIntegration(
+    appId: string,
+    id: string,
+    change: { name: string; featureFlags: string[] | null },
+    now: number,
+  ): Promise<IntegrationRow | undefined>;
+  /** A new key; the previous one stops working at once. Undefined when there is none. */
+  rotateIntegrationKey(
+    appId: string,
+    id: string,
+    key: string,
+    keyHash: string,
+    now: number,
+  ): Promise<IntegrationRow | undefined>;
+  deleteIntegration(appId: string, id: string): Promise<boolean>;
 
   createEndpoint(endpoint: NewEndpoint, now: number): Promise<EndpointRow>;
   /** By id or uid, within the application. */
@@ -375,9 +438,10 @@ export interface Store {
     hash: string,
     appId: string | null,
     expiresAt: number | null,
-    opts?: { capabilities?: string[] | null; sessionId?: string | null },
+    opts?: { capabilities?: string[] | null; sessionId?: string | null; featureFlags?: string[] | null },
   ): Promise<void>;
-  findToken(hash: string, now: number): Promise<{ appId: string | null; capabilities: string[] | null } | undefined>;
+  /** A live token by its digest: a portal (or admin) token, or an integration's key. */
+  findToken(hash: string, now: number): Promise<FoundToken | undefined>;
   /** Ends one token at once (logout); false when there was none. */
   deleteToken(hash: string): Promise<boolean>;
   /**

@@ -58,7 +58,7 @@ test('a body nested past the limit is refused with 422 naming where, before any 
     `{"eventType":"e","payload":${nestedText(10_000)}}`,
   );
   assert.equal(deep.status, 422);
-  assert.equal(deep.body.code, 'HW_VALIDATION_FAILED');
+  assert.equal(deep.body.code, 'validation_error');
   assert.deepEqual(deep.body.detail[0].loc.slice(0, 4), ['body', 'payload', '0', 'a']);
   assert.equal(deep.body.detail[0].loc.length, MAX_JSON_DEPTH + 1);
   const schemas = await h.request(

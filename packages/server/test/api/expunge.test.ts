@@ -56,7 +56,10 @@ test("the svix SDK deletes a message's payload and an attempt's response; an exp
   // By eventId as well as by id, as every {msg_id} in the path.
   await svix.message.expungeContent(app.id, 'evt-1');
   assert.deepEqual((await svix.message.get(app.id, msg.id)).payload, {});
-  await assert.rejects(svix.messageAttempt.resend(app.id, msg.id, ep.id), (e: { code: number }) => e.code === 409);
+  await assert.rejects(
+    svix.messageAttempt.resend(app.id, msg.id, ep.id),
+    (e: { code: number; body: { code: string } }) => e.code === 400 && e.body.code === 'missing_payload',
+  );
 
   // Unknown messages and attempts are 404; another application's token cannot reach them.
   await assert.rejects(svix.message.expungeContent(app.id, 'msg_missing'), (e: { code: number }) => e.code === 404);

@@ -37,7 +37,7 @@ test('every path answers with a trailing slash as without one', async () => {
 test('a trailing slash changes neither validation, authentication nor unknown paths', async () => {
   const bad = await h.request('POST', '/api/v1/app/', { name: 5 });
   assert.equal(bad.status, 422);
-  assert.equal(bad.body.code, 'HW_VALIDATION_FAILED');
+  assert.equal(bad.body.code, 'validation_error');
   assert.deepEqual(bad.body.detail[0].loc, ['body', 'name']);
 
   const anonymous = await h.request('GET', '/api/v1/app/', undefined, '');

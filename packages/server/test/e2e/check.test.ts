@@ -1,46 +1,31 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { tempDir } from '@hookwarden/testkit';
 import { verifySignature } from '@hookwarden/verify/signature';
-import { pino } from 'pino';
 import type { CheckReport } from '../../src/checker/index.ts';
-import { type RunningServer, startServer } from '../../src/server.ts';
-import { callApi, type Received, startReceiver, testPki } from './receiver.ts';
+import type { RunningServer } from '../../src/server.ts';
+import { callApi, type Received, startServerWithReceiver } from './receiver.ts';
 
 const TOKEN = 'check-admin-token-0123456789';
-const dir = tempDir();
-let pki: Awaited<ReturnType<typeof testPki>>;
+let e2e: Awaited<ReturnType<typeof startServerWithReceiver>>;
+let pki: Awaited<ReturnType<typeof startServerWithReceiver>>['pki'];
 let server: RunningServer;
-let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let receiver: Awaited<ReturnType<typeof startServerWithReceiver>>['receiver'];
 const received: Received[] = [];
 
 const call = (method: string, path: string, body?: unknown, token = TOKEN) =>
   callApi(server.url, token, method, path, body);
 
 before(async () => {
-  pki = await testPki();
-  receiver = await startReceiver({
-    server: pki.server,
-    clientCaPem: pki.platform.caBundlePem,
+  e2e = await startServerWithReceiver({
+    token: TOKEN,
     respond: (r) => {
       received.push(r);
       return 204;
     },
   });
-  server = await startServer({
-    port: 0,
-    dataDir: dir.path,
-    adminToken: TOKEN,
-    identity: () => pki.platform,
-    allowPrivateTargets: true,
-    logger: pino({ level: 'silent' }),
-  });
+  ({ pki, server, receiver } = e2e);
 });
-after(async () => {
-  await server.close({ deadlineMs: 500 });
-  await receiver.close();
-  dir.cleanup();
-});
+after(() => e2e?.close());
 
 test("an endpoint's check presents the platform certificate and signs its test event with the endpoint's secret", async () => {
   const app = await call('POST', '/api/v1/app', { name: 'checked' });
@@ -83,7 +68,7 @@ test('an admin checks any URL; the report says the receiver does not trust an un
 test('check routes validate input and scope', async () => {
   const missing = await call('POST', '/api/v1/check', {});
   assert.equal(missing.status, 422);
-  assert.equal(missing.body.code, 'HW_VALIDATION_FAILED');
+  assert.equal(missing.body.code, 'validation_error');
   const extra = await call('POST', '/api/v1/check', { url: receiver.url, verify: false });
   assert.equal(extra.status, 422);
   const notUrl = await call('POST', '/api/v1/check', { url: 'not a url' });

@@ -1,6 +1,8 @@
 import { caBundlePem, chainPem, createHierarchy, createSelfSignedCa, issueCertificate } from '@hookwarden/pki';
+import { tempDir } from '@hookwarden/testkit';
+import { pino } from 'pino';
 import { identityFromPem } from '../../src/identity/from-pem.ts';
-import type { PlatformIdentity } from '../../src/server.ts';
+import { type PlatformIdentity, startServer } from '../../src/server.ts';
 
 /** The platform's client identity and a receiver's private CA with a localhost server certificate. */
 export async function testPki(): Promise<{
@@ -28,6 +30,8 @@ export async function testPki(): Promise<{
   return { platform, receiverCaPem: receiverCa.certPem, server };
 }
 
+import { type Received, startReceiver } from '@hookwarden/testkit';
+
 export { type Received, startReceiver, waitFor } from '@hookwarden/testkit';
 
 /** One call to the server's API as the tests make it: JSON in, the status and parsed JSON out. */
@@ -39,4 +43,48 @@ export async function callApi(baseUrl: string, token: string, method: string, pa
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/**
+ * A whole server (API and dispatcher) on a temporary data directory, allowed to deliver to
+ * loopback, with the test PKI's platform identity, and an mTLS receiver that trusts it.
+ * `recorded()` counts the attempts the dispatcher has recorded; `onRecorded` waits for more.
+ */
+export async function startServerWithReceiver(o: {
+  token: string;
+  respond?: (r: Received) => number | Promise<number>;
+  egressCidrs?: string[];
+}) {
+  const pki = await testPki();
+  const receiver = await startReceiver({
+    server: pki.server,
+    clientCaPem: pki.platform.caBundlePem,
+    ...(o.respond ? { respond: o.respond } : {}),
+  });
+  const dir = tempDir();
+  const server = await startServer({
+    port: 0,
+    dataDir: dir.path,
+    adminToken: o.token,
+    identity: () => pki.platform,
+    allowPrivateTargets: true,
+    ...(o.egressCidrs ? { egressCidrs: o.egressCidrs } : {}),
+    logger: pino({ level: 'silent' }),
+  });
+  let recorded = 0;
+  server.events.on('recorded', (outcomes: unknown[]) => {
+    recorded += outcomes.length;
+  });
+  return {
+    pki,
+    receiver,
+    server,
+    recorded: () => recorded,
+    onRecorded: (fn: () => void) => server.events.on('recorded', fn),
+    async close() {
+      await server.close({ deadlineMs: 1000 });
+      await receiver.close();
+      dir.cleanup();
+    },
+  };
 }

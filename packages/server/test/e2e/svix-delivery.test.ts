@@ -1,40 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { tempDir } from '@hookwarden/testkit';
 import { verifySignature } from '@hookwarden/verify/signature';
 import { Webhook } from 'standardwebhooks';
 import { Svix } from 'svix';
-import { type RunningServer, startServer } from '../../src/server.ts';
-import { startReceiver, testPki, waitFor } from './receiver.ts';
+import type { RunningServer } from '../../src/server.ts';
+import { startServerWithReceiver, waitFor } from './receiver.ts';
 
 const TOKEN = 'e2e-admin-token-0123456789abcdef';
+let e2e: Awaited<ReturnType<typeof startServerWithReceiver>>;
 let server: RunningServer;
-let receiver: Awaited<ReturnType<typeof startReceiver>>;
-let pki: Awaited<ReturnType<typeof testPki>>;
-const dir = tempDir();
-let recorded = 0;
+let receiver: Awaited<ReturnType<typeof startServerWithReceiver>>['receiver'];
+let pki: Awaited<ReturnType<typeof startServerWithReceiver>>['pki'];
 
 before(async () => {
-  pki = await testPki();
-  receiver = await startReceiver({ server: pki.server, clientCaPem: pki.platform.caBundlePem });
-  server = await startServer({
-    port: 0,
-    dataDir: dir.path,
-    adminToken: TOKEN,
-    identity: () => pki.platform,
-    allowPrivateTargets: true,
-    egressCidrs: ['203.0.113.7/32'],
-    logger: (await import('pino')).pino({ level: 'silent' }),
-  });
-  server.events.on('recorded', (o: unknown[]) => {
-    recorded += o.length;
-  });
+  e2e = await startServerWithReceiver({ token: TOKEN, egressCidrs: ['203.0.113.7/32'] });
+  ({ server, receiver, pki } = e2e);
 });
-after(async () => {
-  await server?.close({ deadlineMs: 1000 });
-  await receiver?.close();
-  dir.cleanup();
-});
+after(() => e2e?.close());
 
 test('svix SDK → API → dispatcher → mTLS receiver that verifies the signature; attempts listed through the SDK', async () => {
   const svix = new Svix(TOKEN, { serverUrl: server.url });
@@ -63,12 +45,7 @@ test('svix SDK → API → dispatcher → mTLS receiver that verifies the signat
   new Webhook(key).verify(got.body, got.headers as Record<string, string>);
 
   // The attempt is recorded in a batch right after the response: wait for it through the SDK.
-  await waitFor(
-    () => recorded >= 1,
-    (fn) => server.events.on('recorded', fn),
-    20_000,
-    'recorded attempt',
-  );
+  await waitFor(() => e2e.recorded() >= 1, e2e.onRecorded, 20_000, 'recorded attempt');
   const attempts = await svix.messageAttempt.listByMsg(app.id, msg.id);
   assert.equal(attempts.data.length, 1);
   const a = attempts.data[0]!;

@@ -4,7 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { openPkiStore } from '@hookwarden/pki';
 import { needPostgres, type Postgres, startPostgres } from '@hookwarden/testkit';
 import pg from 'pg';
-import { databaseFiles, PLATFORM_FILES_SQL, sharedSecret } from '../../src/identity/database-files.ts';
+import { databaseFiles, sharedSecret } from '../../src/identity/database-files.ts';
+import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import { createSealer } from '../../src/sealing.ts';
 
 describe('the platform identity in PostgreSQL', { skip: needPostgres() }, () => {
@@ -13,7 +14,7 @@ describe('the platform identity in PostgreSQL', { skip: needPostgres() }, () => 
   let db = 0;
   const masterKey = randomBytes(32);
 
-  /** A fresh database with the table, and a pool on it per "node". */
+  /** A fresh migrated database, and a pool on it per "node". */
   async function database(nodes: number): Promise<pg.Pool[]> {
     const name = `files_${++db}`;
     const admin = new pg.Pool({ connectionString: server.url() });
@@ -21,7 +22,8 @@ describe('the platform identity in PostgreSQL', { skip: needPostgres() }, () => 
     await admin.end();
     const list = Array.from({ length: nodes }, () => new pg.Pool({ connectionString: server.url(name), max: 2 }));
     pools.push(...list);
-    await (list[0] as pg.Pool).query(PLATFORM_FILES_SQL);
+    // The store's migrations make the table.
+    await (await openPostgresStore({ url: server.url(name) })).close();
     return list;
   }
 

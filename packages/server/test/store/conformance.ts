@@ -6,6 +6,7 @@ import type {
   EndpointRow,
   MessageRow,
   NewEndpoint,
+  NewEventType,
   Store,
   TaskFilter,
   TaskRow,
@@ -36,6 +37,17 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
 
     const endpoint = async (appId: string, over: Partial<NewEndpoint> = {}): Promise<EndpointRow> =>
       store.createEndpoint(newEndpoint(appId, newId('ep'), over), T0);
+
+    const eventType = (name: string, over: Partial<NewEventType> = {}): NewEventType => ({
+      name,
+      description: '',
+      archived: false,
+      deprecated: false,
+      groupName: null,
+      schemas: null,
+      featureFlags: null,
+      ...over,
+    });
 
     const message = (appId: string, over: Partial<MessageRow> = {}): MessageRow => newMessage(appId, T0, over);
 
@@ -617,10 +629,7 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
     test("event types page by name both ways, names starting with '-' included", async () => {
       const names = ['-zz-paging-a', '-zz-paging-b', '-zz-paging-c', 'zz-paging-d'];
       for (const name of names) {
-        await store.createEventType(
-          { name, description: '', archived: false, deprecated: false, groupName: null, schemas: null },
-          T0,
-        );
+        await store.createEventType(eventType(name), T0);
       }
       const ours = (xs: { name: string }[]) => xs.map((t) => t.name).filter((n) => n.includes('zz-paging'));
       const seen: string[] = [];
@@ -765,7 +774,12 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
     test('tokens are found by hash until they expire; idempotency records expire', async () => {
       const a = await app();
       await store.createToken('h1', a.id, T0 + 10);
-      assert.deepEqual(await store.findToken('h1', T0), { appId: a.id, capabilities: null });
+      assert.deepEqual(await store.findToken('h1', T0), {
+        appId: a.id,
+        capabilities: null,
+        featureFlags: null,
+        integration: false,
+      });
       assert.equal(await store.findToken('h1', T0 + 10), undefined);
       assert.equal(await store.findToken('nope', T0), undefined);
       await store.putIdempotent('s', 'k', 202, '{}', T0 + 10);
@@ -780,7 +794,12 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       await store.createToken('g2', a.id, null, { sessionId: 's2' });
       await store.createToken('g3', a.id, T0 + 5);
       await store.createToken('g4', b.id, null);
-      assert.deepEqual(await store.findToken('g1', T0), { appId: a.id, capabilities: ['ViewBase'] });
+      assert.deepEqual(await store.findToken('g1', T0), {
+        appId: a.id,
+        capabilities: ['ViewBase'],
+        featureFlags: null,
+        integration: false,
+      });
       // Session s1 ends at T0 + 100; a token already ending sooner keeps its own end.
       assert.equal(await store.expireTokens(a.id, T0 + 100, ['s1']), 1);
       assert.ok(await store.findToken('g1', T0 + 99));
@@ -805,6 +824,100 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       assert.deepEqual(await ids({ limit: 10, channel: 'x' }), [m2.message.id]);
       assert.deepEqual(await ids({ limit: 10, after: T0 + 1 }), [m2.message.id]);
       assert.deepEqual(await ids({ limit: 10, before: T0 + 2 }), [m1.message.id]);
+    });
+
+    test('event types: feature flags are kept and narrow a list to the types a token may see; delete expunges', async () => {
+      const t = (name: string, featureFlags: string[] | null) => eventType(name, { featureFlags });
+      await store.createEventType(t('ff-open', null), T0);
+      await store.createEventType(t('ff-beta', ['beta']), T0);
+      await store.createEventType(t('ff-both', ['beta', 'gamma']), T0);
+      assert.deepEqual((await store.getEventType('ff-both'))?.featureFlags, ['beta', 'gamma']);
+      const seen = async (featureFlags?: string[]) =>
+        (await store.listEventTypes({ limit: 250, ...(featureFlags ? { featureFlags } : {}) })).data
+          .map((x) => x.name)
+          .filter((n) => n.startsWith('ff-'));
+      assert.deepEqual(await seen(), ['ff-beta', 'ff-both', 'ff-open']);
+      assert.deepEqual(await seen([]), ['ff-open']);
+      assert.deepEqual(await seen(['gamma']), ['ff-both', 'ff-open']);
+      const updated = await store.updateEventType(
+        { ...(await store.getEventType('ff-beta'))!, featureFlags: null },
+        T0 + 1,
+      );
+      assert.equal(updated.featureFlags, null);
+      assert.equal((await store.getEventType('ff-beta'))?.featureFlags, null);
+      assert.equal(await store.deleteEventType('ff-beta'), true);
+      assert.equal(await store.getEventType('ff-beta'), undefined);
+      assert.equal(await store.deleteEventType('ff-beta'), false);
+    });
+
+    test('applications list without those with no endpoints, or with only disabled ones', async () => {
+      const none = await app();
+      const enabled = await app();
+      await endpoint(enabled.id);
+      const disabled = await app();
+      await endpoint(disabled.id, { disabled: true });
+      const mixed = await app();
+      await endpoint(mixed.id, { disabled: true });
+      await endpoint(mixed.id);
+      const ours = new Set([none.id, enabled.id, disabled.id, mixed.id]);
+      const list = async (o: { withEndpoints?: boolean; withoutOnlyDisabled?: boolean }) =>
+        (await store.listApplications({ limit: 250, ...o })).data.map((a) => a.id).filter((id) => ours.has(id));
+      assert.deepEqual(await list({}), [none.id, enabled.id, disabled.id, mixed.id]);
+      assert.deepEqual(await list({ withEndpoints: true }), [enabled.id, disabled.id, mixed.id]);
+      assert.deepEqual(await list({ withoutOnlyDisabled: true }), [none.id, enabled.id, mixed.id]);
+      assert.deepEqual(await list({ withEndpoints: true, withoutOnlyDisabled: true }), [enabled.id, mixed.id]);
+    });
+
+    test('integrations: created, listed, changed, their key found as a token and rotated, gone with their application', async () => {
+      const a = await app();
+      const i = await store.createIntegration(
+        { id: newId('integ'), appId: a.id, name: 'zap', featureFlags: ['beta'], key: 'integsk_one' },
+        'hash-one',
+        T0,
+      );
+      assert.deepEqual(await store.getIntegration(a.id, i.id), i);
+      assert.equal(await store.getIntegration('app_other', i.id), undefined);
+      assert.deepEqual(
+        (await store.listIntegrations(a.id, { limit: 10 })).data.map((x) => x.id),
+        [i.id],
+      );
+      assert.deepEqual(await store.findToken('hash-one', T0), {
+        appId: a.id,
+        capabilities: null,
+        featureFlags: ['beta'],
+        integration: true,
+      });
+      const renamed = await store.updateIntegration(a.id, i.id, { name: 'zap2', featureFlags: null }, T0 + 1);
+      assert.equal(renamed?.name, 'zap2');
+      assert.equal(renamed?.featureFlags, null);
+      assert.equal(
+        await store.updateIntegration(a.id, 'integ_missing', { name: 'x', featureFlags: null }, T0),
+        undefined,
+      );
+      const rotated = await store.rotateIntegrationKey(a.id, i.id, 'integsk_two', 'hash-two', T0 + 2);
+      assert.equal(rotated?.key, 'integsk_two');
+      assert.equal(await store.findToken('hash-one', T0), undefined);
+      assert.equal((await store.findToken('hash-two', T0))?.appId, a.id);
+      assert.equal(await store.deleteIntegration('app_other', i.id), false);
+      const other = await store.createIntegration(
+        { id: newId('integ'), appId: a.id, name: 'other', featureFlags: null, key: 'integsk_three' },
+        'hash-three',
+        T0,
+      );
+      assert.equal(await store.deleteIntegration(a.id, i.id), true);
+      assert.equal(await store.findToken('hash-two', T0), undefined);
+      await store.deleteApplication(a.id);
+      assert.equal(await store.getIntegration(a.id, other.id), undefined);
+      assert.equal(await store.findToken('hash-three', T0), undefined);
+    });
+
+    test('portal tokens keep the feature flags they were made with', async () => {
+      const a = await app();
+      await store.createToken('ff-token', a.id, T0 + 1000, { featureFlags: ['beta'] });
+      await store.createToken('no-ff-token', a.id, T0 + 1000);
+      assert.deepEqual((await store.findToken('ff-token', T0))?.featureFlags, ['beta']);
+      assert.equal((await store.findToken('no-ff-token', T0))?.featureFlags, null);
+      assert.equal((await store.findToken('ff-token', T0))?.integration, false);
     });
   });
 }

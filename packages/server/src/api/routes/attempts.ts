@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { conflict, notFound } from '../../errors.ts';
-import type { AttemptFilter, StatusCode } from '../../store/types.ts';
+import { notFound, ServerError } from '../../errors.ts';
+import type { AttemptFilter, AttemptRow, MessageRow, StatusCode } from '../../store/types.ts';
 import { Trigger } from '../../store/types.ts';
 import { type ApiDeps, appFor, endpointOf, messageOf, parseTime, splitList } from '../context.ts';
 import { params, query } from '../schemas.ts';
@@ -18,7 +18,11 @@ type Q = {
   event_types?: string;
   endpoint_id?: string;
   with_msg?: boolean;
+  with_content?: boolean;
 };
+
+/** An attempt as listed: without what the receiver answered when `with_content=false` (Svix's `{}`). */
+const listedAttempt = (q: Q) => (a: AttemptRow) => attemptOut(q.with_content === false ? { ...a, response: '{}' } : a);
 
 function filterOf(q: Q): AttemptFilter {
   return {
@@ -53,7 +57,7 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
         f.endpointId = ep.id;
       }
       const page = await store.listAttemptsByMessage(app.id, msg.id, f);
-      return listOut(page, attemptOut);
+      return listOut(page, listedAttempt(req.query));
     },
   );
 
@@ -111,13 +115,17 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
       const app = await appFor(deps, req, req.params.app_id);
       const ep = await endpointOf(deps, app, req.params.endpoint_id);
       const page = await store.listAttemptsByEndpoint(app.id, ep.id, filterOf(req.query));
-      if (!req.query.with_msg) return listOut(page, attemptOut);
-      const out = [];
+      const listed = listedAttempt(req.query);
+      if (!req.query.with_msg) return listOut(page, listed);
+      // `msg` carries the message with its payload, one lookup per message on the page.
+      const messages = new Map<string, MessageRow | undefined>();
       for (const a of page.data) {
-        const m = await store.getMessage(app.id, a.msgId);
-        out.push({ ...attemptOut(a), msg: m ? messageOut(m, false) : null });
+        if (!messages.has(a.msgId)) messages.set(a.msgId, await store.getMessage(app.id, a.msgId));
       }
-      return { ...listOut(page, attemptOut), data: out };
+      return listOut(page, (a) => {
+        const m = messages.get(a.msgId);
+        return { ...listed(a), msg: m ? messageOut(m) : null };
+      });
     },
   );
 
@@ -152,7 +160,11 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
       const app = await appFor(deps, req, req.params.app_id);
       const msg = await messageOf(deps, app, req.params.msg_id);
       const ep = await endpointOf(deps, app, req.params.endpoint_id);
-      if (msg.expungedAt !== undefined) throw conflict("the message's payload was deleted: it cannot be resent");
+      if (msg.expungedAt !== undefined) {
+        throw new ServerError('HW_PAYLOAD_EXPUNGED', "the message's payload was deleted: it cannot be resent", {
+          status: 400,
+        });
+      }
       await store.enqueueDelivery(msg.id, ep.id, deps.now(), Trigger.manual);
       deps.onEnqueued();
       return reply.code(202).send({});

@@ -4,6 +4,7 @@ import { hashToken } from '../auth.ts';
 import { grantOf } from '../capabilities.ts';
 import { type ApiDeps, appFor, forbidden, requireAdmin } from '../context.ts';
 import { appPortalAccessIn, params, tokenExpireIn } from '../schemas.ts';
+import { type AppBody, appOrCreate } from './applications.ts';
 
 const DEFAULT_PORTAL_EXPIRY_SECONDS = 7 * 24 * 3600;
 
@@ -12,6 +13,9 @@ interface PortalAccessBody {
   readOnly?: boolean | null;
   sessionId?: string | null;
   capabilities?: string[] | null;
+  featureFlags?: string[];
+  /** Created first if the path names no application yet (Svix's AppPortalAccessIn.application). */
+  application?: AppBody | null;
 }
 
 export function authRoutes(api: FastifyInstance, deps: ApiDeps): void {
@@ -19,13 +23,14 @@ export function authRoutes(api: FastifyInstance, deps: ApiDeps): void {
   // else, and within it only what its capabilities (or read-only mode) allow (capabilities.ts).
   async function portalAccess(req: FastifyRequest<{ Params: { app_id: string } }>, body: PortalAccessBody | undefined) {
     requireAdmin(req);
-    const app = await appFor(deps, req, req.params.app_id);
     const capabilities = grantOf(body);
+    const { app } = await appOrCreate(deps, req, req.params.app_id, body?.application, ['body', 'application']);
     const token = `appsk_${randomBytes(32).toString('base64url')}`;
     const expiry = (body?.expiry ?? DEFAULT_PORTAL_EXPIRY_SECONDS) * 1000;
     await deps.store.createToken(hashToken(token).toString('hex'), app.id, deps.now() + expiry, {
       capabilities,
       sessionId: body?.sessionId ?? null,
+      featureFlags: body?.featureFlags ?? null,
     });
     return { token, url: `${deps.publicUrl}/portal/#key=${token}` };
   }
@@ -44,7 +49,8 @@ export function authRoutes(api: FastifyInstance, deps: ApiDeps): void {
 
   // An application token ends itself; the admin token is not a session (change it to revoke it).
   api.post('/api/v1/auth/logout', async (req, reply) => {
-    if (req.scope.kind !== 'app') throw forbidden();
+    // An integration's key is no session either: rotating or deleting the integration ends it.
+    if (req.scope.kind !== 'app' || req.scope.integration) throw forbidden();
     await deps.store.deleteToken(req.scope.tokenHash);
     return reply.code(204).send();
   });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DeliveryError } from '../../delivery/errors.ts';
 import { isConnectionHeader } from '../../delivery/headers.ts';
+import { notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { OperationalEvent } from '../../operational.ts';
 import { newEndpoint } from '../../store/new-endpoint.ts';
@@ -13,6 +14,11 @@ import { applyEndpointBody, checkUrl, type EndpointBody, endpointSecret } from '
 type P = { endpoint_id: string };
 type ListQuery = { limit: number; iterator?: string | null; order?: 'ascending' | 'descending' };
 
+/** Header names that carry a credential: their values are never read back. */
+export const SENSITIVE_HEADER =
+  /^(cookie|x-api-key)$|auth|token|secret|passw|api[-_]?key|session|credential|signature/i;
+/** An endpoint id of ours (`ep_` and 26 base-32 digits). */
+const ENDPOINT_ID = /^ep_[0-9A-Z]{26}$/;
 /** How long a rotated-out secret keeps signing, so receivers can switch without dropping events. */
 const DEFAULT_ROTATION_GRACE_SECONDS = 24 * 3600;
 /**
@@ -73,10 +79,9 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
     } catch (err) {
       // The answer leaves out what the caller may not learn (where an internal name points); the
       // operator's log keeps it.
-      if (err instanceof DeliveryError && err.logDetail) {
-        req.log.info({ code: err.code, logDetail: err.logDetail }, 'endpoint URL refused');
-      }
-      throw err;
+      if (!(err instanceof DeliveryError)) throw err;
+      if (err.logDetail) req.log.info({ code: err.code, logDetail: err.logDetail }, 'endpoint URL refused');
+      throw err.status === 422 ? invalidField(['body', 'url'], err.message, err.code) : err;
     }
   }
 
@@ -104,32 +109,47 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
     },
   );
 
+  /** A new endpoint of `app` from a create body, told to the operator's endpoints. */
+  async function create(req: FastifyRequest, app: ApplicationRow, body: EndpointBody): Promise<EndpointRow> {
+    const now = deps.now();
+    if (body.headers) checkHeaders(body.headers);
+    const blank: EndpointRow = {
+      ...newEndpoint({
+        id: newId('ep', now),
+        appId: app.id,
+        url: body.url as string,
+        secret: endpointSecret(body.secret, ['body', 'secret']),
+      }),
+      headers: body.headers ?? {},
+      failingSince: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const e = applyEndpointBody(blank, body, false);
+    await checkTarget(req, e);
+    const created = await store.createEndpoint(e, now);
+    await tell(req, { type: 'endpoint.created', app, endpoint: created });
+    return created;
+  }
+
   api.post<{ Params: Record<string, string>; Body: EndpointBody }>(
     m.base,
     { schema: { ...m.collectionSchema, body: endpointIn } },
-    async (req, reply) => {
-      const app = await m.appOf(req);
-      const now = deps.now();
-      if (req.body.headers) checkHeaders(req.body.headers);
-      const blank: EndpointRow = {
-        ...newEndpoint({
-          id: newId('ep', now),
-          appId: app.id,
-          url: req.body.url as string,
-          secret: endpointSecret(req.body.secret, ['body', 'secret']),
-        }),
-        headers: req.body.headers ?? {},
-        failingSince: null,
-        createdAt: now,
-        updatedAt: now,
-      };
-      const e = applyEndpointBody(blank, req.body, false);
-      await checkTarget(req, e);
-      const created = await store.createEndpoint(e, now);
-      await tell(req, { type: 'endpoint.created', app, endpoint: created });
-      return reply.code(201).send(endpointOut(created));
-    },
+    async (req, reply) => reply.code(201).send(endpointOut(await create(req, await m.appOf(req), req.body))),
   );
+
+  /**
+   * Svix's upsert (1.x SDKs' update): a PUT naming no endpoint creates it, with the path as its uid.
+   * A path shaped like an endpoint id names one that is missing, not a uid to create (404).
+   */
+  async function upsert(req: FastifyRequest<{ Params: P; Body: EndpointBody }>, app: ApplicationRow) {
+    const path = req.params.endpoint_id;
+    if (ENDPOINT_ID.test(path)) throw notFound('endpoint');
+    if (req.body.uid != null && req.body.uid !== path) {
+      throw invalidField(['body', 'uid'], 'must be the uid the path names');
+    }
+    return create(req, app, { ...req.body, uid: path });
+  }
 
   api.get<{ Params: P }>(`${m.base}/:endpoint_id`, { schema: { params: m.oneParams } }, async (req) =>
     endpointOut(await endpointFor(req)),
@@ -142,10 +162,14 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
     api[method]<{ Params: P; Body: EndpointBody }>(
       `${m.base}/:endpoint_id`,
       { schema: { params: m.oneParams, body: replace ? endpointIn : endpointPatch } },
-      async (req) => {
+      async (req, reply) => {
         const app = await m.appOf(req);
-        const ep = await endpointOf(deps, app, req.params.endpoint_id);
-        const next = applyEndpointBody(ep, req.body, replace);
+        const ep = await store.getEndpoint(app.id, req.params.endpoint_id);
+        if (!ep) {
+          if (replace) return reply.code(201).send(endpointOut(await upsert(req, app)));
+          throw notFound('endpoint');
+        }
+        const next = applyEndpointBody(ep, req.body, replace, ep.uid === req.params.endpoint_id ? ep.uid : undefined);
         if (next.url !== ep.url || next.allowHttp !== ep.allowHttp || next.signing !== ep.signing)
           await checkTarget(req, next);
         // Re-enabling starts a fresh failure window.
@@ -194,7 +218,11 @@ export function endpointCrudRoutes(api: FastifyInstance, deps: RouteDeps, m: End
 
   api.get<{ Params: P }>(`${m.base}/:endpoint_id/headers`, { schema: { params: m.oneParams } }, async (req) => {
     const ep = await endpointFor(req);
-    return { headers: ep.headers, sensitive: [] };
+    // Svix's EndpointHeadersOut: credential-like headers are left out of `headers` and named in
+    // `sensitive` (a PATCH that does not name them keeps them).
+    const sensitive = Object.keys(ep.headers).filter((name) => SENSITIVE_HEADER.test(name));
+    const shown = Object.fromEntries(Object.entries(ep.headers).filter(([name]) => !sensitive.includes(name)));
+    return { headers: shown, sensitive };
   });
 
   api.put<{ Params: P; Body: { headers: Record<string, string> } }>(

@@ -3,7 +3,7 @@ import { createSecureContext } from 'node:tls';
 import { generateSecret, hmacKey } from '@hookwarden/verify/signature';
 import type { CipherPolicy } from '../../delivery/ciphers.ts';
 import type { EndpointRow } from '../../store/types.ts';
-import { invalidField, throttleOf } from '../context.ts';
+import { eventTypesOf, invalidField, throttleOf } from '../context.ts';
 
 /** The endpoint body as the schema admits it (Svix EndpointIn plus our extensions). */
 export interface EndpointBody {
@@ -12,6 +12,7 @@ export interface EndpointBody {
   description?: string;
   disabled?: boolean;
   filterTypes?: string[] | null;
+  eventTypes?: string[] | null;
   channels?: string[] | null;
   metadata?: Record<string, string>;
   headers?: Record<string, string> | null;
@@ -153,8 +154,11 @@ export function checkUrl(url: string): URL {
   return parsed;
 }
 
-/** Applies the body to an endpoint; `replace` (PUT) resets the Svix fields it omits. */
-export function applyEndpointBody(e: EndpointRow, b: EndpointBody, replace: boolean): EndpointRow {
+/**
+ * Applies the body to an endpoint; `replace` (PUT) resets the Svix fields it omits, except a uid
+ * that the PUT's path named (`keptUid`): upserting by uid again must find the same endpoint.
+ */
+export function applyEndpointBody(e: EndpointRow, b: EndpointBody, replace: boolean, keptUid?: string): EndpointRow {
   const pick = <K extends keyof EndpointBody, V>(
     key: K,
     current: V,
@@ -167,15 +171,16 @@ export function applyEndpointBody(e: EndpointRow, b: EndpointBody, replace: bool
     return map(v as NonNullable<EndpointBody[K]>);
   };
   const rate = throttleOf(b);
+  const types = eventTypesOf(b);
   const id = b.clientIdentity;
   const identity = id === undefined ? undefined : id === null ? null : checkClientIdentity(id);
   return {
     ...e,
     url: b.url ?? e.url,
-    uid: pick('uid', e.uid, null, (v) => v),
+    uid: pick('uid', e.uid, keptUid ?? null, (v) => v),
     description: pick('description', e.description, '', (v) => v),
     disabled: pick('disabled', e.disabled, false, (v) => v),
-    filterTypes: pick('filterTypes', e.filterTypes, null, (v) => v),
+    filterTypes: types === undefined ? (replace ? null : e.filterTypes) : types,
     channels: pick('channels', e.channels, null, (v) => v),
     metadata: pick('metadata', e.metadata, {}, (v) => v),
     rateLimit: rate === undefined ? (replace ? null : e.rateLimit) : rate,

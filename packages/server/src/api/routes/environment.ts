@@ -2,17 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { type ApiDeps, invalidField, requireAdmin } from '../context.ts';
 import { environmentIn } from '../schemas.ts';
 import { eventTypeOut } from '../views.ts';
-import { allEventTypes, putEventTypes } from './event-types.ts';
+import { allEventTypes, type EventTypeBody, eventTypeFrom, putEventTypes } from './event-types.ts';
 
 interface EnvironmentBody {
-  eventTypes?: {
-    name: string;
-    description: string;
-    archived?: boolean;
-    deprecated?: boolean;
-    groupName?: string | null;
-    schemas?: unknown;
-  }[];
+  eventTypes?: (EventTypeBody & { name: string })[];
   connectors?: unknown[] | null;
   settings?: unknown;
 }
@@ -46,11 +39,7 @@ export function environmentRoutes(api: FastifyInstance, deps: ApiDeps): void {
       // `settings` (Svix's dashboard and portal preferences) have no equivalent either; they change
       // nothing that is delivered and are not kept.
       await putEventTypes(deps.store, req.body.eventTypes ?? [], deps.now(), (t, existing) => ({
-        name: t.name,
-        description: t.description,
-        archived: t.archived ?? false,
-        deprecated: t.deprecated ?? false,
-        groupName: t.groupName ?? null,
+        ...eventTypeFrom(t.name, t),
         schemas: t.schemas ?? existing?.schemas ?? null,
       }));
       return reply.code(204).send();

@@ -1,17 +1,21 @@
-import type { FastifyInstance } from 'fastify';
-import { conflict, notFound } from '../../errors.ts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { notFound, ServerError } from '../../errors.ts';
 import type { EventTypeRow, NewEventType, Store } from '../../store/types.ts';
-import { type ApiDeps, allPages, requireAdmin } from '../context.ts';
+import { type ApiDeps, aliased, allPages, requireAdmin } from '../context.ts';
 import { eventTypesFromOpenApi, specOf } from '../event-type-import.ts';
 import { eventTypeImportIn, eventTypeIn, eventTypePatch, eventTypeUpdate, params, query } from '../schemas.ts';
 import { eventTypeOut, listOut } from '../views.ts';
 
-interface EventTypeBody {
+/** Svix's EventTypeIn (EventTypeUpsertIn and EventTypePatch without a name), as the schema admits it. */
+export interface EventTypeBody {
   name?: string;
   description?: string;
   archived?: boolean;
   deprecated?: boolean;
   groupName?: string | null;
+  /** Svix's earlier, single flag: `featureFlags` with one item. */
+  featureFlag?: string | null;
+  featureFlags?: string[] | null;
   schemas?: unknown;
 }
 type Q = {
@@ -21,6 +25,52 @@ type Q = {
   include_archived?: boolean;
   with_content?: boolean;
 };
+
+/**
+ * An event type's feature flags: `featureFlags`, or the older single `featureFlag`. A null
+ * `featureFlag` beside `featureFlags` says nothing (our own answers carry it so beside two flags).
+ */
+function featureFlagsOf(b: EventTypeBody): string[] | null | undefined {
+  const single = b.featureFlag == null ? (b.featureFlags === undefined ? b.featureFlag : undefined) : [b.featureFlag];
+  return aliased(b.featureFlags, single, ['body', 'featureFlags'], 'featureFlag');
+}
+
+/** The event type `name` as a whole body describes it (create, PUT, import): what it omits is reset. */
+export function eventTypeFrom(name: string, b: EventTypeBody): NewEventType {
+  return {
+    name,
+    description: b.description ?? '',
+    archived: b.archived ?? false,
+    deprecated: b.deprecated ?? false,
+    groupName: b.groupName ?? null,
+    schemas: b.schemas ?? null,
+    featureFlags: featureFlagsOf(b) ?? null,
+  };
+}
+
+/** `t` with what a PATCH body names changed. */
+function patched(t: EventTypeRow, b: EventTypeBody): EventTypeRow {
+  const flags = featureFlagsOf(b);
+  return {
+    ...t,
+    description: b.description ?? t.description,
+    archived: b.archived ?? t.archived,
+    deprecated: b.deprecated ?? t.deprecated,
+    groupName: b.groupName === undefined ? t.groupName : b.groupName,
+    schemas: b.schemas === undefined ? t.schemas : b.schemas,
+    featureFlags: flags === undefined ? t.featureFlags : flags,
+  };
+}
+
+/**
+ * The feature flags an application token holds, which limit the event types it sees (Svix: a type
+ * with flags is shown only to tokens holding one of them); undefined for the admin, who sees all.
+ */
+const flagsOf = (req: FastifyRequest): readonly string[] | undefined =>
+  req.scope.kind === 'app' ? req.scope.featureFlags : undefined;
+
+const visible = (t: EventTypeRow, flags: readonly string[] | undefined): boolean =>
+  flags === undefined || t.featureFlags === null || t.featureFlags.some((f) => flags.includes(f));
 
 /** Every event type (archived ones too, when asked). */
 export const allEventTypes = (store: Store, includeArchived: boolean): Promise<EventTypeRow[]> =>
@@ -44,25 +94,32 @@ export async function putEventTypes<T extends { name: string }>(
 export function eventTypeRoutes(api: FastifyInstance, deps: ApiDeps): void {
   const { store } = deps;
 
+  /** The event type a request may see, by name; 404 if there is none. */
+  async function eventTypeFor(req: FastifyRequest, name: string): Promise<EventTypeRow> {
+    const t = await store.getEventType(name);
+    if (!t || !visible(t, flagsOf(req))) throw notFound('event type');
+    return t;
+  }
+
   api.get<{ Querystring: Q }>('/api/v1/event-type', { schema: { querystring: query.eventTypes } }, async (req) => {
-    const page = await store.listEventTypes({ ...req.query, includeArchived: req.query.include_archived ?? false });
-    return listOut(page, (t) => eventTypeOut(t, req.query.with_content ?? false));
+    const q = req.query;
+    const flags = flagsOf(req);
+    const page = await store.listEventTypes({
+      ...q,
+      includeArchived: q.include_archived ?? false,
+      ...(flags === undefined ? {} : { featureFlags: flags }),
+    });
+    return listOut(page, (t) => eventTypeOut(t, q.with_content ?? false));
   });
 
   api.post<{ Body: EventTypeBody }>('/api/v1/event-type', { schema: { body: eventTypeIn } }, async (req, reply) => {
     requireAdmin(req);
-    const b = req.body;
-    const existing = await store.getEventType(b.name as string);
+    const row = eventTypeFrom(req.body.name as string, req.body);
+    const existing = await store.getEventType(row.name);
     // Svix revives an archived type on create; a live one is a conflict.
-    if (existing && !existing.archived) throw conflict('an event type with this name already exists');
-    const row = {
-      name: b.name as string,
-      description: b.description ?? '',
-      archived: b.archived ?? false,
-      deprecated: b.deprecated ?? false,
-      groupName: b.groupName ?? null,
-      schemas: b.schemas ?? null,
-    };
+    if (existing && !existing.archived) {
+      throw new ServerError('HW_EVENT_TYPE_EXISTS', 'an event type with this name already exists', { status: 409 });
+    }
     const created = existing
       ? await store.updateEventType({ ...existing, ...row }, deps.now())
       : await store.createEventType(row, deps.now());
@@ -79,11 +136,12 @@ export function eventTypeRoutes(api: FastifyInstance, deps: ApiDeps): void {
       const found = eventTypesFromOpenApi(specOf(req.body));
       if (req.body.dryRun) return { data: { modified: [], to_modify: found } };
       const now = deps.now();
-      // A document without a schema for a type leaves the one it had.
+      // A document without a schema for a type leaves the one it had; documents carry no flags.
       await putEventTypes(store, found, now, (t, existing) => ({
         ...t,
         archived: false,
         schemas: t.schemas ?? existing?.schemas ?? null,
+        featureFlags: existing?.featureFlags ?? null,
       }));
       if (req.body.replaceAll) {
         const named = new Set(found.map((t) => t.name));
@@ -97,57 +155,42 @@ export function eventTypeRoutes(api: FastifyInstance, deps: ApiDeps): void {
   api.get<{ Params: { event_type_name: string } }>(
     '/api/v1/event-type/:event_type_name',
     { schema: { params: params.eventType } },
-    async (req) => {
-      const t = await store.getEventType(req.params.event_type_name);
-      if (!t) throw notFound('event type');
-      return eventTypeOut(t);
-    },
+    async (req) => eventTypeOut(await eventTypeFor(req, req.params.event_type_name)),
   );
 
-  const update = (partial: boolean) => async (req: { params: { event_type_name: string }; body: EventTypeBody }) => {
-    const t = await store.getEventType(req.params.event_type_name);
-    if (!t) throw notFound('event type');
-    const b = req.body;
-    const updated = await store.updateEventType(
-      {
-        ...t,
-        description: b.description ?? t.description,
-        archived: b.archived ?? (partial ? t.archived : false),
-        deprecated: b.deprecated ?? (partial ? t.deprecated : false),
-        groupName: b.groupName === undefined ? (partial ? t.groupName : null) : b.groupName,
-        schemas: b.schemas === undefined ? (partial ? t.schemas : null) : b.schemas,
-      },
-      deps.now(),
-    );
-    return eventTypeOut(updated);
-  };
-
+  // Svix's upsert (1.x SDKs' update): the body replaces the type, which is created if missing.
   api.put<{ Params: { event_type_name: string }; Body: EventTypeBody }>(
     '/api/v1/event-type/:event_type_name',
     { schema: { params: params.eventType, body: eventTypeUpdate } },
-    async (req) => {
+    async (req, reply) => {
       requireAdmin(req);
-      return update(false)(req);
+      const row = eventTypeFrom(req.params.event_type_name, req.body);
+      const t = await store.getEventType(row.name);
+      if (!t) return reply.code(201).send(eventTypeOut(await store.createEventType(row, deps.now())));
+      return eventTypeOut(await store.updateEventType({ ...t, ...row }, deps.now()));
     },
   );
+
   api.patch<{ Params: { event_type_name: string }; Body: EventTypeBody }>(
     '/api/v1/event-type/:event_type_name',
     { schema: { params: params.eventType, body: eventTypePatch } },
     async (req) => {
       requireAdmin(req);
-      return update(true)(req);
+      const t = await eventTypeFor(req, req.params.event_type_name);
+      return eventTypeOut(await store.updateEventType(patched(t, req.body), deps.now()));
     },
   );
 
   // Deleting archives, as Svix does: messages already sent keep naming a type that still exists.
-  api.delete<{ Params: { event_type_name: string } }>(
+  // `expunge=true` deletes it for good.
+  api.delete<{ Params: { event_type_name: string }; Querystring: { expunge?: boolean } }>(
     '/api/v1/event-type/:event_type_name',
-    { schema: { params: params.eventType } },
+    { schema: { params: params.eventType, querystring: query.eventTypeDelete } },
     async (req, reply) => {
       requireAdmin(req);
-      const t = await store.getEventType(req.params.event_type_name);
-      if (!t) throw notFound('event type');
-      await store.updateEventType({ ...t, archived: true }, deps.now());
+      const t = await eventTypeFor(req, req.params.event_type_name);
+      if (req.query.expunge) await store.deleteEventType(t.name);
+      else await store.updateEventType({ ...t, archived: true }, deps.now());
       return reply.code(204).send();
     },
   );

@@ -1,30 +1,13 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { newId } from '../../ids.ts';
-import type { ApplicationRow } from '../../store/types.ts';
-import {
-  type ApiDeps,
-  appFor,
-  invalidField,
-  messageOf,
-  parseTime,
-  requireAdmin,
-  retentionMs,
-  splitList,
-  throttleOf,
-  uidRefusal,
-} from '../context.ts';
-import { messageIn, messagePrecheckIn, params, query, UID_PATTERN } from '../schemas.ts';
+import { type ApiDeps, appFor, messageOf, parseTime, requireAdmin, retentionMs, splitList } from '../context.ts';
+import { bulkExpungeIn, messageIn, messagePrecheckIn, params, query } from '../schemas.ts';
 import { listOut, messageJson, messageOut } from '../views.ts';
+import { type AppBody, appOrCreate } from './applications.ts';
 import { finishedTask } from './background-tasks.ts';
 
 interface MessageBody {
-  application?: {
-    name: string;
-    uid?: string | null;
-    metadata?: Record<string, string>;
-    rateLimit?: number | null;
-    throttleRate?: number | null;
-  } | null;
+  application?: AppBody | null;
   eventType: string;
   eventId?: string | null;
   payloadRetentionPeriod?: number | null;
@@ -44,46 +27,6 @@ type ListQuery = {
   with_content?: boolean;
   event_types?: string;
 };
-
-/**
- * The message's application; with `application` in the body (Svix's MessageIn.application), one the
- * path names by uid is created first if it does not exist yet, so a sender needs no separate call.
- * Only the admin token may create one; its uid is the path's (a different one in the body is refused).
- */
-async function appForMessage(
-  deps: ApiDeps,
-  req: FastifyRequest,
-  idOrUid: string,
-  inline: MessageBody['application'] | undefined,
-): Promise<ApplicationRow> {
-  if (!inline || req.scope.kind !== 'admin' || (await deps.store.getApplication(idOrUid))) {
-    return appFor(deps, req, idOrUid);
-  }
-  if (inline.uid != null && inline.uid !== idOrUid) {
-    throw invalidField(['body', 'application', 'uid'], 'must be the uid the path names');
-  }
-  if (!UID.test(idOrUid) || uidRefusal(idOrUid) !== undefined) {
-    throw invalidField(['path', 'app_id'], 'names no application, and is not a uid one could be created with');
-  }
-  try {
-    return await deps.store.createApplication(
-      {
-        id: newId('app', deps.now()),
-        uid: idOrUid,
-        name: inline.name,
-        metadata: inline.metadata ?? {},
-        rateLimit: throttleOf(inline, ['body', 'application']) ?? null,
-      },
-      deps.now(),
-    );
-  } catch (err) {
-    // Created meanwhile by a concurrent message: use that one.
-    if ((err as { code?: string }).code === 'HW_CONFLICT') return appFor(deps, req, idOrUid);
-    throw err;
-  }
-}
-
-const UID = new RegExp(UID_PATTERN);
 
 /** Messages expunged per store call when a whole application's payloads go. */
 const PURGE_BATCH = 500;
@@ -115,7 +58,8 @@ export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
     { schema: { params: params.app, body: messageIn, querystring: query.withContent } },
     async (req, reply) => {
       const b = req.body;
-      const app = await appForMessage(deps, req, req.params.app_id, b.application ?? undefined);
+      // Svix's MessageIn.application: the application is created first if the path names none yet.
+      const { app } = await appOrCreate(deps, req, req.params.app_id, b.application, ['body', 'application']);
       const now = deps.now();
       const { message, created, deliveries } = await store.createMessage(
         {
@@ -177,6 +121,26 @@ export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
       while (after !== null);
       deps.onWithdrawn?.({ appId: app.id });
       return reply.code(202).send(await finishedTask(deps, app.id, 'application.purge_content', {}));
+    },
+  );
+
+  // Svix's bulkExpungeContent: the payloads of the messages named (ids or eventIds), each as
+  // `DELETE …/content` deletes one; each one's outcome is answered by the name it was given.
+  api.post<{ Params: { app_id: string }; Body: { ids?: string[] } }>(
+    '/api/v1/app/:app_id/msg/bulk-expunge',
+    { schema: { params: params.app, body: bulkExpungeIn } },
+    async (req) => {
+      const app = await appFor(deps, req, req.params.app_id);
+      const results: Record<string, 'expunged' | 'not-found'> = {};
+      for (const name of req.body?.ids ?? []) {
+        const m = await deps.store.getMessage(app.id, name);
+        if (m) {
+          await deps.store.expungeMessage(app.id, m.id, deps.now());
+          deps.onWithdrawn?.({ msgId: m.id });
+        }
+        results[name] = m ? 'expunged' : 'not-found';
+      }
+      return { results };
     },
   );
 

@@ -6,7 +6,7 @@ import { appUsageStatsIn } from '../schemas.ts';
 import { finishedTask } from './background-tasks.ts';
 
 /**
- * Svix's usage statistics (`statistics.aggregateAppStats`): how many deliveries (message ×
+ * Svix's usage statistics. `statistics.aggregateAppStats`: how many deliveries (message ×
  * endpoint) each application's messages of a window made, for billing a platform's customers. Run
  * as a task, as Svix does, and finished before the answer; its `data.appStats` holds the counts.
  */
@@ -46,4 +46,24 @@ export function statisticsRoutes(api: FastifyInstance, deps: ApiDeps): void {
       return reply.code(202).send({ ...task, unresolvedAppIds });
     },
   );
+
+  // Svix's aggregateEventTypes: for each application, the event types its endpoints name and
+  // whether one of them takes every type (no filter). Endpoints count whether enabled or not: it
+  // is what each application is set up to receive.
+  api.put('/api/v1/stats/usage/event-types', async (req, reply) => {
+    requireAdmin(req);
+    const apps = await allPages((page) => store.listApplications({ ...page, exceptId: OPERATIONAL_APP_ID }));
+    const eventTypes = [];
+    for (const app of apps) {
+      const endpoints = await allPages((page) => store.listEndpoints(app.id, page));
+      const named = new Set(endpoints.flatMap((e) => e.filterTypes ?? []));
+      eventTypes.push({
+        appId: app.id,
+        explicitlySubscribedEventTypes: [...named].sort(),
+        hasCatchAllEndpoint: endpoints.some((e) => e.filterTypes === null),
+      });
+    }
+    const task = await finishedTask(deps, null, 'event-type.aggregate', { event_types: eventTypes });
+    return reply.code(202).send(task);
+  });
 }

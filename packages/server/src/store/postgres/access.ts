@@ -1,7 +1,7 @@
-import type { Page, TaskFilter, TaskRow } from '../types.ts';
+import type { FoundToken, Page, TaskFilter, TaskRow } from '../types.ts';
 import type { Db } from './db.ts';
 import { Params, paged } from './page.ts';
-import { taskFromRow } from './rows.ts';
+import { listParam, taskFromRow } from './rows.ts';
 
 // Tokens, idempotent replies and background task records: what the API keeps besides the queue.
 
@@ -10,25 +10,32 @@ export async function createToken(
   hash: string,
   appId: string | null,
   expiresAt: number | null,
-  opts: { capabilities?: string[] | null; sessionId?: string | null } = {},
+  opts: { capabilities?: string[] | null; sessionId?: string | null; featureFlags?: string[] | null } = {},
 ): Promise<void> {
   await db.query(
-    'INSERT INTO tokens (hash, app_id, expires_at, capabilities, session_id) VALUES ($1, $2, $3, $4, $5)',
-    [hash, appId, expiresAt, opts.capabilities ?? null, opts.sessionId ?? null],
+    `INSERT INTO tokens (hash, app_id, expires_at, capabilities, session_id, feature_flags)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [hash, appId, expiresAt, opts.capabilities ?? null, opts.sessionId ?? null, listParam(opts.featureFlags)],
   );
 }
 
-export async function findToken(
-  db: Db,
-  hash: string,
-  now: number,
-): Promise<{ appId: string | null; capabilities: string[] | null } | undefined> {
+/** A live portal (or admin) token, else an integration's key: one statement, both by their digest. */
+export async function findToken(db: Db, hash: string, now: number): Promise<FoundToken | undefined> {
   const r = await db.row(
-    'SELECT app_id, capabilities FROM tokens WHERE hash = $1 AND (expires_at IS NULL OR expires_at > $2)',
+    `SELECT app_id, capabilities, feature_flags, false AS integration FROM tokens
+       WHERE hash = $1 AND (expires_at IS NULL OR expires_at > $2)
+     UNION ALL
+     SELECT app_id, NULL, feature_flags, true FROM integrations WHERE key_hash = $1
+     LIMIT 1`,
     [hash, now],
   );
   return r
-    ? { appId: (r.app_id as string | null) ?? null, capabilities: (r.capabilities as string[] | null) ?? null }
+    ? {
+        appId: (r.app_id as string | null) ?? null,
+        capabilities: (r.capabilities as string[] | null) ?? null,
+        featureFlags: (r.feature_flags as string[] | null) ?? null,
+        integration: r.integration === true,
+      }
     : undefined;
 }
 

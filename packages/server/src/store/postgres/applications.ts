@@ -30,11 +30,20 @@ export async function getApplication(db: Db, idOrUid: string): Promise<Applicati
   return r ? appFromRow(r) : undefined;
 }
 
-export function listApplications(db: Db, page: PageQuery & { exceptId?: string }): Promise<Page<ApplicationRow>> {
+export function listApplications(
+  db: Db,
+  page: PageQuery & { exceptId?: string; withEndpoints?: boolean; withoutOnlyDisabled?: boolean },
+): Promise<Page<ApplicationRow>> {
   const p = new Params();
+  let where = `id <> ${p.add(page.exceptId ?? '')}`;
+  if (page.withEndpoints) where += ' AND EXISTS (SELECT 1 FROM endpoints e WHERE e.app_id = applications.id)';
+  if (page.withoutOnlyDisabled) {
+    where += ` AND (NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.app_id = applications.id)
+      OR EXISTS (SELECT 1 FROM endpoints e WHERE e.app_id = applications.id AND NOT e.disabled))`;
+  }
   return paged(db, {
     from: 'applications',
-    where: `id <> ${p.add(page.exceptId ?? '')}`,
+    where,
     params: p,
     page,
     defaultOrder: 'ascending',

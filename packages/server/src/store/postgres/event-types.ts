@@ -3,7 +3,7 @@ import { nameCursorOf, nameIteratorOf } from '../sqlite/page.ts';
 import type { EventTypeRow, NewEventType, Page, PageQuery } from '../types.ts';
 import { type Db, violated } from './db.ts';
 import { Params, paged } from './page.ts';
-import { eventTypeFromRow } from './rows.ts';
+import { eventTypeFromRow, listParam } from './rows.ts';
 
 const schemasParam = (schemas: unknown): string | null =>
   schemas === null || schemas === undefined ? null : JSON.stringify(schemas);
@@ -11,9 +11,18 @@ const schemasParam = (schemas: unknown): string | null =>
 export async function createEventType(db: Db, t: NewEventType, now: number): Promise<EventTypeRow> {
   try {
     await db.query(
-      `INSERT INTO event_types (name, description, archived, deprecated, group_name, schemas, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
-      [t.name, t.description, t.archived, t.deprecated, t.groupName, schemasParam(t.schemas), now],
+      `INSERT INTO event_types (name, description, archived, deprecated, group_name, schemas, feature_flags,
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+      [
+        t.name,
+        t.description,
+        t.archived,
+        t.deprecated,
+        t.groupName,
+        schemasParam(t.schemas),
+        listParam(t.featureFlags),
+        now,
+      ],
     );
   } catch (err) {
     if (violated(err) === 'event_types_name') throw conflict('an event type with this name already exists');
@@ -28,11 +37,17 @@ export async function getEventType(db: Db, name: string): Promise<EventTypeRow |
 }
 
 /** Event types are keyed by name: their iterators are names (sqlite/page.ts). */
-export function listEventTypes(db: Db, page: PageQuery & { includeArchived?: boolean }): Promise<Page<EventTypeRow>> {
+export function listEventTypes(
+  db: Db,
+  page: PageQuery & { includeArchived?: boolean; featureFlags?: readonly string[] },
+): Promise<Page<EventTypeRow>> {
   const p = new Params();
+  // A token's flags filter in the query: filtered afterwards, pages came back short.
+  const flags = page.featureFlags === undefined ? null : [...page.featureFlags];
   return paged(db, {
     from: 'event_types',
-    where: `(${p.add(page.includeArchived === true)}::boolean OR NOT archived)`,
+    where: `(${p.add(page.includeArchived === true)}::boolean OR NOT archived)
+      AND (${p.add(flags)}::text[] IS NULL OR feature_flags IS NULL OR feature_flags && ${p.add(flags)}::text[])`,
     params: p,
     page,
     defaultOrder: 'ascending',
@@ -46,8 +61,21 @@ export function listEventTypes(db: Db, page: PageQuery & { includeArchived?: boo
 export async function updateEventType(db: Db, t: EventTypeRow, now: number): Promise<EventTypeRow> {
   await db.query(
     `UPDATE event_types SET description = $2, archived = $3, deprecated = $4, group_name = $5, schemas = $6,
-       updated_at = $7 WHERE name = $1`,
-    [t.name, t.description, t.archived, t.deprecated, t.groupName, schemasParam(t.schemas), now],
+       feature_flags = $7, updated_at = $8 WHERE name = $1`,
+    [
+      t.name,
+      t.description,
+      t.archived,
+      t.deprecated,
+      t.groupName,
+      schemasParam(t.schemas),
+      listParam(t.featureFlags),
+      now,
+    ],
   );
   return { ...t, updatedAt: now };
+}
+
+export async function deleteEventType(db: Db, name: string): Promise<boolean> {
+  return (await db.changes('DELETE FROM event_types WHERE name = $1', [name])) > 0;
 }

@@ -5,6 +5,7 @@ import * as apps from './applications.ts';
 import { Db } from './db.ts';
 import * as endpoints from './endpoints.ts';
 import * as eventTypes from './event-types.ts';
+import * as integrations from './integrations.ts';
 import * as messages from './messages.ts';
 import { migrate } from './migrate.ts';
 import * as queue from './queue.ts';
@@ -85,6 +86,17 @@ class PostgresStore implements Store {
   getEventType: Store['getEventType'] = (name) => eventTypes.getEventType(this.db, name);
   listEventTypes: Store['listEventTypes'] = (page) => eventTypes.listEventTypes(this.db, page);
   updateEventType: Store['updateEventType'] = (t, now) => eventTypes.updateEventType(this.db, t, now);
+  deleteEventType: Store['deleteEventType'] = (name) => eventTypes.deleteEventType(this.db, name);
+
+  createIntegration: Store['createIntegration'] = (i, keyHash, now) =>
+    integrations.createIntegration(this.db, i, keyHash, now);
+  getIntegration: Store['getIntegration'] = (appId, id) => integrations.getIntegration(this.db, appId, id);
+  listIntegrations: Store['listIntegrations'] = (appId, page) => integrations.listIntegrations(this.db, appId, page);
+  updateIntegration: Store['updateIntegration'] = (appId, id, change, now) =>
+    integrations.updateIntegration(this.db, appId, id, change, now);
+  rotateIntegrationKey: Store['rotateIntegrationKey'] = (appId, id, key, keyHash, now) =>
+    integrations.rotateIntegrationKey(this.db, appId, id, key, keyHash, now);
+  deleteIntegration: Store['deleteIntegration'] = (appId, id) => integrations.deleteIntegration(this.db, appId, id);
 
   createEndpoint: Store['createEndpoint'] = (e, now) => endpoints.createEndpoint(this.db, e, now);
   getEndpoint: Store['getEndpoint'] = (appId, idOrUid) => endpoints.getEndpoint(this.db, appId, idOrUid);

@@ -3,6 +3,7 @@ import type {
   AttemptRow,
   EndpointRow,
   EventTypeRow,
+  IntegrationRow,
   MessageRow,
   Outcome,
   StatusCode,
@@ -34,9 +35,24 @@ export const eventTypeFromRow = (r: Row): EventTypeRow => ({
   deprecated: r.deprecated === true,
   groupName: orNull(r.group_name),
   schemas: orNull(r.schemas),
+  featureFlags: orNull(r.feature_flags),
   createdAt: r.created_at as number,
   updatedAt: r.updated_at as number,
 });
+
+export const integrationFromRow = (r: Row): IntegrationRow => ({
+  id: r.id as string,
+  appId: r.app_id as string,
+  name: r.name as string,
+  featureFlags: orNull(r.feature_flags),
+  key: r.key as string,
+  createdAt: r.created_at as number,
+  updatedAt: r.updated_at as number,
+});
+
+/** A list column: NULL for none (or an empty list), as the SQLite store keeps it. */
+export const listParam = (v: readonly string[] | null | undefined): string[] | null =>
+  v && v.length > 0 ? [...v] : null;
 
 /** The endpoints columns, in the order of `endpointParams`. */
 export const ENDPOINT_COLUMNS = [

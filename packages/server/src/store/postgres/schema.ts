@@ -172,4 +172,33 @@ export const MIGRATIONS: readonly string[] = [
     RETURN NULL;
   END $$;
   `,
+  `
+  -- Feature flags: an event type's (only application tokens holding one of them see it) and those a
+  -- portal token holds. NULL: none.
+  ALTER TABLE event_types ADD COLUMN feature_flags text[];
+  ALTER TABLE tokens ADD COLUMN feature_flags text[];
+
+  -- Integrations (Svix's): named keys that act on one application. The key is kept, as endpoint
+  -- secrets are, because Svix's API hands it out again; requests find it by its digest.
+  CREATE TABLE integrations (
+    id text COLLATE "C" PRIMARY KEY,
+    app_id text COLLATE "C" NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    name text NOT NULL,
+    feature_flags text[],
+    key text NOT NULL,
+    key_hash text COLLATE "C" NOT NULL CONSTRAINT integrations_key_hash UNIQUE,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL
+  );
+  CREATE INDEX integrations_app ON integrations (app_id, id);
+
+  -- The identity every node shares (identity/database-files.ts): the PKI store's files, the admin
+  -- token and the signing key, secret ones sealed with the master key before they get here.
+  CREATE TABLE platform_files (
+    name text COLLATE "C" PRIMARY KEY,
+    content text NOT NULL,
+    secret boolean NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+  );
+  `,
 ];

@@ -38,6 +38,9 @@ import {
   endpointFromRow,
   endpointParams,
   eventTypeFromRow,
+  integrationFromRow,
+  json,
+  listParam,
   messageFromRow,
   taskFromRow,
 } from './rows.ts';
@@ -495,7 +498,13 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       return app;
     },
     async listApplications(page) {
-      return paged('applications', 'id <> ?', [page.exceptId ?? ''], page, 'ascending', appFromRow);
+      let where = 'id <> ?';
+      if (page.withEndpoints) where += ' AND EXISTS (SELECT 1 FROM endpoints e WHERE e.app_id = applications.id)';
+      if (page.withoutOnlyDisabled) {
+        where += ` AND (NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.app_id = applications.id)
+          OR EXISTS (SELECT 1 FROM endpoints e WHERE e.app_id = applications.id AND e.disabled = 0))`;
+      }
+      return paged('applications', where, [page.exceptId ?? ''], page, 'ascending', appFromRow);
     },
     async updateApplication(app, now) {
       apps.clear();
@@ -517,8 +526,8 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     async createEventType(t: NewEventType, now: number): Promise<EventTypeRow> {
       try {
         stmt(
-          `INSERT INTO event_types (name, description, archived, deprecated, group_name, schemas, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO event_types (name, description, archived, deprecated, group_name, schemas, feature_flags,
+             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(
           t.name,
           t.description,
@@ -526,6 +535,7 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
           t.deprecated ? 1 : 0,
           t.groupName,
           t.schemas === null || t.schemas === undefined ? null : JSON.stringify(t.schemas),
+          listParam(t.featureFlags),
           now,
           now,
         );
@@ -543,25 +553,65 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     async listEventTypes(page) {
       // Event types are keyed by name: their iterators are names (page.ts).
       const p = pageSql(page, 'ascending', nameCursorOf(page.iterator));
+      // A token's flags filter in the query: filtered afterwards, pages came back short.
+      const flags = page.featureFlags === undefined ? null : JSON.stringify(page.featureFlags);
       const rows = stmt(
-        `SELECT *, name AS id FROM event_types WHERE (? = 1 OR archived = 0) AND ${p.where.replace('id', 'name')}
+        `SELECT *, name AS id FROM event_types WHERE (? = 1 OR archived = 0)
+           AND (? IS NULL OR feature_flags IS NULL
+             OR EXISTS (SELECT 1 FROM json_each(feature_flags) f JOIN json_each(?) t ON t.value = f.value))
+           AND ${p.where.replace('id', 'name')}
          ORDER BY ${p.orderBy.replace('id', 'name')} LIMIT ?`,
-      ).all(page.includeArchived ? 1 : 0, ...p.params, p.limit) as (Raw & { id: string })[];
+      ).all(page.includeArchived ? 1 : 0, flags, flags, ...p.params, p.limit) as (Raw & { id: string })[];
       return toPage(rows, page, p.backwards, eventTypeFromRow, nameIteratorOf);
     },
     async updateEventType(t, now) {
       stmt(
-        'UPDATE event_types SET description = ?, archived = ?, deprecated = ?, group_name = ?, schemas = ?, updated_at = ? WHERE name = ?',
+        `UPDATE event_types SET description = ?, archived = ?, deprecated = ?, group_name = ?, schemas = ?,
+           feature_flags = ?, updated_at = ? WHERE name = ?`,
       ).run(
         t.description,
         t.archived ? 1 : 0,
         t.deprecated ? 1 : 0,
         t.groupName,
         t.schemas === null || t.schemas === undefined ? null : JSON.stringify(t.schemas),
+        listParam(t.featureFlags),
         now,
         t.name,
       );
       return { ...t, updatedAt: now };
+    },
+    async deleteEventType(name) {
+      return stmt('DELETE FROM event_types WHERE name = ?').run(name).changes > 0;
+    },
+
+    async createIntegration(i, keyHash, now) {
+      stmt(
+        `INSERT INTO integrations (id, app_id, name, feature_flags, key, key_hash, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(i.id, i.appId, i.name, listParam(i.featureFlags), i.key, keyHash, now, now);
+      return { ...i, createdAt: now, updatedAt: now };
+    },
+    async getIntegration(appId, id) {
+      const r = stmt('SELECT * FROM integrations WHERE app_id = ? AND id = ?').get(appId, id);
+      return r ? integrationFromRow(r as Raw) : undefined;
+    },
+    async listIntegrations(appId, page) {
+      return paged('integrations', 'app_id = ?', [appId], page, 'ascending', integrationFromRow);
+    },
+    async updateIntegration(appId, id, change, now) {
+      const r = stmt(
+        'UPDATE integrations SET name = ?, feature_flags = ?, updated_at = ? WHERE app_id = ? AND id = ? RETURNING *',
+      ).get(change.name, listParam(change.featureFlags), now, appId, id);
+      return r ? integrationFromRow(r as Raw) : undefined;
+    },
+    async rotateIntegrationKey(appId, id, key, keyHash, now) {
+      const r = stmt(
+        'UPDATE integrations SET key = ?, key_hash = ?, updated_at = ? WHERE app_id = ? AND id = ? RETURNING *',
+      ).get(key, keyHash, now, appId, id);
+      return r ? integrationFromRow(r as Raw) : undefined;
+    },
+    async deleteIntegration(appId, id) {
+      return stmt('DELETE FROM integrations WHERE app_id = ? AND id = ?').run(appId, id).changes > 0;
     },
 
     async createEndpoint(e: NewEndpoint, now: number): Promise<EndpointRow> {
@@ -791,20 +841,35 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     },
 
     async createToken(hash, appId, expiresAt, opts = {}) {
-      stmt('INSERT INTO tokens (hash, app_id, expires_at, capabilities, session_id) VALUES (?, ?, ?, ?, ?)').run(
+      stmt(
+        'INSERT INTO tokens (hash, app_id, expires_at, capabilities, session_id, feature_flags) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(
         hash,
         appId,
         expiresAt,
         opts.capabilities ? JSON.stringify(opts.capabilities) : null,
         opts.sessionId ?? null,
+        listParam(opts.featureFlags),
       );
     },
     async findToken(hash, now) {
-      const r = stmt('SELECT app_id, expires_at, capabilities FROM tokens WHERE hash = ?').get(hash) as
-        | { app_id: string | null; expires_at: number | null; capabilities: string | null }
+      type Found = { app_id: string | null; expires_at: number | null; capabilities: string | null };
+      const token = stmt('SELECT app_id, expires_at, capabilities, feature_flags FROM tokens WHERE hash = ?').get(
+        hash,
+      ) as (Found & { feature_flags: string | null }) | undefined;
+      if (token) {
+        if (token.expires_at !== null && token.expires_at <= now) return undefined;
+        return {
+          appId: token.app_id,
+          capabilities: json(token.capabilities),
+          featureFlags: json(token.feature_flags),
+          integration: false,
+        };
+      }
+      const key = stmt('SELECT app_id, feature_flags FROM integrations WHERE key_hash = ?').get(hash) as
+        | { app_id: string; feature_flags: string | null }
         | undefined;
-      if (!r || (r.expires_at !== null && r.expires_at <= now)) return undefined;
-      return { appId: r.app_id, capabilities: r.capabilities === null ? null : JSON.parse(r.capabilities) };
+      return key && { appId: key.app_id, capabilities: null, featureFlags: json(key.feature_flags), integration: true };
     },
     async deleteToken(hash) {
       return stmt('DELETE FROM tokens WHERE hash = ?').run(hash).changes > 0;

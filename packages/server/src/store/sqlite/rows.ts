@@ -3,6 +3,7 @@ import type {
   AttemptRow,
   EndpointRow,
   EventTypeRow,
+  IntegrationRow,
   MessageRow,
   StatusCode,
   TaskRow,
@@ -14,7 +15,8 @@ import type {
 
 type Raw = Record<string, unknown>;
 
-const json = <T>(v: unknown): T => (v === null || v === undefined ? (null as T) : (JSON.parse(v as string) as T));
+export const json = <T>(v: unknown): T =>
+  v === null || v === undefined ? (null as T) : (JSON.parse(v as string) as T);
 
 export const appFromRow = (r: Raw): ApplicationRow => ({
   id: r.id as string,
@@ -42,9 +44,24 @@ export const eventTypeFromRow = (r: Raw): EventTypeRow => ({
   deprecated: r.deprecated === 1,
   groupName: (r.group_name as string | null) ?? null,
   schemas: json(r.schemas),
+  featureFlags: json(r.feature_flags),
   createdAt: r.created_at as number,
   updatedAt: r.updated_at as number,
 });
+
+export const integrationFromRow = (r: Raw): IntegrationRow => ({
+  id: r.id as string,
+  appId: r.app_id as string,
+  name: r.name as string,
+  featureFlags: json(r.feature_flags),
+  key: r.key as string,
+  createdAt: r.created_at as number,
+  updatedAt: r.updated_at as number,
+});
+
+/** A JSON list column: null for none (or an empty list). */
+export const listParam = (v: readonly string[] | null | undefined): string | null =>
+  v && v.length > 0 ? JSON.stringify(v) : null;
 
 export const endpointFromRow = (r: Raw): EndpointRow => ({
   id: r.id as string,

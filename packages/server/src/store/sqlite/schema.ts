@@ -162,4 +162,21 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX background_tasks_expiry ON background_tasks (expires_at);`,
   // When a scheduled message (deliverAt) is first due, echoed in its MessageOut as Svix does.
   `ALTER TABLE messages ADD COLUMN deliver_at INTEGER;`,
+  // Feature flags (JSON lists): an event type's, which only application tokens holding one of them
+  // see, and those a portal token holds.
+  `ALTER TABLE event_types ADD COLUMN feature_flags TEXT;
+   ALTER TABLE tokens ADD COLUMN feature_flags TEXT;`,
+  // Integrations (Svix's): named keys that act on one application. The key is kept, as endpoint
+  // secrets are, because Svix's API hands it out again; requests find it by its digest.
+  `CREATE TABLE integrations (
+    id TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    feature_flags TEXT,
+    key TEXT NOT NULL,
+    key_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX integrations_app ON integrations (app_id, id);`,
 ];
