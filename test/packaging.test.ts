@@ -96,7 +96,10 @@ async function lintTarballs(files: string[]): Promise<string[]> {
     const { messages, pkg } = await publint({ pack: { tarball }, level: 'warning' });
     for (const m of messages) found.push(`publint ${file}: ${formatMessage(m, pkg) ?? m.code}`);
     const analysis = await attw.checkPackage(attw.createPackageFromTarballData(new Uint8Array(data)));
-    if (!analysis.types) found.push(`attw ${file}: no types`);
+    if (!analysis.types) {
+      found.push(`attw ${file}: no types`);
+      continue;
+    }
     for (const p of analysis.problems) {
       const resolution = 'resolutionKind' in p ? p.resolutionKind : undefined;
       if (resolution !== 'node10' && resolution !== 'node16-cjs') found.push(`attw ${file}: ${JSON.stringify(p)}`);
