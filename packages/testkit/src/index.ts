@@ -5,5 +5,6 @@ export { type Daemon, freePort, listen, startDaemon, waitForPort } from './net.t
 export { startNginx, startNginxHttp } from './nginx.ts';
 export { needPostgres, type Postgres, postgresBinDir, startPostgres } from './postgres.ts';
 export { type Received, startReceiver, waitFor } from './receiver.ts';
+export { type Serving, startServe } from './serve.ts';
 export { tempDir } from './temp.ts';
 export { needTools, which } from './tools.ts';

@@ -1,4 +1,4 @@
-import { HookwardenError } from './errors.ts';
+import { type HookwardenError, tableError, VerificationError } from './errors.ts';
 
 /**
  * The setup error of an adapter that finds the body already consumed or parsed by something
@@ -6,7 +6,21 @@ import { HookwardenError } from './errors.ts';
  * (or no bytes at all) would check something else. A 500: the app is set up wrong, not the sender.
  */
 export function bodyAlreadyParsed(hint: string): HookwardenError {
-  return new HookwardenError('HW_BODY_ALREADY_PARSED', hint, { status: 500 });
+  return tableError('HW_BODY_ALREADY_PARSED', hint);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as the JSON value it carries. Invalid UTF-8 is refused rather than replaced: the value
+ * must be what the signed bytes say. Throws HW_BODY_NOT_JSON, whatever the bytes.
+ */
+export function parseJsonBody(body: Uint8Array): unknown {
+  try {
+    return JSON.parse(utf8.decode(body));
+  } catch {
+    throw new VerificationError('HW_BODY_NOT_JSON');
+  }
 }
 
 /**

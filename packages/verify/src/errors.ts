@@ -31,7 +31,10 @@ export function isHookwardenError(err: unknown): err is HookwardenError {
 export function errorResponse(err: unknown): { status: number; body: { code: string; detail: string } } {
   return err instanceof HookwardenError
     ? { status: err.status, body: err.toJSON() }
-    : { status: 500, body: { code: 'HW_INTERNAL', detail: 'internal error' } };
+    : {
+        status: SETUP_CODES.HW_INTERNAL.status,
+        body: { code: 'HW_INTERNAL', detail: SETUP_CODES.HW_INTERNAL.message },
+      };
 }
 
 /** A table of stable codes, each with the status answered and the message when no detail is given. */
@@ -63,9 +66,38 @@ export const VERIFICATION_CODES = {
   HW_TRUST_DOCUMENT_UNAVAILABLE: { status: 503, message: 'the platform trust document is not available yet' },
   HW_BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than the configured limit' },
   HW_BODY_INVALID: { status: 400, message: 'the request body could not be read as sent' },
+  HW_BODY_NOT_JSON: { status: 400, message: 'the request body is not UTF-8 JSON' },
 } as const satisfies CodeTable;
 
 export type VerificationCode = keyof typeof VERIFICATION_CODES;
+
+/**
+ * Every other code this package throws or answers: an app or option set up wrong, input to a
+ * parser that is not what it must be, or a failure of ours. Same contract as the refusals.
+ */
+export const SETUP_CODES = {
+  HW_POLICY_INVALID: { status: 500, message: 'a verifier option cannot work' },
+  HW_BODY_ALREADY_PARSED: { status: 500, message: 'the body was read or parsed before the verifier' },
+  HW_CONNECTION_UNKNOWN: { status: 500, message: 'the request carries no socket facts: pass connection' },
+  HW_NOT_FOUND: { status: 404, message: 'no callback is received at this path' },
+  HW_NOT_VERIFIED: { status: 500, message: 'the request did not pass through the verifier' },
+  HW_TRUST_DOCUMENT_INVALID: { status: 502, message: 'the trust document is invalid' },
+  HW_DN_INVALID: { status: 400, message: 'not an RFC 4514 distinguished name' },
+  HW_DN_DER_INVALID: { status: 400, message: 'the DER of a distinguished name cannot be decoded' },
+  HW_PROXY_CONFIG_INVALID: { status: 400, message: 'a proxy configuration option is invalid' },
+  HW_INTERNAL: { status: 500, message: 'internal error' },
+} as const satisfies CodeTable;
+
+/** The package's error table: every code it throws or answers, with its status. */
+export const ERROR_CODES = { ...VERIFICATION_CODES, ...SETUP_CODES } as const satisfies CodeTable;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An error of the table with its status, where no subclass says more (setup errors of the adapters). */
+export function tableError(code: ErrorCode, detail?: string): HookwardenError {
+  const known = ERROR_CODES[code];
+  return new HookwardenError(code, detail ?? known.message, { status: known.status });
+}
 
 /** A callback that failed verification: `code` says why, `status` is what to answer. */
 export class VerificationError extends HookwardenError {
@@ -83,6 +115,6 @@ export class PolicyError extends HookwardenError {
   override readonly name: string = 'PolicyError';
 
   constructor(field: string, problem: string) {
-    super('HW_POLICY_INVALID', `${field}: ${problem}`, { status: 500 });
+    super('HW_POLICY_INVALID', `${field}: ${problem}`, { status: SETUP_CODES.HW_POLICY_INVALID.status });
   }
 }

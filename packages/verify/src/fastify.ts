@@ -1,19 +1,31 @@
 /**
- * Fastify plugin. It parses every content type as a raw Buffer (signatures are over bytes), so
- * register it in the scope of the webhook routes only; verifies in `preHandler`; the facts are in
- * `request.hookwarden`. Parse the JSON yourself from `request.body` once verified.
+ * Fastify plugin around the routes it guards: `app.register(fastifyVerifier(verifier, routes))`.
+ * It is a scope of its own (Fastify's encapsulation), so wherever it is registered, only `routes`
+ * are verified and read as raw Buffers (signatures are over bytes); every other route keeps the
+ * app's parsers and answers unverified, a health check included. Verifies in `preHandler`; the
+ * facts are in `request.hookwarden`, the event is `request.hookwarden.payload`.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { bodyAlreadyParsed } from './body.ts';
-import { errorResponse, type HookwardenError, VerificationError } from './errors.ts';
+import { errorResponse, type HookwardenError, PolicyError, tableError, VerificationError } from './errors.ts';
 import { toVerifyRequest } from './node.ts';
-import type { VerifiedFacts, Verifier } from './verifier.ts';
+import type { Verified, Verifier } from './verifier.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    hookwarden?: VerifiedFacts;
+    /** Set on the routes of a fastifyVerifier scope. */
+    hookwarden?: Verified;
   }
 }
+
+/**
+ * Declares the guarded routes on the scope it is given (`scope.post(...)`), and only those.
+ * `verified(request)` is `request.hookwarden` typed with the verifier's payload.
+ */
+export type FastifyGuardedRoutes<TPayload = unknown> = (
+  scope: FastifyInstance,
+  verified: (request: FastifyRequest) => Verified<TPayload>,
+) => void | Promise<void>;
 
 export interface FastifyVerifierOptions {
   /** Body limit of this scope's raw parser (default: the instance's `bodyLimit`). */
@@ -50,8 +62,23 @@ function rawBody(request: FastifyRequest): Buffer {
   );
 }
 
-export function fastifyVerifier(verifier: Verifier, options: FastifyVerifierOptions = {}): FastifyPluginAsync {
-  const plugin = async (scope: FastifyInstance) => {
+function verifiedFacts<TPayload>(request: FastifyRequest): Verified<TPayload> {
+  if (!request.hookwarden) throw tableError('HW_NOT_VERIFIED', 'this request is not on a route of fastifyVerifier');
+  return request.hookwarden as Verified<TPayload>;
+}
+
+export function fastifyVerifier<TPayload = unknown>(
+  verifier: Verifier<TPayload>,
+  routes: FastifyGuardedRoutes<TPayload>,
+  options: FastifyVerifierOptions = {},
+): FastifyPluginAsync {
+  if (typeof routes !== 'function') {
+    throw new PolicyError(
+      'routes',
+      'must be a function declaring the routes to verify: (scope) => { scope.post(...) }',
+    );
+  }
+  return async (scope: FastifyInstance) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(
       '*',
@@ -77,8 +104,6 @@ export function fastifyVerifier(verifier: Verifier, options: FastifyVerifierOpti
         return reply.code(status).send(body);
       }
     });
+    await routes(scope, verifiedFacts<TPayload>);
   };
-  // What fastify-plugin does: apply to the scope it is registered in, not to a child scope.
-  (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
-  return plugin;
 }

@@ -1,17 +1,17 @@
 /**
  * Hono middleware. Reads the raw body (Hono caches it, so `c.req.json()` still works afterwards),
- * verifies, and stores the facts as `c.get('hookwarden')`. The socket (peer address, TLS) comes
+ * verifies, and stores the facts as `c.get('hookwarden')` (the event is its `payload`). The socket (peer address, TLS) comes
  * from @hono/node-server's `c.env.incoming`; on other runtimes pass `connection`.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyAlreadyParsed, collectCapped } from './body.ts';
-import { errorResponse, HookwardenError, VerificationError } from './errors.ts';
+import { errorResponse, tableError, VerificationError } from './errors.ts';
 import { DEFAULT_MAX_BODY_BYTES, toVerifyRequest } from './node.ts';
 import type { Headers } from './signature.ts';
-import type { VerifiedFacts, Verifier, VerifyRequest } from './verifier.ts';
+import type { Verified, Verifier, VerifyRequest } from './verifier.ts';
 
-export type HonoVerifiedVariables = { hookwarden: VerifiedFacts };
+export type HonoVerifiedVariables<TPayload = unknown> = { hookwarden: Verified<TPayload> };
 
 export interface HonoVerifierOptions {
   maxBodyBytes?: number;
@@ -20,13 +20,13 @@ export interface HonoVerifierOptions {
   onRefused?: (err: unknown, c: Context) => void;
 }
 
-export function honoVerifier(
-  verifier: Verifier,
+export function honoVerifier<TPayload = unknown>(
+  verifier: Verifier<TPayload>,
   options: HonoVerifierOptions = {},
-): MiddlewareHandler<{ Variables: HonoVerifiedVariables }> {
+): MiddlewareHandler<{ Variables: HonoVerifiedVariables<TPayload> }> {
   const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return async (c, next) => {
-    let facts: VerifiedFacts;
+    let facts: Verified<TPayload>;
     try {
       const declared = Number(c.req.header('content-length') ?? 0);
       if (declared > max) throw new VerificationError('HW_BODY_TOO_LARGE');
@@ -41,9 +41,7 @@ export function honoVerifier(
         });
         request = { method: c.req.method, url: c.req.url, headers, body, ...options.connection(c) };
       } else {
-        throw new HookwardenError('HW_CONNECTION_UNKNOWN', 'no node:http request: pass options.connection', {
-          status: 500,
-        });
+        throw tableError('HW_CONNECTION_UNKNOWN', 'no node:http request: pass options.connection');
       }
       facts = await verifier.verify(request);
     } catch (err) {

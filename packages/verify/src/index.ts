@@ -1,6 +1,9 @@
 export {
+  ERROR_CODES,
+  type ErrorCode,
   HookwardenError,
   PolicyError,
+  SETUP_CODES,
   VERIFICATION_CODES,
   type VerificationCode,
   VerificationError,
@@ -27,6 +30,7 @@ export type { TrustDocument, TrustDocumentOptions } from './trust-document.ts';
 export {
   type Check,
   createVerifier,
+  type Verified,
   type VerifiedFacts,
   type VerifiedIdentity,
   type Verifier,

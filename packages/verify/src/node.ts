@@ -5,9 +5,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { collectCapped } from './body.ts';
-import { errorResponse, VerificationError } from './errors.ts';
+import { errorResponse, PolicyError, tableError, VerificationError } from './errors.ts';
 import { tlsFactsFromSocket } from './tls.ts';
-import type { VerifiedFacts, Verifier, VerifyRequest } from './verifier.ts';
+import type { Verified, Verifier, VerifyRequest } from './verifier.ts';
 
 export { collectCapped } from './body.ts';
 export { httpsServerOptions, tlsFactsFromSocket } from './tls.ts';
@@ -58,20 +58,42 @@ export interface NodeHandlerOptions {
   onRefused?: (err: unknown, req: IncomingMessage) => void;
 }
 
-export type VerifiedHandler = (
+export interface VerifiedHandlerOptions extends NodeHandlerOptions {
+  /**
+   * The one path verified (exact, query string aside, percent-escapes decoded), so that a health
+   * check or another route on the same server is not refused; without it every request is.
+   */
+  path?: string;
+  /** Answers the requests to other paths (default: 404 HW_NOT_FOUND). */
+  otherwise?: (req: IncomingMessage, res: ServerResponse) => unknown;
+}
+
+export type VerifiedHandler<TPayload = unknown> = (
   req: IncomingMessage,
   res: ServerResponse,
-  verified: { facts: VerifiedFacts; body: Buffer },
+  verified: { facts: Verified<TPayload>; body: Buffer },
 ) => void | Promise<void>;
 
 /**
- * A `(req, res)` listener that verifies and then calls `handler` with the facts and raw body.
- * `http.createServer(verifiedHandler(verifier, handler))`.
+ * A `(req, res)` listener that verifies and then calls `handler` with the facts (the event is
+ * `facts.payload`) and the raw body. `http.createServer(verifiedHandler(verifier, handler, { path }))`.
  */
-export function verifiedHandler(verifier: Verifier, handler: VerifiedHandler, options: NodeHandlerOptions = {}) {
+export function verifiedHandler<TPayload>(
+  verifier: Verifier<TPayload>,
+  handler: VerifiedHandler<TPayload>,
+  options: VerifiedHandlerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const { path, otherwise = notFound } = options;
+  if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/'))) {
+    throw new PolicyError('path', 'must be a path starting with /');
+  }
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    let verified: { facts: VerifiedFacts; body: Buffer };
+    if (path !== undefined && !isPath(req.url, path)) {
+      await otherwise(req, res);
+      return;
+    }
+    let verified: { facts: Verified<TPayload>; body: Buffer };
     try {
       const body = await readBody(req, max);
       verified = { facts: await verifier.verify(toVerifyRequest(req, body)), body };
@@ -86,4 +108,21 @@ export function verifiedHandler(verifier: Verifier, handler: VerifiedHandler, op
       sendError(res, err);
     }
   };
+}
+
+function notFound(_req: IncomingMessage, res: ServerResponse): void {
+  sendError(res, tableError('HW_NOT_FOUND'));
+}
+
+/** Whether the request target names `path`, however it spells it (origin or absolute form, escapes). */
+function isPath(target = '/', path: string): boolean {
+  let pathname: string;
+  try {
+    const url = target.startsWith('/') ? new URL(`http://request.invalid${target}`) : new URL(target);
+    pathname = decodeURIComponent(url.pathname);
+  } catch {
+    // A target that does not decode is verified, not passed on: fail closed.
+    return true;
+  }
+  return pathname === path;
 }

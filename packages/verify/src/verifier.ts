@@ -3,6 +3,7 @@
  * their framework's request into a VerifyRequest and a VerificationError into a response.
  */
 import type { X509Certificate } from 'node:crypto';
+import { parseJsonBody } from './body.ts';
 import {
   checkValidity,
   dnsNameMatches,
@@ -63,8 +64,18 @@ export interface VerifiedFacts {
   timestamp?: number;
 }
 
-export interface Verifier {
-  verify(req: VerifyRequest): Promise<VerifiedFacts>;
+/**
+ * What `verify()` hands back: the facts, and the body as the event it carries (what
+ * `Webhook.verify` returns). `payload` is parsed from the verified bytes on first read (then kept)
+ * and throws HW_BODY_NOT_JSON when they are not UTF-8 JSON. It is not enumerable: spreading, logging
+ * or serialising the facts (the gate sends them in a header) leaves the body out, and a caller that
+ * never reads it never pays for the parse.
+ */
+export type Verified<TPayload = unknown> = VerifiedFacts & { readonly payload: TPayload };
+
+/** `TPayload` types the events a route receives; nothing checks their shape at run time. */
+export interface Verifier<TPayload = unknown> {
+  verify(req: VerifyRequest): Promise<Verified<TPayload>>;
   /** The validated policy's trust document, if any (to warm it up at startup: `await refresh()`). */
   readonly trustDocument?: { refresh(): Promise<boolean>; readonly lastError: string | undefined };
 }
@@ -79,14 +90,14 @@ interface SubjectFacts {
 
 const SUBJECT_MEMO_SIZE = 256;
 
-export function createVerifier(policy: VerifyPolicy): Verifier {
+export function createVerifier<TPayload = unknown>(policy: VerifyPolicy): Verifier<TPayload> {
   const p = compilePolicy(policy);
   // Signature checkers built from the trust document, per document copy.
   const documentCheckers = new WeakMap<TrustMaterial, ReturnType<typeof createSignatureChecker>>();
   // Chain checks per certificate, CA bundle and depth: a keep-alive stream repeats one certificate.
   const chains = new ChainCache();
 
-  async function verify(req: VerifyRequest): Promise<VerifiedFacts> {
+  async function verify(req: VerifyRequest): Promise<Verified<TPayload>> {
     const checks: Check[] = [];
     const client = resolveClientAddress(req.remoteAddress, req.headers, p.trustedProxies, p.forwardedHeader);
     const cc = p.clientCertificate;
@@ -138,12 +149,13 @@ export function createVerifier(policy: VerifyPolicy): Verifier {
       }
       checks.push('replay');
     }
-    return {
+    const facts: VerifiedFacts = {
       checks,
       ...(identity ? { identity } : {}),
       clientIp: client.ip,
       ...(signed ? { webhookId: signed.msgId, timestamp: signed.timestamp } : {}),
     };
+    return withPayload<TPayload>(facts, req.body);
   }
 
   function signatureCheck(material: TrustMaterial | undefined) {
@@ -312,6 +324,17 @@ export function createVerifier(policy: VerifyPolicy): Verifier {
   }
 
   return p.trust ? { verify, trustDocument: p.trust } : { verify };
+}
+
+function withPayload<TPayload>(facts: VerifiedFacts, body: Uint8Array): Verified<TPayload> {
+  let parsed: { value: TPayload } | undefined;
+  return Object.defineProperty(facts, 'payload', {
+    enumerable: false,
+    get: () => {
+      parsed ??= { value: parseJsonBody(body) as TPayload };
+      return parsed.value;
+    },
+  }) as Verified<TPayload>;
 }
 
 function anchorsOf(own: X509Certificate[], material: TrustMaterial | undefined): X509Certificate[] {

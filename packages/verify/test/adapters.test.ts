@@ -13,7 +13,7 @@ import { expressVerifier } from '../src/express.ts';
 import { fastifyVerifier } from '../src/fastify.ts';
 import { type HonoVerifiedVariables, honoVerifier } from '../src/hono.ts';
 import { generateSecret, sign } from '../src/signature.ts';
-import { createVerifier } from '../src/verifier.ts';
+import { createVerifier, type Verified } from '../src/verifier.ts';
 
 const secret = generateSecret();
 const verifier = () => createVerifier({ ipAllowlist: ['127.0.0.1'], signature: { secrets: [secret] }, replay: true });
@@ -67,9 +67,16 @@ describe('adapters on real loopback servers', () => {
   test('express: raw body, facts in res.locals', async () => {
     const app = express();
     app.post('/hook', expressVerifier(verifier()), (req, res) => {
-      const raw = (req.body as Buffer).toString('utf8');
-      res.json({ ...res.locals.hookwarden, raw, parsed: JSON.parse(raw) });
+      const { hookwarden } = res.locals; // typed by the verifier: no cast, never undefined here
+      res.json({ ...hookwarden, raw: req.body.toString('utf8'), parsed: hookwarden.payload });
     });
+    // a handler written apart from the route sees the facts through the Locals augmentation (not `any`)
+    const apart = (_req: express.Request, res: express.Response) => {
+      const notAny: 0 extends 1 & typeof res.locals.hookwarden ? 'any' : 'typed' = 'typed';
+      const facts: Verified | undefined = res.locals.hookwarden;
+      res.json({ notAny, checks: facts?.checks });
+    };
+    app.post('/apart', expressVerifier(verifier()), apart);
     app.post('/parsed', express.json(), expressVerifier(verifier()), (_req, res) => {
       res.json({});
     });
@@ -87,16 +94,18 @@ describe('adapters on real loopback servers', () => {
     assert.equal(((await res.json()) as { code: string }).code, 'HW_BODY_ALREADY_PARSED');
   });
 
-  test('fastify: raw body preserved through the content-type parser, facts on the request', async () => {
+  test('fastify: registered at the root, only its routes are verified and raw; the others keep the app parsers', async () => {
     const app = Fastify();
-    await app.register(async (scope) => {
-      await scope.register(fastifyVerifier(verifier()));
-      scope.post('/hook', async (request) => {
-        const raw = (request.body as Buffer).toString('utf8');
-        return { ...request.hookwarden, raw, parsed: JSON.parse(raw) };
-      });
-    });
-    // outside the scope, fastify's own JSON parser still applies
+    app.get('/health', async () => ({ ok: true }));
+    await app.register(
+      fastifyVerifier(verifier(), async (scope) => {
+        scope.post('/hook', async (request) => {
+          const facts = request.hookwarden!;
+          return { ...facts, raw: (request.body as Buffer).toString('utf8'), parsed: facts.payload };
+        });
+      }),
+    );
+    // declared after the plugin, at the root: not verified, fastify's own JSON parser applies
     app.post('/other', async (request) => ({ parsed: request.body }));
     await app.listen({ port: 0, host: '127.0.0.1' });
     closers.push(() => app.close());
@@ -108,20 +117,40 @@ describe('adapters on real loopback servers', () => {
       body: '{"a":1}',
     });
     assert.deepEqual(await other.json(), { parsed: { a: 1 } });
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
+    assert.deepEqual([health.status, await health.json()], [200, { ok: true }]);
+  });
+
+  test('fastify: with a prefix; routes that are not a plugin are refused at creation', async () => {
+    const app = Fastify();
+    await app.register(
+      fastifyVerifier(verifier(), (scope, verified) => {
+        scope.post('/hook', async (request) => ({ checks: verified(request).checks }));
+      }),
+      { prefix: '/webhooks' },
+    );
+    const res = await app.inject({ method: 'POST', url: '/webhooks/hook', headers: signedHeaders(BODY), body: BODY });
+    // inject's peer is 127.0.0.1: allowed
+    assert.deepEqual([res.statusCode, res.json()], [200, { checks: ['ip-allowlist', 'signature', 'replay'] }]);
+    assert.equal((await app.inject({ method: 'POST', url: '/hook', body: BODY })).statusCode, 404);
+    assert.throws(
+      () => fastifyVerifier(verifier(), { maxBodyBytes: 1 } as never),
+      (err: unknown) => (err as { code?: string }).code === 'HW_POLICY_INVALID',
+    );
   });
 
   test('fastify: an over-size body is answered {code, detail} like the other adapters, declared or not', async () => {
     const refusals: string[] = [];
     const app = Fastify();
-    await app.register(async (scope) => {
-      await scope.register(
-        fastifyVerifier(verifier(), {
-          maxBodyBytes: 1024,
-          onRefused: (err) => refusals.push((err as { code: string }).code),
-        }),
-      );
-      scope.post('/hook', async () => ({}));
-    });
+    await app.register(
+      fastifyVerifier(
+        verifier(),
+        async (scope) => {
+          scope.post('/hook', async () => ({}));
+        },
+        { maxBodyBytes: 1024, onRefused: (err) => refusals.push((err as { code: string }).code) },
+      ),
+    );
     // outside the scope, fastify answers its own errors as before
     app.post('/other', async () => ({}));
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -158,13 +187,14 @@ describe('adapters on real loopback servers', () => {
 
   test('fastify: a parser added to the scope after the plugin is a setup error, never an empty body', async () => {
     const app = Fastify();
-    await app.register(async (scope) => {
-      await scope.register(fastifyVerifier(verifier()));
-      scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_r, body, done) => {
-        done(null, JSON.parse(body as string));
-      });
-      scope.post('/hook', async (request) => ({ ...request.hookwarden, parsed: request.body }));
-    });
+    await app.register(
+      fastifyVerifier(verifier(), async (scope) => {
+        scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_r, body, done) => {
+          done(null, JSON.parse(body as string));
+        });
+        scope.post('/hook', async (request) => ({ ...request.hookwarden, parsed: request.body }));
+      }),
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
     closers.push(() => app.close());
     const port = (app.server.address() as AddressInfo).port;
@@ -181,8 +211,9 @@ describe('adapters on real loopback servers', () => {
   test('hono on @hono/node-server: body still readable after verification', async () => {
     const app = new Hono<{ Variables: HonoVerifiedVariables }>();
     app.post('/hook', honoVerifier(verifier()), async (c) => {
-      const raw = await c.req.text();
-      return c.json({ ...c.get('hookwarden'), raw, parsed: await c.req.json() });
+      const facts = c.get('hookwarden');
+      assert.deepEqual(await c.req.json(), facts.payload); // the body is still readable
+      return c.json({ ...facts, raw: await c.req.text(), parsed: facts.payload });
     });
     app.post('/small', honoVerifier(verifier(), { maxBodyBytes: 1024 }), (c) => c.json({}));
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });

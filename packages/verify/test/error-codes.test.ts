@@ -1,15 +1,29 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import { listen } from '@hookwarden/testkit';
+import Fastify, { type FastifyRequest } from 'fastify';
+import { Hono } from 'hono';
+import { bodyAlreadyParsed } from '../src/body.ts';
+import { dnFromDer, parseDn } from '../src/dn.ts';
 import {
+  ERROR_CODES,
+  errorResponse,
   HookwardenError,
   PolicyError,
+  SETUP_CODES,
   VERIFICATION_CODES,
   type VerificationCode,
   VerificationError,
 } from '../src/errors.ts';
+import { fastifyVerifier } from '../src/fastify.ts';
+import { honoVerifier } from '../src/hono.ts';
+import { verifiedHandler } from '../src/node.ts';
+import { generateProxyConfig } from '../src/proxy-config/index.ts';
 import { generateSecret, sign } from '../src/signature.ts';
+import { materialFrom } from '../src/trust-document.ts';
 import { createVerifier, type VerifyRequest } from '../src/verifier.ts';
 
 const EXPECTED_STATUS: Record<VerificationCode, number> = {
@@ -33,6 +47,7 @@ const EXPECTED_STATUS: Record<VerificationCode, number> = {
   HW_TRUST_DOCUMENT_UNAVAILABLE: 503,
   HW_BODY_TOO_LARGE: 413,
   HW_BODY_INVALID: 400,
+  HW_BODY_NOT_JSON: 400,
 };
 
 test('every verification code: stable name, status, default message, {code, detail}', () => {
@@ -62,6 +77,73 @@ test('every code is raised somewhere in the sources (none is dead)', () => {
   const source = files.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
   for (const code of Object.keys(VERIFICATION_CODES))
     assert.ok(source.includes(`'${code}'`), `${code} is never raised`);
+});
+
+/** Every HW_ code written in the sources (the package's own, not other packages'). */
+function codesInSources(): Set<string> {
+  const dir = new URL('../src/', import.meta.url).pathname;
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(
+    (f) => f.endsWith('.ts') && f !== 'errors.ts',
+  );
+  const source = files.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+  return new Set([...source.matchAll(/'(HW_[A-Z0-9_]+)'/g)].map((m) => m[1]!));
+}
+
+test('every code the sources throw or answer is in the error table', () => {
+  const found = codesInSources();
+  assert.ok(found.size > 20, 'the scan finds the codes');
+  for (const code of found) assert.ok(code in ERROR_CODES, `${code} is thrown but not in ERROR_CODES`);
+  assert.deepEqual(
+    Object.keys(ERROR_CODES).sort(),
+    [...Object.keys(VERIFICATION_CODES), ...Object.keys(SETUP_CODES)].sort(),
+  );
+});
+
+test('every setup code is thrown or answered with the status of its table entry', async () => {
+  type Seen = { code: string; status: number };
+  const thrown = (fn: () => unknown): Seen => {
+    try {
+      fn();
+    } catch (err) {
+      assert.ok(err instanceof HookwardenError, String(err));
+      return { code: err.code, status: err.status };
+    }
+    assert.fail('nothing thrown');
+  };
+  const answered = async (res: Response): Promise<Seen> => ({
+    code: ((await res.json()) as { code: string }).code,
+    status: res.status,
+  });
+  const open = createVerifier({ ipAllowlist: ['127.0.0.1'] });
+  const server = createServer(verifiedHandler(open, (_req, res) => void res.end(), { path: '/hook' }));
+  const port = await listen(server);
+  after(() => server.close());
+  const internal = errorResponse(new Error('internals'));
+  let verified: ((request: FastifyRequest) => unknown) | undefined;
+  await Fastify().register(
+    fastifyVerifier(open, (_scope, v) => {
+      verified = v;
+    }),
+  );
+  const seen: Record<keyof typeof SETUP_CODES, Seen> = {
+    HW_POLICY_INVALID: thrown(() => createVerifier({})),
+    HW_BODY_ALREADY_PARSED: thrown(() => {
+      throw bodyAlreadyParsed('mount it first');
+    }),
+    HW_CONNECTION_UNKNOWN: await answered(
+      await new Hono().post('/', honoVerifier(open)).request('/', { method: 'POST', body: '{}' }),
+    ),
+    HW_NOT_FOUND: await answered(await fetch(`http://127.0.0.1:${port}/health`)),
+    HW_NOT_VERIFIED: thrown(() => verified!({} as FastifyRequest)),
+    HW_TRUST_DOCUMENT_INVALID: thrown(() => materialFrom({})),
+    HW_DN_INVALID: thrown(() => parseDn('no equals sign')),
+    HW_DN_DER_INVALID: thrown(() => dnFromDer(new Uint8Array([0x30, 0x05]))),
+    HW_PROXY_CONFIG_INVALID: thrown(() => generateProxyConfig('apache' as never, {} as never)),
+    HW_INTERNAL: { code: internal.body.code, status: internal.status },
+  };
+  for (const [code, { status }] of Object.entries(SETUP_CODES)) {
+    assert.deepEqual(seen[code as keyof typeof SETUP_CODES], { code, status }, code);
+  }
 });
 
 test('scenario table: the request decides the code', async () => {

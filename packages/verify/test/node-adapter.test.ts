@@ -4,7 +4,7 @@ import { createServer as createHttpServer, request as httpRequest, type Server }
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { listen, tempDir } from '@hookwarden/testkit';
-import { httpsServerOptions, verifiedHandler } from '../src/node.ts';
+import { httpsServerOptions, type VerifiedHandler, verifiedHandler } from '../src/node.ts';
 import { generateSecret, sign } from '../src/signature.ts';
 import { createVerifier } from '../src/verifier.ts';
 import { makeTestPki, type TestPki } from './helpers/certs.ts';
@@ -164,6 +164,56 @@ describe('node:http with signatures', () => {
     const big = await post(headers, Buffer.alloc(5000, 0x20));
     assert.deepEqual([big.status, big.json.code], [413, 'HW_BODY_TOO_LARGE']);
     assert.equal(refusals.length, 2);
+  });
+});
+
+describe('node:http guarding its own path', () => {
+  test('only the path is verified: a health check on the same server answers, other paths 404 by default', async () => {
+    const secret = generateSecret();
+    const verifier = createVerifier<{ amount: number }>({ signature: { secrets: [secret] } });
+    const onEvent: VerifiedHandler<{ amount: number }> = (_req, res, { facts }) => {
+      res.end(JSON.stringify({ amount: facts.payload.amount }));
+    };
+    const guarded = createHttpServer(
+      verifiedHandler(verifier, onEvent, {
+        path: '/webhooks',
+        otherwise: (req, res) => void res.writeHead(req.url === '/health' ? 200 : 404).end(req.url),
+      }),
+    );
+    const bare = createHttpServer(verifiedHandler(verifier, onEvent, { path: '/webhooks' }));
+    servers.push(guarded, bare);
+    const [port, barePort] = [await listen(guarded), await listen(bare)];
+    const body = '{"amount":4200}';
+    const signed = () => {
+      const ts = Math.floor(Date.now() / 1000);
+      const id = `msg_${Math.random()}`;
+      return {
+        'webhook-id': id,
+        'webhook-timestamp': String(ts),
+        'webhook-signature': sign({ msgId: id, timestamp: ts, body, secrets: [secret] }),
+      };
+    };
+    const at = (p: number, path: string, init: RequestInit = {}) => fetch(`http://127.0.0.1:${p}${path}`, init);
+    const health = await at(port, '/health');
+    assert.deepEqual([health.status, await health.text()], [200, '/health']);
+    const ok = await at(port, '/webhooks?x=1', { method: 'POST', headers: signed(), body });
+    assert.deepEqual([ok.status, await ok.json()], [200, { amount: 4200 }]);
+    // every spelling of the path is verified, never passed on unverified (raw: fetch would normalise)
+    for (const spelled of ['/webhooks', '/web%68ooks', '/x/../webhooks', `http://127.0.0.1:${port}/webhooks`]) {
+      const res = await rawRequest(port, [], body, spelled);
+      assert.deepEqual(
+        [res.status, (JSON.parse(res.body) as { code: string }).code],
+        [401, 'HW_SIGNATURE_MISSING'],
+        spelled,
+      );
+    }
+    assert.equal((await rawRequest(port, [], body, '/webhooks/')).status, 404);
+    const other = await at(barePort, '/health');
+    assert.deepEqual([other.status, ((await other.json()) as { code: string }).code], [404, 'HW_NOT_FOUND']);
+    assert.throws(
+      () => verifiedHandler(verifier, onEvent, { path: 'webhooks' }),
+      (err: unknown) => (err as { code?: string }).code === 'HW_POLICY_INVALID',
+    );
   });
 });
 

@@ -445,6 +445,31 @@ describe('signature and replay through the verifier', () => {
     await refused(v.verify(req({ headers: { ...headers, 'webhook-id': 'msg_3' }, body })), 'HW_SIGNATURE_INVALID', 401);
   });
 
+  test('the event comes back typed as payload: parsed from the verified bytes once, left out of the facts', async () => {
+    type Invoice = { type: 'invoice.paid'; amount: number };
+    const v = createVerifier<Invoice>({ ipAllowlist: ['203.0.113.0/24'] });
+    const body = new TextEncoder().encode('{ "type": "invoice.paid", "amount": 4200 }');
+    const verified = await v.verify(req({ body }));
+    const { payload } = verified;
+    assert.deepEqual(payload, { type: 'invoice.paid', amount: 4200 });
+    assert.equal(payload.amount, 4200); // typed: no cast
+    assert.equal(verified.payload, payload, 'parsed once');
+    // facts stay facts: spread, JSON and Object.keys leave the body out (the gate sends them on)
+    assert.deepEqual(Object.keys(verified), ['checks', 'clientIp']);
+    assert.equal(JSON.stringify(verified), '{"checks":["ip-allowlist"],"clientIp":"203.0.113.9"}');
+    assert.ok(!('payload' in { ...verified }));
+    // a body that is not UTF-8 JSON still verifies; reading it as an event is refused
+    const enc = (t: string) => new TextEncoder().encode(t);
+    for (const bad of [new Uint8Array(), enc('{"a":'), enc('hello'), new Uint8Array([0x22, 0xff, 0x22])]) {
+      const facts = await v.verify(req({ body: bad }));
+      assert.deepEqual(facts.checks, ['ip-allowlist']);
+      assert.throws(
+        () => facts.payload,
+        (err: unknown) => err instanceof HookwardenError && err.code === 'HW_BODY_NOT_JSON' && err.status === 400,
+      );
+    }
+  });
+
   test('a replay is refused for as long as its timestamp is accepted, through the last second', async () => {
     const secret = generateSecret();
     const ts = 1_700_000_000;
