@@ -5,10 +5,10 @@
 import type { X509Certificate } from 'node:crypto';
 import {
   checkValidity,
+  clientUsageProblem,
   dnsNameMatches,
   dnsNamesOf,
   fingerprintsOf,
-  hasClientAuth,
   type KnownFingerprints,
   type Pin,
   parseCertificate,
@@ -178,6 +178,14 @@ export function createVerifier(policy: VerifyPolicy): Verifier {
     const nowMs = p.now();
     if (anchors.length > 0) {
       chains.verify(leaf!, chain, anchors, cc.maxDepth, nowMs);
+      // OpenSSL's verdict against the server's `ca` as well: two independent checks must both pass,
+      // so a gap in either (a constraint one of them does not apply) is not a way in.
+      if (cc.anchors.length > 0 && !tls.authorized) {
+        throw new VerificationError(
+          'HW_CERT_UNTRUSTED',
+          `the TLS stack did not verify it${tls.authorizationError ? `: ${tls.authorizationError}` : ''}`,
+        );
+      }
     } else {
       // No bundle of our own: the TLS stack verified against the server's `ca`; we add the depth.
       if (!tls.authorized) {
@@ -271,7 +279,9 @@ export function createVerifier(policy: VerifyPolicy): Verifier {
     material: TrustMaterial | undefined,
     source: VerifiedIdentity['source'],
   ): VerifiedIdentity {
-    if (cert && cc.requireClientAuth && !hasClientAuth(cert)) throw new VerificationError('HW_CERT_USAGE');
+    const usage = cert && clientUsageProblem(cert, cc.requireClientAuth);
+    if (usage)
+      throw new VerificationError('HW_CERT_USAGE', `the client certificate is not for client authentication: ${usage}`);
     const fingerprints: KnownFingerprints = cert ? fingerprintsOf(cert) : stated;
     const pins = pinsOf(cc.pins, material);
     if (pins.length > 0 && !pinMatches(pins, fingerprints)) {
