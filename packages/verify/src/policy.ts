@@ -11,6 +11,8 @@ import { IpSet } from './ip.ts';
 import {
   type CustomHeaderMap,
   customParser,
+  envoyParser,
+  MAX_XFCC_ELEMENTS,
   PROXY_PARSERS,
   type ProxyHeaderParser,
   type ProxyKind,
@@ -38,6 +40,12 @@ export interface ClientCertificatePolicy {
   pins?: string[];
   /** Require the clientAuth extended key usage when the certificate is available. Default true. */
   requireClientAuth?: boolean;
+  /**
+   * For `source: 'envoy'`: how many elements `x-forwarded-client-cert` holds when it arrives. The
+   * edge Envoy (SANITIZE_SET) writes the first, describing the platform's certificate; each Envoy
+   * after it (APPEND_FORWARD) appends one. Any other count is refused. Default 1.
+   */
+  xfccElements?: number;
 }
 
 export interface SignaturePolicy {
@@ -121,6 +129,7 @@ const CERT_KNOWN = [
   'dnsNames',
   'pins',
   'requireClientAuth',
+  'xfccElements',
 ];
 /** Proxy kinds that never state whether they verified the certificate. */
 const SILENT_KINDS: readonly CertificateSource[] = ['caddy', 'envoy', 'traefik', 'rfc9440'];
@@ -212,8 +221,13 @@ function compileClientCertificate(
     if (typeof source !== 'string' || !Object.hasOwn(PROXY_PARSERS, source)) {
       throw new PolicyError(`${f}.source`, `must be socket, custom or one of ${Object.keys(PROXY_PARSERS).join(', ')}`);
     }
-    parser = PROXY_PARSERS[source as ProxyKind];
+    parser =
+      source === 'envoy'
+        ? envoyParser(xfccElements(c.xfccElements, `${f}.xfccElements`))
+        : PROXY_PARSERS[source as ProxyKind];
   }
+  if (c.xfccElements !== undefined && source !== 'envoy')
+    throw new PolicyError(`${f}.xfccElements`, 'is only for source "envoy"');
   if (c.customHeaders !== undefined && source !== 'custom') {
     throw new PolicyError(`${f}.customHeaders`, 'is only for source "custom"');
   }
@@ -284,6 +298,14 @@ function compileClientCertificate(
     pins,
     requireClientAuth: c.requireClientAuth ?? true,
   };
+}
+
+function xfccElements(n: unknown, field: string): number {
+  if (n === undefined) return 1;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1 || n > MAX_XFCC_ELEMENTS) {
+    throw new PolicyError(field, `must be an integer from 1 to ${MAX_XFCC_ELEMENTS}: 1 + the Envoys after the edge`);
+  }
+  return n;
 }
 
 function compileSignature(
