@@ -55,6 +55,8 @@ export interface SignaturePolicy {
   publicKeys?: string[];
   /** Default 300 s. */
   toleranceSeconds?: number;
+  /** Accept a `webhook-id` holding a `.` (default false; see createSignatureChecker). */
+  allowDotsInId?: boolean;
 }
 
 export interface ReplayPolicy {
@@ -102,6 +104,7 @@ export interface CompiledPolicy {
     secrets: string[];
     publicKeys: string[];
     toleranceSeconds: number;
+    allowDotsInId: boolean;
     check?: ReturnType<typeof createSignatureChecker>;
   };
   replay?: ReplayStore;
@@ -314,7 +317,9 @@ function compileSignature(
   hasDocument: boolean,
 ): NonNullable<CompiledPolicy['signature']> {
   if (typeof s !== 'object' || s === null) throw new PolicyError('signature', 'must be an object');
-  unknownKeys(s, ['secrets', 'publicKeys', 'toleranceSeconds'], 'signature.');
+  unknownKeys(s, ['secrets', 'publicKeys', 'toleranceSeconds', 'allowDotsInId'], 'signature.');
+  const allowDotsInId = s.allowDotsInId ?? false;
+  if (typeof allowDotsInId !== 'boolean') throw new PolicyError('signature.allowDotsInId', 'must be a boolean');
   const secrets = s.secrets === undefined ? [] : stringArray(s.secrets, 'signature.secrets', true);
   const publicKeys = s.publicKeys === undefined ? [] : stringArray(s.publicKeys, 'signature.publicKeys', true);
   const toleranceSeconds = s.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
@@ -324,9 +329,9 @@ function compileSignature(
     if (!Number.isFinite(toleranceSeconds) || toleranceSeconds <= 0) {
       throw new PolicyError('signature.toleranceSeconds', 'must be a positive number of seconds');
     }
-    return { secrets, publicKeys, toleranceSeconds };
+    return { secrets, publicKeys, toleranceSeconds, allowDotsInId };
   }
   // Built now so bad keys fail at creation; rebuilt with the document's keys when they arrive.
-  const check = createSignatureChecker({ secrets, publicKeys, toleranceSeconds, now }, 'signature.');
-  return { secrets, publicKeys, toleranceSeconds, check };
+  const check = createSignatureChecker({ secrets, publicKeys, toleranceSeconds, allowDotsInId, now }, 'signature.');
+  return { secrets, publicKeys, toleranceSeconds, allowDotsInId, check };
 }

@@ -158,6 +158,7 @@ export function createVerifier(policy: VerifyPolicy): Verifier {
         secrets: s.secrets,
         publicKeys: [...s.publicKeys, ...material.publicKeys],
         toleranceSeconds: s.toleranceSeconds,
+        allowDotsInId: s.allowDotsInId,
         now: p.now,
       });
       documentCheckers.set(material, check);

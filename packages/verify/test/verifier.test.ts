@@ -477,6 +477,25 @@ describe('signature and replay through the verifier', () => {
     await refused(v.verify(req({ headers: { ...headers, 'webhook-id': 'msg_3' }, body })), 'HW_SIGNATURE_INVALID', 401);
   });
 
+  test('an id holding a dot is refused unless signature.allowDotsInId', async () => {
+    const secret = generateSecret();
+    const ts = Math.floor(NOW / 1000);
+    const body = new TextEncoder().encode('{"a":1}');
+    const headers = {
+      'webhook-id': 'msg.1',
+      'webhook-timestamp': String(ts),
+      'webhook-signature': sign({ msgId: 'msg.1', timestamp: ts, body, secrets: [secret] }),
+    };
+    const strict = createVerifier({ signature: { secrets: [secret] }, now });
+    await refused(strict.verify(req({ headers, body })), 'HW_SIGNATURE_INVALID', 401);
+    const lax = createVerifier({ signature: { secrets: [secret], allowDotsInId: true }, now });
+    assert.equal((await lax.verify(req({ headers, body }))).webhookId, 'msg.1');
+    assert.throws(
+      () => createVerifier({ signature: { secrets: [secret], allowDotsInId: 1 as unknown as boolean } }),
+      /^HookwardenError: signature\.allowDotsInId|signature\.allowDotsInId: must be a boolean/,
+    );
+  });
+
   test('a replay is refused for as long as its timestamp is accepted, through the last second', async () => {
     const secret = generateSecret();
     const ts = 1_700_000_000;
