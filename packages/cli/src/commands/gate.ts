@@ -16,13 +16,15 @@ Options:
   --listen [HOST:]PORT     where to listen (default 127.0.0.1:8080)
   --upstream URL           your app (required)
   --config FILE            JSON: { listen, upstream, tls: {cert, key, clientCa}, maxBodyBytes,
-                           upstreamConnections, policy }
+                           upstreamConnections, replayDir, policy }
   --tls-cert FILE          terminate TLS here with this certificate chain ...
   --tls-key FILE           ... and key, requesting a client certificate ...
   --client-ca FILE         ... that must chain to these CAs (the platform's CA bundle); behind
                            a proxy, the CAs a forwarded certificate must chain to
   --trust-proxy CIDR       behind a proxy: trust its headers from these addresses (repeatable)
   --proxy-headers KIND     nginx | haproxy | caddy | envoy | traefik | aws-alb | rfc9440
+  --xfcc-elements N        envoy: the x-forwarded-client-cert elements that arrive (default 1: the
+                           edge Envoy uses SANITIZE_SET; add one per Envoy after it)
   --require-subject DN     client certificate subject must be one of these (repeatable)
   --require-dns NAME       client certificate must name one of these DNS names (repeatable)
   --pin FINGERPRINT        client certificate must have one of these fingerprints (repeatable)
@@ -30,6 +32,9 @@ Options:
   --secret whsec_...       Standard Webhooks signing secret (repeatable, for rotation)
   --public-key whpk_...    Standard Webhooks Ed25519 public key (repeatable)
   --tolerance SECONDS      signature timestamp tolerance (default 300)
+  --replay-dir DIR         remember accepted signed messages in DIR, shared by every gate on this
+                           host naming it and kept across restarts (default: in this process's
+                           memory, lost on restart)
   --trust-document URL     follow the platform's trust document: its CA bundle and current/next
                            pins for the client certificate, its egress CIDRs as the IP allowlist
                            (unless --allow-ip), its Ed25519 keys alongside --secret/--public-key
@@ -63,6 +68,8 @@ function parse(argv: string[]) {
       'trust-document': { type: 'string' },
       'max-body': { type: 'string' },
       'upstream-connections': { type: 'string' },
+      'replay-dir': { type: 'string' },
+      'xfcc-elements': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
