@@ -286,3 +286,22 @@ describe('--replay-dir and --xfcc-elements', () => {
     );
   });
 });
+
+test('the resource limits: defaults, flags, file keys, and a budget that must hold one body', () => {
+  const d = loadGateConfig({ upstream: 'http://x' });
+  assert.deepEqual([d.maxBufferedBytes, d.maxClientConnections, d.bodyTimeoutMs], [64 * 1024 * 1024, 32, 30_000]);
+  const f = loadGateConfig({
+    upstream: 'http://x',
+    'max-body': '1000',
+    'max-buffered': '5000',
+    'max-client-connections': '4',
+    'body-timeout': '2',
+  });
+  assert.deepEqual([f.maxBufferedBytes, f.maxClientConnections, f.bodyTimeoutMs], [5000, 4, 2000]);
+  refuses({ upstream: 'http://x', 'max-body': '1000', 'max-buffered': '999' }, '--max-buffered');
+  refuses({ upstream: 'http://x', 'max-client-connections': '0' }, '--max-client-connections');
+  refuses({ upstream: 'http://x', 'body-timeout': '1.5' }, '--body-timeout');
+  const path = join(dir.path, 'limits.json');
+  writeFileSync(path, JSON.stringify({ upstream: 'http://x', maxBufferedBytes: 2, policy: { https: true } }));
+  refuses({ config: path }, 'maxBufferedBytes');
+});

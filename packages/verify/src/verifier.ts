@@ -29,7 +29,11 @@ export interface VerifyRequest {
   url: string;
   /** Lower-case names, as node:http gives them. */
   headers: Headers;
-  body: Uint8Array;
+  /**
+   * The raw body, or a function reading it: then it is called only when a check needs the body (a
+   * signature), after every check that does not, so a refused sender's body is never read.
+   */
+  body: Uint8Array | (() => Promise<Uint8Array>);
   /** The socket peer. */
   remoteAddress: string;
   /** When TLS ends in this process (see tlsFactsFromSocket). */
@@ -123,7 +127,8 @@ export function createVerifier(policy: VerifyPolicy): Verifier {
     }
     let signed: SignedMessage | undefined;
     if (p.signature) {
-      signed = signatureCheck(material)(req.headers, req.body);
+      const body = typeof req.body === 'function' ? await req.body() : req.body;
+      signed = signatureCheck(material)(req.headers, body);
       checks.push('signature');
     }
     if (p.replay && signed) {

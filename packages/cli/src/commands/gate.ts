@@ -1,4 +1,4 @@
-import { createVerifier } from '@hookwarden/verify';
+import { createVerifier, IpSet } from '@hookwarden/verify';
 import { parseCommandArgs } from '../args.ts';
 import { type GateFlags, loadGateConfig } from '../gate/config.ts';
 import { jsonLines } from '../gate/log.ts';
@@ -16,7 +16,8 @@ Options:
   --listen [HOST:]PORT     where to listen (default 127.0.0.1:8080)
   --upstream URL           your app (required)
   --config FILE            JSON: { listen, upstream, tls: {cert, key, clientCa}, maxBodyBytes,
-                           upstreamConnections, replayDir, policy }
+                           upstreamConnections, maxBufferedBytes, maxClientConnections,
+                           bodyTimeoutSeconds, replayDir, policy }
   --tls-cert FILE          terminate TLS here with this certificate chain ...
   --tls-key FILE           ... and key, requesting a client certificate ...
   --client-ca FILE         ... that must chain to these CAs (the platform's CA bundle); behind
@@ -39,6 +40,12 @@ Options:
                            pins for the client certificate, its egress CIDRs as the IP allowlist
                            (unless --allow-ip), its Ed25519 keys alongside --secret/--public-key
   --max-body BYTES         largest body buffered for signature checks (default 1048576) -> 413
+  --max-buffered BYTES     most bytes of bodies buffered at once, all requests together
+                           (default 67108864) -> 503
+  --max-client-connections N
+                           most connections one client address (IPv6: /64) keeps open; trusted
+                           proxies are exempt (default 32); more are closed at once
+  --body-timeout SECONDS   longest a body read for a signature check may take (default 30) -> 408
   --upstream-connections N most connections kept open to the upstream at once; further requests
                            wait for a free one (default 64)
   -h, --help               show this help
@@ -69,6 +76,9 @@ function parse(argv: string[]) {
       'max-body': { type: 'string' },
       'upstream-connections': { type: 'string' },
       'replay-dir': { type: 'string' },
+      'max-buffered': { type: 'string' },
+      'max-client-connections': { type: 'string' },
+      'body-timeout': { type: 'string' },
       'xfcc-elements': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -92,10 +102,13 @@ export const command: Command = {
       verifier,
       upstream: config.upstream,
       tls: config.tls,
-      // Only a signature needs the body before deciding; everything else streams.
-      needsBody: config.policy.signature !== undefined,
       maxBodyBytes: config.maxBodyBytes,
       upstreamConnections: config.upstreamConnections,
+      maxBufferedBytes: config.maxBufferedBytes,
+      maxClientConnections: config.maxClientConnections,
+      bodyTimeoutMs: config.bodyTimeoutMs,
+      // createVerifier has checked these addresses already.
+      proxies: IpSet.parse(config.policy.trustedProxies ?? [], (_, problem) => new Error(problem)),
       log,
     });
     await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,12 @@ export interface GateConfig {
   maxBodyBytes: number;
   /** Most kept-alive connections open to the upstream at once; more requests wait for one. */
   upstreamConnections: number;
+  /** Most bytes of bodies buffered at once, all requests together; more is 503. */
+  maxBufferedBytes: number;
+  /** Most connections one client (address, IPv6 /64) keeps open; trusted proxies are exempt. */
+  maxClientConnections: number;
+  /** Longest a body read for a signature check may take to arrive; longer is 408. */
+  bodyTimeoutMs: number;
   /** Handed to createVerifier as is: it validates and names any bad field. */
   policy: VerifyPolicy;
 }
@@ -36,6 +42,9 @@ export interface GateFlags {
   'upstream-connections'?: string;
   'replay-dir'?: string;
   'xfcc-elements'?: string;
+  'max-buffered'?: string;
+  'max-client-connections'?: string;
+  'body-timeout'?: string;
 }
 
 /** A flag or config-file value that cannot work, naming it. */
@@ -48,6 +57,9 @@ export class GateConfigError extends GateError {
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_UPSTREAM_CONNECTIONS = 64;
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_CLIENT_CONNECTIONS = 32;
+export const DEFAULT_BODY_TIMEOUT_SECONDS = 30;
 
 function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):)?([0-9]{1,5})$/.exec(value);
@@ -230,7 +242,7 @@ export interface LoadedGateConfig extends Omit<GateConfig, 'tls'> {
 
 /**
  * Flags, or a JSON file `{ listen, upstream, tls: { cert, key, clientCa }, maxBodyBytes, upstreamConnections,
- * replayDir, policy }`
+ * maxBufferedBytes, maxClientConnections, bodyTimeoutSeconds, replayDir, policy }`
  * whose policy is passed to createVerifier as written. Flags given next to --config override its
  * listen, upstream, limits and replay directory only; policy flags together with --config are refused, not merged.
  */
@@ -289,22 +301,41 @@ export function loadGateConfig(f: GateFlags): LoadedGateConfig {
     if (typeof replayDir !== 'string' || replayDir === '') throw new GateConfigError(field, 'expected a directory');
     policy = withReplayDir(policy, replayDir, field);
   }
+  /** A count from its flag or, failing that, the file: the message names whichever gave it. */
+  const count = (flag: keyof GateFlags, key: string, fallback: number, what: string) =>
+    parseCount(
+      f[flag] !== undefined ? `--${flag}` : key,
+      (f[flag] as string | undefined) ?? (file?.[key] as number | undefined),
+      fallback,
+      what,
+    );
+  const maxBodyBytes = count('max-body', 'maxBodyBytes', DEFAULT_MAX_BODY_BYTES, 'bytes');
+  const maxBufferedBytes = count('max-buffered', 'maxBufferedBytes', DEFAULT_MAX_BUFFERED_BYTES, 'bytes');
+  if (maxBufferedBytes < maxBodyBytes) {
+    throw new GateConfigError(
+      f['max-buffered'] !== undefined ? '--max-buffered' : 'maxBufferedBytes',
+      `is below the body limit (${maxBodyBytes}): a body of that size could never be read`,
+    );
+  }
   return {
     listen: parseListen(String(f.listen ?? file?.listen ?? '127.0.0.1:8080')),
     upstream: parseUpstream(f.upstream ?? (file?.upstream as string | undefined)),
     tls,
-    maxBodyBytes: parseCount(
-      f['max-body'] !== undefined ? '--max-body' : 'maxBodyBytes',
-      f['max-body'] ?? (file?.maxBodyBytes as number),
-      DEFAULT_MAX_BODY_BYTES,
-      'bytes',
-    ),
-    upstreamConnections: parseCount(
-      f['upstream-connections'] !== undefined ? '--upstream-connections' : 'upstreamConnections',
-      f['upstream-connections'] ?? (file?.upstreamConnections as number),
+    maxBodyBytes,
+    upstreamConnections: count(
+      'upstream-connections',
+      'upstreamConnections',
       DEFAULT_UPSTREAM_CONNECTIONS,
       'connections',
     ),
+    maxBufferedBytes,
+    maxClientConnections: count(
+      'max-client-connections',
+      'maxClientConnections',
+      DEFAULT_MAX_CLIENT_CONNECTIONS,
+      'connections',
+    ),
+    bodyTimeoutMs: count('body-timeout', 'bodyTimeoutSeconds', DEFAULT_BODY_TIMEOUT_SECONDS, 'seconds') * 1000,
     policy,
   };
 }
