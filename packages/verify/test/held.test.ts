@@ -9,22 +9,14 @@
 import assert from 'node:assert/strict';
 import { createHmac, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
-import { tempDir } from '@hookwarden/testkit';
+import { describe, test } from 'node:test';
 import { HookwardenError } from '../src/errors.ts';
 import type { VerifyPolicy } from '../src/policy.ts';
 import { createSignatureChecker, generateSecret, sign } from '../src/signature.ts';
 import { createVerifier, type VerifyRequest } from '../src/verifier.ts';
-import { makeTestPki, opensslIssuer, type TestPki } from './helpers/certs.ts';
+import { opensslIssuer, testPkiFixture } from './helpers/certs.ts';
 
-let pki: TestPki;
-let NOW: number;
-const dir = tempDir();
-before(() => {
-  pki = makeTestPki(dir.path);
-  NOW = Date.parse(new X509Certificate(pki.client.certPem).validFrom) + 3_600_000;
-});
-after(() => dir.cleanup());
+const fx = testPkiFixture();
 
 function req(over: Partial<VerifyRequest>): VerifyRequest {
   return { method: 'POST', url: '/hook', headers: {}, body: new Uint8Array(), remoteAddress: '127.0.0.2', ...over };
@@ -32,7 +24,7 @@ function req(over: Partial<VerifyRequest>): VerifyRequest {
 
 async function outcome(policy: VerifyPolicy, r: VerifyRequest): Promise<string> {
   try {
-    const facts = await createVerifier({ now: () => NOW, ...policy }).verify(r);
+    const facts = await createVerifier({ now: () => fx.now, ...policy }).verify(r);
     return `ok ${facts.clientIp}`;
   } catch (err) {
     assert.ok(err instanceof HookwardenError, String(err));
@@ -171,45 +163,45 @@ describe('certificates that are not the platform’s', () => {
     req({ tls: { encrypted: true, authorized: true, peerCertificates: pems }, remoteAddress: '203.0.113.9' });
 
   test("a self-signed certificate with the platform's subject and names", async () => {
-    const issue = opensslIssuer(dir.path);
+    const issue = opensslIssuer(fx.dir);
     const made = issue(
       'self-signed-platform',
       '/C=US/O=Acme, Inc./OU=Webhooks/CN=hooks.platform.example',
       'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectAltName=DNS:hooks.platform.example',
     );
     const policy: VerifyPolicy = {
-      clientCertificate: { source: 'socket', caBundlePem: pki.caBundlePem, subject: pki.clientSubject },
+      clientCertificate: { source: 'socket', caBundlePem: fx.pki.caBundlePem, subject: fx.pki.clientSubject },
     };
     assert.equal(await outcome(policy, socket([readFileSync(made.cert, 'utf8')])), 'HW_CERT_UNTRUSTED');
     // presenting the platform's intermediate beside it does not help
     assert.equal(
-      await outcome(policy, socket([readFileSync(made.cert, 'utf8'), pki.intermediate.certPem])),
+      await outcome(policy, socket([readFileSync(made.cert, 'utf8'), fx.pki.intermediate.certPem])),
       'HW_CERT_UNTRUSTED',
     );
   });
 
   test('expired, and without clientAuth', async () => {
-    const policy: VerifyPolicy = { clientCertificate: { source: 'socket', caBundlePem: pki.caBundlePem } };
-    const later = { ...policy, now: () => NOW + 40 * 86_400_000 };
-    assert.equal(await outcome(later, socket([pki.client.certPem])), 'HW_CERT_EXPIRED');
-    assert.equal(await outcome(policy, socket([pki.serverOnly.certPem])), 'HW_CERT_USAGE');
+    const policy: VerifyPolicy = { clientCertificate: { source: 'socket', caBundlePem: fx.pki.caBundlePem } };
+    const later = { ...policy, now: () => fx.now + 40 * 86_400_000 };
+    assert.equal(await outcome(later, socket([fx.pki.client.certPem])), 'HW_CERT_EXPIRED');
+    assert.equal(await outcome(policy, socket([fx.pki.serverOnly.certPem])), 'HW_CERT_USAGE');
   });
 
   test("a proxy's fingerprint header that disagrees with its certificate header", async () => {
     const policy: VerifyPolicy = {
       trustedProxies: ['127.0.0.2/32'],
-      clientCertificate: { source: 'nginx', caBundlePem: pki.caBundlePem, subject: pki.clientSubject },
+      clientCertificate: { source: 'nginx', caBundlePem: fx.pki.caBundlePem, subject: fx.pki.clientSubject },
     };
     const headers = (fingerprint: string) => ({
       'x-ssl-client-verify': 'SUCCESS',
-      'x-ssl-client-subject-dn': pki.clientSubject,
+      'x-ssl-client-subject-dn': fx.pki.clientSubject,
       'x-ssl-client-fingerprint': fingerprint,
-      'x-ssl-client-cert': encodeURIComponent(pki.client.certPem),
+      'x-ssl-client-cert': encodeURIComponent(fx.pki.client.certPem),
     });
     const sha1 = (pem: string) => new X509Certificate(pem).fingerprint.replace(/:/g, '').toLowerCase();
-    assert.equal(await outcome(policy, req({ headers: headers(sha1(pki.client.certPem)) })), 'ok 127.0.0.2');
+    assert.equal(await outcome(policy, req({ headers: headers(sha1(fx.pki.client.certPem)) })), 'ok 127.0.0.2');
     assert.equal(
-      await outcome(policy, req({ headers: headers(sha1(pki.impostor.certPem)) })),
+      await outcome(policy, req({ headers: headers(sha1(fx.pki.impostor.certPem)) })),
       'HW_PROXY_HEADER_INVALID',
     );
   });

@@ -3,8 +3,11 @@
  * client leaf), variants for each failure, another CA, and a server certificate for loopback TLS.
  */
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { tempDir } from '@hookwarden/testkit';
 
 export interface Pair {
   certPem: string;
@@ -206,4 +209,19 @@ export function makeTestPki(dir: string): TestPki {
     server: pair(server),
     sha1Signed: pair(sha1Signed),
   };
+}
+
+/**
+ * A TestPki for one test file: made before its tests in a temporary directory removed after them.
+ * `now` is an hour into the client certificate's validity, for the verifier's injected clock.
+ */
+export function testPkiFixture(): { pki: TestPki; now: number; dir: string } {
+  const dir = tempDir();
+  const fixture = { pki: undefined as unknown as TestPki, now: 0, dir: dir.path };
+  before(() => {
+    fixture.pki = makeTestPki(dir.path);
+    fixture.now = Date.parse(new X509Certificate(fixture.pki.client.certPem).validFrom) + 3_600_000;
+  });
+  after(() => dir.cleanup());
+  return fixture;
 }
