@@ -265,6 +265,35 @@ describe('hookwarden gate behind a proxy, with a signature', () => {
   });
 });
 
+describe('hookwarden gate with --replay-dir', () => {
+  test('a delivery accepted by one gate is refused by a second on the host, and after a restart', async () => {
+    const secret = generateSecret();
+    const args = ['--upstream', upstreamUrl, '--secret', secret, '--replay-dir', join(dir.path, 'replay')];
+    const body = '{"type":"captured"}';
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = {
+      'webhook-id': 'msg_captured',
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': sign({ msgId: 'msg_captured', timestamp, body, secrets: [secret] }),
+    };
+    const call = (port: number) => post(port, { headers, body });
+    let first = await startGate(args);
+    const second = await startGate(args);
+    try {
+      assert.equal((await call(first.port)).status, 200);
+      const elsewhere = await call(second.port);
+      assert.equal(elsewhere.status, 409, JSON.stringify(elsewhere));
+      assert.equal(JSON.parse(elsewhere.body!).code, 'HW_REPLAYED');
+      await first.stop();
+      first = await startGate(args);
+      const restarted = await call(first.port);
+      assert.equal(JSON.parse(restarted.body!).code, 'HW_REPLAYED', JSON.stringify(restarted));
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
+    }
+  });
+});
+
 describe('hookwarden gate following the trust document', () => {
   let gate: RunningGate;
   let fetches = 0;

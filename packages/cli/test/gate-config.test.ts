@@ -3,6 +3,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tempDir } from '@hookwarden/testkit';
+import { FileReplayStore } from '@hookwarden/verify';
 import { HookwardenError } from '@hookwarden/verify/errors';
 import fc from 'fast-check';
 import {
@@ -248,4 +249,59 @@ test('every gate code has its status, a default message, and the {code, detail} 
     assert.deepEqual(err.toJSON(), { code, detail: message });
     assert.equal(new GateError(code as GateCode, 'specific').message, 'specific');
   }
+});
+
+describe('--replay-dir and --xfcc-elements', () => {
+  test('--replay-dir keeps the replay check in a FileReplayStore, where a signature is checked', async () => {
+    const replayDir = join(dir.path, 'replay');
+    const c = loadGateConfig({ upstream: 'http://x', secret: [SECRET], 'replay-dir': replayDir });
+    const store = (c.policy.replay as { store: FileReplayStore }).store;
+    assert.ok(store instanceof FileReplayStore);
+    refuses({ upstream: 'http://x', 'replay-dir': replayDir, 'allow-ip': ['10.0.0.0/8'] }, '--replay-dir');
+    refuses({ upstream: 'http://x', secret: [SECRET], 'replay-dir': '' }, '--replay-dir');
+    const file = (policy: unknown) => {
+      const path = join(dir.path, 'replay-config.json');
+      writeFileSync(path, JSON.stringify({ upstream: 'http://x', replayDir, policy }), { mode: 0o600 });
+      chmodSync(path, 0o600);
+      return path;
+    };
+    const fromFile = loadGateConfig({ config: file({ signature: { secrets: [SECRET] }, replay: true }) });
+    assert.ok((fromFile.policy.replay as { store: unknown }).store instanceof FileReplayStore);
+    refuses({ config: file({ signature: { secrets: [SECRET] }, replay: false }) }, 'replayDir');
+    refuses({ config: file({ signature: { secrets: [SECRET] }, replay: { maxEntries: 5 } }) }, 'replayDir');
+  });
+
+  test('--xfcc-elements goes with --proxy-headers envoy', () => {
+    const c = loadGateConfig({
+      upstream: 'http://x',
+      'trust-proxy': ['127.0.0.2/32'],
+      'proxy-headers': 'envoy',
+      pin: ['ab'.repeat(32)],
+      'xfcc-elements': '2',
+    });
+    assert.equal(c.policy.clientCertificate?.xfccElements, 2);
+    refuses(
+      { upstream: 'http://x', 'trust-proxy': ['127.0.0.2/32'], 'proxy-headers': 'nginx', 'xfcc-elements': '2' },
+      '--xfcc-elements',
+    );
+  });
+});
+
+test('the resource limits: defaults, flags, file keys, and a budget that must hold one body', () => {
+  const d = loadGateConfig({ upstream: 'http://x' });
+  assert.deepEqual([d.maxBufferedBytes, d.maxClientConnections, d.bodyTimeoutMs], [64 * 1024 * 1024, 32, 30_000]);
+  const f = loadGateConfig({
+    upstream: 'http://x',
+    'max-body': '1000',
+    'max-buffered': '5000',
+    'max-client-connections': '4',
+    'body-timeout': '2',
+  });
+  assert.deepEqual([f.maxBufferedBytes, f.maxClientConnections, f.bodyTimeoutMs], [5000, 4, 2000]);
+  refuses({ upstream: 'http://x', 'max-body': '1000', 'max-buffered': '999' }, '--max-buffered');
+  refuses({ upstream: 'http://x', 'max-client-connections': '0' }, '--max-client-connections');
+  refuses({ upstream: 'http://x', 'body-timeout': '1.5' }, '--body-timeout');
+  const path = join(dir.path, 'limits.json');
+  writeFileSync(path, JSON.stringify({ upstream: 'http://x', maxBufferedBytes: 2, policy: { https: true } }));
+  refuses({ config: path }, 'maxBufferedBytes');
 });

@@ -70,7 +70,6 @@ async function gateTo(upstreamPort: number, extra: Partial<GateOptions> = {}): P
   const gate = createGate({
     verifier,
     upstream: `http://127.0.0.1:${upstreamPort}`,
-    needsBody: true,
     maxBodyBytes: 4096,
     log: () => {},
     ...extra,
@@ -98,7 +97,6 @@ describe('the gate in front of a real upstream', () => {
     gate = createGate({
       verifier,
       upstream: `http://127.0.0.1:${upstreamPort}/base`,
-      needsBody: true,
       maxBodyBytes: 4096,
       log,
     });
@@ -319,7 +317,7 @@ describe('streaming mode (no signature): the body keeps its framing to the upstr
   // The whole body is a second request: sent without framing, the upstream would read it as one,
   // forged facts header included, on the kept-alive connection.
   const smuggled = 'GET /admin HTTP/1.1\r\nHost: x\r\nHookwarden-Verified: {"checks":["client-certificate"]}\r\n\r\n';
-  const streaming = { verifier: createVerifier({ ipAllowlist: ['127.0.0.1/32'] }), needsBody: false };
+  const streaming = { verifier: createVerifier({ ipAllowlist: ['127.0.0.1/32'] }) };
 
   async function upstreamReads(opts: Parameters<typeof call>[1]) {
     const raw = await startRawUpstream();
@@ -378,7 +376,6 @@ test('headers a client could use to pose as a proxy or as the gate never reach t
   });
   const { gate, port } = await gateTo(await listen(upstream), {
     verifier: createVerifier({ ipAllowlist: ['127.0.0.1/32'] }),
-    needsBody: false,
   });
   try {
     const forged: Record<string, string> = { 'x-app-note': 'kept' };
@@ -422,7 +419,6 @@ test('TLS ending at a gate whose policy checks no client certificate refuses eve
         keyPem: readFileSync(m.files.key, 'utf8'),
         clientCaPem: readFileSync(m.files.ca, 'utf8'),
       },
-      needsBody: false,
       log: (e) => logs.push(e),
     });
     try {

@@ -1,15 +1,23 @@
 /**
  * Client-certificate checks on parsed X.509 certificates: chain building to a CA bundle within a
- * depth, validity, the clientAuth purpose, fingerprint pins and DNS names. Everything is read from
- * the DER through `crypto.X509Certificate`, never from strings a proxy or an attacker could shape.
+ * depth, the constraints every certificate of the path sets (basic constraints and path length,
+ * key usage, extended key usage, name constraints, critical extensions), validity, the client
+ * purpose, fingerprint pins and DNS names. Everything is read from the DER, never from strings a
+ * proxy or an attacker could shape.
  */
 import { createHash, type KeyObject, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { DerError } from './der.ts';
 import { PolicyError, VerificationError } from './errors.ts';
+import { type CertificateFacts, certificateFacts, OID } from './extensions.ts';
 import { Lru } from './lru.ts';
+import { nameConstraintViolation, sameName, unsupportedConstraints } from './name-constraints.ts';
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
-const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
+/** Key usage bits (RFC 5280 §4.2.1.3). */
+const DIGITAL_SIGNATURE = 0;
+const KEY_CERT_SIGN = 5;
+/** Netscape cert type bit for SSL clients. */
+const NS_SSL_CLIENT = 0;
 /** Longest chain we build, whatever maxDepth says: bounds the work on hostile bundles. */
 const MAX_CHAIN = 10;
 /** A certificate header larger than this is not a certificate we issue. */
@@ -53,7 +61,7 @@ interface Derived {
   validity?: Readonly<{ from: number; to: number }>;
   selfIssued?: boolean;
   dnsNames?: string[];
-  clientAuth?: boolean;
+  facts?: CertificateFacts;
 }
 const derived = new WeakMap<X509Certificate, Derived>();
 
@@ -94,6 +102,7 @@ export function parsePemBundle(pem: string, field: string): X509Certificate[] {
     try {
       const cert = new X509Certificate(block);
       publicKeyOf(cert);
+      factsOf(cert);
       return cert;
     } catch {
       throw new PolicyError(field, `certificate ${i + 1} cannot be parsed`);
@@ -224,13 +233,39 @@ export function dnsNameMatches(certName: string, expected: string): boolean {
   return label.length > 0 && !label.includes('.');
 }
 
-export function hasClientAuth(cert: X509Certificate): boolean {
+/** The extensions and names of a certificate, read from its DER once. Throws HW_CERT_INVALID. */
+function factsOf(cert: X509Certificate, what = 'a certificate of the chain'): CertificateFacts {
   const d = derivedOf(cert);
-  if (d.clientAuth === undefined) {
-    const eku = cert.keyUsage as string[] | undefined;
-    d.clientAuth = Array.isArray(eku) && (eku.includes(CLIENT_AUTH) || eku.includes(ANY_EXTENDED_KEY_USAGE));
+  if (!d.facts) {
+    try {
+      d.facts = certificateFacts(cert.raw);
+    } catch (err) {
+      if (!(err instanceof DerError)) throw err;
+      throw new VerificationError('HW_CERT_INVALID', `${what} has extensions that cannot be read: ${err.message}`);
+    }
   }
-  return d.clientAuth;
+  return d.facts;
+}
+
+/**
+ * Why `cert` cannot authenticate a TLS client, or undefined. A CA certificate never can (OpenSSL
+ * would accept one as a leaf; a receiver has no reason to). Key usage, when present, must allow
+ * digitalSignature (the CertificateVerify signature; OpenSSL also allows keyAgreement, for the
+ * fixed-DH client authentication no TLS stack here offers); a Netscape cert type, when present,
+ * must allow SSL clients. `requireEku`: the extended key usage must name clientAuth
+ * (anyExtendedKeyUsage is not enough: OpenSSL refuses it for sslclient too).
+ */
+export function clientUsageProblem(cert: X509Certificate, requireEku: boolean): string | undefined {
+  const f = factsOf(cert, 'the client certificate');
+  if (f.basicConstraints?.ca) return 'it is a CA certificate';
+  if (f.keyUsage && !f.keyUsage[DIGITAL_SIGNATURE]) return 'its key usage does not include digitalSignature';
+  if (f.nsCertType && !f.nsCertType[NS_SSL_CLIENT]) return 'its Netscape certificate type excludes SSL clients';
+  if (requireEku && !f.extendedKeyUsage?.includes(OID.clientAuth)) {
+    return f.extendedKeyUsage
+      ? 'its extended key usage does not include clientAuth'
+      : 'it has no extended key usage (clientAuth is required)';
+  }
+  return undefined;
 }
 
 /** notBefore and notAfter in milliseconds. */
@@ -301,7 +336,64 @@ export function buildPath(
     path.push(issuer);
     current = issuer;
   }
+  try {
+    checkConstraints(path);
+  } catch (err) {
+    // A name whose text does not decode cannot be compared with a constraint: refused, not a 500.
+    if (err instanceof DerError) throw new VerificationError('HW_CERT_INVALID', `a name in the chain: ${err.message}`);
+    throw err;
+  }
   return path;
+}
+
+function untrusted(detail: string): never {
+  throw new VerificationError('HW_CERT_UNTRUSTED', detail);
+}
+
+/**
+ * The limits each certificate of the path (leaf first, anchor last) sets, applied as OpenSSL's
+ * `verify -purpose sslclient` applies them (crypto/x509/x509_vfy.c), and stricter where noted:
+ * - no certificate has a critical extension that is not understood (OpenSSL also accepts critical
+ *   policy constraints and mappings, which it does not enforce by default; here they refuse);
+ * - every issuer, the anchor included, is a CA by basic constraints, may sign certificates when it
+ *   has a key usage, and has either no extended key usage or one that names clientAuth;
+ * - a CA's path length counts the CAs below it, self-issued ones excepted;
+ * - each certificate's names fall within the name constraints of every CA above it.
+ * The anchor's own limits count: a CA bundle entry carrying them expects them to be obeyed.
+ */
+function checkConstraints(path: readonly X509Certificate[]): void {
+  const facts = path.map((c, i) => factsOf(c, i === 0 ? 'the client certificate' : `CA ${oneLine(c.subject)}`));
+  const nameOf = (i: number) => (i === 0 ? 'the client certificate' : `CA ${oneLine(path[i]!.subject)}`);
+  for (const [i, f] of facts.entries()) {
+    if (f.unhandledCritical.length > 0) {
+      untrusted(`${nameOf(i)} has a critical extension that is not understood (${f.unhandledCritical.join(', ')})`);
+    }
+    if (i === 0) continue;
+    if (!f.basicConstraints?.ca) untrusted(`${nameOf(i)} is not a CA by its basic constraints`);
+    if (f.keyUsage && !f.keyUsage[KEY_CERT_SIGN]) untrusted(`${nameOf(i)} has a key usage without keyCertSign`);
+    if (f.extendedKeyUsage && !f.extendedKeyUsage.includes(OID.clientAuth)) {
+      untrusted(`${nameOf(i)} may not issue client certificates: its extended key usage does not include clientAuth`);
+    }
+    const unsupported = f.nameConstraints && unsupportedConstraints(f.nameConstraints);
+    if (unsupported) untrusted(`${nameOf(i)} ${unsupported}, which this verifier cannot check`);
+  }
+  let below = 0;
+  for (let i = 1; i < path.length; i++) {
+    const pathLen = facts[i]!.basicConstraints?.pathLen;
+    if (pathLen !== undefined && below > pathLen) {
+      untrusted(`${nameOf(i)} allows ${pathLen} CA certificate(s) below it; the chain has ${below}`);
+    }
+    if (!sameName(facts[i]!.subject, facts[i]!.issuer)) below++;
+  }
+  for (let i = path.length - 1; i >= 0; i--) {
+    // A self-issued CA (a key rollover certificate) is exempt, as in RFC 5280 §6.1.4; the leaf never is.
+    if (i !== 0 && sameName(facts[i]!.subject, facts[i]!.issuer)) continue;
+    for (let j = path.length - 1; j > i; j--) {
+      const nc = facts[j]!.nameConstraints;
+      const violation = nc && nameConstraintViolation(facts[i]!, nc, i === 0);
+      if (violation) untrusted(`${nameOf(i)}: ${violation} of ${nameOf(j)}`);
+    }
+  }
 }
 
 /** The other half: every certificate of the path valid at `nowMs`, and the depth within `maxDepth`. */

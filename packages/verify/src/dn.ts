@@ -1,4 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
+import { DerError, decodeString, rawName, readTlv, type Tlv, tbsFields } from './der.ts';
 import { HookwardenError } from './errors.ts';
 
 /**
@@ -91,7 +92,6 @@ export function canonicalType(type: string): string {
 // ---------------------------------------------------------------------------------------------
 // RFC 4514 string form
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 // Characters that end a plain run inside a value.
 const STOP = new Set([',', '+', '\\', '"', '<', '>', ';', '\0']);
 
@@ -147,7 +147,14 @@ export function parseDn(input: string): Rdn[] {
     while (s[i] === ' ') i++;
     // attribute value
     let value: string;
-    if (s[i] === '#') {
+    let end = i + 1;
+    while (s[end] === ' ') end++;
+    if (s[i] === '#' && (end === s.length || s[end] === ',' || s[end] === '+')) {
+      // A value that is just '#': OpenSSL prints it unescaped (its last-character rule overrides the
+      // first-character one), and with no hex after it it can mean nothing else.
+      value = '#';
+      i = end;
+    } else if (s[i] === '#') {
       const start = ++i;
       while (i < s.length && /[0-9A-Fa-f]/.test(s[i]!)) i++;
       const hex = s.slice(start, i);
@@ -264,25 +271,17 @@ export function formatDn(rdns: Rdn[]): string {
     .join(',');
 }
 
-/** Printable ASCII words separated by single spaces: for these, folding is only lower-casing. */
-const PLAIN_ASCII = /^[\x21-\x7e]+(?: [\x21-\x7e]+)*$/;
+const ASCII = /^[\x00-\x7f]*$/;
 
 /**
- * The comparison form of a value: trimmed, whitespace runs folded, and only ASCII letters
- * lower-cased, on the canonical decomposition (so `É` and `é` compare equal through their base
- * letter) recomposed to NFC. Unicode case mappings would make other names equal: upper-then-lower
- * turned `admın` (dotless ı) into `admin` and `ß` into `ss`. A value that differs from the
- * expected one in any other character is another name.
- * Most values are plain ASCII, where normalising changes nothing: the fast path halved dnEquals
- * in bench/verify.ts.
+ * The comparison form of a value: ASCII letters lower-cased, every other character kept exactly.
+ * No trimming beyond what RFC 4514 syntax strips (unescaped spaces at either end of a string
+ * value), no whitespace folding and no Unicode normalisation or case mapping: each of those made
+ * another certificate's name equal to the expected one — a leading U+FEFF or U+3000 trimmed, a tab
+ * or NBSP folded to a space, the Kelvin sign canonically K, dotless ı upper-cased to I.
  */
 function fold(value: string): string {
-  if (PLAIN_ASCII.test(value)) return value.toLowerCase();
-  return asciiLower(value.normalize('NFD').trim().replace(/\s+/g, ' ')).normalize('NFC');
-}
-
-function asciiLower(value: string): string {
-  return value.replace(/[A-Z]+/g, (run) => run.toLowerCase());
+  return ASCII.test(value) ? value.toLowerCase() : value.replace(/[A-Z]+/g, (run) => run.toLowerCase());
 }
 
 function normalise(dn: string | Rdn[]): string[][] {
@@ -293,9 +292,9 @@ function normalise(dn: string | Rdn[]): string[][] {
 }
 
 /**
- * Structural equality: type names case-insensitive and by OID, values canonically normalised with
- * whitespace folded and the case of ASCII letters ignored (every other character compared exactly),
- * RDN order significant, entries of a multi-valued RDN in any order.
+ * Structural equality: type names case-insensitive and by OID, values equal but for the case of
+ * ASCII letters (every other character compared exactly, escapes decoded first), RDN order
+ * significant, entries of a multi-valued RDN in any order.
  * Throws HW_DN_INVALID when a string argument is not a DN.
  */
 export function dnEquals(a: string | Rdn[], b: string | Rdn[]): boolean {
@@ -320,93 +319,13 @@ export function getAttribute(rdns: Rdn[], type: string): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// DER: just enough to walk a certificate to its issuer and subject Names and decode them.
+// DER
 
-interface Tlv {
-  tag: number;
-  start: number;
-  valueStart: number;
-  end: number;
-}
-
-function readTlv(der: Uint8Array, pos: number, limit: number): Tlv {
-  if (pos + 2 > limit) throw derInvalid(`truncated DER at offset ${pos}`);
-  const tag = der[pos]!;
-  if ((tag & 0x1f) === 0x1f) throw derInvalid(`unsupported multi-byte DER tag at offset ${pos}`);
-  let len = der[pos + 1]!;
-  let valueStart = pos + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0) throw derInvalid(`indefinite length is not DER (offset ${pos})`);
-    if (n > 4) throw derInvalid(`DER length too large at offset ${pos}`);
-    if (valueStart + n > limit) throw derInvalid(`truncated DER length at offset ${pos}`);
-    len = 0;
-    for (let k = 0; k < n; k++) len = len * 256 + der[valueStart + k]!;
-    valueStart += n;
-  }
-  const end = valueStart + len;
-  if (end > limit) throw derInvalid(`DER element at offset ${pos} runs past its container`);
-  return { tag, start: pos, valueStart, end };
-}
-
-function expect(der: Uint8Array, pos: number, limit: number, tag: number, what: string): Tlv {
-  const tlv = readTlv(der, pos, limit);
-  if (tlv.tag !== tag) throw derInvalid(`expected ${what} at offset ${pos}`);
-  return tlv;
-}
-
-function decodeOid(bytes: Uint8Array): string {
-  if (bytes.length === 0 || bytes.length > 64) throw derInvalid('bad OBJECT IDENTIFIER length');
-  const arcs: number[] = [];
-  let n = 0;
-  for (let k = 0; k < bytes.length; k++) {
-    const b = bytes[k]!;
-    if (n === 0 && b === 0x80) throw derInvalid('OBJECT IDENTIFIER arc is not minimally encoded');
-    n = n * 128 + (b & 0x7f);
-    if (n > Number.MAX_SAFE_INTEGER / 128) throw derInvalid('OBJECT IDENTIFIER arc too large');
-    if (!(b & 0x80)) {
-      if (arcs.length === 0) arcs.push(n < 80 ? Math.floor(n / 40) : 2, n < 80 ? n % 40 : n - 80);
-      else arcs.push(n);
-      n = 0;
-    } else if (k === bytes.length - 1) throw derInvalid('OBJECT IDENTIFIER ends inside an arc');
-  }
-  return arcs.join('.');
-}
-
-function decodeString(tag: number, v: Uint8Array): string | undefined {
+function decodeText(tag: number, v: Uint8Array): string | undefined {
   try {
-    switch (tag) {
-      case 0x0c: // UTF8String
-        return utf8.decode(v);
-      case 0x12: // NumericString
-      case 0x13: // PrintableString
-      case 0x14: // TeletexString: read as Latin-1, as OpenSSL does
-      case 0x16: // IA5String
-      case 0x1a: // VisibleString
-        return Buffer.from(v).toString('latin1');
-      case 0x1e: {
-        // BMPString: UTF-16BE
-        if (v.length % 2 !== 0) throw derInvalid('BMPString of odd length');
-        const swapped = Buffer.from(v).swap16();
-        return new TextDecoder('utf-16le', { fatal: true }).decode(swapped);
-      }
-      case 0x1c: {
-        // UniversalString: UTF-32BE
-        if (v.length % 4 !== 0) throw derInvalid('UniversalString length not a multiple of 4');
-        let out = '';
-        for (let k = 0; k < v.length; k += 4) {
-          const cp = ((v[k]! << 24) | (v[k + 1]! << 16) | (v[k + 2]! << 8) | v[k + 3]!) >>> 0;
-          if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) throw derInvalid('UniversalString holds no character');
-          out += String.fromCodePoint(cp);
-        }
-        return out;
-      }
-      default:
-        return undefined;
-    }
+    return decodeString(tag, v);
   } catch (err) {
-    if (err instanceof DnError) throw err;
-    throw derInvalid('attribute value is not valid text for its string type');
+    throw derInvalid((err as Error).message);
   }
 }
 
@@ -429,33 +348,17 @@ function valueFromBer(tlvBytes: Uint8Array): string {
 }
 
 function readName(der: Uint8Array, tlv: Tlv): Rdn[] {
-  if (tlv.tag !== 0x30) throw derInvalid(`expected a Name (SEQUENCE) at offset ${tlv.start}`);
-  const rdns: Rdn[] = [];
-  let pos = tlv.valueStart;
-  while (pos < tlv.end) {
-    const set = expect(der, pos, tlv.end, 0x31, 'an RDN (SET)');
-    const rdn: Rdn = [];
-    let p = set.valueStart;
-    while (p < set.end) {
-      const atv = expect(der, p, set.end, 0x30, 'an AttributeTypeAndValue (SEQUENCE)');
-      const oidTlv = expect(der, atv.valueStart, atv.end, 0x06, 'an attribute type (OID)');
-      const valueTlv = readTlv(der, oidTlv.end, atv.end);
-      if (valueTlv.end !== atv.end) throw derInvalid(`extra data after an attribute value at offset ${valueTlv.end}`);
-      const oid = decodeOid(der.subarray(oidTlv.valueStart, oidTlv.end));
-      const raw = der.subarray(valueTlv.start, valueTlv.end);
-      const value =
-        decodeString(valueTlv.tag, der.subarray(valueTlv.valueStart, valueTlv.end)) ??
-        `#${Buffer.from(raw).toString('hex')}`;
-      rdn.push({ type: NAME_BY_OID.get(oid) ?? oid, value });
-      p = atv.end;
-    }
-    if (rdn.length === 0) throw derInvalid(`empty RDN at offset ${set.start}`);
-    // OpenSSL (and so nginx and HAProxy) prints the members of a multi-valued RDN reversed too.
-    rdns.push(rdn.reverse());
-    pos = set.end;
-  }
-  // DER holds the most significant RDN first; RFC 4514 writes it last.
-  return rdns.reverse();
+  return rawName(der, tlv)
+    .map((rdn) =>
+      rdn
+        .map(({ oid, tag, value, raw }): Rdn[number] => ({
+          type: NAME_BY_OID.get(oid) ?? oid,
+          value: decodeText(tag, value) ?? `#${Buffer.from(raw).toString('hex')}`,
+        }))
+        // OpenSSL (and so nginx and HAProxy) prints the members of a multi-valued RDN reversed too.
+        .reverse(),
+    )
+    .reverse(); // DER holds the most significant RDN first; RFC 4514 writes it last.
 }
 
 function guard<T>(fn: () => T): T {
@@ -463,6 +366,7 @@ function guard<T>(fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof HookwardenError) throw err;
+    if (err instanceof DerError) throw derInvalid(err.message);
     throw derInvalid(`unreadable DER: ${(err as Error).message}`);
   }
 }
@@ -479,15 +383,7 @@ export function dnFromDer(der: Uint8Array): Rdn[] {
 /** Issuer and subject of a DER certificate, in RFC 4514 order. Throws HW_DN_DER_INVALID. */
 export function namesFromCertificateDer(der: Uint8Array): { issuer: Rdn[]; subject: Rdn[] } {
   return guard(() => {
-    const cert = expect(der, 0, der.length, 0x30, 'a Certificate (SEQUENCE)');
-    const tbs = expect(der, cert.valueStart, cert.end, 0x30, 'a TBSCertificate (SEQUENCE)');
-    let next = readTlv(der, tbs.valueStart, tbs.end);
-    if (next.tag === 0xa0) next = readTlv(der, next.end, tbs.end); // [0] version
-    if (next.tag !== 0x02) throw derInvalid('expected the serial number (INTEGER)');
-    const alg = expect(der, next.end, tbs.end, 0x30, 'the signature algorithm (SEQUENCE)');
-    const issuer = readTlv(der, alg.end, tbs.end);
-    const validity = expect(der, issuer.end, tbs.end, 0x30, 'the validity (SEQUENCE)');
-    const subject = readTlv(der, validity.end, tbs.end);
+    const { issuer, subject } = tbsFields(der);
     return { issuer: readName(der, issuer), subject: readName(der, subject) };
   });
 }

@@ -78,6 +78,10 @@ export type VerificationCode = keyof typeof VERIFICATION_CODES;
 export const SETUP_CODES = {
   HW_POLICY_INVALID: { status: 500, message: 'a verifier option cannot work' },
   HW_BODY_ALREADY_PARSED: { status: 500, message: 'the body was read or parsed before the verifier' },
+  HW_BODY_NOT_READ: {
+    status: 500,
+    message: 'the body was passed as a function and no check read it: pass the bytes to read payload',
+  },
   HW_CONNECTION_UNKNOWN: { status: 500, message: 'the request carries no socket facts: pass connection' },
   HW_NOT_FOUND: { status: 404, message: 'no callback is received at this path' },
   HW_NOT_VERIFIED: { status: 500, message: 'the request did not pass through the verifier' },

@@ -18,6 +18,7 @@ export type {
 } from './policy.ts';
 export type { CustomHeaderMap, ProxyKind } from './proxy-headers/index.ts';
 export { MemoryReplayStore, type ReplayStore } from './replay.ts';
+export { FileReplayStore, type FileReplayStoreOptions } from './replay-file.ts';
 export {
   createSignatureChecker,
   generateEd25519Key,

@@ -11,6 +11,8 @@ import { IpSet } from './ip.ts';
 import {
   type CustomHeaderMap,
   customParser,
+  envoyParser,
+  MAX_XFCC_ELEMENTS,
   PROXY_PARSERS,
   type ProxyHeaderParser,
   type ProxyKind,
@@ -38,6 +40,12 @@ export interface ClientCertificatePolicy {
   pins?: string[];
   /** Require the clientAuth extended key usage when the certificate is available. Default true. */
   requireClientAuth?: boolean;
+  /**
+   * For `source: 'envoy'`: how many elements `x-forwarded-client-cert` holds when it arrives. The
+   * edge Envoy (SANITIZE_SET) writes the first, describing the platform's certificate; each Envoy
+   * after it (APPEND_FORWARD) appends one. Any other count is refused. Default 1.
+   */
+  xfccElements?: number;
 }
 
 export interface SignaturePolicy {
@@ -47,6 +55,8 @@ export interface SignaturePolicy {
   publicKeys?: string[];
   /** Default 300 s. */
   toleranceSeconds?: number;
+  /** Accept a `webhook-id` holding a `.` (default false; see createSignatureChecker). */
+  allowDotsInId?: boolean;
 }
 
 export interface ReplayPolicy {
@@ -94,6 +104,7 @@ export interface CompiledPolicy {
     secrets: string[];
     publicKeys: string[];
     toleranceSeconds: number;
+    allowDotsInId: boolean;
     check?: ReturnType<typeof createSignatureChecker>;
   };
   replay?: ReplayStore;
@@ -121,6 +132,7 @@ const CERT_KNOWN = [
   'dnsNames',
   'pins',
   'requireClientAuth',
+  'xfccElements',
 ];
 /** Proxy kinds that never state whether they verified the certificate. */
 const SILENT_KINDS: readonly CertificateSource[] = ['caddy', 'envoy', 'traefik', 'rfc9440'];
@@ -212,8 +224,13 @@ function compileClientCertificate(
     if (typeof source !== 'string' || !Object.hasOwn(PROXY_PARSERS, source)) {
       throw new PolicyError(`${f}.source`, `must be socket, custom or one of ${Object.keys(PROXY_PARSERS).join(', ')}`);
     }
-    parser = PROXY_PARSERS[source as ProxyKind];
+    parser =
+      source === 'envoy'
+        ? envoyParser(xfccElements(c.xfccElements, `${f}.xfccElements`))
+        : PROXY_PARSERS[source as ProxyKind];
   }
+  if (c.xfccElements !== undefined && source !== 'envoy')
+    throw new PolicyError(`${f}.xfccElements`, 'is only for source "envoy"');
   if (c.customHeaders !== undefined && source !== 'custom') {
     throw new PolicyError(`${f}.customHeaders`, 'is only for source "custom"');
   }
@@ -286,13 +303,23 @@ function compileClientCertificate(
   };
 }
 
+function xfccElements(n: unknown, field: string): number {
+  if (n === undefined) return 1;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1 || n > MAX_XFCC_ELEMENTS) {
+    throw new PolicyError(field, `must be an integer from 1 to ${MAX_XFCC_ELEMENTS}: 1 + the Envoys after the edge`);
+  }
+  return n;
+}
+
 function compileSignature(
   s: SignaturePolicy,
   now: () => number,
   hasDocument: boolean,
 ): NonNullable<CompiledPolicy['signature']> {
   if (typeof s !== 'object' || s === null) throw new PolicyError('signature', 'must be an object');
-  unknownKeys(s, ['secrets', 'publicKeys', 'toleranceSeconds'], 'signature.');
+  unknownKeys(s, ['secrets', 'publicKeys', 'toleranceSeconds', 'allowDotsInId'], 'signature.');
+  const allowDotsInId = s.allowDotsInId ?? false;
+  if (typeof allowDotsInId !== 'boolean') throw new PolicyError('signature.allowDotsInId', 'must be a boolean');
   const secrets = s.secrets === undefined ? [] : stringArray(s.secrets, 'signature.secrets', true);
   const publicKeys = s.publicKeys === undefined ? [] : stringArray(s.publicKeys, 'signature.publicKeys', true);
   const toleranceSeconds = s.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
@@ -302,9 +329,9 @@ function compileSignature(
     if (!Number.isFinite(toleranceSeconds) || toleranceSeconds <= 0) {
       throw new PolicyError('signature.toleranceSeconds', 'must be a positive number of seconds');
     }
-    return { secrets, publicKeys, toleranceSeconds };
+    return { secrets, publicKeys, toleranceSeconds, allowDotsInId };
   }
   // Built now so bad keys fail at creation; rebuilt with the document's keys when they arrive.
-  const check = createSignatureChecker({ secrets, publicKeys, toleranceSeconds, now }, 'signature.');
-  return { secrets, publicKeys, toleranceSeconds, check };
+  const check = createSignatureChecker({ secrets, publicKeys, toleranceSeconds, allowDotsInId, now }, 'signature.');
+  return { secrets, publicKeys, toleranceSeconds, allowDotsInId, check };
 }

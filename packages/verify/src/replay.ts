@@ -6,6 +6,30 @@
  */
 import { PolicyError } from './errors.ts';
 
+/**
+ * Where accepted messages are remembered. A store protects exactly the verifiers that share it:
+ * MemoryReplayStore one process until it restarts, FileReplayStore every process on one host that
+ * names its directory, across restarts; a networked store (Redis, a database) every host using it.
+ *
+ * What an implementation must guarantee:
+ * - `remember` is one atomic test-and-set for all verifiers sharing the store: of any number of
+ *   concurrent calls with one key, exactly one resolves true while the record lives;
+ * - a record resolved true survives what the deployment must survive (a restart, a failover) at
+ *   least until `expiresAtMs`, which is when the timestamp check starts refusing the message anyway;
+ * - on failure it rejects (the verifier then fails the request, and the platform retries): never
+ *   resolve true for a key it could not record.
+ *
+ * Redis (node-redis or ioredis), keys prefixed to keep them apart from other data:
+ * ```ts
+ * const store: ReplayStore = {
+ *   async remember(key, expiresAtMs) {
+ *     return (await redis.set(`hookwarden:replay:${key}`, '1', { NX: true, PXAT: expiresAtMs })) === 'OK';
+ *   },
+ * };
+ * ```
+ * (ioredis: `redis.set(name, '1', 'PXAT', expiresAtMs, 'NX')`.) With a replicated Redis, a
+ * failover can lose the last writes not yet replicated; `WAIT 1 <ms>` after the SET narrows that.
+ */
 export interface ReplayStore {
   /**
    * Atomically records `key` until `expiresAtMs`. Resolves true when the key was new (or had

@@ -2,7 +2,8 @@
  * Standard Webhooks signatures, for both sides: the platform signs with `sign`, receivers check with
  * `verifySignature` (or the faster `createSignatureChecker`, which decodes keys once).
  *
- * Signed content: `${webhook-id}.${webhook-timestamp}.${raw body}`.
+ * Signed content: `${webhook-id}.${webhook-timestamp}.${raw body}`. Receivers refuse ids holding a
+ * `.` unless told otherwise (`allowDotsInId`): with one, that text has more than one reading.
  * - `v1,<base64 HMAC-SHA256>` with a shared secret `whsec_<base64>`;
  * - `v1a,<base64 Ed25519 signature>` with a key pair `whsk_...` / `whpk_<base64 raw 32 bytes>`.
  * Several signatures are space-separated (one per secret while rotating); one match is enough.
@@ -138,6 +139,13 @@ export interface SignatureCheckOptions {
   secrets?: string[];
   publicKeys?: string[];
   toleranceSeconds?: number;
+  /**
+   * Accept a `webhook-id` holding a `.` (default false). The signed text `id.timestamp.body` can be
+   * split again elsewhere when the id has dots: the signature over (`a.1700000000`, `2`, body) is
+   * also one over (`a`, `1700000000`, `2.body`). The Standard Webhooks scheme allows such ids; the
+   * platform's ids have no dots, so by default they are refused.
+   */
+  allowDotsInId?: boolean;
   /** Milliseconds since the epoch, like `Date.now` (the default). */
   now?: () => number;
 }
@@ -181,6 +189,8 @@ export function createSignatureChecker(
   }
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') throw new PolicyError(`${fieldPrefix}now`, 'must be a function');
+  const allowDots = options.allowDotsInId ?? false;
+  if (typeof allowDots !== 'boolean') throw new PolicyError(`${fieldPrefix}allowDotsInId`, 'must be a boolean');
 
   return (headers, rawBody) => {
     const msgId = single(headers, 'webhook-id', 'svix-id');
@@ -188,6 +198,12 @@ export function createSignatureChecker(
     const signatureText = joined(headers, 'webhook-signature', 'svix-signature');
     if (!msgId || !timestampText || !signatureText) {
       throw new VerificationError('HW_SIGNATURE_MISSING');
+    }
+    if (!allowDots && msgId.includes('.')) {
+      throw new VerificationError(
+        'HW_SIGNATURE_INVALID',
+        "webhook-id holds a '.', which lets the signed id.timestamp.body text be split another way (allowDotsInId accepts it)",
+      );
     }
     // Canonical digits only, so the text that was signed is the number we check.
     if (!/^(0|[1-9]\d{0,11})$/.test(timestampText)) {

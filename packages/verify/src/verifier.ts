@@ -6,10 +6,10 @@ import type { X509Certificate } from 'node:crypto';
 import { parseJsonBody } from './body.ts';
 import {
   checkValidity,
+  clientUsageProblem,
   dnsNameMatches,
   dnsNamesOf,
   fingerprintsOf,
-  hasClientAuth,
   type KnownFingerprints,
   type Pin,
   parseCertificate,
@@ -17,7 +17,7 @@ import {
 } from './certificate.ts';
 import { ChainCache } from './chain-cache.ts';
 import { dnEquals, dnFromX509, formatDn, getAttribute, parseDn, type Rdn } from './dn.ts';
-import { VerificationError } from './errors.ts';
+import { HookwardenError, SETUP_CODES, VerificationError } from './errors.ts';
 import { type ClientAddress, resolveClientAddress } from './forwarded.ts';
 import type { IpSet } from './ip.ts';
 import { type CompiledPolicy, compilePolicy, type VerifyPolicy } from './policy.ts';
@@ -30,7 +30,11 @@ export interface VerifyRequest {
   url: string;
   /** Lower-case names, as node:http gives them. */
   headers: Headers;
-  body: Uint8Array;
+  /**
+   * The raw body, or a function reading it: then it is called only when a check needs the body (a
+   * signature), after every check that does not, so a refused sender's body is never read.
+   */
+  body: Uint8Array | (() => Promise<Uint8Array>);
   /** The socket peer. */
   remoteAddress: string;
   /** When TLS ends in this process (see tlsFactsFromSocket). */
@@ -133,8 +137,11 @@ export function createVerifier<TPayload = unknown>(policy: VerifyPolicy): Verifi
       checks.push('client-certificate');
     }
     let signed: SignedMessage | undefined;
+    // Read only once every check that needs no body has passed (a lazy body is read here at most once).
+    let body = typeof req.body === 'function' ? undefined : req.body;
     if (p.signature) {
-      signed = signatureCheck(material)(req.headers, req.body);
+      body ??= await (req.body as () => Promise<Uint8Array>)();
+      signed = signatureCheck(material)(req.headers, body);
       checks.push('signature');
     }
     if (p.replay && signed) {
@@ -155,7 +162,8 @@ export function createVerifier<TPayload = unknown>(policy: VerifyPolicy): Verifi
       clientIp: client.ip,
       ...(signed ? { webhookId: signed.msgId, timestamp: signed.timestamp } : {}),
     };
-    return withPayload<TPayload>(facts, req.body);
+    // A lazy body no check needed stays unread (the gate streams it on): it has no payload to parse.
+    return withPayload<TPayload>(facts, body);
   }
 
   function signatureCheck(material: TrustMaterial | undefined) {
@@ -170,6 +178,7 @@ export function createVerifier<TPayload = unknown>(policy: VerifyPolicy): Verifi
         secrets: s.secrets,
         publicKeys: [...s.publicKeys, ...material.publicKeys],
         toleranceSeconds: s.toleranceSeconds,
+        allowDotsInId: s.allowDotsInId,
         now: p.now,
       });
       documentCheckers.set(material, check);
@@ -190,6 +199,14 @@ export function createVerifier<TPayload = unknown>(policy: VerifyPolicy): Verifi
     const nowMs = p.now();
     if (anchors.length > 0) {
       chains.verify(leaf!, chain, anchors, cc.maxDepth, nowMs);
+      // OpenSSL's verdict against the server's `ca` as well: two independent checks must both pass,
+      // so a gap in either (a constraint one of them does not apply) is not a way in.
+      if (cc.anchors.length > 0 && !tls.authorized) {
+        throw new VerificationError(
+          'HW_CERT_UNTRUSTED',
+          `the TLS stack did not verify it${tls.authorizationError ? `: ${tls.authorizationError}` : ''}`,
+        );
+      }
     } else {
       // No bundle of our own: the TLS stack verified against the server's `ca`; we add the depth.
       if (!tls.authorized) {
@@ -283,7 +300,9 @@ export function createVerifier<TPayload = unknown>(policy: VerifyPolicy): Verifi
     material: TrustMaterial | undefined,
     source: VerifiedIdentity['source'],
   ): VerifiedIdentity {
-    if (cert && cc.requireClientAuth && !hasClientAuth(cert)) throw new VerificationError('HW_CERT_USAGE');
+    const usage = cert && clientUsageProblem(cert, cc.requireClientAuth);
+    if (usage)
+      throw new VerificationError('HW_CERT_USAGE', `the client certificate is not for client authentication: ${usage}`);
     const fingerprints: KnownFingerprints = cert ? fingerprintsOf(cert) : stated;
     const pins = pinsOf(cc.pins, material);
     if (pins.length > 0 && !pinMatches(pins, fingerprints)) {
@@ -326,11 +345,15 @@ export function createVerifier<TPayload = unknown>(policy: VerifyPolicy): Verifi
   return p.trust ? { verify, trustDocument: p.trust } : { verify };
 }
 
-function withPayload<TPayload>(facts: VerifiedFacts, body: Uint8Array): Verified<TPayload> {
+function withPayload<TPayload>(facts: VerifiedFacts, body: Uint8Array | undefined): Verified<TPayload> {
   let parsed: { value: TPayload } | undefined;
   return Object.defineProperty(facts, 'payload', {
     enumerable: false,
     get: () => {
+      if (body === undefined)
+        throw new HookwardenError('HW_BODY_NOT_READ', SETUP_CODES.HW_BODY_NOT_READ.message, {
+          status: SETUP_CODES.HW_BODY_NOT_READ.status,
+        });
       parsed ??= { value: parseJsonBody(body) as TPayload };
       return parsed.value;
     },

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { before, test } from 'node:test';
-import { createHierarchy } from '@hookwarden/pki';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createHierarchy, createSelfSignedCa } from '@hookwarden/pki';
+import { tempDir } from '@hookwarden/testkit';
 import fc from 'fast-check';
-import { dnEquals, dnFromDer, formatDn, namesFromCertificateDer, parseDn, type Rdn } from '../src/dn.ts';
+import { dnEquals, dnFromDer, dnFromX509, formatDn, namesFromCertificateDer, parseDn, type Rdn } from '../src/dn.ts';
 import { HookwardenError } from '../src/errors.ts';
+import { opensslSubject } from './helpers/openssl.ts';
 
 const RUNS = { numRuns: 300 };
 
@@ -139,39 +143,12 @@ test('the DER readers throw nothing but HookwardenError on arbitrary or corrupte
   );
 });
 
-test('value comparison: the ASCII fast path decides as the full rule does', () => {
-  // The reference: canonical decomposition, trim, whitespace runs folded to one space, ASCII letters
-  // lower-cased, NFC; every other character compared exactly, so no Unicode case mapping applies.
-  const fold = (v: string) =>
-    v
-      .normalize('NFD')
-      .trim()
-      .replace(/\s+/g, ' ')
-      .replace(/[A-Z]/g, (c) => c.toLowerCase())
-      .normalize('NFC');
+test('values compare exactly but for the case of ASCII letters', () => {
+  const fold = (v: string) => v.replace(/[A-Z]/g, (c) => c.toLowerCase());
   const text = fc.string({
     unit: fc.constantFrom(
-      'a',
-      'A',
-      'z',
-      'Z',
-      'i',
-      'I',
-      ' ',
-      '  ',
-      '\t',
-      'ß',
-      'SS',
-      'é',
-      'É',
-      'e\u0301',
-      'E\u0301',
-      'K',
-      '\u212a',
-      '\u0131',
-      '\u0130',
-      '-',
-      '9',
+      ...['a', 'A', 'z', 'Z', 'i', 'I', ' ', '  ', '\t', '\u00a0', '\u3000', '\ufeff', '\u200b'],
+      ...['ß', 'SS', 'é', 'É', 'e\u0301', 'E\u0301', 'K', 'k', '\u212a', '\u0131', '\u0130', '-', '9'],
     ),
     maxLength: 8,
   });
@@ -185,19 +162,63 @@ test('value comparison: the ASCII fast path decides as the full rule does', () =
 });
 
 test('a value that differs outside ASCII never equals its ASCII look-alike', () => {
-  // Characters whose Unicode case mappings (or base letter) are ASCII. The Kelvin sign is not one:
-  // it is canonically equivalent to K, the same text once normalised.
-  const odd = fc.constantFrom('\u0131', '\u0130', '\u017f', '\u00df', '\ufb00', '\ufb03', '\ufb06');
-  const ascii = fc.string({ unit: fc.constantFrom('a', 'd', 'm', 'n', 's', 'i', 'f'), maxLength: 6 });
+  // Characters whose Unicode case mappings, compatibility or canonical forms are ASCII, and
+  // invisible or space-like characters that trimming or white-space folding would remove.
+  const odd = fc.constantFrom(
+    ...['\u0131', '\u0130', '\u017f', '\u00df', '\ufb00', '\ufb03', '\ufb06', '\u212a', '\u212b'],
+    ...['\ufeff', '\u00a0', '\u3000', '\u2009', '\t', '\u200b', '\uff41'],
+  );
+  const ascii = fc.string({ unit: fc.constantFrom('a', 'd', 'm', 'n', 's', 'i', 'f', 'k'), maxLength: 6 });
   const isAscii = (v: string) => /^[\x20-\x7e]*$/.test(v);
   fc.assert(
     fc.property(ascii, odd, ascii, (before, c, after) => {
       const dn = (v: string): Rdn[] => [[{ type: 'CN', value: v }]];
-      const base = c.normalize('NFD').replace(/\p{M}/gu, '');
-      for (const m of [c.toLowerCase(), c.toUpperCase(), c.toUpperCase().toLowerCase(), base].filter(isAscii)) {
+      const base = c.normalize('NFKD').replace(/\p{M}/gu, '');
+      const candidates = [c.toLowerCase(), c.toUpperCase(), c.toUpperCase().toLowerCase(), base, ' ', ''];
+      for (const m of candidates.filter(isAscii)) {
         assert.equal(dnEquals(dn(before + c + after), dn(before + m + after)), false, `${c} vs ${m}`);
       }
     }),
     RUNS,
+  );
+});
+
+const dir = tempDir();
+after(() => dir.cleanup());
+
+test("one certificate's subject reads the same from its DER and from the RFC 2253 text a proxy forwards", async () => {
+  // Types a CA issues as UTF8String (or, for unknown OIDs, that OpenSSL dumps as #hex); values with
+  // what trimming, folding or normalising would change: a BOM, Unicode spaces, a tab, the Kelvin sign.
+  const certType = fc.constantFrom('CN', 'O', 'OU', 'L', 'ST', 'title', 'UID', '1.3.6.1.4.1.99999.1');
+  const certValue = fc.oneof(
+    value,
+    fc.string({
+      unit: fc.constantFrom('\ufeff', '\u00a0', '\u3000', '\t', '\u212a', 'k', 'e\u0301', '\u00e9', ' ', 'a', ','),
+      maxLength: 6,
+    }),
+    value.map((v) => `\ufeff${v}`),
+  );
+  const subject = fc.array(
+    fc.array(
+      fc.tuple(certType, certValue).map(([t, v]) => ({ type: t, value: v })),
+      { minLength: 1, maxLength: 2 },
+    ),
+    { minLength: 1, maxLength: 3 },
+  );
+  const path = join(dir.path, 'subject.pem');
+  await fc.assert(
+    fc.asyncProperty(subject, async (rdns) => {
+      const ca = await createSelfSignedCa({ subject: formatDn(rdns), keyType: 'ec-p256' });
+      writeFileSync(path, ca.certPem);
+      const header = opensslSubject(path); // what nginx's $ssl_client_s_dn and Envoy's Subject carry
+      const fromDer = dnFromX509(new X509Certificate(ca.certPem));
+      const fromHeader = parseDn(header);
+      assert.deepEqual(fromHeader, fromDer, header);
+      assert.ok(dnEquals(formatDn(rdns), fromDer));
+      // and so both readings answer alike for any expected subject, the look-alike clean one included
+      const clean = rdns.map((rdn) => rdn.map((e) => ({ ...e, value: e.value.replace(/[^\x21-\x7e]/g, '') })));
+      assert.equal(dnEquals(clean, fromHeader), dnEquals(clean, fromDer));
+    }),
+    { numRuns: 40 },
   );
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createHierarchy } from '@hookwarden/pki';
@@ -16,7 +17,7 @@ import {
   namesFromCertificateDer,
   parseDn,
 } from '../src/dn.ts';
-import { opensslSelfSigned } from './helpers/openssl.ts';
+import { opensslSelfSigned, opensslSubject } from './helpers/openssl.ts';
 
 const NGINX = 'emailAddress=a@b.c,CN=Caf\\C3\\A9 hooks,UID=42+OU=Dev,OU=x\\,CN=admin,O=Acme\\, Inc.,C=US';
 
@@ -119,7 +120,7 @@ describe('formatDn', () => {
 
 describe('dnEquals', () => {
   test('structural comparison', () => {
-    assert.ok(dnEquals('CN=Hooks  Sender,O=ACME', 'cn=hooks sender, o=acme'));
+    assert.ok(dnEquals('CN=Hooks Sender,O=ACME', 'cn=hooks sender, o=acme'));
     assert.ok(dnEquals('2.5.4.3=x', 'commonName=X'));
     assert.ok(dnEquals('OU=a+CN=b,O=c', 'CN=b+OU=a,O=c'));
     assert.ok(dnEquals(parseDn('CN=a'), 'CN=a'));
@@ -130,15 +131,41 @@ describe('dnEquals', () => {
     assert.throws(() => dnEquals('CN=a;', 'CN=a'), { code: 'HW_DN_INVALID' });
   });
 
-  test('only ASCII case is ignored: Unicode case mappings make no look-alike equal', () => {
+  test('only ASCII case is ignored: every other character compares exactly', () => {
     assert.ok(!dnEquals('CN=admin', 'CN=adm\u0131n'), 'dotless i');
     assert.ok(!dnEquals('CN=admin', 'CN=ADM\u0130N'), 'capital I with dot');
     assert.ok(!dnEquals('CN=strasse', 'CN=stra\u00dfe'), 'sharp s');
     assert.ok(!dnEquals('CN=office', 'CN=o\ufb03ce'), 'ffi ligature');
-    // an accented Latin letter folds through its ASCII base letter; canonical equivalents are equal
-    assert.ok(dnEquals('CN=Caf\u00e9  Hooks', 'cn=CAFE\u0301 hooks'));
-    assert.ok(dnEquals('CN=caf\u00e9', 'CN=CAF\u00c9'));
+    assert.ok(!dnEquals('CN=caf\u00e9', 'CN=CAF\u00c9'), 'no Unicode case folding');
+    assert.ok(!dnEquals('CN=caf\u00e9', 'CN=cafe\u0301'), 'no canonical normalisation');
     assert.ok(!dnEquals('CN=cafe', 'CN=caf\u00e9'));
+    // what made other certificates equal to CN=hooks.platform.example,O=Platform,C=US
+    const expected = 'CN=hooks.platform.example,O=Platform,C=US';
+    for (const lookalike of [
+      'CN=\\EF\\BB\\BFhooks.platform.example,O=Platform,C=US', // a leading BOM
+      'CN=hoo\u212as.platform.example,O=Platform,C=US', // Kelvin sign, canonically K
+      'CN=hooks.platform.example\u3000,O=Platform,C=US', // ideographic space
+      'CN=hooks.platform.example,O=Platform\u00a0,C=US', // NBSP
+      'CN=hooks.platform\t.example,O=Platform,C=US', // a tab
+    ]) {
+      assert.ok(!dnEquals(expected, lookalike), JSON.stringify(lookalike));
+    }
+    assert.ok(dnEquals(expected, 'cn=HOOKS.platform.example, o=PLATFORM, c=us'));
+    assert.ok(!dnEquals('O=Platform Inc', 'O=Platform  Inc'), 'no white-space folding');
+    // a value that is only '#', as OpenSSL prints it unescaped, is that character
+    assert.deepEqual(parseDn('CN=#,O=#+OU=x'), [
+      [{ type: 'CN', value: '#' }],
+      [
+        { type: 'O', value: '#' },
+        { type: 'OU', value: 'x' },
+      ],
+    ]);
+    assert.throws(() => parseDn('CN=#x'), { code: 'HW_DN_INVALID' });
+    assert.ok(!dnEquals('O=Platform Inc', 'O=Platform\tInc'));
+    // RFC 4514 escapes are decoded before comparing, and unescaped spaces around values are syntax
+    assert.ok(dnEquals('CN=a\\,b', 'CN=a\\2Cb'));
+    assert.ok(dnEquals('CN= a ', 'CN=a'));
+    assert.ok(!dnEquals('CN=\\ a', 'CN=a'));
   });
 });
 
@@ -167,6 +194,30 @@ describe('dnFromX509', () => {
     assert.deepEqual(getAttribute(rdns, 'CN'), ['Café "hooks" <#1>; ']);
     assert.deepEqual(getAttribute(rdns, 'OU'), ['Dev', 'x,CN=admin']);
     assert.deepEqual(dnIssuerFromX509(cert), rdns);
+  });
+
+  test('a leading BOM is kept in UTF8String and BMPString values, as OpenSSL prints it', {
+    skip: needTools('openssl'),
+  }, () => {
+    const subject = '/CN=\ufeffhooks.platform.example/O=Platform';
+    for (const mask of ['utf8only', 'MASK:0x800']) {
+      const conf = join(dir.path, 'bmp.cnf');
+      writeFileSync(conf, `[req]\ndistinguished_name=dn\nstring_mask=${mask}\n[dn]\n`);
+      const cert = join(dir.path, 'bom.pem');
+      const made = spawnSync('openssl', [
+        ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1'],
+        ...['-utf8', '-subj', subject, '-config', conf, '-keyout', join(dir.path, 'bom.key'), '-out', cert],
+      ]);
+      assert.equal(made.status, 0, String(made.stderr));
+      const x = new X509Certificate(readFileSync(cert));
+      if (mask !== 'utf8only')
+        assert.ok(x.raw.includes(Buffer.from([0xfe, 0xff, 0x00, 0x68])), 'UTF-16BE: a BMPString');
+      const rdns = dnFromX509(x);
+      assert.deepEqual(getAttribute(rdns, 'CN'), ['\ufeffhooks.platform.example'], mask);
+      assert.deepEqual(rdns, parseDn(opensslSubject(cert)), mask);
+      assert.ok(!dnEquals(rdns, 'O=Platform,CN=hooks.platform.example'), mask);
+      assert.equal(formatDn(rdns), 'O=Platform,CN=\\EF\\BB\\BFhooks.platform.example');
+    }
   });
 
   test('garbage DER is HW_DN_DER_INVALID', () => {

@@ -130,6 +130,16 @@ test('every setup code is thrown or answered with the status of its table entry'
     HW_BODY_ALREADY_PARSED: thrown(() => {
       throw bodyAlreadyParsed('mount it first');
     }),
+    HW_BODY_NOT_READ: await (async () => {
+      const unread = await open.verify({
+        method: 'POST',
+        url: '/',
+        headers: {},
+        body: async () => assert.fail('no check needs the body'),
+        remoteAddress: '127.0.0.1',
+      });
+      return thrown(() => unread.payload);
+    })(),
     HW_CONNECTION_UNKNOWN: await answered(
       await new Hono().post('/', honoVerifier(open)).request('/', { method: 'POST', body: '{}' }),
     ),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
@@ -54,7 +54,11 @@ async function startHttps(rejectUnauthorized: boolean): Promise<number> {
   return listen(server);
 }
 
-function call(port: number, client?: { certPem: string; keyPem: string }, body = '{"x":1}'): Promise<Reply> {
+function call(
+  port: number,
+  client?: { certPem: string; keyPem: string; ciphers?: string },
+  body = '{"x":1}',
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const r = httpsRequest(
       {
@@ -66,6 +70,7 @@ function call(port: number, client?: { certPem: string; keyPem: string }, body =
         ca: pki.root.certPem,
         agent: false,
         ...(client ? { cert: client.certPem, key: client.keyPem } : {}),
+        ...(client?.ciphers ? { ciphers: client.ciphers } : {}),
       },
       (res) => {
         let text = '';
@@ -99,6 +104,23 @@ describe('node:https with client certificates on a real TLS handshake', () => {
     assert.equal(impostor.status, 403);
     assert.equal(impostor.json.code, 'HW_CERT_UNTRUSTED');
     assert.equal(typeof impostor.json.detail, 'string');
+  });
+
+  test("the TLS stack's verdict counts as well as the verifier's own chain check", async () => {
+    const port = await startHttps(false);
+    // Issued by the platform's CA with the platform's subject, but signed with SHA-1: the chain
+    // builds, OpenSSL's verification (security level 1) refuses the signature. A client that lowers
+    // its own security level can still present it.
+    const weak = await call(port, { ...pki.sha1Signed, ciphers: 'DEFAULT@SECLEVEL=0' });
+    assert.equal(weak.status, 403, JSON.stringify(weak.json));
+    assert.equal(weak.json.code, 'HW_CERT_UNTRUSTED');
+    assert.match(String(weak.json.detail), /the TLS stack did not verify it/);
+    const ok = await call(port, {
+      certPem: pki.clientChainPem,
+      keyPem: pki.client.keyPem,
+      ciphers: 'DEFAULT@SECLEVEL=0',
+    });
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
   });
 
   test('with rejectUnauthorized the handshake itself refuses a missing certificate', async () => {
@@ -186,7 +208,7 @@ describe('node:http guarding its own path', () => {
     const body = '{"amount":4200}';
     const signed = () => {
       const ts = Math.floor(Date.now() / 1000);
-      const id = `msg_${Math.random()}`;
+      const id = `msg_${randomUUID()}`;
       return {
         'webhook-id': id,
         'webhook-timestamp': String(ts),

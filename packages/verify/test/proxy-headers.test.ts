@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tempDir } from '@hookwarden/testkit';
 import { HookwardenError } from '../src/errors.ts';
 import type { ClientCertificatePolicy } from '../src/policy.ts';
 import { parseXfcc } from '../src/proxy-headers/index.ts';
 import { createVerifier, type VerifyRequest } from '../src/verifier.ts';
-import { makeTestPki, type Pair, type TestPki } from './helpers/certs.ts';
+import { makeTestPki, opensslIssuer, type Pair, type TestPki } from './helpers/certs.ts';
 
 let pki: TestPki;
 let NOW: number;
@@ -131,12 +133,80 @@ describe('every proxy kind', () => {
     });
   }
 
-  test('envoy: only the last XFCC element (our edge proxy) counts', async () => {
-    const v = policyFor('envoy');
+  test('envoy: the number of XFCC elements is part of the policy; the first is the certificate', async () => {
     const ours = KINDS.envoy!(pki.client)['x-forwarded-client-cert']!;
     const theirs = KINDS.envoy!(pki.impostor)['x-forwarded-client-cert']!;
-    assert.ok(await v.verify(from('127.0.0.1', { 'x-forwarded-client-cert': `${theirs},${ours}` })));
-    await refused(v.verify(from('127.0.0.1', { 'x-forwarded-client-cert': `${ours},${theirs}` })), 'HW_CERT_UNTRUSTED');
+    // an inner Envoy (APPEND_FORWARD) describes its own peer, the edge proxy
+    const inner = `By=spiffe://example.org/ns/app;Hash=${'ab'.repeat(32)};URI=spiffe://example.org/ns/edge`;
+    const single = policyFor('envoy');
+    for (const header of [`${theirs},${ours}`, `${ours},${inner}`, `${ours},${ours}`]) {
+      await refused(single.verify(from('127.0.0.1', { 'x-forwarded-client-cert': header })), 'HW_PROXY_HEADER_INVALID');
+    }
+    const mesh = policyFor('envoy', { xfccElements: 2 });
+    assert.ok(await mesh.verify(from('127.0.0.1', { 'x-forwarded-client-cert': `${ours},${inner}` })));
+    await refused(mesh.verify(from('127.0.0.1', { 'x-forwarded-client-cert': ours })), 'HW_PROXY_HEADER_INVALID');
+    await refused(
+      mesh.verify(from('127.0.0.1', { 'x-forwarded-client-cert': `${theirs},${ours}` })),
+      'HW_CERT_UNTRUSTED',
+    );
+    for (const bad of [0, 33, 1.5, '2']) {
+      assert.throws(() => policyFor('envoy', { xfccElements: bad as number }), /xfccElements: must be an integer/);
+    }
+    assert.throws(() => policyFor('nginx', { xfccElements: 1 }), /xfccElements: is only for source "envoy"/);
+  });
+
+  test("envoy: a tenant certificate's URI SAN cannot pass for the platform's element", async () => {
+    // A certificate from the trusted CA whose URI SAN carries the platform's Hash and Cert after a
+    // comma, and the header exactly as Envoy's mutateXfccRequestHeader writes it: URI raw, unquoted.
+    const platformHash = hex(new X509Certificate(pki.client.certPem).fingerprint256);
+    const platformPem = encodeURIComponent(pki.client.certPem);
+    const issue = opensslIssuer(dir.path);
+    const by = { cert: join(dir.path, 'intermediate.pem'), key: join(dir.path, 'intermediate.key') };
+    const ext = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth';
+    const envoyWrites = (uriSan: string) => {
+      const made = issue('tenant-uri', '/O=Tenant/CN=tenant', `${ext}\nsubjectAltName=@alt`, by, {
+        sections: `[alt]\nURI.1 = ${uriSan}\n`,
+      });
+      const tenant = new X509Certificate(readFileSync(made.cert));
+      assert.ok(tenant.subjectAltName?.includes('spiffe://tenant.example/ns/a'), tenant.subjectAltName);
+      return [
+        'By=spiffe://example.org/ns/edge',
+        `Hash=${hex(tenant.fingerprint256)}`,
+        `Cert="${encodeURIComponent(tenant.toString())}"`,
+        'Subject="CN=tenant,O=Tenant"',
+        `URI=${uriSan}`,
+      ].join(';');
+    };
+    const policies = [
+      policyFor('envoy', { subject: SUBJECT_2253 }),
+      policyFor('envoy', { caBundlePem: undefined, pins: [platformHash] } as Partial<ClientCertificatePolicy>),
+    ];
+    for (const uriSan of [
+      `spiffe://tenant.example/ns/a,Hash=${platformHash};Cert=${platformPem}`,
+      `spiffe://tenant.example/ns/a,Hash=${platformHash};Cert="${platformPem}"`,
+      `spiffe://tenant.example/ns/a;Hash=${platformHash}`,
+      `spiffe://tenant.example/ns/a;Subject="${SUBJECT_2253}"`,
+    ]) {
+      const header = envoyWrites(uriSan);
+      for (const v of policies) {
+        await refused(v.verify(from('127.0.0.1', { 'x-forwarded-client-cert': header })), 'HW_PROXY_HEADER_INVALID');
+      }
+    }
+  });
+
+  test('envoy: anything Envoy would not have written is refused', async () => {
+    const v = policyFor('envoy');
+    const ours = KINDS.envoy!(pki.client)['x-forwarded-client-cert']!;
+    for (const header of [
+      `${ours};Foo=bar`, // a key Envoy does not write
+      `${ours};Hash=${'0'.repeat(64)}`, // a repeated key
+      ours.replace('Subject="', 'Subject=').replace('";URI', ';URI'), // Subject unquoted
+      ours.replace('By=spiffe://example.org/ns/edge', 'By="spiffe://example.org/ns/edge"'), // By quoted
+    ]) {
+      await refused(v.verify(from('127.0.0.1', { 'x-forwarded-client-cert': header })), 'HW_PROXY_HEADER_INVALID');
+    }
+    // repeatable keys repeat
+    assert.ok(await v.verify(from('127.0.0.1', { 'x-forwarded-client-cert': `${ours};DNS=a.example;URI=x;By=y` })));
   });
 
   test('envoy without the certificate: hash pin, quoted RFC 2253 subject and DNS keys', async () => {
@@ -190,14 +260,22 @@ describe('XFCC parsing', () => {
     const parsed = parseXfcc('By=spiffe://a;hash=ab;Subject="CN=x\\, y,O=\\"q\\"";DNS=a.example,BY=b;URI=');
     assert.deepEqual(parsed, [
       [
-        { key: 'by', value: 'spiffe://a' },
-        { key: 'hash', value: 'ab' },
-        { key: 'subject', value: 'CN=x\\, y,O="q"' },
-        { key: 'dns', value: 'a.example' },
+        { key: 'by', value: 'spiffe://a', quoted: false },
+        { key: 'hash', value: 'ab', quoted: false },
+        // RFC 2253 escapes stay for the DN parser: `\"` is an escaped quote there too
+        { key: 'subject', value: 'CN=x\\, y,O=\\"q\\"', quoted: true },
+        { key: 'dns', value: 'a.example', quoted: false },
       ],
       [
-        { key: 'by', value: 'b' },
-        { key: 'uri', value: '' },
+        { key: 'by', value: 'b', quoted: false },
+        { key: 'uri', value: '', quoted: false },
+      ],
+    ]);
+    // an escaped backslash before the closing quote ends the value; it does not escape the quote
+    assert.deepEqual(parseXfcc('Subject="CN=a\\\\";URI=x'), [
+      [
+        { key: 'subject', value: 'CN=a\\\\', quoted: true },
+        { key: 'uri', value: 'x', quoted: false },
       ],
     ]);
     for (const bad of ['', 'novalue', 'a="open', 'a=b"c', 'a=b;;c=d', 'k y=1']) {

@@ -216,6 +216,40 @@ describe('timestamps and headers', () => {
   });
 });
 
+describe('ids holding a dot', () => {
+  test('are refused unless allowDotsInId: the signed text can be split another way', () => {
+    const secret = generateSecret();
+    const now = at(T);
+    // the one signature stands for both readings of "a.1800000000.<T>.{...}"
+    const signature = sign({ msgId: `a.${T}`, timestamp: T, body, secrets: [secret] });
+    const resplit = sign({ msgId: 'a', timestamp: T, body: `${T}.${body}`, secrets: [secret] });
+    assert.equal(signature, resplit);
+    rejects(
+      () => verifySignature({ secrets: [secret], now, headers: headers(`a.${T}`, T, signature), body }),
+      'HW_SIGNATURE_INVALID',
+    );
+    assert.throws(
+      () => verifySignature({ secrets: [secret], now, headers: headers(`a.${T}`, T, signature), body }),
+      /webhook-id holds a '\.'/,
+    );
+    const allowed = verifySignature({
+      secrets: [secret],
+      now,
+      allowDotsInId: true,
+      headers: headers(`a.${T}`, T, signature),
+      body,
+    });
+    assert.deepEqual(allowed, { msgId: `a.${T}`, timestamp: T });
+    // ids without dots, as the platform's are, are unaffected
+    const plain = sign({ msgId: 'msg_2Ll', timestamp: T, body, secrets: [secret] });
+    assert.ok(verifySignature({ secrets: [secret], now, headers: headers('msg_2Ll', T, plain), body }));
+    assert.throws(
+      () => createSignatureChecker({ secrets: [secret], allowDotsInId: 'yes' as unknown as boolean }),
+      /allowDotsInId/,
+    );
+  });
+});
+
 describe('options are validated once, naming the field', () => {
   test('bad secrets, keys and tolerances', () => {
     const cases: [() => unknown, RegExp][] = [

@@ -58,7 +58,9 @@ after(async () => {
 function request(certPem: string, signed = true): VerifyRequest {
   const ts = Math.floor(NOW / 1000);
   const body = new TextEncoder().encode('{"event":1}');
-  const headers = signed ? { 'webhook-id': `msg_${Math.random()}`, 'webhook-timestamp': String(ts) } : {};
+  const headers = signed
+    ? { 'webhook-id': `msg_${Math.random().toString(36).slice(2)}`, 'webhook-timestamp': String(ts) }
+    : {};
   return {
     method: 'POST',
     url: '/',

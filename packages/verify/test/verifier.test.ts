@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tempDir } from '@hookwarden/testkit';
 import { HookwardenError } from '../src/errors.ts';
 import type { VerifyPolicy } from '../src/policy.ts';
 import { generateSecret, sign } from '../src/signature.ts';
 import { createVerifier, type VerifyRequest } from '../src/verifier.ts';
-import { makeTestPki, type TestPki } from './helpers/certs.ts';
+import { makeTestPki, opensslIssuer, type TestPki } from './helpers/certs.ts';
 
 let pki: TestPki;
 let NOW: number;
@@ -199,6 +201,36 @@ describe('client certificate on the socket', () => {
     }
     // any of several
     assert.ok(await createVerifier(policy({ subject: ['CN=other', pki.clientSubject] })).verify(req({ tls })));
+  });
+
+  test('CA-issued subjects that only look like the expected one are refused and reported as they are', async () => {
+    const issue = opensslIssuer(dir.path);
+    const by = { cert: join(dir.path, 'intermediate.pem'), key: join(dir.path, 'intermediate.key') };
+    const expected = 'CN=hooks.platform.example,O=Platform,C=US';
+    const v = createVerifier(policy({ subject: expected }));
+    const ext = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth';
+    const cases: [string, string][] = [
+      ['bom', '\ufeffhooks.platform.example'],
+      ['kelvin', 'hoo\u212as.platform.example'],
+      ['ideographic-space', 'hooks.platform.example\u3000'],
+      ['nbsp', 'hooks.platform\u00a0example'],
+      ['tab', 'hooks.platform\t.example'],
+    ];
+    for (const [name, cn] of cases) {
+      const made = issue(`lookalike-${name}`, `/C=US/O=Platform/CN=${cn}`, ext, by);
+      const tls = socketTls([readFileSync(made.cert, 'utf8'), pki.intermediate.certPem]);
+      await assert.rejects(v.verify(req({ tls })), (err: HookwardenError) => {
+        assert.equal(err.code, 'HW_SUBJECT_MISMATCH', `${name}: ${err.message}`);
+        return true;
+      });
+    }
+    // the invisible character shows in what is reported, escaped
+    const bom = issue('reported-bom', '/C=US/O=Platform/CN=\ufeffhooks.platform.example', ext, by);
+    const lax = createVerifier(policy());
+    const facts = await lax.verify(req({ tls: socketTls([readFileSync(bom.cert, 'utf8'), pki.intermediate.certPem]) }));
+    assert.equal(facts.identity?.subject, 'CN=\\EF\\BB\\BFhooks.platform.example,O=Platform,C=US');
+    const clean = issue('clean', '/C=US/O=Platform/CN=hooks.platform.example', ext, by);
+    assert.ok(await v.verify(req({ tls: socketTls([readFileSync(clean.cert, 'utf8'), pki.intermediate.certPem]) })));
   });
 
   test('DNS names: exact, single-label wildcard only, CN only without a SAN', async () => {
@@ -468,6 +500,25 @@ describe('signature and replay through the verifier', () => {
         (err: unknown) => err instanceof HookwardenError && err.code === 'HW_BODY_NOT_JSON' && err.status === 400,
       );
     }
+  });
+
+  test('an id holding a dot is refused unless signature.allowDotsInId', async () => {
+    const secret = generateSecret();
+    const ts = Math.floor(NOW / 1000);
+    const body = new TextEncoder().encode('{"a":1}');
+    const headers = {
+      'webhook-id': 'msg.1',
+      'webhook-timestamp': String(ts),
+      'webhook-signature': sign({ msgId: 'msg.1', timestamp: ts, body, secrets: [secret] }),
+    };
+    const strict = createVerifier({ signature: { secrets: [secret] }, now });
+    await refused(strict.verify(req({ headers, body })), 'HW_SIGNATURE_INVALID', 401);
+    const lax = createVerifier({ signature: { secrets: [secret], allowDotsInId: true }, now });
+    assert.equal((await lax.verify(req({ headers, body }))).webhookId, 'msg.1');
+    assert.throws(
+      () => createVerifier({ signature: { secrets: [secret], allowDotsInId: 1 as unknown as boolean } }),
+      /^HookwardenError: signature\.allowDotsInId|signature\.allowDotsInId: must be a boolean/,
+    );
   });
 
   test('a replay is refused for as long as its timestamp is accepted, through the last second', async () => {

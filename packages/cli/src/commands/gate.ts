@@ -1,4 +1,4 @@
-import { createVerifier } from '@hookwarden/verify';
+import { createVerifier, IpSet } from '@hookwarden/verify';
 import { parseCommandArgs } from '../args.ts';
 import { type GateFlags, loadGateConfig } from '../gate/config.ts';
 import { jsonLines } from '../gate/log.ts';
@@ -16,13 +16,16 @@ Options:
   --listen [HOST:]PORT     where to listen (default 127.0.0.1:8080)
   --upstream URL           your app (required)
   --config FILE            JSON: { listen, upstream, tls: {cert, key, clientCa}, maxBodyBytes,
-                           upstreamConnections, policy }
+                           upstreamConnections, maxBufferedBytes, maxClientConnections,
+                           bodyTimeoutSeconds, replayDir, policy }
   --tls-cert FILE          terminate TLS here with this certificate chain ...
   --tls-key FILE           ... and key, requesting a client certificate ...
   --client-ca FILE         ... that must chain to these CAs (the platform's CA bundle); behind
                            a proxy, the CAs a forwarded certificate must chain to
   --trust-proxy CIDR       behind a proxy: trust its headers from these addresses (repeatable)
   --proxy-headers KIND     nginx | haproxy | caddy | envoy | traefik | aws-alb | rfc9440
+  --xfcc-elements N        envoy: the x-forwarded-client-cert elements that arrive (default 1: the
+                           edge Envoy uses SANITIZE_SET; add one per Envoy after it)
   --require-subject DN     client certificate subject must be one of these (repeatable)
   --require-dns NAME       client certificate must name one of these DNS names (repeatable)
   --pin FINGERPRINT        client certificate must have one of these fingerprints (repeatable)
@@ -30,10 +33,19 @@ Options:
   --secret whsec_...       Standard Webhooks signing secret (repeatable, for rotation)
   --public-key whpk_...    Standard Webhooks Ed25519 public key (repeatable)
   --tolerance SECONDS      signature timestamp tolerance (default 300)
+  --replay-dir DIR         remember accepted signed messages in DIR, shared by every gate on this
+                           host naming it and kept across restarts (default: in this process's
+                           memory, lost on restart)
   --trust-document URL     follow the platform's trust document: its CA bundle and current/next
                            pins for the client certificate, its egress CIDRs as the IP allowlist
                            (unless --allow-ip), its Ed25519 keys alongside --secret/--public-key
   --max-body BYTES         largest body buffered for signature checks (default 1048576) -> 413
+  --max-buffered BYTES     most bytes of bodies buffered at once, all requests together
+                           (default 67108864) -> 503
+  --max-client-connections N
+                           most connections one client address (IPv6: /64) keeps open; trusted
+                           proxies are exempt (default 32); more are closed at once
+  --body-timeout SECONDS   longest a body read for a signature check may take (default 30) -> 408
   --upstream-connections N most connections kept open to the upstream at once; further requests
                            wait for a free one (default 64)
   -h, --help               show this help
@@ -63,6 +75,11 @@ function parse(argv: string[]) {
       'trust-document': { type: 'string' },
       'max-body': { type: 'string' },
       'upstream-connections': { type: 'string' },
+      'replay-dir': { type: 'string' },
+      'max-buffered': { type: 'string' },
+      'max-client-connections': { type: 'string' },
+      'body-timeout': { type: 'string' },
+      'xfcc-elements': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -85,10 +102,13 @@ export const command: Command = {
       verifier,
       upstream: config.upstream,
       tls: config.tls,
-      // Only a signature needs the body before deciding; everything else streams.
-      needsBody: config.policy.signature !== undefined,
       maxBodyBytes: config.maxBodyBytes,
       upstreamConnections: config.upstreamConnections,
+      maxBufferedBytes: config.maxBufferedBytes,
+      maxClientConnections: config.maxClientConnections,
+      bodyTimeoutMs: config.bodyTimeoutMs,
+      // createVerifier has checked these addresses already.
+      proxies: IpSet.parse(config.policy.trustedProxies ?? [], (_, problem) => new Error(problem)),
       log,
     });
     await new Promise<void>((resolve, reject) => {

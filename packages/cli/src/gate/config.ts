@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
-import type { ProxyKind, VerifyPolicy } from '@hookwarden/verify';
+import { FileReplayStore, type ProxyKind, type VerifyPolicy } from '@hookwarden/verify';
+import { HookwardenError } from '@hookwarden/verify/errors';
 import { GateError } from './errors.ts';
 
 /** Everything `hookwarden gate` runs with, from flags or a JSON file; checked once at start. */
@@ -10,6 +11,12 @@ export interface GateConfig {
   maxBodyBytes: number;
   /** Most kept-alive connections open to the upstream at once; more requests wait for one. */
   upstreamConnections: number;
+  /** Most bytes of bodies buffered at once, all requests together; more is 503. */
+  maxBufferedBytes: number;
+  /** Most connections one client (address, IPv6 /64) keeps open; trusted proxies are exempt. */
+  maxClientConnections: number;
+  /** Longest a body read for a signature check may take to arrive; longer is 408. */
+  bodyTimeoutMs: number;
   /** Handed to createVerifier as is: it validates and names any bad field. */
   policy: VerifyPolicy;
 }
@@ -33,6 +40,11 @@ export interface GateFlags {
   'trust-document'?: string;
   'max-body'?: string;
   'upstream-connections'?: string;
+  'replay-dir'?: string;
+  'xfcc-elements'?: string;
+  'max-buffered'?: string;
+  'max-client-connections'?: string;
+  'body-timeout'?: string;
 }
 
 /** A flag or config-file value that cannot work, naming it. */
@@ -45,6 +57,9 @@ export class GateConfigError extends GateError {
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_UPSTREAM_CONNECTIONS = 64;
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_CLIENT_CONNECTIONS = 32;
+export const DEFAULT_BODY_TIMEOUT_SECONDS = 30;
 
 function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):)?([0-9]{1,5})$/.exec(value);
@@ -101,6 +116,14 @@ export function policyFromFlags(f: GateFlags, tlsHere: boolean, clientCaPem?: st
     // Read and then not applied, it would look like a check that is not made.
     throw new GateConfigError('--client-ca', 'needs --tls-cert/--tls-key or --proxy-headers: no certificate to check');
   }
+  if (f['xfcc-elements'] !== undefined) {
+    if (tlsHere || f['proxy-headers'] !== 'envoy') {
+      throw new GateConfigError('--xfcc-elements', 'is for --proxy-headers envoy');
+    }
+    // createVerifier checks the range, naming the policy field.
+    const n = /^[0-9]+$/.test(f['xfcc-elements']) ? Number(f['xfcc-elements']) : Number.NaN;
+    policy.clientCertificate!.xfccElements = n;
+  }
   if (f['trust-proxy']) policy.trustedProxies = f['trust-proxy'];
   if (f['allow-ip']) policy.ipAllowlist = f['allow-ip'];
   // Following the trust document means following its egress addresses too ([] = the document's).
@@ -119,6 +142,34 @@ export function policyFromFlags(f: GateFlags, tlsHere: boolean, clientCaPem?: st
   }
   if (f['trust-document']) policy.trustDocument = f['trust-document'];
   return policy;
+}
+
+/**
+ * The policy with its replay check kept in `dir` (FileReplayStore), shared by every gate on the host
+ * that names it and kept across restarts. Refused where it would not apply: no signature check to
+ * take ids from, replay switched off, or a replay store the policy already configures.
+ */
+function withReplayDir(policy: VerifyPolicy, dir: string, field: string): VerifyPolicy {
+  if (policy.signature === undefined) {
+    throw new GateConfigError(
+      field,
+      'needs a signature check (--secret / --public-key): ids are taken from signed messages',
+    );
+  }
+  if (policy.replay === false) throw new GateConfigError(field, 'the policy turns replay protection off');
+  if (typeof policy.replay === 'object' && policy.replay !== null) {
+    throw new GateConfigError(field, 'the policy already configures its replay store; keep one of the two');
+  }
+  let store: FileReplayStore;
+  try {
+    store = new FileReplayStore({ dir });
+  } catch (err) {
+    throw new GateConfigError(
+      field,
+      err instanceof HookwardenError ? err.message.replace(/^replay\.dir: /, '') : String(err),
+    );
+  }
+  return { ...policy, replay: { store } };
 }
 
 /**
@@ -191,9 +242,9 @@ export interface LoadedGateConfig extends Omit<GateConfig, 'tls'> {
 
 /**
  * Flags, or a JSON file `{ listen, upstream, tls: { cert, key, clientCa }, maxBodyBytes, upstreamConnections,
- * policy }`
+ * maxBufferedBytes, maxClientConnections, bodyTimeoutSeconds, replayDir, policy }`
  * whose policy is passed to createVerifier as written. Flags given next to --config override its
- * listen, upstream and limits only; policy flags together with --config are refused, not merged.
+ * listen, upstream, limits and replay directory only; policy flags together with --config are refused, not merged.
  */
 export function loadGateConfig(f: GateFlags): LoadedGateConfig {
   const file = f.config === undefined ? undefined : readJson(f.config);
@@ -209,6 +260,7 @@ export function loadGateConfig(f: GateFlags): LoadedGateConfig {
       'public-key',
       'tolerance',
       'trust-document',
+      'xfcc-elements',
     ] as const
   ).filter((k) => f[k] !== undefined);
   if (file && policyFlags.length > 0) {
@@ -243,22 +295,47 @@ export function loadGateConfig(f: GateFlags): LoadedGateConfig {
   } else {
     policy = policyFromFlags(f, tls !== undefined, clientCaPem);
   }
+  const replayDir = f['replay-dir'] ?? (file?.replayDir as string | undefined);
+  if (replayDir !== undefined) {
+    const field = f['replay-dir'] !== undefined ? '--replay-dir' : 'replayDir';
+    if (typeof replayDir !== 'string' || replayDir === '') throw new GateConfigError(field, 'expected a directory');
+    policy = withReplayDir(policy, replayDir, field);
+  }
+  /** A count from its flag or, failing that, the file: the message names whichever gave it. */
+  const count = (flag: keyof GateFlags, key: string, fallback: number, what: string) =>
+    parseCount(
+      f[flag] !== undefined ? `--${flag}` : key,
+      (f[flag] as string | undefined) ?? (file?.[key] as number | undefined),
+      fallback,
+      what,
+    );
+  const maxBodyBytes = count('max-body', 'maxBodyBytes', DEFAULT_MAX_BODY_BYTES, 'bytes');
+  const maxBufferedBytes = count('max-buffered', 'maxBufferedBytes', DEFAULT_MAX_BUFFERED_BYTES, 'bytes');
+  if (maxBufferedBytes < maxBodyBytes) {
+    throw new GateConfigError(
+      f['max-buffered'] !== undefined ? '--max-buffered' : 'maxBufferedBytes',
+      `is below the body limit (${maxBodyBytes}): a body of that size could never be read`,
+    );
+  }
   return {
     listen: parseListen(String(f.listen ?? file?.listen ?? '127.0.0.1:8080')),
     upstream: parseUpstream(f.upstream ?? (file?.upstream as string | undefined)),
     tls,
-    maxBodyBytes: parseCount(
-      f['max-body'] !== undefined ? '--max-body' : 'maxBodyBytes',
-      f['max-body'] ?? (file?.maxBodyBytes as number),
-      DEFAULT_MAX_BODY_BYTES,
-      'bytes',
-    ),
-    upstreamConnections: parseCount(
-      f['upstream-connections'] !== undefined ? '--upstream-connections' : 'upstreamConnections',
-      f['upstream-connections'] ?? (file?.upstreamConnections as number),
+    maxBodyBytes,
+    upstreamConnections: count(
+      'upstream-connections',
+      'upstreamConnections',
       DEFAULT_UPSTREAM_CONNECTIONS,
       'connections',
     ),
+    maxBufferedBytes,
+    maxClientConnections: count(
+      'max-client-connections',
+      'maxClientConnections',
+      DEFAULT_MAX_CLIENT_CONNECTIONS,
+      'connections',
+    ),
+    bodyTimeoutMs: count('body-timeout', 'bodyTimeoutSeconds', DEFAULT_BODY_TIMEOUT_SECONDS, 'seconds') * 1000,
     policy,
   };
 }

@@ -12,8 +12,10 @@ import { DEFAULT_UPSTREAM_CONNECTIONS } from './config.ts';
 import { GateError } from './errors.ts';
 import { VERIFIED_HEADER } from './verified-header.ts';
 
-// Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection and are never forwarded.
+// Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection and are never forwarded. So is
+// Expect: the gate answers a 100-continue itself, once its own checks passed.
 const HOP_BY_HOP = new Set([
+  'expect',
   'connection',
   'keep-alive',
   'proxy-connection',

@@ -8,7 +8,7 @@ import { rfc9440 } from './rfc9440.ts';
 import { traefik } from './traefik.ts';
 
 export { type CustomHeaderMap, customParser } from './custom.ts';
-export { parseXfcc } from './envoy.ts';
+export { envoyParser, MAX_XFCC_ELEMENTS, parseXfcc } from './envoy.ts';
 export type { ProxyCertFacts, ProxyHeaderParser, ProxyKind } from './facts.ts';
 
 export const PROXY_PARSERS: Readonly<Record<ProxyKind, ProxyHeaderParser>> = {

@@ -3,8 +3,11 @@
  * client leaf), variants for each failure, another CA, and a server certificate for loopback TLS.
  */
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { tempDir } from '@hookwarden/testkit';
 
 export interface Pair {
   certPem: string;
@@ -36,6 +39,11 @@ export interface TestPki {
   impostor: Pair;
   /** For https servers on loopback, issued by the root: DNS localhost, IP 127.0.0.1. */
   server: Pair;
+  /**
+   * Like `client`, but signed with SHA-1: every chain check here accepts the signature, OpenSSL's
+   * TLS verification (security level 1) refuses it as too weak.
+   */
+  sha1Signed: Pair;
 }
 
 const CLIENT_SUBJECT = '/C=US/O=Acme, Inc./OU=Webhooks/CN=hooks.platform.example';
@@ -44,24 +52,39 @@ function ossl(args: string[]): void {
   execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-export function makeTestPki(dir: string): TestPki {
+export interface Issued {
+  cert: string;
+  key: string;
+}
+
+export interface IssueOptions {
+  /** Extra sections for the extensions file (`[alt]`, `[dir_sect]`, ...). */
+  sections?: string;
+  /** Signature digest (`sha256` by default). */
+  digest?: string;
+}
+
+/**
+ * Issues certificates with the real openssl CLI in `dir`: `issue(name, subject, extensions, issuer)`
+ * writes `name.pem` and `name.key` and returns their paths; without an issuer it is self-signed.
+ * `extensions` is the body of an x509v3 extensions section.
+ */
+export function opensslIssuer(
+  dir: string,
+): (name: string, subject: string, ext: string, issuer?: Issued, options?: IssueOptions) => Issued {
   let serial = 1;
-  const key = (name: string) => {
-    const path = join(dir, `${name}.key`);
-    ossl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path]);
-    return path;
+  const extFileWithReq = (extFile: string) => {
+    const conf = `${extFile}.cnf`;
+    writeFileSync(conf, `[req]\ndistinguished_name=dn\n[dn]\n${readFileSync(extFile, 'utf8')}`);
+    return conf;
   };
-  const issue = (
-    name: string,
-    subject: string,
-    ext: string,
-    issuer?: { cert: string; key: string },
-    extraSections = '',
-  ) => {
-    const k = key(name);
+  return (name, subject, ext, issuer, options = {}) => {
+    const k = join(dir, `${name}.key`);
+    ossl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', k]);
     const cert = join(dir, `${name}.pem`);
     const extFile = join(dir, `${name}.ext`);
-    writeFileSync(extFile, `[v3]\n${ext}\n${extraSections}`);
+    const digest = `-${options.digest ?? 'sha256'}`;
+    writeFileSync(extFile, `[v3]\n${ext}\n${options.sections ?? ''}`);
     if (!issuer) {
       ossl([
         'req',
@@ -73,6 +96,7 @@ export function makeTestPki(dir: string): TestPki {
         subject,
         '-days',
         '30',
+        digest,
         '-out',
         cert,
         '-extensions',
@@ -90,6 +114,7 @@ export function makeTestPki(dir: string): TestPki {
         '-subj',
         subject,
         '-multivalue-rdn',
+        '-utf8',
         '-out',
         csr,
         '-config',
@@ -106,6 +131,7 @@ export function makeTestPki(dir: string): TestPki {
         issuer.key,
         '-days',
         '30',
+        digest,
         '-set_serial',
         String(serial++),
         '-extfile',
@@ -118,11 +144,12 @@ export function makeTestPki(dir: string): TestPki {
     }
     return { cert, key: k };
   };
-  const extFileWithReq = (extFile: string) => {
-    const conf = `${extFile}.cnf`;
-    writeFileSync(conf, `[req]\ndistinguished_name=dn\n[dn]\n${readFileSync(extFile, 'utf8')}`);
-    return conf;
-  };
+}
+
+export function makeTestPki(dir: string): TestPki {
+  const issuer = opensslIssuer(dir);
+  const issue = (name: string, subject: string, ext: string, by?: Issued, extraSections = '') =>
+    issuer(name, subject, ext, by, { sections: extraSections });
   const ca = 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign';
   const leaf = (eku: string, san?: string) =>
     `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=${eku}${san ? `\nsubjectAltName=${san}` : ''}`;
@@ -150,6 +177,9 @@ export function makeTestPki(dir: string): TestPki {
   const otherRoot = issue('other-root', '/O=Other/CN=Other Root CA', ca);
   const impostor = issue('impostor', CLIENT_SUBJECT, leaf('clientAuth', 'DNS:hooks.platform.example'), otherRoot);
   const server = issue('server', '/CN=localhost', leaf('serverAuth', 'DNS:localhost,IP:127.0.0.1'), root);
+  const sha1Signed = issuer('sha1-signed', CLIENT_SUBJECT, leaf('clientAuth', 'DNS:hooks.platform.example'), inter, {
+    digest: 'sha1',
+  });
 
   const pair = (p: { cert: string; key: string }): Pair => ({
     certPem: readFileSync(p.cert, 'utf8'),
@@ -177,5 +207,21 @@ export function makeTestPki(dir: string): TestPki {
     otherRoot: pair(otherRoot),
     impostor: pair(impostor),
     server: pair(server),
+    sha1Signed: pair(sha1Signed),
   };
+}
+
+/**
+ * A TestPki for one test file: made before its tests in a temporary directory removed after them.
+ * `now` is an hour into the client certificate's validity, for the verifier's injected clock.
+ */
+export function testPkiFixture(): { pki: TestPki; now: number; dir: string } {
+  const dir = tempDir();
+  const fixture = { pki: undefined as unknown as TestPki, now: 0, dir: dir.path };
+  before(() => {
+    fixture.pki = makeTestPki(dir.path);
+    fixture.now = Date.parse(new X509Certificate(fixture.pki.client.certPem).validFrom) + 3_600_000;
+  });
+  after(() => dir.cleanup());
+  return fixture;
 }
