@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { CircuitView } from '../../dispatcher/endpoint-gate.ts';
 import { conflict, notFound } from '../../errors.ts';
 import type { AttemptFilter, StatusCode } from '../../store/types.ts';
 import { Trigger } from '../../store/types.ts';
@@ -96,11 +97,13 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
     async (req) => {
       const app = await appFor(deps, req, req.params.app_id);
       const ep = await endpointOf(deps, app, req.params.endpoint_id);
-      return store.endpointStats(
+      const stats = await store.endpointStats(
         ep.id,
         { since: parseTime(req.query.since), until: parseTime(req.query.until) },
         deps.now(),
       );
+      const circuit = deps.circuitOf?.(ep.id);
+      return circuit ? { ...stats, circuit: circuitOut(circuit) } : stats;
     },
   );
 
@@ -158,4 +161,17 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
       return reply.code(202).send({});
     },
   );
+}
+
+/** The `circuit` of an endpoint's stats (a Hookwarden extension): how the dispatcher treats it now. */
+function circuitOut(c: CircuitView & { inFlight: number }) {
+  return {
+    state: c.state,
+    concurrencyLimit: c.concurrencyLimit,
+    inFlight: c.inFlight,
+    consecutiveFailures: c.consecutiveFailures,
+    slow: c.slow,
+    openUntil: c.openUntil === undefined ? null : new Date(c.openUntil).toISOString(),
+    openedBy: c.openedBy ?? null,
+  };
 }
