@@ -6,6 +6,7 @@ export { identityFromPem } from './identity.ts';
 export { createLogger } from './logger.ts';
 export { type PlatformIdentity, type RunningServer, type ServerOptions, startServer } from './server.ts';
 export { newEndpoint } from './store/new-endpoint.ts';
+export { type DataDirLock, lockDataDirectory } from './store/sqlite/data-dir-lock.ts';
 export { openSqliteStore } from './store/sqlite/index.ts';
 export { openSqliteStoreInWorker } from './store/sqlite/worker.ts';
 export type { ClaimedDelivery, EndpointRow, MessageRow, Outcome, Store } from './store/types.ts';
