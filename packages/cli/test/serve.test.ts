@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { lockDataDirectory } from '@hookwarden/server';
 import { tempDir } from '@hookwarden/testkit';
 
 const BIN = fileURLToPath(new URL('../bin/hookwarden.js', import.meta.url));
@@ -85,7 +86,8 @@ test('first start on a fresh data dir: CA, client certificate, admin token 0600 
   const [code] = await once(child, 'exit');
   assert.equal(code, 0);
   assert.ok(!out.includes(token));
-  assert.equal(existsSync(join(data, 'serve.lock')), false, 'the lock is gone after a clean stop');
+  // The data directory is free for the next process at once.
+  lockDataDirectory(data, { waitMs: 0 }).release();
 });
 
 test('under npx, a SIGTERM that kills the wrapping shell stops the server as SIGTERM would', {
@@ -140,7 +142,8 @@ test('under npx, a SIGTERM that kills the wrapping shell stops the server as SIG
     assert.ok(Date.now() < deadline, 'the server process exits');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  assert.equal(existsSync(join(data, 'serve.lock')), false, 'the lock is gone after a clean stop');
+  // The data directory is free for the next process at once.
+  lockDataDirectory(data, { waitMs: 0 }).release();
 });
 
 test('an existing secret file that others may read is refused, not used', () => {

@@ -7,6 +7,7 @@ export { createLogger } from './logger.ts';
 export { type PlatformIdentity, type RunningServer, type ServerOptions, startServer } from './server.ts';
 export { newEndpoint } from './store/new-endpoint.ts';
 export { openPostgresStore, type PostgresStoreOptions } from './store/postgres/index.ts';
+export { type DataDirLock, lockDataDirectory } from './store/sqlite/data-dir-lock.ts';
 export { openSqliteStore } from './store/sqlite/index.ts';
 export { openSqliteStoreInWorker } from './store/sqlite/worker.ts';
 export type { ClaimedDelivery, EndpointRow, MessageRow, Outcome, Store } from './store/types.ts';

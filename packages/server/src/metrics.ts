@@ -1,9 +1,14 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AttemptOutcome } from './delivery/types.ts';
+import type { DispatcherStats } from './dispatcher/dispatcher.ts';
+import type { CircuitState } from './dispatcher/endpoint-gate.ts';
 import type { Store } from './store/types.ts';
 
-/** Prometheus metrics of one server: a registry of its own, so tests can run several servers. */
-export function createMetrics(store: Store, now: () => number) {
+/**
+ * Prometheus metrics of one server: a registry of its own, so tests can run several servers.
+ * `dispatch` reads the dispatcher's slots and circuits when scraped.
+ */
+export function createMetrics(store: Store, now: () => number, dispatch?: () => DispatcherStats) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const deliveries = new Counter({
@@ -43,15 +48,70 @@ export function createMetrics(store: Store, now: () => number) {
       this.set((await readStats()).oldestDueAgeMs / 1000);
     },
   });
+  const timeouts = new Counter({
+    name: 'hookwarden_delivery_timeouts_total',
+    help: 'Delivery attempts cut by a timeout, by phase (dns, connect, tls, headers, response)',
+    labelNames: ['phase'],
+    registers: [registry],
+  });
+  const transitions = new Counter({
+    name: 'hookwarden_endpoint_circuit_transitions_total',
+    help: 'Endpoint circuits that changed state, by the state they entered (open, half_open, closed)',
+    labelNames: ['to'],
+    registers: [registry],
+  });
+  if (dispatch) registerDispatchGauges(registry, dispatch);
   return {
     registry,
     observe(outcome: AttemptOutcome) {
       const label = outcome.ok ? 'success' : (outcome.failure?.kind ?? 'http_status');
       deliveries.inc({ outcome: label });
       latency.observe({ outcome: label }, outcome.durationMs / 1000);
+      const phase = outcome.failure?.phase;
+      if (phase !== undefined) timeouts.inc({ phase });
+    },
+    circuit(to: CircuitState) {
+      transitions.inc({ to });
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };
+}
+
+/** The dispatcher's slots and its endpoints' circuits, read when scraped. */
+function registerDispatchGauges(registry: Registry, dispatch: () => DispatcherStats): void {
+  const gauge = (name: string, help: string, read: (s: DispatcherStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read(dispatch()));
+      },
+    });
+  gauge('hookwarden_deliveries_in_flight', 'Delivery attempts in flight', (s) => s.inFlight);
+  gauge(
+    'hookwarden_deliveries_in_flight_slow',
+    'Delivery attempts in flight to endpoints that are slow now (capped by slowConcurrency)',
+    (s) => s.slowInFlight,
+  );
+  gauge('hookwarden_deliveries_waiting', 'Claimed deliveries waiting to start', (s) => s.waiting);
+  gauge(
+    'hookwarden_endpoints_concurrency_reduced',
+    'Endpoints whose adaptive concurrency was cut below its initial value (timeouts, failures, 429/503)',
+    (s) => s.circuits.reduced,
+  );
+  new Gauge({
+    name: 'hookwarden_endpoint_circuits',
+    help: 'Endpoints with recent attempts, by circuit state',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const c = dispatch().circuits;
+      this.set({ state: 'closed' }, c.closed);
+      this.set({ state: 'open' }, c.open);
+      this.set({ state: 'half_open' }, c.halfOpen);
+    },
+  });
 }

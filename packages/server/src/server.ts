@@ -9,8 +9,9 @@ import { hashToken } from './api/auth.ts';
 import { type CipherPolicy, DEFAULT_CIPHER_POLICY } from './delivery/ciphers.ts';
 import { createDeliveryClient } from './delivery/client.ts';
 import { assertTargetAllowed } from './delivery/ssrf.ts';
-import type { DeliveryClient } from './delivery/types.ts';
+import type { DeliveryClient, DeliveryClientOptions } from './delivery/types.ts';
 import { createDispatcher, type Dispatcher, type DispatcherOptions } from './dispatcher/dispatcher.ts';
+import { DEFAULT_CONCURRENCY } from './dispatcher/options.ts';
 import { createEndpointChecker } from './endpoint-check.ts';
 import { invalidOption, ServerError } from './errors.ts';
 import { createLogger } from './logger.ts';
@@ -62,7 +63,17 @@ export interface ServerOptions {
   logLevel?: string;
   now?: () => number;
   dispatcher?: Omit<DispatcherOptions, 'store' | 'client' | 'now' | 'signingKeys' | 'onOutcome'>;
-  delivery?: { totalTimeoutMs?: number; connectTimeoutMs?: number; headersTimeoutMs?: number };
+  /** The delivery client's timeouts by phase (docs/delivery.md) and connections per receiver origin. */
+  delivery?: Pick<
+    DeliveryClientOptions,
+    | 'dnsTimeoutMs'
+    | 'connectTimeoutMs'
+    | 'tlsTimeoutMs'
+    | 'headersTimeoutMs'
+    | 'totalTimeoutMs'
+    | 'connectionsPerOrigin'
+    | 'maxResponseBytes'
+  >;
   /** How often payloads past their retention are deleted (default every minute). */
   retentionSweepMs?: number;
 }
@@ -95,6 +106,26 @@ function egressCidrsOf(given: string[] | undefined): string[] {
   });
 }
 
+const DEFAULT_TOTAL_TIMEOUT_MS = 30_000;
+
+/**
+ * The dispatcher's options with its deadlines following the client's total timeout: the deadline
+ * 15 s beyond it (the client's own timeout fires first), and the lease more than twice that.
+ */
+function dispatchOptions(
+  options: ServerOptions,
+): Omit<DispatcherOptions, 'store' | 'client'> & { concurrency: number } {
+  const given = options.dispatcher ?? {};
+  const deliveryDeadlineMs =
+    given.deliveryDeadlineMs ?? (options.delivery?.totalTimeoutMs ?? DEFAULT_TOTAL_TIMEOUT_MS) + 15_000;
+  return {
+    ...given,
+    concurrency: given.concurrency ?? DEFAULT_CONCURRENCY,
+    deliveryDeadlineMs,
+    leaseMs: given.leaseMs ?? Math.max(120_000, 2 * deliveryDeadlineMs + 30_000),
+  };
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   if (options.databaseUrl !== undefined) {
     throw new ServerError(
@@ -123,8 +154,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const allowPrivateTargets = options.allowPrivateTargets ?? false;
   const cipherPolicy = options.cipherPolicy ?? DEFAULT_CIPHER_POLICY;
   const signingKeys = options.signingKeys ?? [];
-  const metrics = createMetrics(store, now);
+  const metrics = createMetrics(store, now, () => dispatcher.stats());
   const events = new EventEmitter();
+  const dispatch = dispatchOptions(options);
 
   const client: DeliveryClient = createDeliveryClient({
     identity: () => {
@@ -134,6 +166,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     cipherPolicy,
     allowPrivateTargets,
     ...(options.egressAddress ? { egressAddress: options.egressAddress } : {}),
+    // The dispatcher's limits are per endpoint; a pool limit below them would queue one endpoint's
+    // attempts behind another's that shares its origin (hosted receivers serve many tenants).
+    connectionsPerOrigin: dispatch.concurrency,
     ...options.delivery,
     now,
   });
@@ -144,7 +179,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let telling: Promise<void> = Promise.resolve();
 
   const dispatcher = createDispatcher({
-    ...options.dispatcher,
+    ...dispatch,
     store,
     client,
     now,
@@ -172,6 +207,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         .catch((err) => logger.error({ err }, 'operational events not queued'));
     },
     onError: (err) => logger.error({ err }, 'dispatcher error'),
+    onCircuit: (endpointId, state) => {
+      metrics.circuit(state);
+      logger.info({ endpointId, state }, 'endpoint circuit');
+    },
   });
 
   // Keyed by the certificates themselves: identity() may hand out a fresh object on every call.
@@ -221,6 +260,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         now,
       }),
       metrics: () => metrics.render(),
+      circuitOf: (endpointId) => dispatcher.circuit(endpointId),
     },
     { logger: logger as unknown as FastifyBaseLogger },
   );

@@ -1,6 +1,7 @@
 export { startCaddy } from './caddy.ts';
 export { type PostOptions, post, type Reply } from './client.ts';
 export { startHaproxy } from './haproxy.ts';
+export { HOSTILE_KINDS, type HostileEndpoint, type HostileKind, startHostileEndpoint } from './hostile.ts';
 export { type Daemon, freePort, listen, startDaemon, waitForPort } from './net.ts';
 export { startNginx, startNginxHttp } from './nginx.ts';
 export { needPostgres, type Postgres, postgresBinDir, startPostgres } from './postgres.ts';

@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openPkiStore } from '@hookwarden/pki';
-import { createLogger, type PlatformIdentity, ServerError, startServer } from '@hookwarden/server';
+import {
+  createLogger,
+  lockDataDirectory,
+  type PlatformIdentity,
+  ServerError,
+  type ServerOptions,
+  startServer,
+} from '@hookwarden/server';
 import { generateEd25519Key } from '@hookwarden/verify/signature';
 import { parseCommandArgs } from '../args.ts';
 import type { Command } from '../main.ts';
@@ -21,6 +28,10 @@ Options (each also read from the environment variable shown):
   --egress-cidr <cidr>       HOOKWARDEN_EGRESS_CIDRS    address receivers see (repeatable; env: comma-separated)
   --allow-private-targets    HOOKWARDEN_ALLOW_PRIVATE_TARGETS=1  deliver to loopback/private addresses (development only)
   --retry-schedule <ms,...>  HOOKWARDEN_RETRY_SCHEDULE_MS  retry delays in ms (default: Standard Webhooks schedule)
+  --concurrency <n>          HOOKWARDEN_CONCURRENCY     deliveries in flight at once (default 2048; ~62 KiB each if they hang)
+  --endpoint-concurrency <n> HOOKWARDEN_ENDPOINT_CONCURRENCY  most in flight to one endpoint (default 16; adaptive below)
+  --delivery-timeouts <phase=ms,...>  HOOKWARDEN_DELIVERY_TIMEOUTS  dns, connect, tls, headers, total
+                             (default dns=5000,connect=5000,tls=5000,headers=15000,total=30000)
   --log-level <level>        HOOKWARDEN_LOG_LEVEL       fatal|error|warn|info|debug (default info)
   -h, --help                 this help
 The admin token comes from HOOKWARDEN_ADMIN_TOKEN, else <data>/admin-token (created on first start).
@@ -33,34 +44,32 @@ function bad(detail: string): ServerError {
   return new ServerError('HW_CLI_USAGE', detail, { status: 400 });
 }
 
-/**
- * One process per data directory: startup makes every leftover lease due again, which is only right
- * when no other dispatcher is using the database. A lock left by a killed process is taken over.
- */
-function lockDataDir(dataDir: string): () => void {
-  const path = join(dataDir, 'serve.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(path, String(process.pid), { flag: 'wx', mode: 0o600 });
-      return () => rmSync(path, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      let alive = false;
-      try {
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) alive = process.kill(pid, 0);
-      } catch (e) {
-        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
-      }
-      if (alive) {
-        throw new ServerError('HW_DATA_DIR_IN_USE', `${dataDir} is in use by process ${pid} (${path})`, {
-          status: 500,
-        });
-      }
-      rmSync(path, { force: true });
+function wholeNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^[1-9]\d{0,6}$/.test(text.trim())) throw bad(`${flag}: '${text}' is not a whole number ≥ 1`);
+  return Number(text);
+}
+
+const TIMEOUT_PHASES = {
+  dns: 'dnsTimeoutMs',
+  connect: 'connectTimeoutMs',
+  tls: 'tlsTimeoutMs',
+  headers: 'headersTimeoutMs',
+  total: 'totalTimeoutMs',
+} as const;
+
+/** `dns=2000,headers=10000` → the delivery client's phase timeouts; the others keep their defaults. */
+function deliveryTimeouts(text: string | undefined): NonNullable<ServerOptions['delivery']> {
+  const out: NonNullable<ServerOptions['delivery']> = {};
+  for (const part of (text ?? '').split(',')) {
+    if (part.trim() === '') continue;
+    const [phase = '', ms = ''] = part.split('=').map((s) => s.trim());
+    if (!Object.hasOwn(TIMEOUT_PHASES, phase)) {
+      throw bad(`--delivery-timeouts: '${phase}' is not one of ${Object.keys(TIMEOUT_PHASES).join(', ')}`);
     }
+    out[TIMEOUT_PHASES[phase as keyof typeof TIMEOUT_PHASES]] = wholeNumber(`--delivery-timeouts ${phase}`, ms || '-');
   }
-  throw new ServerError('HW_DATA_DIR_IN_USE', `could not lock ${dataDir}`, { status: 500 });
+  return out;
 }
 
 /**
@@ -98,6 +107,9 @@ export const command: Command = {
         'egress-cidr': { type: 'string', multiple: true },
         'allow-private-targets': { type: 'boolean' },
         'retry-schedule': { type: 'string' },
+        concurrency: { type: 'string' },
+        'endpoint-concurrency': { type: 'string' },
+        'delivery-timeouts': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -123,6 +135,12 @@ export const command: Command = {
     if (retryScheduleMs?.some((n) => !Number.isInteger(n) || n < 0)) {
       throw bad('--retry-schedule: give non-negative whole milliseconds separated by commas');
     }
+    const concurrency = wholeNumber('--concurrency', values.concurrency ?? env.HOOKWARDEN_CONCURRENCY);
+    const perEndpointConcurrency = wholeNumber(
+      '--endpoint-concurrency',
+      values['endpoint-concurrency'] ?? env.HOOKWARDEN_ENDPOINT_CONCURRENCY,
+    );
+    const delivery = deliveryTimeouts(values['delivery-timeouts'] ?? env.HOOKWARDEN_DELIVERY_TIMEOUTS);
     const egressCidrs = (values['egress-cidr'] ?? env.HOOKWARDEN_EGRESS_CIDRS?.split(',') ?? [])
       .map((c) => c.trim())
       .filter(Boolean);
@@ -132,8 +150,8 @@ export const command: Command = {
     const dataDir = resolve(values.data ?? env.HOOKWARDEN_DATA ?? 'hookwarden-data');
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     chmodSync(dataDir, 0o700);
-    const unlock = lockDataDir(dataDir);
-    process.once('exit', unlock);
+    // Released by the kernel when this process ends, however it ends (a kill -9 included).
+    const lock = lockDataDirectory(dataDir);
     const logger = createLogger(logLevel);
 
     // The client certificate: created on first start unless `hookwarden ca import` put one there.
@@ -178,7 +196,12 @@ export const command: Command = {
         ? { egressAddress: values['egress-address'] ?? env.HOOKWARDEN_EGRESS_ADDRESS }
         : {}),
       logger,
-      ...(retryScheduleMs ? { dispatcher: { retryScheduleMs } } : {}),
+      dispatcher: {
+        ...(retryScheduleMs ? { retryScheduleMs } : {}),
+        ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(perEndpointConcurrency !== undefined ? { perEndpointConcurrency } : {}),
+      },
+      delivery,
     });
     logger.info({ url: server.url, data: dataDir }, 'hookwarden listening');
 
@@ -187,6 +210,7 @@ export const command: Command = {
         logger.info({ signal }, 'stopping: no new claims, finishing in-flight deliveries');
         server.close({ deadlineMs: GRACE_MS }).then(
           () => {
+            lock.release();
             logger.info('stopped');
             // Deliveries abandoned at the deadline had their connections destroyed by the close
             // (their leases are released, so the next start delivers them again): the process

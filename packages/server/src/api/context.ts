@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Withdrawn } from '../dispatcher/dispatcher.ts';
+import type { CircuitView } from '../dispatcher/endpoint-gate.ts';
 import { FieldError, notFound, ServerError } from '../errors.ts';
 import { OPERATIONAL_APP_ID, type OperationalEvents } from '../operational.ts';
 import { DEFAULT_RETENTION_DAYS } from '../retention.ts';
@@ -35,6 +36,11 @@ export interface ApiDeps {
   check?: (target: CheckTarget) => Promise<unknown>;
   /** Whether the platform has an Ed25519 key, without which `v1a` endpoints cannot be signed. */
   ed25519Available?: boolean;
+  /**
+   * The endpoint's circuit and adaptive concurrency as the dispatcher applies them, shown in its
+   * stats; absent (an API without a dispatcher): the stats leave it out.
+   */
+  circuitOf?: (endpointId: string) => CircuitView & { inFlight: number };
   /** Operational webhooks; by default built on `store`. */
   operational?: OperationalEvents;
 }

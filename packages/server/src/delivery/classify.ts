@@ -1,5 +1,5 @@
 import { HANDSHAKE_FACTS, type HandshakeFacts } from './connector.ts';
-import type { FailureKind } from './types.ts';
+import type { FailureKind, TimeoutPhase } from './types.ts';
 
 /**
  * Maps what failed — OpenSSL's reason, a socket error, undici's timeouts, our guard — to the kinds
@@ -49,14 +49,21 @@ const NO_COMMON_PROTOCOL = new Set([
   'ERR_SSL_VERSION_TOO_LOW',
 ]);
 
-const TIMEOUT = new Set([
-  'HW_DELIVERY_CONNECT_TIMEOUT',
-  'HW_DELIVERY_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'ETIMEDOUT',
+/** Which phase each timeout cut (delivery/types.ts `TimeoutPhase`). */
+const TIMEOUT_PHASES = new Map<string, TimeoutPhase>([
+  ['HW_DELIVERY_DNS_TIMEOUT', 'dns'],
+  ['HW_DELIVERY_CONNECT_TIMEOUT', 'connect'],
+  ['UND_ERR_CONNECT_TIMEOUT', 'connect'],
+  ['ETIMEDOUT', 'connect'],
+  ['HW_DELIVERY_TLS_TIMEOUT', 'tls'],
+  ['HW_DELIVERY_HEADERS_TIMEOUT', 'headers'],
+  ['UND_ERR_HEADERS_TIMEOUT', 'headers'],
+  ['HW_DELIVERY_TIMEOUT', 'response'],
+  ['UND_ERR_BODY_TIMEOUT', 'response'],
 ]);
+
+/** More response headers than the parser takes (http.maxHeaderSize, 16 KiB): read no further. */
+const TOO_LARGE = new Set(['UND_ERR_HEADERS_OVERFLOW', 'HPE_HEADER_OVERFLOW']);
 
 /**
  * `context` describes the connection a request failed on, if it got one: its TLS error (undici may
@@ -65,7 +72,7 @@ const TIMEOUT = new Set([
 export function classifyError(
   err: unknown,
   context: { error?: Error; facts?: HandshakeFacts; requests?: number } = {},
-): { kind: FailureKind; message: string } {
+): { kind: FailureKind; message: string; phase?: TimeoutPhase } {
   const original = (err ?? {}) as { code?: string; [HANDSHAKE_FACTS]?: HandshakeFacts };
   const closed = original.code === 'UND_ERR_SOCKET' || original.code === 'ECONNRESET' || original.code === 'EPIPE';
   const e = (closed && context.error ? context.error : original) as { code?: string; message?: string };
@@ -82,7 +89,8 @@ export function classifyError(
   const kind = ((): FailureKind => {
     if (code === 'HW_ENDPOINT_URL_UNRESOLVABLE') return 'dns';
     if (code.startsWith('HW_ENDPOINT_URL_')) return 'ssrf_blocked';
-    if (TIMEOUT.has(code)) return 'timeout';
+    if (TIMEOUT_PHASES.has(code)) return 'timeout';
+    if (TOO_LARGE.has(code)) return 'response_too_large';
     if (SERVER_UNTRUSTED.has(code)) return 'tls_server_untrusted';
     if (CLIENT_CERT_REJECTED.has(code) || droppedAfterCertificate) return 'tls_client_certificate_rejected';
     if (NO_COMMON_PROTOCOL.has(code)) return 'tls_no_common_protocol';
@@ -99,10 +107,12 @@ export function classifyError(
   if (kind === 'tls_client_certificate_rejected' && facts?.clientCertificateSent === false) {
     return { kind, message: `the receiver requires a client certificate and none was sent (${text.slice(0, 500)})` };
   }
-  return { kind, message: describe(kind, text) };
+  const phase = kind === 'timeout' ? TIMEOUT_PHASES.get(code) : undefined;
+  if (phase === undefined) return { kind, message: describe(kind, text) };
+  return { kind, message: describe(kind, text, phase), phase };
 }
 
-function describe(kind: FailureKind, detail: string): string {
+function describe(kind: FailureKind, detail: string, phase?: TimeoutPhase): string {
   const prefix: Record<FailureKind, string> = {
     dns: 'the host name does not resolve',
     ssrf_blocked: 'the target is not allowed',
@@ -116,8 +126,17 @@ function describe(kind: FailureKind, detail: string): string {
     redirect: 'the receiver answered with a redirect, which is not followed',
     response_too_large: 'the response was too large',
   };
-  return `${prefix[kind]} (${detail.slice(0, 500)})`;
+  const where = phase === undefined ? '' : ` in the ${PHASE_NAMES[phase]} phase`;
+  return `${prefix[kind]}${where} (${detail.slice(0, 500)})`;
 }
+
+const PHASE_NAMES: Record<TimeoutPhase, string> = {
+  dns: 'DNS',
+  connect: 'TCP connect',
+  tls: 'TLS handshake',
+  headers: 'response headers',
+  response: 'whole response',
+};
 
 /** `80CC…:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:…` → the reason. */
 function opensslReason(message: string): string {

@@ -21,9 +21,12 @@ import type {
   TlsFacts,
 } from './types.ts';
 
+/** Timeouts by phase: docs/delivery.md says why each default. */
 const DEFAULTS = {
-  connectTimeoutMs: 10_000,
-  headersTimeoutMs: 20_000,
+  dnsTimeoutMs: 5_000,
+  connectTimeoutMs: 5_000,
+  tlsTimeoutMs: 5_000,
+  headersTimeoutMs: 15_000,
   totalTimeoutMs: 30_000,
   maxResponseBytes: 16_384,
   connectionsPerOrigin: 16,
@@ -87,7 +90,7 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
             : undefined,
           allowPrivateTargets: opts.allowPrivateTargets,
           egressAddress: opts.egressAddress,
-          connectTimeoutMs: opts.connectTimeoutMs,
+          timeouts: { dnsMs: opts.dnsTimeoutMs, connectMs: opts.connectTimeoutMs, tlsMs: opts.tlsTimeoutMs },
           lookup: opts.lookup,
         }) as never,
         connections: opts.connectionsPerOrigin,
@@ -160,7 +163,14 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       }
     });
     pendingBodies.delete(body);
-    if ('error' in answer) return failed(answer.error, elapsed(start), seen.socket, identity !== undefined);
+    if ('error' in answer) {
+      return failed(
+        explained(answer.error, opts.headersTimeoutMs),
+        elapsed(start),
+        seen.socket,
+        identity !== undefined,
+      );
+    }
     const { statusCode, text } = answer;
     const outcome: AttemptOutcome = {
       ok: statusCode >= 200 && statusCode < 300,
@@ -191,6 +201,18 @@ export function createDeliveryClient(options: DeliveryClientOptions): DeliveryCl
       await Promise.all(all.map((a) => (o.force ? a.destroy() : a.close())));
     },
   };
+}
+
+/** undici reports a headers timeout without its length: said here, as the connection phases say theirs. */
+function explained(err: unknown, headersTimeoutMs: number): unknown {
+  if ((err as { code?: unknown } | null)?.code !== 'UND_ERR_HEADERS_TIMEOUT') return err;
+  return new DeliveryError(
+    'HW_DELIVERY_HEADERS_TIMEOUT',
+    `no complete response headers within ${headersTimeoutMs} ms`,
+    {
+      cause: err,
+    },
+  );
 }
 
 /** A failed attempt: the error classified, with the connection's TLS facts when it got that far. */
@@ -450,7 +472,9 @@ function validate(o: DeliveryClientOptions): Resolved {
     cipherPolicy: validatePolicy(o.cipherPolicy ?? DEFAULT_CIPHER_POLICY, 'cipherPolicy'),
     allowPrivateTargets: o.allowPrivateTargets ?? false,
     egressAddress: o.egressAddress,
+    dnsTimeoutMs: positive('dnsTimeoutMs'),
     connectTimeoutMs: positive('connectTimeoutMs'),
+    tlsTimeoutMs: positive('tlsTimeoutMs'),
     headersTimeoutMs: positive('headersTimeoutMs'),
     totalTimeoutMs: positive('totalTimeoutMs'),
     maxResponseBytes: positive('maxResponseBytes', 0),

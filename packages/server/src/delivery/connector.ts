@@ -16,8 +16,15 @@ export interface ConnectorOptions {
   identityKeyType?: string;
   allowPrivateTargets: boolean;
   egressAddress?: string;
-  connectTimeoutMs: number;
+  /** Each phase of opening a connection has its own limit (docs/delivery.md says why each default). */
+  timeouts: ConnectTimeouts;
   lookup?: LookupFn;
+}
+
+export interface ConnectTimeouts {
+  dnsMs: number;
+  connectMs: number;
+  tlsMs: number;
 }
 
 type UndiciConnect = (
@@ -67,10 +74,17 @@ const SESSION_CACHE_LIMIT = 1000;
 /** Connection-level failures carry what the handshake showed, for classification. */
 export const HANDSHAKE_FACTS = Symbol('hookwarden.handshakeFacts');
 
-export class ConnectTimeoutError extends DeliveryError {
-  constructor(ms: number) {
-    super('HW_DELIVERY_CONNECT_TIMEOUT', `connection not established within ${ms} ms`);
-  }
+type ConnectPhase = 'dns' | 'connect' | 'tls';
+
+const PHASE_TIMEOUTS = {
+  dns: { code: 'HW_DELIVERY_DNS_TIMEOUT', what: 'the host name was not resolved' },
+  connect: { code: 'HW_DELIVERY_CONNECT_TIMEOUT', what: 'the TCP connection was not established' },
+  tls: { code: 'HW_DELIVERY_TLS_TIMEOUT', what: 'the TLS handshake did not complete' },
+} as const;
+
+function phaseTimeout(phase: ConnectPhase, ms: number): DeliveryError {
+  const { code, what } = PHASE_TIMEOUTS[phase];
+  return new DeliveryError(code, `${what} within ${ms} ms`);
 }
 
 export function buildConnector(opts: ConnectorOptions): UndiciConnect {
@@ -82,6 +96,13 @@ export function buildConnector(opts: ConnectorOptions): UndiciConnect {
     let settled = false;
     let socket: Socket | undefined;
     let info: ConnectionInfo | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    /** One timer, re-armed as the connection moves from one phase to the next. */
+    const phase = (p: ConnectPhase) => {
+      clearTimeout(timer);
+      const ms = opts.timeouts[`${p}Ms`];
+      timer = setTimeout(() => finish(phaseTimeout(p, ms)), ms);
+    };
     const finish = (err: Error | null, s?: Socket) => {
       if (settled) return;
       settled = true;
@@ -92,18 +113,20 @@ export function buildConnector(opts: ConnectorOptions): UndiciConnect {
         callback(err, null);
       } else callback(null, s ?? null);
     };
-    const timer = setTimeout(() => finish(new ConnectTimeoutError(opts.connectTimeoutMs)), opts.connectTimeoutMs);
     const host = bareHostname(hostname);
     const portNumber = Number(port) || (protocol === 'https:' ? 443 : 80);
 
+    phase('dns');
     resolveAllowed(host, { allowPrivateTargets: opts.allowPrivateTargets, lookup: opts.lookup }).then((addresses) => {
       if (settled) return;
+      phase('connect');
       const raw = dial(host, addresses, portNumber, opts.egressAddress);
       socket = raw;
       raw.once('connect', () => {
         const refusal = dialledRefusal(host, raw.remoteAddress, addresses, opts.allowPrivateTargets);
         if (refusal) finish(refusal);
         else if (protocol !== 'https:') finish(null, raw);
+        else if (!settled) phase('tls');
       });
       raw.on('error', (err) => finish(err));
       if (protocol !== 'https:') return;

@@ -16,8 +16,15 @@ export interface DeliveryClientOptions {
   allowPrivateTargets?: boolean;
   /** Source address to bind: the one receivers allowlist. */
   egressAddress?: string;
+  /** Phase timeouts (defaults and why in docs/delivery.md): resolving the host name, */
+  dnsTimeoutMs?: number;
+  /** the TCP connection, */
   connectTimeoutMs?: number;
+  /** the TLS handshake on it, */
+  tlsTimeoutMs?: number;
+  /** from the request written to the last byte of the response headers, */
   headersTimeoutMs?: number;
+  /** and the whole attempt, setup and response body included. */
   totalTimeoutMs?: number;
   maxResponseBytes?: number;
   lookup?: LookupFn;
@@ -47,6 +54,9 @@ export type FailureKind =
   | 'redirect'
   | 'response_too_large';
 
+/** Where an attempt was when a timeout cut it: the phase whose own timeout fired, or `response` for the whole-attempt one. */
+export type TimeoutPhase = 'dns' | 'connect' | 'tls' | 'headers' | 'response';
+
 export interface TlsFacts {
   protocol: string;
   cipher: string;
@@ -65,7 +75,7 @@ export interface AttemptOutcome {
   /** True when the response body was longer than the excerpt (not a failure). */
   responseTruncated?: boolean;
   retryAfterMs?: number;
-  failure?: { kind: FailureKind; message: string };
+  failure?: { kind: FailureKind; message: string; phase?: TimeoutPhase };
   tls?: TlsFacts;
 }
 

@@ -344,8 +344,10 @@ export interface Store {
 
   /**
    * Leases up to `limit` due deliveries to `workerId` until `now + leaseMs`. Rows whose lease expired
-   * are due again: a crashed dispatcher loses nothing. No endpoint gets more than
-   * `perEndpointLimit` minus its `inFlight` count, so a slow endpoint cannot take every slot.
+   * are due again: a crashed dispatcher loses nothing. No endpoint gets more than its limit
+   * (`endpointLimits`, else `perEndpointLimit`) minus its `inFlight` count, so a slow endpoint cannot
+   * take every slot; an endpoint whose limit is 0 gets none (its circuit is open): its rows stay due,
+   * their attempts untouched.
    */
   claimDeliveries(opts: {
     workerId: string;
@@ -354,6 +356,7 @@ export interface Store {
     limit: number;
     perEndpointLimit?: number;
     inFlight?: ReadonlyMap<string, number>;
+    endpointLimits?: ReadonlyMap<string, number>;
   }): Promise<ClaimedDelivery[]>;
   /** Records a batch of outcomes in one transaction (group commit) and releases their leases. */
   recordOutcomes(outcomes: Outcome[], now: number): Promise<void>;

@@ -240,6 +240,8 @@ test('options are validated once, naming the field', () => {
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ identity: 'x' }, /'identity'/],
     [{ identity: () => undefined, totalTimeoutMs: 0 }, /'totalTimeoutMs'/],
+    [{ identity: () => undefined, dnsTimeoutMs: -1 }, /'dnsTimeoutMs'/],
+    [{ identity: () => undefined, tlsTimeoutMs: 0.5 }, /'tlsTimeoutMs'/],
     [{ identity: () => undefined, egressAddress: 'eth0' }, /'egressAddress'/],
     [{ identity: () => undefined, connectionsPerOrigin: 1.5 }, /'connectionsPerOrigin'/],
     [

@@ -225,12 +225,13 @@ test('a TCP listener that never answers the handshake times out', async () => {
   silent.on('connection', (s) => held.push(s));
   servers.push(silent);
   const port = await listen(silent);
-  const out = await client({ connectTimeoutMs: 200 }).deliver({
+  const out = await client({ tlsTimeoutMs: 200 }).deliver({
     url: `https://localhost:${port}/`,
     headers: {},
     body: '{}',
   });
   assert.equal(out.failure?.kind, 'timeout', out.failure?.message);
+  assert.equal(out.failure?.phase, 'tls', out.failure?.message);
   for (const s of held) s.destroy();
 });
 

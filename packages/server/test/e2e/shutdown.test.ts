@@ -14,19 +14,27 @@ after(async () => {
   dir.cleanup();
 });
 
-/** A receiver that holds every request until released (all are released when the file ends). */
+/**
+ * A receiver that holds every request until released (all are released when the file ends);
+ * `onHeld` tells of each request it starts holding.
+ */
 async function holdingReceiver(pki: Awaited<ReturnType<typeof testPki>>) {
   const releases: (() => void)[] = [];
+  const held = new Set<() => void>();
   const receiver = await startReceiver({
     server: pki.server,
     clientCaPem: pki.platform.caBundlePem,
-    respond: () => new Promise<number>((resolve) => releases.push(() => resolve(200))),
+    respond: () =>
+      new Promise<number>((resolve) => {
+        releases.push(() => resolve(200));
+        for (const l of held) l();
+      }),
   });
   closers.push(async () => {
     for (const r of releases) r();
     await receiver.close();
   });
-  return { receiver, releases };
+  return { receiver, releases, onHeld: (fn: () => void) => held.add(fn) };
 }
 
 /** POSTs JSON to the server with the admin token; answers the created object's id. */
@@ -37,7 +45,7 @@ function poster(url: string, token: string) {
 test('graceful stop: no new claims, in-flight deliveries get a deadline, leases are released', async () => {
   const pki = await testPki();
   // Holds every request: deliveries are in flight when the stop begins.
-  const { receiver, releases } = await holdingReceiver(pki);
+  const { receiver, releases, onHeld } = await holdingReceiver(pki);
   const store = openSqliteStore(join(dir.path, 'shutdown.db'));
   closers.push(() => store.close());
   const token = 'shutdown-admin-token-0123456789';
@@ -54,7 +62,7 @@ test('graceful stop: no new claims, in-flight deliveries get a deadline, leases 
   const app = await call('/api/v1/app', { name: 'a' });
   await call(`/api/v1/app/${app.id}/endpoint`, { url: receiver.url, serverCa: pki.receiverCaPem });
   for (let i = 0; i < 5; i++) await call(`/api/v1/app/${app.id}/msg`, { eventType: 'e', payload: { i } });
-  await waitFor(() => releases.length === 2, receiver.onRequest, 20_000, 'two deliveries in flight');
+  await waitFor(() => releases.length === 2, onHeld, 20_000, 'two deliveries in flight');
   // Let one finish during the grace period; the other outlives the deadline.
   const stopped = server.close({ deadlineMs: 300 });
   releases[0]?.();

@@ -771,6 +771,38 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
       assert.equal(stats.depth, 0);
     });
 
+    test('per-endpoint limits replace the default one; an endpoint limited to 0 keeps its rows due, attempts untouched', async () => {
+      const a = await app();
+      const open = await endpoint(a.id);
+      const wide = await endpoint(a.id);
+      const plain = await endpoint(a.id);
+      for (let i = 0; i < 4; i++) await store.createMessage(message(a.id), {});
+      const claim = () =>
+        store.claimDeliveries({
+          workerId: 'w',
+          now: T0,
+          leaseMs: 1000,
+          limit: 100,
+          perEndpointLimit: 1,
+          inFlight: new Map([[wide.id, 1]]),
+          endpointLimits: new Map([
+            [open.id, 0],
+            [wide.id, 3],
+          ]),
+        });
+      const first = await claim();
+      const count = (id: string) => first.filter((c) => c.endpoint.id === id).length;
+      assert.deepEqual([count(open.id), count(wide.id), count(plain.id)], [0, 2, 1]);
+      const waiting = await store.endpointStats(open.id, {}, T0);
+      assert.equal(waiting.pending, 4, "the closed endpoint's rows stay due");
+      // Let in again: its rows come with no attempt counted.
+      const later = await store.claimDeliveries({ workerId: 'w', now: T0, leaseMs: 1000, limit: 100 });
+      assert.deepEqual(
+        later.filter((c) => c.endpoint.id === open.id).map((c) => c.attempts),
+        [0, 0, 0, 0],
+      );
+    });
+
     test('tokens are found by hash until they expire; idempotency records expire', async () => {
       const a = await app();
       await store.createToken('h1', a.id, T0 + 10);

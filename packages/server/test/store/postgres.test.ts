@@ -152,6 +152,8 @@ describe('postgres: the queue under many writers', { skip }, () => {
         '',
         [],
         [],
+        [],
+        [],
       ]);
       await f.sql.query('ROLLBACK');
       const read = rowsRead(explained.rows[0]['QUERY PLAN'][0].Plan, 'deliveries');

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { notFound, ServerError } from '../../errors.ts';
+import type { CircuitView } from '../../dispatcher/endpoint-gate.ts';
+import { conflict, notFound, ServerError } from '../../errors.ts';
 import type { AttemptFilter, AttemptRow, MessageRow, StatusCode } from '../../store/types.ts';
 import { Trigger } from '../../store/types.ts';
 import { type ApiDeps, appFor, endpointOf, messageOf, parseTime, splitList } from '../context.ts';
@@ -100,11 +101,13 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
     async (req) => {
       const app = await appFor(deps, req, req.params.app_id);
       const ep = await endpointOf(deps, app, req.params.endpoint_id);
-      return store.endpointStats(
+      const stats = await store.endpointStats(
         ep.id,
         { since: parseTime(req.query.since), until: parseTime(req.query.until) },
         deps.now(),
       );
+      const circuit = deps.circuitOf?.(ep.id);
+      return circuit ? { ...stats, circuit: circuitOut(circuit) } : stats;
     },
   );
 
@@ -170,4 +173,17 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
       return reply.code(202).send({});
     },
   );
+}
+
+/** The `circuit` of an endpoint's stats (a Hookwarden extension): how the dispatcher treats it now. */
+function circuitOut(c: CircuitView & { inFlight: number }) {
+  return {
+    state: c.state,
+    concurrencyLimit: c.concurrencyLimit,
+    inFlight: c.inFlight,
+    consecutiveFailures: c.consecutiveFailures,
+    slow: c.slow,
+    openUntil: c.openUntil === undefined ? null : new Date(c.openUntil).toISOString(),
+    openedBy: c.openedBy ?? null,
+  };
 }

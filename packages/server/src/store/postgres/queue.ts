@@ -22,6 +22,7 @@ export class Claimer {
   async claim(o: ClaimOptions): Promise<ClaimedDelivery[]> {
     if (o.limit <= 0) return [];
     const held = [...(o.inFlight ?? new Map<string, number>())];
+    const limits = [...(o.endpointLimits ?? new Map<string, number>())];
     const rows = await this.db.rows(CLAIM, [
       o.now,
       o.now + o.leaseMs,
@@ -31,6 +32,8 @@ export class Claimer {
       this.cursor,
       held.map(([id]) => id),
       held.map(([, n]) => n),
+      limits.map(([id]) => id),
+      limits.map(([, n]) => n),
     ]);
     if (rows.length > 0)
       this.cursor = lastInTurn(

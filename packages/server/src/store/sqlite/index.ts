@@ -246,6 +246,7 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       limit: number,
       perEndpoint: number,
       inFlight: ReadonlyMap<string, number>,
+      endpointLimits: ReadonlyMap<string, number> | undefined,
     ): ClaimedDelivery[] => {
       const due = (stmt(DUE_ENDPOINTS).all({ now }) as { id: string }[]).map((r) => r.id);
       const rows: Raw[] = [];
@@ -253,7 +254,8 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
       rotation = (rotation + 1) % Math.max(1, due.length);
       for (let i = 0; i < due.length && rows.length < limit; i++) {
         const endpointId = due[(i + rotation) % due.length] as string;
-        const quota = Math.min(perEndpoint - (inFlight.get(endpointId) ?? 0), limit - rows.length);
+        const cap = endpointLimits?.get(endpointId) ?? perEndpoint;
+        const quota = Math.min(cap - (inFlight.get(endpointId) ?? 0), limit - rows.length);
         if (quota <= 0) continue;
         rows.push(
           ...(stmt(CLAIM_FOR_ENDPOINT).all({ workerId, now, until: now + leaseMs, limit: quota, endpointId }) as Raw[]),
@@ -693,7 +695,15 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     },
 
     async claimDeliveries(o) {
-      return claim(o.workerId, o.now, o.leaseMs, o.limit, o.perEndpointLimit ?? o.limit, o.inFlight ?? new Map());
+      return claim(
+        o.workerId,
+        o.now,
+        o.leaseMs,
+        o.limit,
+        o.perEndpointLimit ?? o.limit,
+        o.inFlight ?? new Map(),
+        o.endpointLimits,
+      );
     },
     async recordOutcomes(outcomes, now) {
       if (outcomes.length > 0) record(outcomes, now);

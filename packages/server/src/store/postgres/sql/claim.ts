@@ -4,7 +4,8 @@ import { disabledEndpoint, queuedEndpoints } from './fragments.ts';
 /**
  * The claim, one statement. Parameters: $1 now, $2 lease end, $3 worker id, $4 limit, $5 rows per
  * endpoint, $6 the endpoint the previous claim ended at ('' at first), $7/$8 endpoint ids and the
- * rows each already holds in this worker (parallel arrays).
+ * rows each already holds in this worker (parallel arrays), $9/$10 endpoint ids and their own
+ * limits in place of $5 (0: the endpoint's circuit is open; its rows stay due, untouched).
  *
  * Fair across endpoints, and its cost follows the due work rather than the table or the number of
  * endpoints: it walks the endpoints that have pending rows (one index descent each: fragments.ts),
@@ -39,8 +40,9 @@ picked AS (
     WHERE d.endpoint_id = v.endpoint_id AND d.status = 1 AND d.next_attempt_at <= $1
       AND NOT ${disabledEndpoint('v.endpoint_id')}
     ORDER BY d.next_attempt_at, d.id
-    LIMIT greatest(0, $5 - coalesce(
-      (SELECT f.n FROM unnest($7::text[], $8::int[]) AS f (endpoint_id, n) WHERE f.endpoint_id = v.endpoint_id), 0))
+    LIMIT greatest(0,
+      coalesce((SELECT l.n FROM unnest($9::text[], $10::int[]) AS l (endpoint_id, n) WHERE l.endpoint_id = v.endpoint_id), $5)
+      - coalesce((SELECT f.n FROM unnest($7::text[], $8::int[]) AS f (endpoint_id, n) WHERE f.endpoint_id = v.endpoint_id), 0))
     FOR UPDATE OF d SKIP LOCKED
   ) q
   LIMIT $4
