@@ -51,6 +51,10 @@ export interface FoundToken {
   featureFlags: string[] | null;
   /** An integration's key: ended by rotating or deleting the integration, not by logging out. */
   integration: boolean;
+  /** When it stops working; null: never (an integration's key). */
+  expiresAt: number | null;
+  /** The portal session it was made for (`expire-all` by `sessionIds`); null: none. */
+  sessionId: string | null;
 }
 
 export interface EndpointSecret {

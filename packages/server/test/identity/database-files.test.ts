@@ -5,8 +5,8 @@ import { openPkiStore } from '@hookwarden/pki';
 import { needPostgres, type Postgres, startPostgres } from '@hookwarden/testkit';
 import pg from 'pg';
 import { databaseFiles, sharedSecret } from '../../src/identity/database-files.ts';
-import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import { createSealer } from '../../src/sealing.ts';
+import { openPostgresStore } from '../../src/store/postgres/index.ts';
 
 describe('the platform identity in PostgreSQL', { skip: needPostgres() }, () => {
   let server: Postgres;
