@@ -28,10 +28,7 @@ import { validatorCompiler } from './validation.ts';
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /** The server's HTTP side: the Svix API v1 in its own Fastify scope, over the services. */
-export function buildApi(
-  given: ApiDeps,
-  opts: { logger?: FastifyBaseLogger } = {},
-): FastifyInstance {
+export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = {}): FastifyInstance {
   const services = createServices({
     ...given,
     operational:

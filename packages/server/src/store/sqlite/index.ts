@@ -22,6 +22,7 @@ import type {
   TaskFilter,
 } from '../types.ts';
 import { Status, Trigger } from '../types.ts';
+import { deliveryTimeline, troubledEndpoints } from './console.ts';
 import { nameCursorOf, nameIteratorOf, pageSql, toPage } from './page.ts';
 import { CLAIM_FOR_ENDPOINT, DUE_ENDPOINTS } from './queue/claim.ts';
 import { COMPLETE_DELIVERY, FAIL_RETRY_OF_DISABLED } from './queue/complete.ts';
@@ -936,6 +937,13 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
         params.push(f.task);
       }
       return paged('background_tasks', where.join(' AND '), params, f, 'descending', taskFromRow);
+    },
+
+    async deliveryTimeline(w) {
+      return deliveryTimeline(stmt, w);
+    },
+    async troubledEndpoints(limit) {
+      return troubledEndpoints(stmt, limit);
     },
 
     async getIdempotent(scope, key, now) {
