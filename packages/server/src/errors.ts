@@ -62,6 +62,13 @@ export const SERVER_CODES = {
     message: 'the host resolves to no address',
   },
 
+  // The portal's own.
+  HW_SESSION_REQUIRED: { status: 401, message: 'sign in to use the portal' },
+  HW_CSRF_INVALID: {
+    status: 403,
+    message: 'this form was not sent from a page of this portal session: reload the page and try again',
+  },
+
   HW_OPTION_INVALID: { status: 500, message: 'an option is invalid', internal: true },
   HW_STORE_UNAVAILABLE: { status: 503, message: 'the database is unavailable', internal: true },
   HW_STORE_FAILED: { status: 500, message: 'the store failed', internal: true },

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { createOperationalEvents } from '../operational.ts';
+import { checkPortalOptions, type PortalOptions, portalScope } from '../portal/index.ts';
 import { authorize, forbidden } from '../services/actor.ts';
 import { CHECK_RETRY_AFTER_S } from '../services/checks.ts';
 import { createServices } from '../services/index.ts';
@@ -27,14 +28,20 @@ import { validatorCompiler } from './validation.ts';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
-/** The server's HTTP side: the Svix API v1 in its own Fastify scope, over the services. */
-export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = {}): FastifyInstance {
-  const services = createServices({
-    ...given,
-    operational:
-      given.operational ??
-      createOperationalEvents({ store: given.store, now: given.now, onEnqueued: given.onEnqueued }),
-  });
+/**
+ * The server's HTTP side: the Svix API v1 and, when `portal` is given, the account portal, each in
+ * its own Fastify scope (authentication, body parsers, error pages) over one set of services.
+ */
+export function buildApi(
+  given: ApiDeps,
+  opts: { logger?: FastifyBaseLogger; portal?: Omit<PortalOptions, 'services'> } = {},
+): FastifyInstance {
+  // `publicUrl` is read when used: the server knows its own address only once it listens.
+  const operational =
+    given.operational ?? createOperationalEvents({ store: given.store, now: given.now, onEnqueued: given.onEnqueued });
+  const services = createServices(
+    Object.defineProperty({ ...given, operational }, 'publicUrl', { get: () => given.publicUrl, enumerable: true }),
+  );
   const bodyLimit = given.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const root = Fastify({
     bodyLimit,
@@ -54,6 +61,12 @@ export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = 
   });
   root.decorateRequest('caller', undefined as never);
   root.register(async (api) => apiScope(api, { deps: given, services }, bodyLimit));
+  if (opts.portal) {
+    // Checked now: a bad option fails the server's creation, naming the field.
+    const portal = checkPortalOptions({ ...opts.portal, services });
+    root.register(async (scope) => portalScope(scope, portal), { prefix: '/portal' });
+    root.get('/', async (_req, reply) => reply.redirect('/portal/', 302));
+  }
   // Outside every route: the API's answer, whatever the path (the portal answers its own).
   root.setNotFoundHandler((req, reply) => {
     const { status, body } = svixError('HW_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);

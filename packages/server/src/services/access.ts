@@ -75,7 +75,8 @@ export function accessService(deps: ServiceDeps, apps: Applications) {
 
   /**
    * A per-application token (Svix's app-portal-access): it sees that application, and within it
-   * only what its capabilities (or read-only mode) allow.
+   * only what its capabilities (or read-only mode) allow. The link carries a one-time sign-in key of
+   * its own, not the token: opening it starts a portal session, and a second opening fails.
    */
   async function grant(
     c: Caller,
@@ -89,7 +90,9 @@ export function accessService(deps: ServiceDeps, apps: Applications) {
     const expiresAt = deps.now() + (body?.expiry ?? DEFAULT_PORTAL_EXPIRY_SECONDS) * 1000;
     const opts = { capabilities, sessionId: body?.sessionId ?? null, featureFlags: body?.featureFlags ?? null };
     await store.createToken(hashToken(token).toString('hex'), app.id, expiresAt, opts);
-    return { app, token, url: `${deps.publicUrl}/portal/#key=${token}` };
+    const key = random();
+    await store.createToken(digest(LOGIN_DOMAIN, key), app.id, expiresAt, opts);
+    return { app, token, url: `${deps.publicUrl}/portal/login#key=${key}` };
   }
 
   /** An application token ends itself; the admin token and integration keys are no sessions. */

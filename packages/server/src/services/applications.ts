@@ -87,7 +87,7 @@ export function applicationService(deps: ServiceDeps) {
   }
 
   /** The customers' applications: the operator's own (operational webhooks) is never one of them. */
-  function list(c: Caller, q: ApplicationListQuery): Promise<Page<ApplicationRow>> {
+  async function list(c: Caller, q: ApplicationListQuery): Promise<Page<ApplicationRow>> {
     authorize(c.actor, 'application.list');
     // Left out by the query: filtered from a fetched page, it left an empty page and an iterator on itself.
     return store.listApplications({ ...q, exceptId: OPERATIONAL_APP_ID });

@@ -10,12 +10,26 @@ import type {
   Page,
   PageQuery,
 } from '../store/types.ts';
-import type { Caller } from './actor.ts';
+import { authorize, type Caller, within } from './actor.ts';
 import type { ServiceDeps } from './context.ts';
 import type { Endpoints } from './endpoints.ts';
 import type { Messages } from './messages.ts';
 
 const EMPTY: Page<never> = { data: [], done: true, iterator: null, prevIterator: null };
+
+/** One message with where it went and what its attempts were. */
+export interface MessageDeliveries {
+  message: MessageRow;
+  /** Its deliveries, one per endpoint, at their latest status. */
+  destinations: MessageDestination[];
+  /** Its attempts, newest first. */
+  attempts: AttemptRow[];
+}
+
+/** How many destinations and attempts of each message an overview shows. */
+const PER_MESSAGE = 50;
+
+const mapPage = <T, U>(p: Page<T>, f: (t: T) => U): Page<U> => ({ ...p, data: p.data.map(f) });
 
 export type Attempts = ReturnType<typeof attemptService>;
 
@@ -97,5 +111,44 @@ export function attemptService(deps: ServiceDeps, endpoints: Endpoints, messages
     if (!(await store.expungeAttemptResponse(app.id, msg.id, attemptId))) throw notFound('attempt');
   }
 
-  return { byMessage, destinations, endpointMessages, byEndpoint, get, expungeResponse };
+  /**
+   * A page of the application's messages, newest first, each with its deliveries and attempts (to
+   * the one endpoint, when `endpoint` names one; then `status` filters by that delivery's status).
+   * The lookups of a page are made at once: the SQLite store answers them in one round trip.
+   */
+  async function overview(
+    c: Caller,
+    app: ApplicationRow,
+    f: EndpointMessageFilter & { endpoint?: string },
+  ): Promise<{ page: Page<MessageRow>; messages: MessageDeliveries[] }> {
+    authorize(c.actor, 'attempt.read');
+    within(c.actor, app.id);
+    const now = deps.now();
+    const { endpoint, status, ...filter } = f;
+    const ep = endpoint === undefined ? undefined : await endpoints.find(c, app, endpoint, 'attempt.read');
+    const page: Page<MessageRow> = ep
+      ? mapPage(
+          await store.listEndpointMessages(
+            app.id,
+            ep.id,
+            { ...filter, ...(status === undefined ? {} : { status }) },
+            now,
+          ),
+          (m) => m.message,
+        )
+      : await store.listMessages(app.id, filter);
+    const messages = await Promise.all(
+      page.data.map(async (message) => {
+        const [destinations, attempts] = await Promise.all([
+          store.listMessageDestinations(app.id, message.id, { limit: PER_MESSAGE }, now),
+          store.listAttemptsByMessage(app.id, message.id, { limit: PER_MESSAGE, ...(ep ? { endpointId: ep.id } : {}) }),
+        ]);
+        const shown = ep ? destinations.data.filter((d) => d.endpoint.id === ep.id) : destinations.data;
+        return { message, destinations: shown, attempts: attempts.data };
+      }),
+    );
+    return { page, messages };
+  }
+
+  return { byMessage, destinations, endpointMessages, byEndpoint, get, expungeResponse, overview };
 }

@@ -52,7 +52,7 @@ export function checkService(deps: ServiceDeps, endpoints: Endpoints) {
     }
   }
 
-  function url(c: Caller, target: { url: string; serverCaPem?: string; timeoutMs?: number }): Promise<unknown> {
+  async function url(c: Caller, target: { url: string; serverCaPem?: string; timeoutMs?: number }): Promise<unknown> {
     authorize(c.actor, 'check.url');
     return run(`url:${target.url}`, target);
   }

@@ -108,7 +108,7 @@ export function endpointService(deps: ServiceDeps, tasks: Tasks) {
     }
   }
 
-  function list(c: Caller, app: ApplicationRow, page: PageQuery): Promise<Page<EndpointRow>> {
+  async function list(c: Caller, app: ApplicationRow, page: PageQuery): Promise<Page<EndpointRow>> {
     authorize(c.actor, 'endpoint.read');
     within(c.actor, app.id);
     return store.listEndpoints(app.id, page);

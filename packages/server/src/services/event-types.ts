@@ -95,7 +95,7 @@ export function eventTypeService(deps: ServiceDeps) {
     return t;
   }
 
-  function list(c: Caller, q: PageQuery & { includeArchived?: boolean }): Promise<Page<EventTypeRow>> {
+  async function list(c: Caller, q: PageQuery & { includeArchived?: boolean }): Promise<Page<EventTypeRow>> {
     authorize(c.actor, 'event-type.read');
     const flags = flagsOf(c);
     return store.listEventTypes({ ...q, ...(flags === undefined ? {} : { featureFlags: flags }) });
@@ -159,7 +159,7 @@ export function eventTypeService(deps: ServiceDeps) {
   }
 
   /** Svix's environment export: the whole catalogue, archived types included. */
-  function exportAll(c: Caller): Promise<EventTypeRow[]> {
+  async function exportAll(c: Caller): Promise<EventTypeRow[]> {
     authorize(c.actor, 'environment.manage');
     return allEventTypes(store, true);
   }

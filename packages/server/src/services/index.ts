@@ -3,6 +3,7 @@ import { authorize, type Caller } from './actor.ts';
 import { type Applications, applicationService } from './applications.ts';
 import { type Attempts, attemptService } from './attempts.ts';
 import { type Checks, checkService } from './checks.ts';
+import { type Console, consoleService } from './console.ts';
 import type { ServiceDeps } from './context.ts';
 import { type Endpoints, endpointService } from './endpoints.ts';
 import { type EventTypes, eventTypeService } from './event-types.ts';
@@ -24,6 +25,7 @@ export interface Services {
   messages: Messages;
   attempts: Attempts;
   checks: Checks;
+  console: Console;
   integrations: Integrations;
   statistics: Statistics;
   tasks: Tasks;
@@ -45,6 +47,7 @@ export function createServices(deps: ServiceDeps): Services {
     messages,
     attempts: attemptService(deps, endpoints, messages),
     checks: checkService(deps, endpoints),
+    console: consoleService(deps),
     integrations: integrationService(deps),
     statistics: statisticService(deps, tasks),
     tasks,

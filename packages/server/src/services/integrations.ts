@@ -29,13 +29,15 @@ export function integrationService(deps: ServiceDeps) {
     return found;
   }
 
-  function list(c: Caller, app: ApplicationRow, page: PageQuery): Promise<Page<IntegrationRow>> {
+  async function list(c: Caller, app: ApplicationRow, page: PageQuery): Promise<Page<IntegrationRow>> {
     authorize(c.actor, 'integration.manage');
+    within(c.actor, app.id);
     return store.listIntegrations(app.id, page);
   }
 
-  function create(c: Caller, app: ApplicationRow, b: { name: string; featureFlags?: string[] }) {
+  async function create(c: Caller, app: ApplicationRow, b: { name: string; featureFlags?: string[] }) {
     authorize(c.actor, 'integration.manage');
+    within(c.actor, app.id);
     const { key, hash } = newKey();
     const now = deps.now();
     const row = { id: newId('integ', now), appId: app.id, name: b.name, featureFlags: b.featureFlags ?? null, key };

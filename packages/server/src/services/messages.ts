@@ -40,7 +40,7 @@ export function messageService(deps: ServiceDeps, apps: Applications, endpoints:
 
   const get = (c: Caller, app: ApplicationRow, idOrEventId: string) => find(c, app, idOrEventId, 'message.read');
 
-  function list(c: Caller, app: ApplicationRow, f: MessageFilter): Promise<Page<MessageRow>> {
+  async function list(c: Caller, app: ApplicationRow, f: MessageFilter): Promise<Page<MessageRow>> {
     authorize(c.actor, 'message.read');
     within(c.actor, app.id);
     return store.listMessages(app.id, f);
@@ -81,7 +81,12 @@ export function messageService(deps: ServiceDeps, apps: Applications, endpoints:
   }
 
   /** Whether a message would go anywhere, so a sender can skip building one nobody receives. */
-  function precheck(c: Caller, app: ApplicationRow, eventType: string, channels: string[] | null): Promise<boolean> {
+  async function precheck(
+    c: Caller,
+    app: ApplicationRow,
+    eventType: string,
+    channels: string[] | null,
+  ): Promise<boolean> {
     authorize(c.actor, 'message.read');
     within(c.actor, app.id);
     return store.hasActiveEndpoint(app.id, eventType, channels);

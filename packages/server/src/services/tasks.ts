@@ -23,7 +23,7 @@ export function taskService(deps: ServiceDeps) {
   }
 
   /** The operator sees every task; an application actor only its application's. */
-  function list(c: Caller, f: Omit<TaskFilter, 'appId'>): Promise<Page<TaskRow>> {
+  async function list(c: Caller, f: Omit<TaskFilter, 'appId'>): Promise<Page<TaskRow>> {
     authorize(c.actor, 'task.read');
     return deps.store.listTasks({ ...f, ...(c.actor.kind === 'app' ? { appId: c.actor.appId } : {}) });
   }
