@@ -1,4 +1,5 @@
 export { startCaddy } from './caddy.ts';
+export { type Chromium, isLoopbackUrl, startChromium } from './chromium.ts';
 export { type PostOptions, post, type Reply } from './client.ts';
 export { startHaproxy } from './haproxy.ts';
 export { type Daemon, freePort, listen, startDaemon, waitForPort } from './net.ts';
