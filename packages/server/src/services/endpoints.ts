@@ -258,35 +258,24 @@ export function endpointService(deps: ServiceDeps, tasks: Tasks) {
     await save({ ...ep, headers: next }, deps.now());
   }
 
-  /** Requeues the endpoint's failed deliveries of messages created in the window. */
-  async function recover(
-    c: Caller,
-    app: ApplicationRow,
-    idOrUid: string,
-    w: { since: number; until?: number },
-  ): Promise<TaskRow> {
-    const ep = await find(c, app, idOrUid, 'endpoint.recover');
-    const now = deps.now();
-    const { since, until } = windowOf(w, now);
-    const messages = await store.recoverEndpoint(ep.id, since, until, now);
-    if (messages > 0) deps.onEnqueued();
-    return tasks.finished(ep.appId, 'endpoint.recover', { endpointId: ep.id, messages });
+  type Requeue = (endpointId: string, since: number, until: number, now: number) => Promise<number>;
+
+  /** A window's deliveries sent again, `requeue` choosing which, recorded as a finished task. */
+  function requeuing(action: Action, task: 'endpoint.recover' | 'endpoint.replay', requeue: Requeue) {
+    return async (c: Caller, app: ApplicationRow, idOrUid: string, w: { since: number; until?: number }) => {
+      const ep = await find(c, app, idOrUid, action);
+      const now = deps.now();
+      const { since, until } = windowOf(w, now);
+      const messages = await requeue.call(store, ep.id, since, until, now);
+      if (messages > 0) deps.onEnqueued();
+      return tasks.finished(ep.appId, task, { endpointId: ep.id, messages });
+    };
   }
 
+  /** Requeues the endpoint's failed deliveries of messages created in the window. */
+  const recover = requeuing('endpoint.recover', 'endpoint.recover', store.recoverEndpoint);
   /** Sends the endpoint the messages of the window it never got. */
-  async function replayMissing(
-    c: Caller,
-    app: ApplicationRow,
-    idOrUid: string,
-    w: { since: number; until?: number },
-  ): Promise<TaskRow> {
-    const ep = await find(c, app, idOrUid, 'endpoint.replay');
-    const now = deps.now();
-    const { since, until } = windowOf(w, now);
-    const messages = await store.replayMissing(ep.id, since, until, now);
-    if (messages > 0) deps.onEnqueued();
-    return tasks.finished(ep.appId, 'endpoint.replay', { endpointId: ep.id, messages });
-  }
+  const replayMissing = requeuing('endpoint.replay', 'endpoint.replay', store.replayMissing);
 
   async function bulkReplay(c: Caller, app: ApplicationRow, idOrUid: string, f: BulkReplayFilter): Promise<TaskRow> {
     const ep = await find(c, app, idOrUid, 'endpoint.replay');

@@ -3,22 +3,14 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { FormRefused, fieldOf, parseForm } from '../../src/portal/forms.ts';
 import { escapeHtml, html, raw } from '../../src/portal/html.ts';
-import { ENDPOINT_FIELDS, endpointBodyOf, valuesOfForm } from '../../src/portal/pages/endpoint-form.ts';
+import {
+  ENDPOINT_FIELDS,
+  ENDPOINT_FORM_FIELDS,
+  endpointBodyOf,
+  valuesOfForm,
+} from '../../src/portal/pages/endpoint-form.ts';
 
-const FIELDS = [
-  'url',
-  'description',
-  'eventTypes',
-  'channels',
-  'throttleRate',
-  'signatureScheme',
-  'allowHttp',
-  'serverCa',
-  'clientCertPem',
-  'clientKeyPem',
-  'clientChainPem',
-  'removeClientIdentity',
-];
+const FIELDS = ENDPOINT_FORM_FIELDS;
 
 test('property: any form body parses, and becomes an endpoint body or a refusal naming fields of the form, never another error', () => {
   const anyForm = fc.oneof(

@@ -43,13 +43,16 @@ export function field(o: {
   errors?: FieldErrors;
   required?: boolean;
   placeholder?: string;
+  autocomplete?: string;
 }): Html {
   const id = fieldId(o.name);
   const error = o.errors?.[o.name];
   const described = [o.hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
   const attrs = html`id="${id}" name="${o.name}"${o.required ? html` required` : ''}${
     described ? html` aria-describedby="${described}"` : ''
-  }${error ? html` aria-invalid="true"` : ''}${o.placeholder ? html` placeholder="${o.placeholder}"` : ''}`;
+  }${error ? html` aria-invalid="true"` : ''}${o.placeholder ? html` placeholder="${o.placeholder}"` : ''}${
+    o.autocomplete ? html` autocomplete="${o.autocomplete}" spellcheck="false"` : ''
+  }`;
   const input = o.textarea
     ? html`<textarea ${attrs} spellcheck="false">${o.value ?? ''}</textarea>`
     : html`<input type="${o.type ?? 'text'}" ${attrs} value="${o.value ?? ''}"${o.inputmode ? html` inputmode="${o.inputmode}"` : ''}>`;

@@ -34,7 +34,8 @@ export const ENDPOINT_FIELDS: Record<string, string> = {
   tlsPolicy: 'form',
 };
 
-const FIELDS = [
+/** The form's fields, in order. */
+export const ENDPOINT_FORM_FIELDS = [
   'url',
   'description',
   'eventTypes',
@@ -46,6 +47,7 @@ const FIELDS = [
   'clientCertPem',
   'clientKeyPem',
   'clientChainPem',
+  'removeClientIdentity',
 ];
 
 /** One schema for both adapters: the API's, compiled the way the API compiles it. */
@@ -164,7 +166,7 @@ export function endpointForm(
     html`<label class="choice"><input type="radio" name="signatureScheme" value="${value}"${
       v.signatureScheme === value ? html` checked` : ''
     }${disabled ? html` disabled` : ''}> ${label}</label>`;
-  return html`${formErrors(o.errors, FIELDS)}
+  return html`${formErrors(o.errors, ENDPOINT_FORM_FIELDS)}
   <form class="stack" method="post" action="${o.action}" novalidate>
     ${csrfField(req)}
     ${field({ name: 'url', label: 'URL', value: v.url, type: 'url', required: true, errors, hint: 'Where callbacks are sent: https://, which mutual TLS protects.' })}

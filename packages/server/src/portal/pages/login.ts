@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PortalSession } from '../../services/access.ts';
 import { type Form, text } from '../forms.ts';
-import { fieldId, html } from '../html.ts';
+import { type Html, html } from '../html.ts';
 import { type Portal, sendPage } from '../index.ts';
 import { setCookie } from '../session.ts';
+import { field } from './common.ts';
 
 /** How long a sign-in form stays usable. */
 const SIGN_IN_FORM_MS = 30 * 60_000;
@@ -44,57 +45,78 @@ export function loginPages(scope: FastifyInstance, portal: Portal): void {
     return reply.redirect(home(session), 303);
   }
 
-  function customerForm(req: FastifyRequest, reply: FastifyReply, error?: string, status = 200) {
+  /** A sign-in page: one field, its error next to it, the sign-in cookie's token. */
+  function signInPage(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    o: {
+      title: string;
+      action: string;
+      field: Parameters<typeof field>[0];
+      intro?: Html;
+      outro?: Html;
+      script?: boolean;
+    },
+    status: number,
+  ) {
     const token = signInToken(req, reply);
-    const id = fieldId('key');
     return sendPage(
       req,
       reply,
       {
-        title: 'Sign in',
-        body: html`
-          <p>Open the link you were sent to sign in: it signs you in once, then stops working.</p>
-          <form class="stack" method="post" action="/portal/login" data-login>
+        title: o.title,
+        body: html`${o.intro ?? ''}
+          <form class="stack" method="post" action="${o.action}"${o.script ? html` data-login` : ''}>
             <input type="hidden" name="_csrf" value="${token}">
-            <div class="field">
-              <label for="${id}">Sign-in key</label>
-              <span class="hint" id="${id}-hint">Signing in by hand: paste what follows <code>#key=</code> in your link.</span>
-              <input type="text" id="${id}" name="key" autocomplete="off" spellcheck="false" required
-                aria-describedby="${id}-hint${error ? ` ${id}-error` : ''}"${error ? html` aria-invalid="true"` : ''}>
-              ${error ? html`<span class="error" id="${id}-error">${error}</span>` : ''}
-            </div>
+            ${field({ required: true, ...o.field })}
             <div><button type="submit">Sign in</button></div>
           </form>
-          <p class="muted">Operating this server? <a href="/portal/operator/login">Sign in with the admin token</a>.</p>`,
+          ${o.outro ?? ''}`,
       },
       status,
     );
   }
 
-  function operatorForm(req: FastifyRequest, reply: FastifyReply, error?: string, status = 200) {
-    const token = signInToken(req, reply);
-    const id = fieldId('token');
-    return sendPage(
+  const customerForm = (req: FastifyRequest, reply: FastifyReply, error?: string, status = 200) =>
+    signInPage(
+      req,
+      reply,
+      {
+        title: 'Sign in',
+        action: '/portal/login',
+        // The page's script fills the field from the link and posts it.
+        script: true,
+        intro: html`<p>Open the link you were sent to sign in: it signs you in once, then stops working.</p>`,
+        field: {
+          name: 'key',
+          label: 'Sign-in key',
+          hint: html`Signing in by hand: paste what follows <code>#key=</code> in your link.`,
+          autocomplete: 'off',
+          ...(error ? { errors: { key: error } } : {}),
+        },
+        outro: html`<p class="muted">Operating this server? <a href="/portal/operator/login">Sign in with the admin token</a>.</p>`,
+      },
+      status,
+    );
+
+  const operatorForm = (req: FastifyRequest, reply: FastifyReply, error?: string, status = 200) =>
+    signInPage(
       req,
       reply,
       {
         title: 'Operator sign-in',
-        body: html`
-          <form class="stack" method="post" action="/portal/operator/login">
-            <input type="hidden" name="_csrf" value="${token}">
-            <div class="field">
-              <label for="${id}">Admin token</label>
-              <span class="hint" id="${id}-hint">HOOKWARDEN_ADMIN_TOKEN, or the file admin-token in the data directory.</span>
-              <input type="password" id="${id}" name="token" autocomplete="current-password" required
-                aria-describedby="${id}-hint${error ? ` ${id}-error` : ''}"${error ? html` aria-invalid="true"` : ''}>
-              ${error ? html`<span class="error" id="${id}-error">${error}</span>` : ''}
-            </div>
-            <div><button type="submit">Sign in</button></div>
-          </form>`,
+        action: '/portal/operator/login',
+        field: {
+          name: 'token',
+          label: 'Admin token',
+          type: 'password',
+          hint: 'HOOKWARDEN_ADMIN_TOKEN, or the file admin-token in the data directory.',
+          autocomplete: 'current-password',
+          ...(error ? { errors: { token: error } } : {}),
+        },
       },
       status,
     );
-  }
 
   scope.get('/', { config: { portal: 'public' } }, async (req, reply) => {
     const session = req.portal.session;
