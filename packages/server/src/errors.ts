@@ -29,13 +29,6 @@ export const conflict = (detail: string): ServerError => new ServerError('HW_CON
 export const invalidOption = (field: string, why: string): ServerError =>
   new ServerError('HW_OPTION_INVALID', `option ${field}: ${why}`, { status: 500 });
 
-/**
- * The database cannot be reached or stopped answering (refused, reset, timed out, shutting down):
- * the operation may succeed when retried. Answered 503 so that callers back off instead of failing.
- */
-export const storeUnavailable = (detail: string, cause?: unknown): ServerError =>
-  new ServerError('HW_STORE_UNAVAILABLE', `the database is unavailable: ${detail}`, { status: 503, cause });
-
 /** The database was migrated by a newer Hookwarden than this one: it refuses to run on it. */
 export const schemaTooNew = (found: number, known: number): ServerError =>
   new ServerError(

@@ -81,7 +81,9 @@ export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = 
 
   api.setErrorHandler((err, req, reply) => {
     const answer = errorReply(err, api.initialConfig.bodyLimit ?? DEFAULT_BODY_LIMIT) ?? internalReply();
-    if (answer.status >= 500) req.log.error({ err }, 'request failed');
+    // A storage fault is logged once, when it begins (storage-health.ts), not with every request.
+    if (answer.retryAfter !== undefined) reply.header('retry-after', String(answer.retryAfter));
+    else if (answer.status >= 500) req.log.error({ err }, 'request failed');
     return reply.code(answer.status).send(answer.body);
   });
 

@@ -4,6 +4,7 @@ import type { CircuitView } from '../dispatcher/endpoint-gate.ts';
 import { FieldError, notFound, ServerError } from '../errors.ts';
 import { OPERATIONAL_APP_ID, type OperationalEvents } from '../operational.ts';
 import { DEFAULT_RETENTION_DAYS } from '../retention.ts';
+import type { StorageFault } from '../store/faults.ts';
 import type { ApplicationRow, EndpointRow, MessageRow, Page, PageQuery, Store } from '../store/types.ts';
 import type { TrustDocument } from '../trust.ts';
 import type { Capability } from './capabilities.ts';
@@ -41,6 +42,11 @@ export interface ApiDeps {
    * stats; absent (an API without a dispatcher): the stats leave it out.
    */
   circuitOf?: (endpointId: string) => CircuitView & { inFlight: number };
+  /**
+   * The storage fault that refuses writes now, if any (storage-health.ts): the health route answers
+   * 503 with it. Absent: health answers 204 whenever the API answers.
+   */
+  storageFault?: () => StorageFault | undefined;
   /** Operational webhooks; by default built on `store`. */
   operational?: OperationalEvents;
 }

@@ -1,6 +1,7 @@
 import { HookwardenError } from '@hookwarden/verify/errors';
 import type { FastifyError } from 'fastify';
 import { FieldError } from '../errors.ts';
+import { STORAGE_FAULTS, STORAGE_RETRY_AFTER_SECONDS, storageFault } from '../store/faults.ts';
 
 /** One problem of a refused request, as Svix's 422 lists them. */
 export interface ValidationItem {
@@ -13,6 +14,8 @@ export interface ValidationItem {
 export interface ErrorReply {
   status: number;
   body: { code: string; detail: string | ValidationItem[] };
+  /** Seconds, answered as Retry-After. */
+  retryAfter?: number;
 }
 
 /**
@@ -37,7 +40,8 @@ export const SVIX_ERRORS = {
  * Hookwarden's own failures that reach a caller with their own code, because Svix has no such
  * case: the endpoint checker, the trust document, and the refusals of an endpoint's URL, TLS
  * settings or policy, which are 422s in Svix's shape naming the field, with our code saying which
- * rule refused it. Any other failure is internal: answered as `server_error`, without its message.
+ * rule refused it; and storage faults (store/faults.ts), answered with Retry-After and a detail
+ * that names what is wrong and nothing of where. Any other failure is internal: answered as `server_error`, without its message.
  */
 export const OWN_ERRORS = {
   HW_CHECK_URL_INVALID: 400,
@@ -50,6 +54,10 @@ export const OWN_ERRORS = {
   HW_ENDPOINT_URL_FORBIDDEN_ADDRESS: 422,
   HW_ENDPOINT_URL_UNRESOLVABLE: 422,
   HW_POLICY_INVALID: 422,
+  HW_STORE_FULL: 503,
+  HW_STORE_READ_ONLY: 503,
+  HW_STORE_UNAVAILABLE: 503,
+  HW_STORE_BUSY: 503,
 } as const satisfies Record<string, number>;
 
 type SvixCase = keyof typeof SVIX_ERRORS;
@@ -101,6 +109,12 @@ function ownReply(err: HookwardenError): ErrorReply | undefined {
 export function errorReply(err: unknown, bodyLimit: number): ErrorReply | undefined {
   const e = err as FastifyError;
   if (e?.validation) return svixError('HW_VALIDATION_FAILED', schemaItems(e));
+  // Also a driver's own error, from a store that did not classify it.
+  const fault = storageFault(err);
+  if (fault) {
+    const body = { code: fault.code, detail: STORAGE_FAULTS[fault.code] };
+    return { status: OWN_ERRORS[fault.code], body, retryAfter: STORAGE_RETRY_AFTER_SECONDS };
+  }
   if (err instanceof HookwardenError) return ownReply(err);
   switch (e?.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
