@@ -37,6 +37,13 @@ test('serve --help, and clear errors for bad options', () => {
   );
   assert.equal(cidr.status, 1);
   assert.match(cidr.stderr, /egressCidrs\[0\].*host bits set/);
+  const publicUrl = spawnSync(
+    process.execPath,
+    [BIN, 'serve', '--port', '0', '--data', dir.path, '--public-url', 'https://hooks.example.com/base'],
+    { encoding: 'utf8', env },
+  );
+  assert.equal(publicUrl.status, 1);
+  assert.match(publicUrl.stderr, /publicUrl: must be an origin only/);
   const unknown = spawnSync(process.execPath, [BIN, 'serve', '--no-such-flag'], { encoding: 'utf8', env });
   assert.equal(unknown.status, 2, unknown.stderr);
   assert.match(unknown.stderr, /^hookwarden serve: Unknown option '--no-such-flag'\n\nUsage: hookwarden serve/);
@@ -46,7 +53,12 @@ test('first start on a fresh data dir: CA, client certificate, admin token 0600 
   const data = join(dir.path, 'fresh');
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', data], {
     // A list as people write it in an environment file: a space after the comma.
-    env: { ...env, HOOKWARDEN_EGRESS_CIDRS: '203.0.113.7/32, 2001:DB8::/32' },
+    env: {
+      ...env,
+      HOOKWARDEN_EGRESS_CIDRS: '203.0.113.7/32, 2001:DB8::/32',
+      HOOKWARDEN_PUBLIC_URL: 'https://hooks.example.com/',
+      HOOKWARDEN_PORTAL_FRAME_ANCESTORS: 'https://dashboard.example.com, https://admin.example.com',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -82,6 +94,27 @@ test('first start on a fresh data dir: CA, client certificate, admin token 0600 
   // Published in the receivers' canonical form, which their parser takes back.
   assert.deepEqual(trust.egressCidrs, ['203.0.113.7/32', '2001:db8::/32']);
   assert.equal(trust.signingPublicKeys.length, 1);
+  // Portal links carry the public URL; the portal may be framed by the pages named.
+  const app = (await (
+    await fetch(`${url}/api/v1/app`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{"name":"a"}',
+    })
+  ).json()) as { id: string };
+  const access = (await (
+    await fetch(`${url}/api/v1/auth/app-portal-access/${app.id}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{}',
+    })
+  ).json()) as { url: string };
+  assert.match(access.url, /^https:\/\/hooks\.example\.com\/portal\/login#key=/);
+  const portal = await fetch(`${url}/portal/login`);
+  assert.match(
+    portal.headers.get('content-security-policy') ?? '',
+    /frame-ancestors https:\/\/dashboard\.example\.com https:\/\/admin\.example\.com/,
+  );
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');
   assert.equal(code, 0);

@@ -1,10 +1,10 @@
-import type { CheckTarget } from './api/routes/check.ts';
 import type { CheckReport } from './checker/index.ts';
 import { runCheck } from './checker/index.ts';
 import type { CipherPolicy } from './delivery/ciphers.ts';
 import type { LookupFn } from './delivery/ssrf.ts';
 import type { ClientIdentity } from './delivery/types.ts';
 import type { PlatformIdentity } from './server.ts';
+import type { CheckTarget } from './services/context.ts';
 
 export interface EndpointCheckerOptions {
   identity: () => PlatformIdentity | undefined;

@@ -60,8 +60,14 @@ export interface ServerOptions {
   egressCidrs?: string[];
   allowPrivateTargets?: boolean;
   cipherPolicy?: CipherPolicy;
-  /** Base URL for links handed out; defaults to http://host:port. */
+  /**
+   * The server's public origin (`https://hooks.example.com`), for the absolute links it hands out
+   * (portal sign-in links) and to know that it is served over HTTPS behind a load balancer (the
+   * portal's cookies are then Secure). Default: http://host:port as it listens.
+   */
   publicUrl?: string;
+  /** The account portal at /portal (on by default): who may frame it, how often live lists refresh. */
+  portal?: { frameAncestors?: string[]; livePollMs?: number } | false;
   logger?: pino.Logger;
   logLevel?: string;
   now?: () => number;
@@ -134,6 +140,25 @@ function dispatchOptions(
   };
 }
 
+/** The public URL as an origin without a trailing slash; anything else would make broken links. */
+function publicUrlOf(given: string | undefined): string | undefined {
+  if (given === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(given);
+  } catch {
+    throw invalidOption('publicUrl', 'is not a URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalidOption('publicUrl', 'must be http(s)://');
+  if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
+    throw invalidOption(
+      'publicUrl',
+      'must be an origin only (https://hooks.example.com): no path, query or credentials',
+    );
+  }
+  return url.origin;
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   if (options.databaseUrl !== undefined) {
     throw new ServerError(
@@ -154,6 +179,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   if (typeof options.identity !== 'function') throw invalidOption('identity', 'must be a function');
   const egressCidrs = egressCidrsOf(options.egressCidrs);
+  const configuredUrl = publicUrlOf(options.publicUrl);
   const now = options.now ?? Date.now;
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? createLogger(options.logLevel);
@@ -269,7 +295,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return trustCache.doc;
   };
 
-  let publicUrl = options.publicUrl ?? '';
+  let publicUrl = configuredUrl ?? '';
   const api = buildApi(
     {
       store,
@@ -296,7 +322,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       storageFault: () => storage.current,
       circuitOf: (endpointId) => dispatcher.circuit(endpointId),
     },
-    { logger: logger as unknown as FastifyBaseLogger },
+    {
+      logger: logger as unknown as FastifyBaseLogger,
+      ...(options.portal === false ? {} : { portal: options.portal ?? {} }),
+    },
   );
   await api.listen({ port: options.port ?? 8071, host });
   const address = api.server.address();

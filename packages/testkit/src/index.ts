@@ -1,4 +1,5 @@
 export { startCaddy } from './caddy.ts';
+export { type Chromium, isLoopbackUrl, startChromium } from './chromium.ts';
 export { type PostOptions, post, type Reply } from './client.ts';
 export { startHaproxy } from './haproxy.ts';
 export { HOSTILE_KINDS, type HostileEndpoint, type HostileKind, startHostileEndpoint } from './hostile.ts';

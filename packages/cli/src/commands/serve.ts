@@ -26,6 +26,11 @@ Options (each also read from the environment variable shown):
   --database-url <url>       HOOKWARDEN_DATABASE_URL    PostgreSQL (not available yet)
   --egress-address <ip>      HOOKWARDEN_EGRESS_ADDRESS  source address for deliveries
   --egress-cidr <cidr>       HOOKWARDEN_EGRESS_CIDRS    address receivers see (repeatable; env: comma-separated)
+  --public-url <url>         HOOKWARDEN_PUBLIC_URL      the origin customers reach this server at (https://hooks.example.com):
+                                                        portal links are built from it, its cookies are Secure over https
+                                                        (default http://host:port)
+  --portal-frame-ancestors <origin>  HOOKWARDEN_PORTAL_FRAME_ANCESTORS  a page allowed to embed the portal
+                                                        (repeatable; env: comma-separated; default: none)
   --allow-private-targets    HOOKWARDEN_ALLOW_PRIVATE_TARGETS=1  deliver to loopback/private addresses (development only)
   --retry-schedule <ms,...>  HOOKWARDEN_RETRY_SCHEDULE_MS  retry delays in ms (default: Standard Webhooks schedule)
   --concurrency <n>          HOOKWARDEN_CONCURRENCY     deliveries in flight at once (default 2048; ~62 KiB each if they hang)
@@ -106,6 +111,8 @@ export const command: Command = {
         'egress-address': { type: 'string' },
         'egress-cidr': { type: 'string', multiple: true },
         'allow-private-targets': { type: 'boolean' },
+        'public-url': { type: 'string' },
+        'portal-frame-ancestors': { type: 'string', multiple: true },
         'retry-schedule': { type: 'string' },
         concurrency: { type: 'string' },
         'endpoint-concurrency': { type: 'string' },
@@ -143,6 +150,10 @@ export const command: Command = {
     const delivery = deliveryTimeouts(values['delivery-timeouts'] ?? env.HOOKWARDEN_DELIVERY_TIMEOUTS);
     const egressCidrs = (values['egress-cidr'] ?? env.HOOKWARDEN_EGRESS_CIDRS?.split(',') ?? [])
       .map((c) => c.trim())
+      .filter(Boolean);
+    const publicUrl = values['public-url'] ?? env.HOOKWARDEN_PUBLIC_URL;
+    const frameAncestors = (values['portal-frame-ancestors'] ?? env.HOOKWARDEN_PORTAL_FRAME_ANCESTORS?.split(',') ?? [])
+      .map((a) => a.trim())
       .filter(Boolean);
     const allowPrivateTargets =
       values['allow-private-targets'] ?? ['1', 'true', 'yes'].includes(env.HOOKWARDEN_ALLOW_PRIVATE_TARGETS ?? '');
@@ -192,6 +203,8 @@ export const command: Command = {
       signingKeys: [signing],
       egressCidrs,
       allowPrivateTargets,
+      ...(publicUrl ? { publicUrl } : {}),
+      portal: { frameAncestors },
       ...((values['egress-address'] ?? env.HOOKWARDEN_EGRESS_ADDRESS)
         ? { egressAddress: values['egress-address'] ?? env.HOOKWARDEN_EGRESS_ADDRESS }
         : {}),

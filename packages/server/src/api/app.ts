@@ -1,8 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { createOperationalEvents } from '../operational.ts';
+import { checkPortalOptions, type PortalOptions, portalScope } from '../portal/index.ts';
+import { authorize, forbidden } from '../services/actor.ts';
+import { CHECK_RETRY_AFTER_S } from '../services/checks.ts';
+import { createServices } from '../services/index.ts';
 import { authenticate } from './auth.ts';
-import { notPermitted, permits } from './capabilities.ts';
-import { type ApiDeps, invalidField, type RouteDeps } from './context.ts';
+import type { ApiDeps, Routes } from './context.ts';
+import { invalidField } from './context.ts';
 import { MAX_JSON_DEPTH, pathTooDeep } from './depth.ts';
 import { errorReply, internalReply, svixError } from './errors.ts';
 import { idempotency } from './idempotency.ts';
@@ -24,22 +28,23 @@ import { validatorCompiler } from './validation.ts';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    public?: boolean;
-  }
-}
-
-/** The Svix API v1, served by Fastify. Every route validates its input before touching the store. */
-export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = {}): FastifyInstance {
-  const deps: RouteDeps = {
-    ...given,
-    operational:
-      given.operational ??
-      createOperationalEvents({ store: given.store, now: given.now, onEnqueued: given.onEnqueued }),
-  };
-  const api = Fastify({
-    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+/**
+ * The server's HTTP side: the Svix API v1 and, when `portal` is given, the account portal, each in
+ * its own Fastify scope (authentication, body parsers, error pages) over one set of services.
+ */
+export function buildApi(
+  given: ApiDeps,
+  opts: { logger?: FastifyBaseLogger; portal?: Omit<PortalOptions, 'services'> } = {},
+): FastifyInstance {
+  // `publicUrl` is read when used: the server knows its own address only once it listens.
+  const operational =
+    given.operational ?? createOperationalEvents({ store: given.store, now: given.now, onEnqueued: given.onEnqueued });
+  const services = createServices(
+    Object.defineProperty({ ...given, operational }, 'publicUrl', { get: () => given.publicUrl, enumerable: true }),
+  );
+  const bodyLimit = given.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const root = Fastify({
+    bodyLimit,
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     requestIdHeader: 'x-request-id',
     // Svix's earlier API documents and the SDKs generated from them spell every path with a
@@ -54,21 +59,42 @@ export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = 
       (reply as FastifyReply).code(err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400).send(body);
     },
   });
+  root.decorateRequest('caller', undefined as never);
+  root.register(async (api) => apiScope(api, { deps: given, services }, bodyLimit));
+  if (opts.portal) {
+    // Checked now: a bad option fails the server's creation, naming the field.
+    const portal = checkPortalOptions({ ...opts.portal, services });
+    root.register(async (scope) => portalScope(scope, portal), { prefix: '/portal' });
+    root.get('/', async (_req, reply) => reply.redirect('/portal/', 302));
+  }
+  // Outside every route: the API's answer, whatever the path (the portal answers its own).
+  root.setNotFoundHandler((req, reply) => {
+    const { status, body } = svixError('HW_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
+    return reply.code(status).send(body);
+  });
+  return root;
+}
+
+/** The Svix API v1. Every route validates its input before touching the store. */
+function apiScope(api: FastifyInstance, r: Routes, bodyLimit: number): void {
+  const { services } = r;
   const openapi = openApiCollector();
   api.setValidatorCompiler(validatorCompiler());
   api.addHook('onRoute', openapi.onRoute);
-  api.decorateRequest('scope', undefined as never);
 
   api.addHook('onRequest', async (req) => {
     if (req.routeOptions.config.public || req.routeOptions.url === undefined) return;
-    req.scope = await authenticate(deps, req);
+    req.caller = { actor: await authenticate(services, req), log: req.log };
   });
 
-  // A portal token made with capabilities (or read-only) may call only the routes they cover.
+  // The services check every call; the route's declared action is checked before it runs as well,
+  // so that a refused request is neither kept for its Idempotency-Key nor costs a lookup. A route
+  // that declares none is the operator's (fail closed).
   api.addHook('preHandler', async (req) => {
-    const scope = req.scope;
-    if (scope?.kind !== 'app' || scope.grant === null) return;
-    if (!permits(scope.grant, req.method, req.routeOptions.url ?? '')) throw notPermitted();
+    if (req.routeOptions.config.public || req.caller === undefined) return;
+    const action = req.routeOptions.config.action;
+    if (action !== undefined) authorize(req.caller.actor, action);
+    else if (req.caller.actor.kind !== 'admin') throw forbidden();
   });
 
   // Before validation, which walks the body recursively too.
@@ -77,34 +103,29 @@ export function buildApi(given: ApiDeps, opts: { logger?: FastifyBaseLogger } = 
     if (at !== undefined) throw invalidField(['body', ...at], `nests deeper than ${MAX_JSON_DEPTH} levels`);
   });
 
-  idempotency(api, deps);
+  idempotency(api, r.deps);
 
   api.setErrorHandler((err, req, reply) => {
-    const answer = errorReply(err, api.initialConfig.bodyLimit ?? DEFAULT_BODY_LIMIT) ?? internalReply();
+    const answer = errorReply(err, bodyLimit) ?? internalReply();
     // A storage fault is logged once, when it begins (storage-health.ts), not with every request.
     if (answer.retryAfter !== undefined) reply.header('retry-after', String(answer.retryAfter));
     else if (answer.status >= 500) req.log.error({ err }, 'request failed');
+    if ((err as { code?: string }).code === 'HW_CHECK_BUSY') reply.header('retry-after', String(CHECK_RETRY_AFTER_S));
     return reply.code(answer.status).send(answer.body);
   });
 
-  api.setNotFoundHandler((req, reply) => {
-    const { status, body } = svixError('HW_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
-    return reply.code(status).send(body);
-  });
-
-  applicationRoutes(api, deps);
-  eventTypeRoutes(api, deps);
-  endpointRoutes(api, deps);
-  integrationRoutes(api, deps);
-  messageRoutes(api, deps);
-  attemptRoutes(api, deps);
-  authRoutes(api, deps);
-  backgroundTaskRoutes(api, deps);
-  operationalWebhookRoutes(api, deps);
-  environmentRoutes(api, deps);
-  statisticsRoutes(api, deps);
-  healthRoutes(api, deps);
-  checkRoutes(api, deps);
+  applicationRoutes(api, r);
+  eventTypeRoutes(api, r);
+  endpointRoutes(api, r);
+  integrationRoutes(api, r);
+  messageRoutes(api, r);
+  attemptRoutes(api, r);
+  authRoutes(api, r);
+  backgroundTaskRoutes(api, r);
+  operationalWebhookRoutes(api, r);
+  environmentRoutes(api, r);
+  statisticsRoutes(api, r);
+  healthRoutes(api, r);
+  checkRoutes(api, r);
   api.get('/api/v1/openapi.json', { config: { public: true } }, async () => openapi.document());
-  return api;
 }

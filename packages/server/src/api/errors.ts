@@ -1,7 +1,7 @@
 import { HookwardenError } from '@hookwarden/verify/errors';
 import type { FastifyError } from 'fastify';
-import { FieldError } from '../errors.ts';
-import { STORAGE_FAULTS, STORAGE_RETRY_AFTER_SECONDS, storageFault } from '../store/faults.ts';
+import { FieldError, SERVER_CODES, type ServerCode, serverCode } from '../errors.ts';
+import { STORAGE_RETRY_AFTER_SECONDS, storageFault } from '../store/faults.ts';
 
 /** One problem of a refused request, as Svix's 422 lists them. */
 export interface ValidationItem {
@@ -18,49 +18,31 @@ export interface ErrorReply {
   retryAfter?: number;
 }
 
+type Codes = typeof SERVER_CODES;
+type SvixCase = { [K in keyof Codes]: Codes[K] extends { svix: string } ? K : never }[keyof Codes];
+type OwnCase = {
+  [K in keyof Codes]: Codes[K] extends { svix: string } | { internal: true } ? never : K;
+}[keyof Codes];
+const entries = Object.entries(SERVER_CODES) as [ServerCode, (typeof SERVER_CODES)[ServerCode]][];
+
 /**
- * The server's failures that Svix's API has a case for, with Svix's status and code (its server's
- * `HttpError`): clients written against Svix branch on these. Svix's 422 body carries `detail`
- * alone; ours adds `code` so that every error has one. Svix spells its 403 code with a space.
+ * The server's failures that Svix's API has a case for, with Svix's status and code (from the one
+ * table, errors.ts). Svix's 422 body carries `detail` alone; ours adds `code` so that every error
+ * has one.
  */
-export const SVIX_ERRORS = {
-  HW_BAD_REQUEST: { status: 400, code: 'generic_error' },
-  HW_PAYLOAD_EXPUNGED: { status: 400, code: 'missing_payload' },
-  HW_AUTH_FAILED: { status: 401, code: 'authentication_failed' },
-  HW_FORBIDDEN: { status: 403, code: 'insufficient access' },
-  HW_NOT_FOUND: { status: 404, code: 'not_found' },
-  HW_CONFLICT: { status: 409, code: 'conflict' },
-  HW_EVENT_TYPE_EXISTS: { status: 409, code: 'event_type_exists' },
-  HW_PAYLOAD_TOO_LARGE: { status: 413, code: 'payload_too_large' },
-  HW_VALIDATION_FAILED: { status: 422, code: 'validation_error' },
-  HW_INTERNAL: { status: 500, code: 'server_error' },
-} as const satisfies Record<string, { status: number; code: string }>;
+export const SVIX_ERRORS = Object.fromEntries(
+  entries.flatMap(([k, e]) => ('svix' in e ? [[k, { status: e.status, code: e.svix }]] : [])),
+) as { [K in SvixCase]: { status: Codes[K]['status']; code: Codes[K] extends { svix: infer S } ? S : never } };
 
 /**
  * Hookwarden's own failures that reach a caller with their own code, because Svix has no such
- * case: the endpoint checker, the trust document, and the refusals of an endpoint's URL, TLS
- * settings or policy, which are 422s in Svix's shape naming the field, with our code saying which
- * rule refused it; and storage faults (store/faults.ts), answered with Retry-After and a detail
- * that names what is wrong and nothing of where. Any other failure is internal: answered as `server_error`, without its message.
+ * case: the endpoint checker, the trust document, the refusals of an endpoint's URL, TLS settings
+ * or policy (422s in Svix's shape naming the field, with our code saying which rule refused it),
+ * the portal's, and storage faults (store/faults.ts). Any other failure is internal: answered as `server_error`, without its message.
  */
-export const OWN_ERRORS = {
-  HW_CHECK_URL_INVALID: 400,
-  HW_CHECK_BUSY: 429,
-  HW_CHECK_UNAVAILABLE: 503,
-  HW_TRUST_UNAVAILABLE: 503,
-  HW_ENDPOINT_URL_INVALID: 422,
-  HW_ENDPOINT_URL_SCHEME: 422,
-  HW_ENDPOINT_URL_HTTP_NOT_ALLOWED: 422,
-  HW_ENDPOINT_URL_FORBIDDEN_ADDRESS: 422,
-  HW_ENDPOINT_URL_UNRESOLVABLE: 422,
-  HW_POLICY_INVALID: 422,
-  HW_STORE_FULL: 503,
-  HW_STORE_READ_ONLY: 503,
-  HW_STORE_UNAVAILABLE: 503,
-  HW_STORE_BUSY: 503,
-} as const satisfies Record<string, number>;
-
-type SvixCase = keyof typeof SVIX_ERRORS;
+export const OWN_ERRORS = Object.fromEntries(
+  entries.flatMap(([k, e]) => ('svix' in e || 'internal' in e ? [] : [[k, e.status]])),
+) as { [K in OwnCase]: Codes[K]['status'] };
 
 /** Every code the API may answer with: the list a client can branch on. */
 export const WIRE_CODES: readonly string[] = [
@@ -92,11 +74,11 @@ function schemaItems(err: FastifyError): ValidationItem[] {
 
 /** A failure of ours: Svix's code for its cases, our own for the others, 422s as Svix lists them. */
 function ownReply(err: HookwardenError): ErrorReply | undefined {
-  const svix = SVIX_ERRORS[err.code as SvixCase];
-  const status = svix?.status ?? OWN_ERRORS[err.code as keyof typeof OWN_ERRORS];
-  // In neither table: a failure of ours (the store's thread, an option), not the caller's.
-  if (status === undefined) return undefined;
-  const code = svix?.code ?? err.code;
+  const entry = serverCode(err.code);
+  // Not in the table, or internal: a failure of ours (the store's thread, an option), not the caller's.
+  if (entry === undefined || entry.internal) return undefined;
+  const { status } = entry;
+  const code = entry.svix ?? err.code;
   if (status !== 422) return { status, body: { code, detail: err.message } };
   const [loc, msg] = err instanceof FieldError ? [err.loc, err.reason] : [['body'], err.message];
   return { status, body: { code, detail: [{ loc, msg, type: 'value_error' }] } };
@@ -112,8 +94,8 @@ export function errorReply(err: unknown, bodyLimit: number): ErrorReply | undefi
   // Also a driver's own error, from a store that did not classify it.
   const fault = storageFault(err);
   if (fault) {
-    const body = { code: fault.code, detail: STORAGE_FAULTS[fault.code] };
-    return { status: OWN_ERRORS[fault.code], body, retryAfter: STORAGE_RETRY_AFTER_SECONDS };
+    const body = { code: fault.code, detail: fault.detail };
+    return { status: fault.status, body, retryAfter: STORAGE_RETRY_AFTER_SECONDS };
   }
   if (err instanceof HookwardenError) return ownReply(err);
   switch (e?.code) {

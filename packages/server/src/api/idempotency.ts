@@ -39,7 +39,7 @@ export function idempotency(api: FastifyInstance, deps: ApiDeps): void {
 
   api.addHook('preHandler', async (req, reply) => {
     const key = req.headers['idempotency-key'];
-    if (req.method !== 'POST' || typeof key !== 'string' || !req.scope) return;
+    if (req.method !== 'POST' || typeof key !== 'string' || !req.caller) return;
     if (key.length === 0 || key.length > MAX_KEY_LENGTH || req.routeOptions.config.credential) return;
     const scopes = await scopesOf(deps, req);
     for (;;) {
@@ -104,7 +104,8 @@ export function idempotency(api: FastifyInstance, deps: ApiDeps): void {
  * scope a new answer is kept under), then as sent, if that differs.
  */
 async function scopesOf(deps: ApiDeps, req: FastifyRequest): Promise<string[]> {
-  const who = req.scope.kind === 'admin' ? 'admin' : req.scope.appId;
+  const actor = req.caller.actor;
+  const who = actor.kind === 'admin' ? 'admin' : actor.appId;
   const asSent = req.params as Record<string, string>;
   const scopeWith = (params: Record<string, string>) => `${who} ${req.routeOptions.url} ${JSON.stringify(params)}`;
   if (typeof asSent.app_id !== 'string') return [scopeWith(asSent)];

@@ -4,6 +4,9 @@ interface Collected {
   method: string;
   url: string;
   schema?: Record<string, unknown>;
+  /** What the caller must be allowed (services/actor.ts); absent on the routes that need no token. */
+  action?: string;
+  public: boolean;
 }
 
 /**
@@ -17,7 +20,13 @@ export function openApiCollector() {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       for (const method of methods) {
         if (method === 'HEAD') continue;
-        routes.push({ method: method.toLowerCase(), url: route.url, schema: route.schema as Record<string, unknown> });
+        routes.push({
+          method: method.toLowerCase(),
+          url: route.url,
+          schema: route.schema as Record<string, unknown>,
+          action: route.config?.action,
+          public: route.config?.public === true,
+        });
       }
     },
     document(): Record<string, unknown> {
@@ -42,6 +51,9 @@ export function openApiCollector() {
           }
         }
         if (parameters.length) op.parameters = parameters;
+        // Who may call it: the action of the platform's permission table (docs/api.md), or no token.
+        if (r.action) op['x-hookwarden-action'] = r.action;
+        if (r.public) op.security = [];
         if (r.schema?.body) op.requestBody = { content: { 'application/json': { schema: r.schema.body } } };
         if (path === '/api/v1/trust') {
           op.description =

@@ -5,7 +5,7 @@
  */
 
 import { TLS12_CIPHERS, TLS13_SUITES } from '../delivery/ciphers.ts';
-import { CAPABILITIES } from './capabilities.ts';
+import { CAPABILITIES } from '../services/actor.ts';
 
 const NAME = '^[a-zA-Z0-9\\-_.]+$';
 /** What a uid may look like (applications, endpoints). */

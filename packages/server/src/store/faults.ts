@@ -1,19 +1,20 @@
-import { ServerError } from '../errors.ts';
+import { SERVER_CODES, ServerError } from '../errors.ts';
 
 /**
  * Storage faults: the database cannot take a write (full, read-only, busy) or cannot be reached.
- * Both backends' driver errors are classified here, once, into a StorageFault with a stable code;
- * every such fault may pass when retried, so the API answers 503 with Retry-After and the node's
- * health reports it until a write succeeds again (storage-health.ts).
+ * Both backends' driver errors are classified here, once, into a StorageFault with a stable code
+ * (its status and detail are in the server's table, errors.ts); every such fault may pass when
+ * retried, so the API answers 503 with Retry-After and the node's health reports it until a write
+ * succeeds again (storage-health.ts).
  */
-export const STORAGE_FAULTS = {
-  HW_STORE_FULL: 'the database is full: nothing more can be stored until space is freed',
-  HW_STORE_READ_ONLY: 'the database is read-only: nothing can be stored until it is writable again',
-  HW_STORE_UNAVAILABLE: 'the database cannot be reached',
-  HW_STORE_BUSY: 'the database is busy: it is locked by another process or has no connection to spare',
-} as const;
+export const STORAGE_FAULT_CODES = [
+  'HW_STORE_FULL',
+  'HW_STORE_READ_ONLY',
+  'HW_STORE_UNAVAILABLE',
+  'HW_STORE_BUSY',
+] as const;
 
-export type StorageFaultCode = keyof typeof STORAGE_FAULTS;
+export type StorageFaultCode = (typeof STORAGE_FAULT_CODES)[number];
 
 /** What a client is told to wait before it retries a request refused by a storage fault. */
 export const STORAGE_RETRY_AFTER_SECONDS = 5;
@@ -32,17 +33,18 @@ export class StorageFault extends ServerError {
     readonly reason: string,
     cause?: unknown,
   ) {
-    super(code, reason ? `${STORAGE_FAULTS[code]} (${reason})` : STORAGE_FAULTS[code], { status: 503, cause });
+    const { message, status } = SERVER_CODES[code];
+    super(code, reason ? `${message} (${reason})` : message, { status, cause });
   }
 
   /** The detail a client is answered. */
   get detail(): string {
-    return STORAGE_FAULTS[this.code];
+    return SERVER_CODES[this.code].message;
   }
 }
 
 export const isStorageFaultCode = (code: unknown): code is StorageFaultCode =>
-  typeof code === 'string' && Object.hasOwn(STORAGE_FAULTS, code);
+  (STORAGE_FAULT_CODES as readonly unknown[]).includes(code);
 
 // better-sqlite3 reports SQLite's extended codes (SQLITE_READONLY_DBMOVED, SQLITE_IOERR_WRITE, …):
 // the primary code decides. SQLITE_BUSY and SQLITE_LOCKED arrive only after the busy timeout.

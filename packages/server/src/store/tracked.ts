@@ -63,6 +63,8 @@ const ACCESS: Record<Method, 'read' | 'write'> = {
   putTask: 'write',
   getTask: 'read',
   listTasks: 'read',
+  deliveryTimeline: 'read',
+  troubledEndpoints: 'read',
   getIdempotent: 'read',
   putIdempotent: 'write',
 };

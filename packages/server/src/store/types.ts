@@ -51,6 +51,10 @@ export interface FoundToken {
   featureFlags: string[] | null;
   /** An integration's key: ended by rotating or deleting the integration, not by logging out. */
   integration: boolean;
+  /** When it stops working; null: never (an integration's key). */
+  expiresAt: number | null;
+  /** The portal session it was made for (`expire-all` by `sessionIds`); null: none. */
+  sessionId: string | null;
 }
 
 export interface EndpointSecret {
@@ -254,6 +258,38 @@ export interface TaskFilter extends PageQuery {
   appId?: string;
   status?: TaskStatus;
   task?: TaskType;
+}
+
+/** One slice of time on the operator's console (Store.deliveryTimeline). */
+export interface TimelineBucket {
+  /** Its start; it lasts the timeline's `bucketMs`. */
+  start: number;
+  /** Deliveries that joined the queue in it (a message's fan-out, resends, recoveries). */
+  enqueued: number;
+  /** Deliveries that left it in it: delivered, or failed for good. */
+  finished: number;
+  /** Attempts made in it, how many failed, and their durations. */
+  attempts: number;
+  failed: number;
+  durationMsSum: number;
+  durationMsMax: number;
+}
+
+export interface DeliveryTimeline {
+  /** Deliveries in the queue at the window's start; each bucket's depth follows from it. */
+  queuedAtStart: number;
+  /** Every bucket of the window, in order, empty ones included. */
+  buckets: TimelineBucket[];
+}
+
+/** An endpoint the operator should look at: disabled, failing, or held back by its throttle. */
+export interface TroubledEndpoint {
+  endpoint: EndpointRow;
+  appName: string;
+  /** Deliveries per second it is held to: its own, else its application's; null: none. */
+  throttle: number | null;
+  /** Its deliveries waiting in the queue. */
+  pending: number;
 }
 
 export type NewApplication = Omit<ApplicationRow, 'createdAt' | 'updatedAt'>;
@@ -463,6 +499,19 @@ export interface Store {
   getTask(id: string): Promise<TaskRow | undefined>;
   /** Newest first by default, as Svix lists them. */
   listTasks(filter: TaskFilter): Promise<Page<TaskRow>>;
+
+  /**
+   * The operator's console, over every application: the queue's depth, the deliveries that joined
+   * and left it, and the attempts made, in `bucketMs` slices of [since, until). A delivery that
+   * left the queue counts as leaving at its last update. Reads only.
+   */
+  deliveryTimeline(w: { since: number; until: number; bucketMs: number }): Promise<DeliveryTimeline>;
+  /**
+   * Up to `limit` endpoints of every application that are disabled, failing (a run of failures
+   * not ended by a success), or throttled with deliveries waiting: disabled first, then the longest
+   * failing, then the longest backlog. Reads only.
+   */
+  troubledEndpoints(limit: number): Promise<TroubledEndpoint[]>;
 
   getIdempotent(scope: string, key: string, now: number): Promise<{ status: number; body: string } | undefined>;
   putIdempotent(scope: string, key: string, status: number, body: string, expiresAt: number): Promise<void>;

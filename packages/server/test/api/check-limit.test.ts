@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { MAX_CHECKS_IN_FLIGHT } from '../../src/api/routes/check.ts';
+import { MAX_CHECKS_IN_FLIGHT } from '../../src/services/checks.ts';
 import { startApi } from './harness.ts';
 
 /** A checker whose checks stay in flight until the test lets them finish. */

@@ -9,7 +9,10 @@ import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 /** The API on an in-memory store, listening on loopback port 0; `log` captures its JSON log lines. */
-export async function startApi(over: Partial<ApiDeps> = {}, opts: { log?: boolean } = {}) {
+export async function startApi(
+  over: Partial<ApiDeps> = {},
+  opts: { log?: boolean; portal?: { frameAncestors?: string[]; livePollMs?: number } } = {},
+) {
   let logged = '';
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -31,7 +34,10 @@ export async function startApi(over: Partial<ApiDeps> = {}, opts: { log?: boolea
     trust: async () => undefined,
     ...over,
   };
-  const api = buildApi(deps, opts.log ? { logger: pino({ level: 'info' }, sink) } : {});
+  const api = buildApi(deps, {
+    ...(opts.log ? { logger: pino({ level: 'info' }, sink) } : {}),
+    ...(opts.portal ? { portal: opts.portal } : {}),
+  });
   await api.listen({ port: 0, host: '127.0.0.1' });
   const address = api.server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');

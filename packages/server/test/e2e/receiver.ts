@@ -2,7 +2,7 @@ import { caBundlePem, chainPem, createHierarchy, createSelfSignedCa, issueCertif
 import { tempDir } from '@hookwarden/testkit';
 import { pino } from 'pino';
 import { identityFromPem } from '../../src/identity/from-pem.ts';
-import { type PlatformIdentity, startServer } from '../../src/server.ts';
+import { type PlatformIdentity, type ServerOptions, startServer } from '../../src/server.ts';
 
 /** The platform's client identity and a receiver's private CA with a localhost server certificate. */
 export async function testPki(): Promise<{
@@ -54,6 +54,8 @@ export async function startServerWithReceiver(o: {
   token: string;
   respond?: (r: Received) => number | Promise<number>;
   egressCidrs?: string[];
+  logger?: pino.Logger;
+  portal?: ServerOptions['portal'];
 }) {
   const pki = await testPki();
   const receiver = await startReceiver({
@@ -69,7 +71,8 @@ export async function startServerWithReceiver(o: {
     identity: () => pki.platform,
     allowPrivateTargets: true,
     ...(o.egressCidrs ? { egressCidrs: o.egressCidrs } : {}),
-    logger: pino({ level: 'silent' }),
+    logger: o.logger ?? pino({ level: 'silent' }),
+    ...(o.portal !== undefined ? { portal: o.portal } : {}),
   });
   let recorded = 0;
   server.events.on('recorded', (outcomes: unknown[]) => {

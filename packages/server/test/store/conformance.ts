@@ -811,6 +811,8 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
         capabilities: null,
         featureFlags: null,
         integration: false,
+        expiresAt: T0 + 10,
+        sessionId: null,
       });
       assert.equal(await store.findToken('h1', T0 + 10), undefined);
       assert.equal(await store.findToken('nope', T0), undefined);
@@ -831,9 +833,12 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
         capabilities: ['ViewBase'],
         featureFlags: null,
         integration: false,
+        expiresAt: T0 + 1000,
+        sessionId: 's1',
       });
       // Session s1 ends at T0 + 100; a token already ending sooner keeps its own end.
       assert.equal(await store.expireTokens(a.id, T0 + 100, ['s1']), 1);
+      assert.equal((await store.findToken('g1', T0))?.expiresAt, T0 + 100);
       assert.ok(await store.findToken('g1', T0 + 99));
       assert.equal(await store.findToken('g1', T0 + 100), undefined);
       assert.equal(await store.expireTokens(a.id, T0 + 50), 2); // g1 (was T0 + 100) and g2
@@ -918,6 +923,8 @@ export function storeConformance(name: string, factory: () => Promise<{ store: S
         capabilities: null,
         featureFlags: ['beta'],
         integration: true,
+        expiresAt: null,
+        sessionId: null,
       });
       const renamed = await store.updateIntegration(a.id, i.id, { name: 'zap2', featureFlags: null }, T0 + 1);
       assert.equal(renamed?.name, 'zap2');

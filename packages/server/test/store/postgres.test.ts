@@ -10,6 +10,7 @@ import { MIGRATIONS } from '../../src/store/postgres/schema.ts';
 import { CLAIM } from '../../src/store/postgres/sql/claim.ts';
 import type { ClaimedDelivery, Store } from '../../src/store/types.ts';
 import { storeConformance } from './conformance.ts';
+import { consoleConformance } from './console-conformance.ts';
 import { newEndpoint, newMessage } from './fixtures.ts';
 import { type Databases, startDatabases } from './pg-databases.ts';
 
@@ -25,6 +26,7 @@ if (!skip) {
     await databases?.destroy();
   });
   storeConformance('postgres', () => databases.store());
+  consoleConformance('postgres', () => databases.store());
 }
 
 /** A store on a fresh database, and a plain connection to the same database for what tests set up in bulk. */

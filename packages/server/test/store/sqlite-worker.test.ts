@@ -6,13 +6,16 @@ import { tempDir, waitFor } from '@hookwarden/testkit';
 import { generateSecret, verifySignature } from '@hookwarden/verify/signature';
 import { openSqliteStoreInWorker } from '../../src/store/sqlite/worker.ts';
 import { storeConformance } from './conformance.ts';
+import { consoleConformance } from './console-conformance.ts';
 import { newEndpoint } from './fixtures.ts';
 
 // The same contract, with the store on its own thread: arguments, results and errors cross it intact.
-storeConformance('sqlite on a worker thread', async () => {
+const open = async () => {
   const dir = tempDir();
   return { store: openSqliteStoreInWorker(join(dir.path, 'hookwarden.db')), cleanup: async () => dir.cleanup() };
-});
+};
+storeConformance('sqlite on a worker thread', open);
+consoleConformance('sqlite on a worker thread', open);
 
 test('WAL checkpoints run beside the store thread: committed pages reach the database file', async () => {
   const dir = tempDir();

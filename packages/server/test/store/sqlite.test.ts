@@ -6,11 +6,14 @@ import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 import { MIGRATIONS } from '../../src/store/sqlite/schema.ts';
 import { storeConformance } from './conformance.ts';
+import { consoleConformance } from './console-conformance.ts';
 
-storeConformance('sqlite', async () => {
+const open = async () => {
   const dir = tempDir();
   return { store: openSqliteStore(join(dir.path, 'hookwarden.db')), cleanup: async () => dir.cleanup() };
-});
+};
+storeConformance('sqlite', open);
+consoleConformance('sqlite', open);
 
 test('every foreign key column leads an index, so a cascading delete never scans a whole table', async () => {
   const dir = tempDir();

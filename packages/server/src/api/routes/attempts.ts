@@ -1,9 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { CircuitView } from '../../dispatcher/endpoint-gate.ts';
-import { conflict, notFound, ServerError } from '../../errors.ts';
-import type { AttemptFilter, AttemptRow, MessageRow, StatusCode } from '../../store/types.ts';
-import { Trigger } from '../../store/types.ts';
-import { type ApiDeps, appFor, endpointOf, messageOf, parseTime, splitList } from '../context.ts';
+import type { AttemptFilter, AttemptRow, StatusCode } from '../../store/types.ts';
+import { appOf, parseTime, type Routes, splitList } from '../context.ts';
 import { params, query } from '../schemas.ts';
 import { attemptOut, endpointMessageOut, listOut, messageEndpointOut, messageOut } from '../views.ts';
 
@@ -21,6 +18,8 @@ type Q = {
   with_msg?: boolean;
   with_content?: boolean;
 };
+type M = { app_id: string; msg_id: string };
+type E = { app_id: string; endpoint_id: string };
 
 /** An attempt as listed: without what the receiver answered when `with_content=false` (Svix's `{}`). */
 const listedAttempt = (q: Q) => (a: AttemptRow) => attemptOut(q.with_content === false ? { ...a, response: '{}' } : a);
@@ -40,91 +39,61 @@ function filterOf(q: Q): AttemptFilter {
   };
 }
 
-export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
-  const { store } = deps;
+export function attemptRoutes(api: FastifyInstance, { services }: Routes): void {
+  const attempts = services.attempts;
+  const read = { action: 'attempt.read' } as const;
 
-  api.get<{ Params: { app_id: string; msg_id: string }; Querystring: Q }>(
+  api.get<{ Params: M; Querystring: Q }>(
     '/api/v1/app/:app_id/attempt/msg/:msg_id',
-    { schema: { params: params.msg, querystring: query.attempts } },
+    { schema: { params: params.msg, querystring: query.attempts }, config: read },
     async (req) => {
-      const app = await appFor(deps, req, req.params.app_id);
-      const msg = await messageOf(deps, app, req.params.msg_id);
-      // The endpoint filter takes an id or a uid, and is part of the query: filtered afterwards,
-      // pages came back short or empty with more to come.
-      const f = filterOf(req.query);
-      if (req.query.endpoint_id) {
-        const ep = await store.getEndpoint(app.id, req.query.endpoint_id);
-        if (!ep) return listOut({ data: [], done: true, iterator: null, prevIterator: null }, attemptOut);
-        f.endpointId = ep.id;
-      }
-      const page = await store.listAttemptsByMessage(app.id, msg.id, f);
+      const f = { ...filterOf(req.query), ...(req.query.endpoint_id ? { endpoint: req.query.endpoint_id } : {}) };
+      const page = await attempts.byMessage(req.caller, await appOf(services, req), req.params.msg_id, f);
       return listOut(page, listedAttempt(req.query));
     },
   );
 
-  // Svix's listAttemptedDestinations: where the message went, and how each delivery stands.
-  api.get<{
-    Params: { app_id: string; msg_id: string };
-    Querystring: { limit: number; iterator?: string | null; order?: 'ascending' | 'descending' };
-  }>(
+  api.get<{ Params: M; Querystring: { limit: number; iterator?: string | null; order?: 'ascending' | 'descending' } }>(
     '/api/v1/app/:app_id/msg/:msg_id/endpoint',
-    { schema: { params: params.msg, querystring: query.list } },
+    { schema: { params: params.msg, querystring: query.list }, config: read },
     async (req) => {
-      const app = await appFor(deps, req, req.params.app_id);
-      const msg = await messageOf(deps, app, req.params.msg_id);
-      const page = await store.listMessageDestinations(
-        app.id,
-        msg.id,
-        { limit: req.query.limit, iterator: req.query.iterator ?? null, order: req.query.order },
-        deps.now(),
-      );
+      const q = { limit: req.query.limit, iterator: req.query.iterator ?? null, order: req.query.order };
+      const page = await attempts.destinations(req.caller, await appOf(services, req), req.params.msg_id, q);
       return listOut(page, messageEndpointOut);
     },
   );
 
-  // Svix's listAttemptedMessages: what was sent to the endpoint, newest first, and how each stands.
-  api.get<{ Params: { app_id: string; endpoint_id: string }; Querystring: Q & { with_content?: boolean } }>(
+  api.get<{ Params: E; Querystring: Q }>(
     '/api/v1/app/:app_id/endpoint/:endpoint_id/msg',
-    { schema: { params: params.endpoint, querystring: query.endpointMessages } },
+    { schema: { params: params.endpoint, querystring: query.endpointMessages }, config: { action: 'message.read' } },
     async (req) => {
-      const app = await appFor(deps, req, req.params.app_id);
-      const ep = await endpointOf(deps, app, req.params.endpoint_id);
       const q = req.query;
-      const page = await store.listEndpointMessages(app.id, ep.id, filterOf(q), deps.now());
+      const page = await attempts.endpointMessages(
+        req.caller,
+        await appOf(services, req),
+        req.params.endpoint_id,
+        filterOf(q),
+      );
       return listOut(page, (em) => endpointMessageOut(em, q.with_content ?? true));
     },
   );
 
-  api.get<{ Params: { app_id: string; endpoint_id: string }; Querystring: { since?: string; until?: string } }>(
-    '/api/v1/app/:app_id/endpoint/:endpoint_id/stats',
-    { schema: { params: params.endpoint, querystring: query.stats } },
-    async (req) => {
-      const app = await appFor(deps, req, req.params.app_id);
-      const ep = await endpointOf(deps, app, req.params.endpoint_id);
-      const stats = await store.endpointStats(
-        ep.id,
-        { since: parseTime(req.query.since), until: parseTime(req.query.until) },
-        deps.now(),
-      );
-      const circuit = deps.circuitOf?.(ep.id);
-      return circuit ? { ...stats, circuit: circuitOut(circuit) } : stats;
-    },
-  );
-
-  api.get<{ Params: { app_id: string; endpoint_id: string }; Querystring: Q }>(
+  api.get<{ Params: E; Querystring: Q }>(
     '/api/v1/app/:app_id/attempt/endpoint/:endpoint_id',
-    { schema: { params: params.endpoint, querystring: query.attempts } },
+    { schema: { params: params.endpoint, querystring: query.attempts }, config: read },
     async (req) => {
-      const app = await appFor(deps, req, req.params.app_id);
-      const ep = await endpointOf(deps, app, req.params.endpoint_id);
-      const page = await store.listAttemptsByEndpoint(app.id, ep.id, filterOf(req.query));
+      const app = await appOf(services, req);
+      const withMsg = req.query.with_msg ?? false;
+      const { page, messages } = await attempts.byEndpoint(
+        req.caller,
+        app,
+        req.params.endpoint_id,
+        filterOf(req.query),
+        withMsg,
+      );
       const listed = listedAttempt(req.query);
-      if (!req.query.with_msg) return listOut(page, listed);
-      // `msg` carries the message with its payload, one lookup per message on the page.
-      const messages = new Map<string, MessageRow | undefined>();
-      for (const a of page.data) {
-        if (!messages.has(a.msgId)) messages.set(a.msgId, await store.getMessage(app.id, a.msgId));
-      }
+      if (!withMsg) return listOut(page, listed);
+      // `msg` carries the message with its payload.
       return listOut(page, (a) => {
         const m = messages.get(a.msgId);
         return { ...listed(a), msg: m ? messageOut(m) : null };
@@ -132,58 +101,29 @@ export function attemptRoutes(api: FastifyInstance, deps: ApiDeps): void {
     },
   );
 
-  api.get<{ Params: { app_id: string; msg_id: string; attempt_id: string } }>(
+  api.get<{ Params: M & { attempt_id: string } }>(
     '/api/v1/app/:app_id/msg/:msg_id/attempt/:attempt_id',
-    { schema: { params: params.attempt } },
-    async (req) => {
-      const app = await appFor(deps, req, req.params.app_id);
-      const msg = await messageOf(deps, app, req.params.msg_id);
-      const a = await store.getAttempt(app.id, msg.id, req.params.attempt_id);
-      if (!a) throw notFound('attempt');
-      return attemptOut(a);
-    },
+    { schema: { params: params.attempt }, config: read },
+    async (req) =>
+      attemptOut(await attempts.get(req.caller, await appOf(services, req), req.params.msg_id, req.params.attempt_id)),
   );
 
-  // Deletes what the receiver answered (an endpoint that echoed something sensitive).
-  api.delete<{ Params: { app_id: string; msg_id: string; attempt_id: string } }>(
+  api.delete<{ Params: M & { attempt_id: string } }>(
     '/api/v1/app/:app_id/msg/:msg_id/attempt/:attempt_id/content',
-    { schema: { params: params.attempt } },
+    { schema: { params: params.attempt }, config: { action: 'attempt.expunge' } },
     async (req, reply) => {
-      const app = await appFor(deps, req, req.params.app_id);
-      const msg = await messageOf(deps, app, req.params.msg_id);
-      if (!(await store.expungeAttemptResponse(app.id, msg.id, req.params.attempt_id))) throw notFound('attempt');
+      await attempts.expungeResponse(req.caller, await appOf(services, req), req.params.msg_id, req.params.attempt_id);
       return reply.code(204).send();
     },
   );
 
-  api.post<{ Params: { app_id: string; msg_id: string; endpoint_id: string } }>(
+  api.post<{ Params: M & { endpoint_id: string } }>(
     '/api/v1/app/:app_id/msg/:msg_id/endpoint/:endpoint_id/resend',
-    { schema: { params: params.msgEndpoint } },
+    { schema: { params: params.msgEndpoint }, config: { action: 'message.resend' } },
     async (req, reply) => {
-      const app = await appFor(deps, req, req.params.app_id);
-      const msg = await messageOf(deps, app, req.params.msg_id);
-      const ep = await endpointOf(deps, app, req.params.endpoint_id);
-      if (msg.expungedAt !== undefined) {
-        throw new ServerError('HW_PAYLOAD_EXPUNGED', "the message's payload was deleted: it cannot be resent", {
-          status: 400,
-        });
-      }
-      await store.enqueueDelivery(msg.id, ep.id, deps.now(), Trigger.manual);
-      deps.onEnqueued();
+      const app = await appOf(services, req);
+      await services.messages.resend(req.caller, app, req.params.msg_id, req.params.endpoint_id);
       return reply.code(202).send({});
     },
   );
-}
-
-/** The `circuit` of an endpoint's stats (a Hookwarden extension): how the dispatcher treats it now. */
-function circuitOut(c: CircuitView & { inFlight: number }) {
-  return {
-    state: c.state,
-    concurrencyLimit: c.concurrencyLimit,
-    inFlight: c.inFlight,
-    consecutiveFailures: c.consecutiveFailures,
-    slow: c.slow,
-    openUntil: c.openUntil === undefined ? null : new Date(c.openUntil).toISOString(),
-    openedBy: c.openedBy ?? null,
-  };
 }

@@ -1,109 +1,58 @@
-import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { notFound } from '../../errors.ts';
-import { newId } from '../../ids.ts';
-import type { IntegrationRow } from '../../store/types.ts';
-import { hashToken } from '../auth.ts';
-import { type ApiDeps, appFor, requireAdmin } from '../context.ts';
+import type { FastifyInstance } from 'fastify';
+import { appOf, type Routes } from '../context.ts';
 import { integrationIn, params, query } from '../schemas.ts';
 import { integrationOut, listOut } from '../views.ts';
 
+type A = { app_id: string };
 type P = { app_id: string; integ_id: string };
 type Body = { name: string; featureFlags?: string[] };
 type ListQuery = { limit: number; iterator?: string | null; order?: 'ascending' | 'descending' };
+const config = { action: 'integration.manage' } as const;
 
-/** A new key, shown to the caller and kept; requests find it by its digest, as tokens are. */
-function newKey(): { key: string; hash: string } {
-  const key = `integsk_${randomBytes(32).toString('base64url')}`;
-  return { key, hash: hashToken(key).toString('hex') };
-}
-
-/**
- * Svix's integrations: named keys that act on one application as an application token without
- * capabilities does, seeing the flagged event types their feature flags name. The admin's only: a
- * portal token that could mint a key would outlive its own expiry and `expire-all`.
- */
-export function integrationRoutes(api: FastifyInstance, deps: ApiDeps): void {
-  const { store } = deps;
+/** Svix's integrations (services/integrations.ts), for the admin token only. */
+export function integrationRoutes(api: FastifyInstance, { services }: Routes): void {
+  const integrations = services.integrations;
   const base = '/api/v1/app/:app_id/integration';
   const one = `${base}/:integ_id`;
 
-  async function integrationFor(req: FastifyRequest<{ Params: P }>): Promise<IntegrationRow> {
-    requireAdmin(req);
-    const app = await appFor(deps, req, req.params.app_id);
-    const found = await store.getIntegration(app.id, req.params.integ_id);
-    if (!found) throw notFound('integration');
-    return found;
-  }
-
-  api.get<{ Params: { app_id: string }; Querystring: ListQuery }>(
+  api.get<{ Params: A; Querystring: ListQuery }>(
     base,
-    { schema: { params: params.app, querystring: query.list } },
-    async (req) => {
-      requireAdmin(req);
-      const app = await appFor(deps, req, req.params.app_id);
-      return listOut(await store.listIntegrations(app.id, req.query), integrationOut);
-    },
+    { schema: { params: params.app, querystring: query.list }, config },
+    async (req) => listOut(await integrations.list(req.caller, await appOf(services, req), req.query), integrationOut),
   );
 
-  api.post<{ Params: { app_id: string }; Body: Body }>(
+  api.post<{ Params: A; Body: Body }>(
     base,
-    { schema: { params: params.app, body: integrationIn } },
-    async (req, reply) => {
-      requireAdmin(req);
-      const app = await appFor(deps, req, req.params.app_id);
-      const { key, hash } = newKey();
-      const created = await store.createIntegration(
-        {
-          id: newId('integ', deps.now()),
-          appId: app.id,
-          name: req.body.name,
-          featureFlags: req.body.featureFlags ?? null,
-          key,
-        },
-        hash,
-        deps.now(),
-      );
-      return reply.code(201).send(integrationOut(created));
-    },
+    { schema: { params: params.app, body: integrationIn }, config },
+    async (req, reply) =>
+      reply.code(201).send(integrationOut(await integrations.create(req.caller, await appOf(services, req), req.body))),
   );
 
-  api.get<{ Params: P }>(one, { schema: { params: params.integration } }, async (req) =>
-    integrationOut(await integrationFor(req)),
+  api.get<{ Params: P }>(one, { schema: { params: params.integration }, config }, async (req) =>
+    integrationOut(await integrations.get(req.caller, await appOf(services, req), req.params.integ_id)),
   );
 
   api.put<{ Params: P; Body: Body }>(
     one,
-    { schema: { params: params.integration, body: integrationIn } },
-    async (req) => {
-      const i = await integrationFor(req);
-      const change = { name: req.body.name, featureFlags: req.body.featureFlags ?? null };
-      const updated = await store.updateIntegration(i.appId, i.id, change, deps.now());
-      if (!updated) throw notFound('integration');
-      return integrationOut(updated);
-    },
+    { schema: { params: params.integration, body: integrationIn }, config },
+    async (req) =>
+      integrationOut(await integrations.update(req.caller, await appOf(services, req), req.params.integ_id, req.body)),
   );
 
-  api.delete<{ Params: P }>(one, { schema: { params: params.integration } }, async (req, reply) => {
-    const i = await integrationFor(req);
-    if (!(await store.deleteIntegration(i.appId, i.id))) throw notFound('integration');
+  api.delete<{ Params: P }>(one, { schema: { params: params.integration }, config }, async (req, reply) => {
+    await integrations.remove(req.caller, await appOf(services, req), req.params.integ_id);
     return reply.code(204).send();
   });
 
   // Svix 1.x's getKey: the key is handed out again (svix 2 only rotates).
-  api.get<{ Params: P }>(`${one}/key`, { schema: { params: params.integration } }, async (req) => ({
-    key: (await integrationFor(req)).key,
+  api.get<{ Params: P }>(`${one}/key`, { schema: { params: params.integration }, config }, async (req) => ({
+    key: (await integrations.get(req.caller, await appOf(services, req), req.params.integ_id)).key,
   }));
 
   // The previous key stops working at once. Never replayed for an Idempotency-Key: it is a credential.
   api.post<{ Params: P }>(
     `${one}/key/rotate`,
-    { schema: { params: params.integration }, config: { credential: true } },
-    async (req) => {
-      const i = await integrationFor(req);
-      const { key, hash } = newKey();
-      if (!(await store.rotateIntegrationKey(i.appId, i.id, key, hash, deps.now()))) throw notFound('integration');
-      return { key };
-    },
+    { schema: { params: params.integration }, config: { ...config, credential: true } },
+    async (req) => ({ key: await integrations.rotateKey(req.caller, await appOf(services, req), req.params.integ_id) }),
   );
 }

@@ -1,22 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { newId } from '../../ids.ts';
-import { type ApiDeps, appFor, messageOf, parseTime, requireAdmin, retentionMs, splitList } from '../context.ts';
+import type { MessageBody } from '../../services/messages.ts';
+import { appOf, parseTime, type Routes, splitList } from '../context.ts';
 import { bulkExpungeIn, messageIn, messagePrecheckIn, params, query } from '../schemas.ts';
-import { listOut, messageJson, messageOut } from '../views.ts';
-import { type AppBody, appOrCreate } from './applications.ts';
-import { finishedTask } from './background-tasks.ts';
+import { listOut, messageJson, messageOut, taskOut } from '../views.ts';
 
-interface MessageBody {
-  application?: AppBody | null;
-  eventType: string;
-  eventId?: string | null;
-  payloadRetentionPeriod?: number | null;
-  payloadRetentionHours?: number | null;
-  payload: unknown;
-  channels?: string[] | null;
-  tags?: string[] | null;
-  deliverAt?: string | null;
-}
 type ListQuery = {
   limit: number;
   iterator?: string | null;
@@ -27,20 +14,18 @@ type ListQuery = {
   with_content?: boolean;
   event_types?: string;
 };
+type A = { app_id: string };
+type M = { app_id: string; msg_id: string };
 
-/** Messages expunged per store call when a whole application's payloads go. */
-const PURGE_BATCH = 500;
+export function messageRoutes(api: FastifyInstance, { services }: Routes): void {
+  const msgs = services.messages;
 
-export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
-  const { store } = deps;
-
-  api.get<{ Params: { app_id: string }; Querystring: ListQuery }>(
+  api.get<{ Params: A; Querystring: ListQuery }>(
     '/api/v1/app/:app_id/msg',
-    { schema: { params: params.app, querystring: query.messages } },
+    { schema: { params: params.app, querystring: query.messages }, config: { action: 'message.read' } },
     async (req) => {
-      const app = await appFor(deps, req, req.params.app_id);
       const q = req.query;
-      const page = await store.listMessages(app.id, {
+      const page = await msgs.list(req.caller, await appOf(services, req), {
         limit: q.limit,
         iterator: q.iterator ?? null,
         eventTypes: splitList(q.event_types),
@@ -53,32 +38,14 @@ export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
     },
   );
 
-  api.post<{ Params: { app_id: string }; Body: MessageBody; Querystring: { with_content?: boolean } }>(
+  api.post<{ Params: A; Body: MessageBody; Querystring: { with_content?: boolean } }>(
     '/api/v1/app/:app_id/msg',
-    { schema: { params: params.app, body: messageIn, querystring: query.withContent } },
+    {
+      schema: { params: params.app, body: messageIn, querystring: query.withContent },
+      config: { action: 'message.create' },
+    },
     async (req, reply) => {
-      const b = req.body;
-      // Svix's MessageIn.application: the application is created first if the path names none yet.
-      const { app } = await appOrCreate(deps, req, req.params.app_id, b.application, ['body', 'application']);
-      const now = deps.now();
-      const { message, created, deliveries } = await store.createMessage(
-        {
-          id: newId('msg', now),
-          appId: app.id,
-          eventType: b.eventType,
-          eventId: b.eventId ?? null,
-          channels: b.channels ?? null,
-          tags: b.tags ?? null,
-          // Serialised once, here: these exact bytes are signed and delivered.
-          payload: JSON.stringify(b.payload),
-          createdAt: now,
-        },
-        {
-          deliverAt: b.deliverAt ? Math.max(now, Date.parse(b.deliverAt)) : undefined,
-          payloadExpiresAt: now + retentionMs(b),
-        },
-      );
-      if (deliveries > 0) deps.onEnqueued();
+      const { message, created } = await msgs.create(req.caller, req.params.app_id, req.body);
       // A repeated eventId answers the stored message without enqueuing it again.
       return reply
         .code(created ? 202 : 200)
@@ -87,73 +54,46 @@ export function messageRoutes(api: FastifyInstance, deps: ApiDeps): void {
     },
   );
 
-  api.get<{ Params: { app_id: string; msg_id: string }; Querystring: { with_content?: boolean } }>(
+  api.get<{ Params: M; Querystring: { with_content?: boolean } }>(
     '/api/v1/app/:app_id/msg/:msg_id',
-    { schema: { params: params.msg, querystring: query.withContent } },
+    { schema: { params: params.msg, querystring: query.withContent }, config: { action: 'message.read' } },
     async (req) => {
-      const app = await appFor(deps, req, req.params.app_id);
-      const m = await messageOf(deps, app, req.params.msg_id);
+      const m = await msgs.get(req.caller, await appOf(services, req), req.params.msg_id);
       return messageOut(m, req.query.with_content ?? true);
     },
   );
 
-  // Whether a message would go anywhere, so a sender can skip building one nobody receives.
-  api.post<{ Params: { app_id: string }; Body: { eventType: string; channels?: string[] | null } }>(
+  api.post<{ Params: A; Body: { eventType: string; channels?: string[] | null } }>(
     '/api/v1/app/:app_id/msg/precheck/active',
-    { schema: { params: params.app, body: messagePrecheckIn } },
-    async (req) => {
-      const app = await appFor(deps, req, req.params.app_id);
-      return { active: await deps.store.hasActiveEndpoint(app.id, req.body.eventType, req.body.channels ?? null) };
-    },
+    { schema: { params: params.app, body: messagePrecheckIn }, config: { action: 'message.read' } },
+    async (req) => ({
+      active: await msgs.precheck(
+        req.caller,
+        await appOf(services, req),
+        req.body.eventType,
+        req.body.channels ?? null,
+      ),
+    }),
   );
 
-  // Every payload of the application (its customer leaves, say), in batches so that deliveries'
-  // claims are answered between them. The admin's call: it cannot be undone.
-  api.post<{ Params: { app_id: string } }>(
+  api.post<{ Params: A }>(
     '/api/v1/app/:app_id/msg/expunge-all-contents',
-    { schema: { params: params.app } },
-    async (req, reply) => {
-      requireAdmin(req);
-      const app = await appFor(deps, req, req.params.app_id);
-      const now = deps.now();
-      let after: string | null = null;
-      do after = await deps.store.expungeApplicationPayloads(app.id, after, PURGE_BATCH, now);
-      while (after !== null);
-      deps.onWithdrawn?.({ appId: app.id });
-      return reply.code(202).send(await finishedTask(deps, app.id, 'application.purge_content', {}));
-    },
+    { schema: { params: params.app }, config: { action: 'application.purge' } },
+    async (req, reply) => reply.code(202).send(taskOut(await msgs.expungeAll(req.caller, await appOf(services, req)))),
   );
 
-  // Svix's bulkExpungeContent: the payloads of the messages named (ids or eventIds), each as
-  // `DELETE …/content` deletes one; each one's outcome is answered by the name it was given.
-  api.post<{ Params: { app_id: string }; Body: { ids?: string[] } }>(
+  // Svix's bulkExpungeContent: each one's outcome is answered by the name it was given.
+  api.post<{ Params: A; Body: { ids?: string[] } }>(
     '/api/v1/app/:app_id/msg/bulk-expunge',
-    { schema: { params: params.app, body: bulkExpungeIn } },
-    async (req) => {
-      const app = await appFor(deps, req, req.params.app_id);
-      const results: Record<string, 'expunged' | 'not-found'> = {};
-      for (const name of req.body?.ids ?? []) {
-        const m = await deps.store.getMessage(app.id, name);
-        if (m) {
-          await deps.store.expungeMessage(app.id, m.id, deps.now());
-          deps.onWithdrawn?.({ msgId: m.id });
-        }
-        results[name] = m ? 'expunged' : 'not-found';
-      }
-      return { results };
-    },
+    { schema: { params: params.app, body: bulkExpungeIn }, config: { action: 'message.expunge' } },
+    async (req) => ({ results: await msgs.bulkExpunge(req.caller, await appOf(services, req), req.body?.ids ?? []) }),
   );
 
-  // Deletes the payload (sent by mistake with something sensitive): it becomes `{}`, and the
-  // message is delivered, retried and resent no more.
-  api.delete<{ Params: { app_id: string; msg_id: string } }>(
+  api.delete<{ Params: M }>(
     '/api/v1/app/:app_id/msg/:msg_id/content',
-    { schema: { params: params.msg } },
+    { schema: { params: params.msg }, config: { action: 'message.expunge' } },
     async (req, reply) => {
-      const app = await appFor(deps, req, req.params.app_id);
-      const m = await messageOf(deps, app, req.params.msg_id);
-      await deps.store.expungeMessage(app.id, m.id, deps.now());
-      deps.onWithdrawn?.({ msgId: m.id });
+      await msgs.expunge(req.caller, await appOf(services, req), req.params.msg_id);
       return reply.code(204).send();
     },
   );

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { type RouteDeps, requireAdmin } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { params } from '../schemas.ts';
 import { endpointCrudRoutes } from './endpoint-crud.ts';
 
@@ -7,15 +7,12 @@ import { endpointCrudRoutes } from './endpoint-crud.ts';
  * The operator's endpoints for operational webhooks (Svix's `operationalWebhookEndpoint`): the
  * endpoint routes, mounted on the operator's reserved application, for the admin token only.
  */
-export function operationalWebhookRoutes(api: FastifyInstance, deps: RouteDeps): void {
-  endpointCrudRoutes(api, deps, {
+export function operationalWebhookRoutes(api: FastifyInstance, r: Routes): void {
+  endpointCrudRoutes(api, r, {
     base: '/api/v1/operational-webhook/endpoint',
     collectionSchema: {},
     oneParams: params.operationalEndpoint,
-    appOf: async (req) => {
-      requireAdmin(req);
-      return deps.operational.app();
-    },
-    operationalEvents: false,
+    appOf: (req) => r.services.operationalApp(req.caller),
+    action: 'operational.manage',
   });
 }

@@ -22,10 +22,10 @@ export async function createToken(
 /** A live portal (or admin) token, else an integration's key: one statement, both by their digest. */
 export async function findToken(db: Db, hash: string, now: number): Promise<FoundToken | undefined> {
   const r = await db.row(
-    `SELECT app_id, capabilities, feature_flags, false AS integration FROM tokens
+    `SELECT app_id, capabilities, feature_flags, false AS integration, expires_at, session_id FROM tokens
        WHERE hash = $1 AND (expires_at IS NULL OR expires_at > $2)
      UNION ALL
-     SELECT app_id, NULL, feature_flags, true FROM integrations WHERE key_hash = $1
+     SELECT app_id, NULL, feature_flags, true, NULL, NULL FROM integrations WHERE key_hash = $1
      LIMIT 1`,
     [hash, now],
   );
@@ -35,6 +35,8 @@ export async function findToken(db: Db, hash: string, now: number): Promise<Foun
         capabilities: (r.capabilities as string[] | null) ?? null,
         featureFlags: (r.feature_flags as string[] | null) ?? null,
         integration: r.integration === true,
+        expiresAt: (r.expires_at as number | null) ?? null,
+        sessionId: (r.session_id as string | null) ?? null,
       }
     : undefined;
 }

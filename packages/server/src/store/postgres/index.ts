@@ -2,6 +2,7 @@ import { invalidOption } from '../../errors.ts';
 import type { Store } from '../types.ts';
 import * as access from './access.ts';
 import * as apps from './applications.ts';
+import * as consoleReads from './console.ts';
 import { Db } from './db.ts';
 import * as endpoints from './endpoints.ts';
 import * as eventTypes from './event-types.ts';
@@ -158,6 +159,8 @@ class PostgresStore implements Store {
   putTask: Store['putTask'] = (t, expiresAt) => access.putTask(this.db, t, expiresAt);
   getTask: Store['getTask'] = (id) => access.getTask(this.db, id);
   listTasks: Store['listTasks'] = (f) => access.listTasks(this.db, f);
+  deliveryTimeline: Store['deliveryTimeline'] = (w) => consoleReads.deliveryTimeline(this.db, w);
+  troubledEndpoints: Store['troubledEndpoints'] = (limit) => consoleReads.troubledEndpoints(this.db, limit);
   getIdempotent: Store['getIdempotent'] = (scope, key, now) => access.getIdempotent(this.db, scope, key, now);
   putIdempotent: Store['putIdempotent'] = (scope, key, status, body, expiresAt) =>
     access.putIdempotent(this.db, scope, key, status, body, expiresAt);

@@ -23,6 +23,7 @@ import type {
   TaskFilter,
 } from '../types.ts';
 import { Status, Trigger } from '../types.ts';
+import { deliveryTimeline, troubledEndpoints } from './console.ts';
 import { nameCursorOf, nameIteratorOf, pageSql, toPage } from './page.ts';
 import { CLAIM_FOR_ENDPOINT, DUE_ENDPOINTS } from './queue/claim.ts';
 import { COMPLETE_DELIVERY, FAIL_RETRY_OF_DISABLED } from './queue/complete.ts';
@@ -875,10 +876,16 @@ export function openSqliteStore(
       );
     },
     async findToken(hash, now) {
-      type Found = { app_id: string | null; expires_at: number | null; capabilities: string | null };
-      const token = stmt('SELECT app_id, expires_at, capabilities, feature_flags FROM tokens WHERE hash = ?').get(
-        hash,
-      ) as (Found & { feature_flags: string | null }) | undefined;
+      type Found = {
+        app_id: string | null;
+        expires_at: number | null;
+        capabilities: string | null;
+        feature_flags: string | null;
+        session_id: string | null;
+      };
+      const token = stmt(
+        'SELECT app_id, expires_at, capabilities, feature_flags, session_id FROM tokens WHERE hash = ?',
+      ).get(hash) as Found | undefined;
       if (token) {
         if (token.expires_at !== null && token.expires_at <= now) return undefined;
         return {
@@ -886,12 +893,23 @@ export function openSqliteStore(
           capabilities: json(token.capabilities),
           featureFlags: json(token.feature_flags),
           integration: false,
+          expiresAt: token.expires_at,
+          sessionId: token.session_id,
         };
       }
       const key = stmt('SELECT app_id, feature_flags FROM integrations WHERE key_hash = ?').get(hash) as
         | { app_id: string; feature_flags: string | null }
         | undefined;
-      return key && { appId: key.app_id, capabilities: null, featureFlags: json(key.feature_flags), integration: true };
+      return (
+        key && {
+          appId: key.app_id,
+          capabilities: null,
+          featureFlags: json(key.feature_flags),
+          integration: true,
+          expiresAt: null,
+          sessionId: null,
+        }
+      );
     },
     async deleteToken(hash) {
       return stmt('DELETE FROM tokens WHERE hash = ?').run(hash).changes > 0;
@@ -941,6 +959,13 @@ export function openSqliteStore(
         params.push(f.task);
       }
       return paged('background_tasks', where.join(' AND '), params, f, 'descending', taskFromRow);
+    },
+
+    async deliveryTimeline(w) {
+      return deliveryTimeline(stmt, w);
+    },
+    async troubledEndpoints(limit) {
+      return troubledEndpoints(stmt, limit);
     },
 
     async getIdempotent(scope, key, now) {

@@ -70,6 +70,8 @@ const METHODS = [
   'listTasks',
   'getIdempotent',
   'putIdempotent',
+  'deliveryTimeline',
+  'troubledEndpoints',
 ] as const satisfies readonly Exclude<keyof Store, 'kind' | 'close'>[];
 
 type Reply = { id: number; value?: unknown; error?: PackedError };

@@ -1,9 +1,9 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { generateSecret, hmacKey } from '@hookwarden/verify/signature';
-import type { CipherPolicy } from '../../delivery/ciphers.ts';
-import type { EndpointRow } from '../../store/types.ts';
-import { eventTypesOf, invalidField, throttleOf } from '../context.ts';
+import type { CipherPolicy } from '../delivery/ciphers.ts';
+import type { EndpointRow } from '../store/types.ts';
+import { eventTypesOf, invalidField, throttleOf } from './context.ts';
 
 /** The endpoint body as the schema admits it (Svix EndpointIn plus our extensions). */
 export interface EndpointBody {
