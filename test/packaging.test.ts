@@ -134,7 +134,9 @@ describe('the packed packages, installed', { concurrency: true }, () => {
       const expected =
         t.name === 'hookwarden'
           ? ['LICENSE', 'README.md', 'bin', 'dist', 'package.json']
-          : ['LICENSE', 'README.md', 'dist', 'package.json'];
+          : t.name === '@hookwarden/server'
+            ? ['LICENSE', 'README.md', 'assets', 'dist', 'package.json']
+            : ['LICENSE', 'README.md', 'dist', 'package.json'];
       assert.deepEqual([...top].sort(), expected, t.name);
       assert.ok(!stdout.includes('.tsbuildinfo'), t.name);
     }
