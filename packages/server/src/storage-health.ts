@@ -17,8 +17,8 @@ export interface StorageHealthOptions {
 
 /**
  * Whether the store takes writes now, as the store's callers (the API, the dispatcher, the
- * retention sweep) find out: a storage fault makes it faulty, the next write that succeeds (or
- * the probe, tried while faulty) makes it healthy again. So a node heals by itself when space
+ * retention sweep) find out: a storage fault makes it faulty, the probe (tried while faulty) or,
+ * without one, the next write that succeeds makes it healthy again. So a node heals by itself when space
  * returns or the database is back, without a restart and without traffic. One log line when a
  * fault begins (or changes), one when it ends; none per refused request.
  */
@@ -51,9 +51,14 @@ export class StorageHealth {
     return fault;
   }
 
-  /** A write succeeded: storage takes writes. */
+  /**
+   * A write succeeded. With a probe, that alone does not heal: on a full disk, a write that fits in
+   * pages already there (a lease, an update) succeeds while a message still fails, and the state
+   * would flap with every such write. The probe needs fresh pages as a message does; without one,
+   * any write that succeeds heals.
+   */
   wrote(): void {
-    if (this.fault) this.leave();
+    if (this.fault && !this.o.probe) this.leave();
   }
 
   /** Stops the probe. */
@@ -103,7 +108,7 @@ export class StorageHealth {
     if (!this.fault || this.closed) return;
     try {
       await this.o.probe?.();
-      this.wrote();
+      if (this.fault) this.leave();
     } catch (err) {
       // Another fault than before is told; any other failure leaves the state as it is.
       const fault = storageFault(err);
