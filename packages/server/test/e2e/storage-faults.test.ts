@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type Received, tempDir, waitFor } from '@hookwarden/testkit';
+import { needPostgres, type Received, startPostgres, tempDir, waitFor } from '@hookwarden/testkit';
 import { pino } from 'pino';
 import { SERVER_CODES } from '../../src/errors.ts';
 import type { StorageFault } from '../../src/store/faults.ts';
+import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import { openSqliteStoreInWorker } from '../../src/store/sqlite/worker.ts';
 import type { Outcome } from '../../src/store/types.ts';
 import { callApi, startServerWithReceiver } from './receiver.ts';
@@ -143,5 +144,74 @@ test('SQLite at its page limit: sends answer 503 with the code and Retry-After, 
     open();
     await s.close();
     dir.cleanup();
+  }
+});
+
+test('PostgreSQL stopped: sends and health answer 503 HW_STORE_UNAVAILABLE; started again, the node heals and delivers', {
+  skip: needPostgres(),
+  timeout: 120_000,
+}, async () => {
+  const pg = await startPostgres();
+  const store = await openPostgresStore({ url: pg.url(), connectTimeoutMs: 1000, maxConnections: 4 });
+  const log = capturedLog();
+  const s = await startServerWithReceiver({ token: TOKEN, store, storageProbeMs: 20, logger: log.logger });
+  const call = (method: string, path: string, body?: unknown) => callApi(s.server.url, TOKEN, method, path, body);
+  const storage: (StorageFault | undefined)[] = [];
+  const events = new Set<() => void>();
+  const tell = () => {
+    for (const l of events) l();
+  };
+  s.server.events.on('storage', (f: StorageFault | undefined) => {
+    storage.push(f);
+    tell();
+  });
+  s.receiver.onRequest(tell);
+  const on = (fn: () => void) => events.add(fn);
+  const received = (id: string) => s.receiver.received.some((r: Received) => r.headers['webhook-id'] === id);
+  const unavailable = { code: 'HW_STORE_UNAVAILABLE', detail: SERVER_CODES.HW_STORE_UNAVAILABLE.message };
+  try {
+    const app = (await call('POST', '/api/v1/app', { name: 'pg' })).body.id as string;
+    await call('POST', `/api/v1/app/${app}/endpoint`, { url: s.receiver.url, serverCa: s.pki.receiverCaPem });
+    const before = (await call('POST', `/api/v1/app/${app}/msg`, { eventType: 'e', payload: {} })).body.id as string;
+    await waitFor(() => received(before), on, 20_000, 'the first message delivered');
+
+    // A crash: the pool's connections die under the store.
+    await pg.stop('immediate');
+    const res = await fetch(`${s.server.url}/api/v1/app/${app}/msg`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ eventType: 'e', payload: {} }),
+    });
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('retry-after'), '5');
+    assert.deepEqual(await res.json(), unavailable, 'the fixed detail: no address of the database');
+    const health = await fetch(`${s.server.url}/api/v1/health`);
+    assert.equal(health.status, 503);
+    assert.deepEqual(await health.json(), unavailable);
+    assert.match(
+      await (await fetch(`${s.server.url}/metrics`)).text(),
+      /^hookwarden_storage_state\{state="unavailable"\} 1$/m,
+    );
+
+    // Back: the probe heals the node without a restart; it accepts and delivers again.
+    await pg.start();
+    await waitFor(() => storage.length > 0 && storage.at(-1) === undefined, on, 30_000, 'storage healed');
+    assert.equal((await fetch(`${s.server.url}/api/v1/health`)).status, 204);
+    const after = await call('POST', `/api/v1/app/${app}/msg`, { eventType: 'e', payload: {} });
+    assert.equal(after.status, 202);
+    await waitFor(() => received(after.body.id), on, 30_000, 'the message sent after the outage delivered');
+
+    const began = log.lines.filter((l) => l.msg.startsWith('storage fault'));
+    const ended = log.lines.filter((l) => l.msg.startsWith('storage recovered'));
+    assert.ok(began.length >= 1 && began.every((l) => l.code === 'HW_STORE_UNAVAILABLE'), JSON.stringify(began));
+    assert.equal(ended.length, 1, JSON.stringify(ended));
+    assert.deepEqual(
+      log.lines.filter((l) => l.level >= 50 || JSON.stringify(l).includes('"stack"')),
+      [],
+      'no error lines, no stack traces',
+    );
+  } finally {
+    await s.close();
+    await pg.destroy();
   }
 });
