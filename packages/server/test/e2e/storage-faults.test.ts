@@ -21,6 +21,35 @@ function capturedLog() {
   return { logger, lines };
 }
 
+/**
+ * What the test watches of a running server: its storage changes, its recorded outcomes and the
+ * receiver's requests, each waking `on`'s listeners; `received(id)`: the receiver got that message.
+ */
+function watch(s: Awaited<ReturnType<typeof startServerWithReceiver>>) {
+  const storage: (StorageFault | undefined)[] = [];
+  const outcomes: Outcome[] = [];
+  const events = new Set<() => void>();
+  const tell = () => {
+    for (const l of events) l();
+  };
+  s.server.events.on('storage', (f: StorageFault | undefined) => {
+    storage.push(f);
+    tell();
+  });
+  s.server.events.on('recorded', (batch: Outcome[]) => {
+    outcomes.push(...batch);
+    tell();
+  });
+  s.receiver.onRequest(tell);
+  return {
+    outcomes,
+    on: (fn: () => void) => events.add(fn),
+    received: (id: string) => s.receiver.received.some((r: Received) => r.headers['webhook-id'] === id),
+    healed: () => storage.length > 0 && storage.at(-1) === undefined,
+    call: (method: string, path: string, body?: unknown) => callApi(s.server.url, TOKEN, method, path, body),
+  };
+}
+
 test('SQLite at its page limit: sends answer 503 with the code and Retry-After, health 503, reads work, nothing accepted is lost, and the same process heals', {
   timeout: 120_000,
 }, async () => {
@@ -42,24 +71,7 @@ test('SQLite at its page limit: sends answer 503 with the code and Retry-After, 
       return 200;
     },
   });
-  const call = (method: string, path: string, body?: unknown) => callApi(s.server.url, TOKEN, method, path, body);
-  const storage: (StorageFault | undefined)[] = [];
-  const outcomes: Outcome[] = [];
-  const events = new Set<() => void>();
-  const tell = () => {
-    for (const l of events) l();
-  };
-  s.server.events.on('storage', (f: StorageFault | undefined) => {
-    storage.push(f);
-    tell();
-  });
-  s.server.events.on('recorded', (batch: Outcome[]) => {
-    outcomes.push(...batch);
-    tell();
-  });
-  s.receiver.onRequest(tell);
-  const on = (fn: () => void) => events.add(fn);
-  const received = (id: string) => s.receiver.received.some((r: Received) => r.headers['webhook-id'] === id);
+  const { outcomes, on, received, healed, call } = watch(s);
   const deliveredOk = (id: string) => outcomes.some((o) => o.attempt.msgId === id && o.attempt.status === 0);
   try {
     const app = (await call('POST', '/api/v1/app', { name: 'full' })).body.id as string;
@@ -118,7 +130,7 @@ test('SQLite at its page limit: sends answer 503 with the code and Retry-After, 
 
     // Space returns: the same process accepts and delivers again, with no restart.
     await store.pragma('max_page_count = 1073741823');
-    await waitFor(() => storage.at(-1) === undefined && storage.length > 0, on, 20_000, 'storage healed');
+    await waitFor(healed, on, 20_000, 'storage healed');
     assert.equal((await fetch(`${s.server.url}/api/v1/health`)).status, 204);
     const after = await call('POST', `/api/v1/app/${app}/msg`, { eventType: 'e', payload: PAYLOAD });
     assert.equal(after.status, 202);
@@ -155,19 +167,7 @@ test('PostgreSQL stopped: sends and health answer 503 HW_STORE_UNAVAILABLE; star
   const store = await openPostgresStore({ url: pg.url(), connectTimeoutMs: 1000, maxConnections: 4 });
   const log = capturedLog();
   const s = await startServerWithReceiver({ token: TOKEN, store, storageProbeMs: 20, logger: log.logger });
-  const call = (method: string, path: string, body?: unknown) => callApi(s.server.url, TOKEN, method, path, body);
-  const storage: (StorageFault | undefined)[] = [];
-  const events = new Set<() => void>();
-  const tell = () => {
-    for (const l of events) l();
-  };
-  s.server.events.on('storage', (f: StorageFault | undefined) => {
-    storage.push(f);
-    tell();
-  });
-  s.receiver.onRequest(tell);
-  const on = (fn: () => void) => events.add(fn);
-  const received = (id: string) => s.receiver.received.some((r: Received) => r.headers['webhook-id'] === id);
+  const { on, received, healed, call } = watch(s);
   const unavailable = { code: 'HW_STORE_UNAVAILABLE', detail: SERVER_CODES.HW_STORE_UNAVAILABLE.message };
   try {
     const app = (await call('POST', '/api/v1/app', { name: 'pg' })).body.id as string;
@@ -195,7 +195,7 @@ test('PostgreSQL stopped: sends and health answer 503 HW_STORE_UNAVAILABLE; star
 
     // Back: the probe heals the node without a restart; it accepts and delivers again.
     await pg.start();
-    await waitFor(() => storage.length > 0 && storage.at(-1) === undefined, on, 30_000, 'storage healed');
+    await waitFor(healed, on, 30_000, 'storage healed');
     assert.equal((await fetch(`${s.server.url}/api/v1/health`)).status, 204);
     const after = await call('POST', `/api/v1/app/${app}/msg`, { eventType: 'e', payload: {} });
     assert.equal(after.status, 202);
