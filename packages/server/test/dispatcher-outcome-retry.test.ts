@@ -39,7 +39,8 @@ test('an outcome write a storage fault refuses is tried again with a backoff, ne
   await store.createApplication({ id: 'app_1', uid: null, name: 'a', metadata: {}, rateLimit: null }, 1);
   await store.createEndpoint(newEndpoint('app_1', 'ep_1'), 1);
   const ids = Array.from({ length: MESSAGES }, (_, i) => `msg_${i}`);
-  for (const id of ids) {
+  // Held in flight until the end: the dispatcher is never idle, so no idle flush writes for it.
+  for (const id of [...ids, 'msg_late']) {
     await store.createMessage(
       { id, appId: 'app_1', eventType: 'e', eventId: null, channels: null, tags: null, payload: '{}', createdAt: 1 },
       {},
@@ -56,17 +57,22 @@ test('an outcome write a storage fault refuses is tried again with a backoff, ne
   const held = new Promise<void>((r) => {
     release = r;
   });
+  let releaseLate!: () => void;
+  const late = new Promise<void>((r) => {
+    releaseLate = r;
+  });
   const errors: unknown[] = [];
   const recorded: string[] = [];
   const dispatcher = createDispatcher({
     store,
-    concurrency: MESSAGES,
-    perEndpointConcurrency: MESSAGES,
+    concurrency: MESSAGES + 1,
+    perEndpointConcurrency: MESSAGES + 1,
     client: {
-      deliver: async () => {
+      deliver: async (req) => {
         sent++;
         tell();
         await held;
+        if (req.headers['webhook-id'] === 'msg_late') await late;
         // An excerpt of a few KiB each: the attempts need fresh pages.
         return { ok: true, statusCode: 200, durationMs: 0, responseExcerpt: 'x'.repeat(2048) };
       },
@@ -108,13 +114,22 @@ test('an outcome write a storage fault refuses is tried again with a backoff, ne
       'every outcome recorded',
     );
     assert.deepEqual([...recorded].sort(), [...ids].sort());
-    assert.equal(sent, MESSAGES, 'the outcomes kept were written, not their rows delivered anew');
-    for (const id of ids) {
+    releaseLate();
+    await waitFor(
+      () => recorded.length === MESSAGES + 1,
+      (fn) => events.add(fn),
+      10_000,
+      'the late outcome recorded',
+    );
+    assert.equal(sent, MESSAGES + 1, 'the outcomes kept were written, not their rows delivered anew');
+    for (const id of [...ids, 'msg_late']) {
       const attempts = await store.listAttemptsByMessage('app_1', id, { limit: 10 });
       assert.equal(attempts.data.length, 1, id);
       assert.equal(attempts.data[0]?.status, Status.success, id);
     }
   } finally {
+    release();
+    releaseLate();
     await dispatcher.stop();
     await store.close();
   }

@@ -139,7 +139,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
 
   /** Writes the outcomes held; `retry`: the backoff's timer, or stop(), which must not wait for it. */
   function flush(retry = false): Promise<void> {
-    // While an outcome write backs off, a full batch or an idle dispatcher waits for it too.
+    // While an outcome write backs off, a full batch or an idle dispatcher waits for it too: the
+    // retry takes them, or the write that succeeds first.
     if (backoffMs > 0 && !retry) return flushing;
     if (flushTimer) {
       clearTimeout(flushTimer);
@@ -152,7 +153,10 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     flushing = flushing
       .then(() => store.recordOutcomes(batch, now()))
       .then(() => {
+        const recovered = backoffMs > 0;
         backoffMs = 0;
+        // What came while the write backed off has no timer of its own: written now.
+        if (recovered && pending.length > 0) void flush();
         opts.onRecorded?.(batch);
         // Retries were just scheduled: let the loop recompute when it next has work.
         fresh = true;
@@ -180,6 +184,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     // After stop() the leases are released: a late result would race the next dispatcher's claim.
     if (stopped) return;
     pending.push(outcome);
+    if (backoffMs > 0) return;
     if (pending.length >= o.flushSize) void flush();
     else flushTimer ??= setTimeout(() => void flush(), o.flushMs);
   }

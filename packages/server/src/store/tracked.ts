@@ -4,8 +4,8 @@ import type { Store } from './types.ts';
 type Method = Exclude<keyof Store, 'kind' | 'close' | 'probeWrite'>;
 
 /**
- * Whether each call writes: a write that succeeds tells storage health that writes work again,
- * one refused counts as a refused write. Every method is listed (the type requires it), so a new
+ * Whether each call writes: a write that succeeds is told to storage health (which heals on it
+ * when the store has no probe), one refused counts as a refused write. Every method is listed (the type requires it), so a new
  * one must be placed.
  */
 const ACCESS: Record<Method, 'read' | 'write'> = {
