@@ -86,9 +86,14 @@ const CONNECTION_ERRNOS = new Set([
 const CONNECTION_MESSAGE =
   /connection terminated|timeout exceeded when trying to connect|not queryable|connection timeout/i;
 
+/** The table's entry for a key of its own: a code such as `toString` names no prototype member. */
+const own = (table: Record<string, StorageFaultCode>, key: string): StorageFaultCode | undefined =>
+  Object.hasOwn(table, key) ? table[key] : undefined;
+
 function faultCodeOf(code: string, message: string): StorageFaultCode | undefined {
-  if (code.startsWith('SQLITE_')) return SQLITE_FAULTS[code.match(/^SQLITE_[A-Z]+/)?.[0] ?? ''];
-  if (POSTGRES_FAULTS[code]) return POSTGRES_FAULTS[code];
+  if (code.startsWith('SQLITE_')) return own(SQLITE_FAULTS, code.match(/^SQLITE_[A-Z]+/)?.[0] ?? '');
+  const state = own(POSTGRES_FAULTS, code);
+  if (state) return state;
   if (CONNECTION_ERRNOS.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return 'HW_STORE_UNAVAILABLE';
   if (!code && CONNECTION_MESSAGE.test(message)) return 'HW_STORE_UNAVAILABLE';
   return undefined;

@@ -90,6 +90,11 @@ test('anything else is no storage fault: it stays internal', () => {
     driverError('22021'),
     driverError('40P01'),
     driverError('ENOENT'),
+    // Codes that name prototype members of a lookup table.
+    driverError('toString'),
+    driverError('valueOf'),
+    driverError('constructor'),
+    driverError('__proto__'),
     driverError(undefined, 'something else broke'),
     // A code with pg's words: the code decides.
     driverError('XX000', 'Connection terminated unexpectedly'),
