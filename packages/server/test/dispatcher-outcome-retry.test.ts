@@ -33,7 +33,7 @@ test('an outcome write a storage fault refuses is tried again with a backoff, ne
   let db!: Database.Database;
   const store = openSqliteStore(':memory:', {
     connection: (c) => {
-      db = c;
+      db = c as Database.Database;
     },
   });
   await store.createApplication({ id: 'app_1', uid: null, name: 'a', metadata: {}, rateLimit: null }, 1);

@@ -12,7 +12,7 @@ test('a database refusing writes: the API and the portal answer 503 with the fix
   let db!: Database.Database;
   const store = openSqliteStore(':memory:', {
     connection: (c) => {
-      db = c;
+      db = c as Database.Database;
     },
   });
   const h = await startApi({ store, publicUrl: 'http://127.0.0.1' }, { log: true, portal: {} });

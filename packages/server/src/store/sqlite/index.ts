@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { conflict } from '../../errors.ts';
 import { idFloor } from '../../ids.ts';
 import { storageFault } from '../faults.ts';
+import { probeWrite } from './probe.ts';
 import type {
   ApplicationRow,
   AttemptFilter,
@@ -66,12 +67,21 @@ const LATEST_DELIVERY =
 /** Delivery `d`'s status at the instant bound to `?`: a pending row under a live lease is sending. */
 const STATUS_AT = `CASE WHEN d.status = ${Status.pending} AND d.locked_until > ? THEN ${Status.sending} ELSE d.status END`;
 
+/**
+ * The store's better-sqlite3 connection, as `connection` hands it. Named here rather than
+ * imported, so that the published types need no @types/better-sqlite3; a caller that wants more
+ * of it casts to better-sqlite3's Database, which it is.
+ */
+export interface SqliteConnection {
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+}
+
 export function openSqliteStore(
   path: string,
   options: {
     autoCheckpointPages?: number;
-    /** Handed the store's connection once it is open (the store thread: its probe and pragmas). */
-    connection?: (db: Database.Database) => void;
+    /** Handed the store's connection once it is open (the store thread: its pragmas). */
+    connection?: (db: SqliteConnection) => void;
   } = {},
 ): Store {
   // The database holds endpoint secrets and tenant client keys: owner-only, like every key file.
@@ -980,6 +990,10 @@ export function openSqliteStore(
         `INSERT INTO idempotency (scope, key, status, body, expires_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (scope, key) DO UPDATE SET status = excluded.status, body = excluded.body, expires_at = excluded.expires_at`,
       ).run(scope, key, status, body, expiresAt);
+    },
+
+    async probeWrite(now) {
+      probeWrite(db, now);
     },
   };
   return store;

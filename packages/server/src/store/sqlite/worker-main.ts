@@ -3,12 +3,10 @@
  * Calls arriving in one burst run back to back, so ingestion's group commit still forms batches.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type Database from 'better-sqlite3';
 import { presign } from '../../delivery/signing.ts';
 import { storageFault } from '../faults.ts';
 import type { ClaimedDelivery } from '../types.ts';
-import { openSqliteStore } from './index.ts';
-import { probeWrite } from './probe.ts';
+import { openSqliteStore, type SqliteConnection } from './index.ts';
 import { startThread } from './thread.ts';
 import { type PackedError, type PackedOutcomes, packClaim, packError, unpackOutcomes } from './wire.ts';
 
@@ -17,7 +15,7 @@ const port = parentPort;
 const path = (workerData as { path: string }).path;
 // WAL checkpoints run on their own thread (checkpointer.ts); the store checkpoints by itself only
 // if that one falls far behind.
-let connection!: Database.Database;
+let connection!: SqliteConnection;
 const store = openSqliteStore(path, {
   autoCheckpointPages: 16_384,
   connection: (db) => {
@@ -26,7 +24,6 @@ const store = openSqliteStore(path, {
 }) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
 /** Calls of the thread's own, on the store's connection (worker.ts). */
 const own: Record<string, (...args: unknown[]) => Promise<unknown>> = {
-  probeWrite: async (now) => probeWrite(connection, now as number),
   // Some pragmas (max_page_count) hold for one connection only: this one.
   pragma: async (source) => connection.pragma(source as string, { simple: true }),
 };
