@@ -69,8 +69,20 @@ export const SERVER_CODES = {
     message: 'this form was not sent from a page of this portal session: reload the page and try again',
   },
 
+  // Storage faults (store/faults.ts): the database cannot take a write now; answered with
+  // Retry-After, the message alone (it names what is wrong and nothing of where).
+  HW_STORE_FULL: { status: 503, message: 'the database is full: nothing more can be stored until space is freed' },
+  HW_STORE_READ_ONLY: {
+    status: 503,
+    message: 'the database is read-only: nothing can be stored until it is writable again',
+  },
+  HW_STORE_UNAVAILABLE: { status: 503, message: 'the database cannot be reached' },
+  HW_STORE_BUSY: {
+    status: 503,
+    message: 'the database is busy: it is locked by another process or has no connection to spare',
+  },
+
   HW_OPTION_INVALID: { status: 500, message: 'an option is invalid', internal: true },
-  HW_STORE_UNAVAILABLE: { status: 503, message: 'the database is unavailable', internal: true },
   HW_STORE_FAILED: { status: 500, message: 'the store failed', internal: true },
   HW_STORE_CLOSED: { status: 500, message: 'the store is closed', internal: true },
   HW_SCHEMA_TOO_NEW: { status: 500, message: 'the database schema is newer than this server', internal: true },
@@ -120,13 +132,6 @@ export const conflict = (detail: string): ServerError => serverError('HW_CONFLIC
 
 export const invalidOption = (field: string, why: string): ServerError =>
   serverError('HW_OPTION_INVALID', `option ${field}: ${why}`);
-
-/**
- * The database cannot be reached or stopped answering (refused, reset, timed out, shutting down):
- * the operation may succeed when retried. Answered 503 so that callers back off instead of failing.
- */
-export const storeUnavailable = (detail: string, cause?: unknown): ServerError =>
-  serverError('HW_STORE_UNAVAILABLE', `the database is unavailable: ${detail}`, cause);
 
 /** The database was migrated by a newer Hookwarden than this one: it refuses to run on it. */
 export const schemaTooNew = (found: number, known: number): ServerError =>

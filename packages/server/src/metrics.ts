@@ -2,13 +2,25 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { AttemptOutcome } from './delivery/types.ts';
 import type { DispatcherStats } from './dispatcher/dispatcher.ts';
 import type { CircuitState } from './dispatcher/endpoint-gate.ts';
+import type { StorageFaultCode } from './store/faults.ts';
 import type { Store } from './store/types.ts';
+
+/** The storage states, as the gauge labels them: `ok`, or the fault (HW_STORE_FULL: `full`). */
+const STORAGE_STATES = ['ok', 'full', 'read_only', 'unavailable', 'busy'] as const;
+const stateOf = (code: StorageFaultCode | undefined): string =>
+  code === undefined ? 'ok' : code.slice('HW_STORE_'.length).toLowerCase();
 
 /**
  * Prometheus metrics of one server: a registry of its own, so tests can run several servers.
- * `dispatch` reads the dispatcher's slots and circuits when scraped.
+ * `dispatch` reads the dispatcher's slots and circuits when scraped, `storage` the storage fault of
+ * now (storage-health.ts).
  */
-export function createMetrics(store: Store, now: () => number, dispatch?: () => DispatcherStats) {
+export function createMetrics(
+  store: Store,
+  now: () => number,
+  dispatch?: () => DispatcherStats,
+  storage?: () => StorageFaultCode | undefined,
+) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const deliveries = new Counter({
@@ -24,12 +36,16 @@ export function createMetrics(store: Store, now: () => number, dispatch?: () => 
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  // Queue gauges are read from the store when scraped, never kept in step by hand.
-  let stats: Promise<{ depth: number; oldestDueAgeMs: number }> | undefined;
+  // Queue gauges are read from the store when scraped, never kept in step by hand. A database that
+  // cannot be read leaves them as they were: the scrape still answers, with the storage state.
+  let stats: Promise<{ depth: number; oldestDueAgeMs: number } | undefined> | undefined;
   const readStats = () => {
-    stats ??= store.queueStats(now()).finally(() => {
-      stats = undefined;
-    });
+    stats ??= store
+      .queueStats(now())
+      .catch(() => undefined)
+      .finally(() => {
+        stats = undefined;
+      });
     return stats;
   };
   new Gauge({
@@ -37,7 +53,8 @@ export function createMetrics(store: Store, now: () => number, dispatch?: () => 
     help: 'Deliveries waiting for an attempt (due or scheduled)',
     registers: [registry],
     async collect() {
-      this.set((await readStats()).depth);
+      const s = await readStats();
+      if (s) this.set(s.depth);
     },
   });
   new Gauge({
@@ -45,8 +62,25 @@ export function createMetrics(store: Store, now: () => number, dispatch?: () => 
     help: 'How long the oldest due delivery has been waiting',
     registers: [registry],
     async collect() {
-      this.set((await readStats()).oldestDueAgeMs / 1000);
+      const s = await readStats();
+      if (s) this.set(s.oldestDueAgeMs / 1000);
     },
+  });
+  new Gauge({
+    name: 'hookwarden_storage_state',
+    help: 'Whether the store takes writes: 1 for the state it is in (ok, full, read_only, unavailable, busy), 0 for the others',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const current = stateOf(storage?.());
+      for (const state of STORAGE_STATES) this.set({ state }, state === current ? 1 : 0);
+    },
+  });
+  const refused = new Counter({
+    name: 'hookwarden_storage_refused_writes_total',
+    help: 'Writes the store refused with a storage fault (API requests, claims and outcomes), by state',
+    labelNames: ['state'],
+    registers: [registry],
   });
   const timeouts = new Counter({
     name: 'hookwarden_delivery_timeouts_total',
@@ -72,6 +106,9 @@ export function createMetrics(store: Store, now: () => number, dispatch?: () => 
     },
     circuit(to: CircuitState) {
       transitions.inc({ to });
+    },
+    refused(code: StorageFaultCode) {
+      refused.inc({ state: stateOf(code) });
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -18,7 +18,10 @@ import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createOperationalEvents } from './operational.ts';
 import { startRetentionSweep } from './retention.ts';
+import { StorageHealth } from './storage-health.ts';
+import { StorageFault } from './store/faults.ts';
 import { openSqliteStoreInWorker } from './store/sqlite/worker.ts';
+import { trackedStore } from './store/tracked.ts';
 import type { Store } from './store/types.ts';
 import { buildTrustDocument, type TrustDocument } from './trust.ts';
 
@@ -82,6 +85,8 @@ export interface ServerOptions {
   >;
   /** How often payloads past their retention are deleted (default every minute). */
   retentionSweepMs?: number;
+  /** How often a light write is tried while storage refuses writes, to heal without traffic (default 1000 ms). */
+  storageProbeMs?: number;
 }
 
 export interface RunningServer {
@@ -89,7 +94,10 @@ export interface RunningServer {
   port: number;
   store: Store;
   dispatcher: Dispatcher;
-  /** 'recorded' (outcomes) after each group commit of delivery outcomes. */
+  /**
+   * 'recorded' (outcomes) after each group commit of delivery outcomes; 'storage' (the StorageFault,
+   * or undefined when writes succeed again) when storage health changes.
+   */
   events: EventEmitter;
   /** Graceful stop: no new requests, no new claims, in-flight deliveries up to the deadline, leases released. */
   close(opts?: { deadlineMs?: number }): Promise<void>;
@@ -166,6 +174,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (options.retentionSweepMs !== undefined && !(options.retentionSweepMs > 0)) {
     throw invalidOption('retentionSweepMs', 'must be a positive number of milliseconds');
   }
+  if (options.storageProbeMs !== undefined && !(options.storageProbeMs > 0)) {
+    throw invalidOption('storageProbeMs', 'must be a positive number of milliseconds');
+  }
   if (typeof options.identity !== 'function') throw invalidOption('identity', 'must be a function');
   const egressCidrs = egressCidrsOf(options.egressCidrs);
   const configuredUrl = publicUrlOf(options.publicUrl);
@@ -173,15 +184,30 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? createLogger(options.logLevel);
   if (!options.store) mkdirSync(options.dataDir as string, { recursive: true, mode: 0o700 });
-  const store = options.store ?? openSqliteStoreInWorker(join(options.dataDir as string, 'hookwarden.db'));
+  const ownStore = options.store ?? openSqliteStoreInWorker(join(options.dataDir as string, 'hookwarden.db'));
+  const events = new EventEmitter();
+  const storage = new StorageHealth({
+    now,
+    ...(ownStore.probeWrite ? { probe: () => (ownStore.probeWrite as (now: number) => Promise<void>)(now()) } : {}),
+    probeMs: options.storageProbeMs ?? 1000,
+    log: logger,
+    onRefused: (code) => metrics.refused(code),
+    onChange: (fault) => events.emit('storage', fault),
+  });
+  // Every caller of the store (API, dispatcher, retention, operational events) reports into it.
+  const store = trackedStore(ownStore, storage);
   // SQLite: this process is the only dispatcher of its data directory, so leftover leases are a
   // crashed predecessor's. Redeliver them now rather than after the lease (at-least-once).
   if (!options.store) await store.releaseAllLeases(now());
   const allowPrivateTargets = options.allowPrivateTargets ?? false;
   const cipherPolicy = options.cipherPolicy ?? DEFAULT_CIPHER_POLICY;
   const signingKeys = options.signingKeys ?? [];
-  const metrics = createMetrics(store, now, () => dispatcher.stats());
-  const events = new EventEmitter();
+  const metrics = createMetrics(
+    store,
+    now,
+    () => dispatcher.stats(),
+    () => storage.current?.code,
+  );
   const dispatch = dispatchOptions(options);
 
   const client: DeliveryClient = createDeliveryClient({
@@ -230,9 +256,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       events.emit('recorded', outcomes);
       telling = telling
         .then(() => operational.recorded(outcomes))
-        .catch((err) => logger.error({ err }, 'operational events not queued'));
+        .catch((err) =>
+          err instanceof StorageFault
+            ? logger.warn({ code: err.code }, 'operational events not queued')
+            : logger.error({ err }, 'operational events not queued'),
+        );
     },
-    onError: (err) => logger.error({ err }, 'dispatcher error'),
+    // Storage faults are told by storage health, once; the dispatcher retries by itself.
+    onError: (err) => {
+      if (!(err instanceof StorageFault)) logger.error({ err }, 'dispatcher error');
+    },
     onCircuit: (endpointId, state) => {
       metrics.circuit(state);
       logger.info({ endpointId, state }, 'endpoint circuit');
@@ -286,6 +319,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         now,
       }),
       metrics: () => metrics.render(),
+      storageFault: () => storage.current,
       circuitOf: (endpointId) => dispatcher.circuit(endpointId),
     },
     {
@@ -304,7 +338,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     now,
     intervalMs: options.retentionSweepMs ?? 60_000,
     onSwept: (count) => logger.info({ count }, 'deleted payloads past their retention'),
-    onError: (err) => logger.error({ err }, 'retention sweep failed'),
+    onError: (err) => {
+      if (!(err instanceof StorageFault)) logger.error({ err }, 'retention sweep failed');
+    },
   });
 
   let closing: Promise<void> | undefined;
@@ -323,6 +359,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         // A delivery that outlived the deadline has already lost its lease (it will be redelivered):
         // its connection is destroyed rather than waited for, so nothing keeps the process alive.
         await client.close({ force: true });
+        storage.close();
         if (!options.store) await store.close();
       })();
       return closing;

@@ -107,7 +107,9 @@ function apiScope(api: FastifyInstance, r: Routes, bodyLimit: number): void {
 
   api.setErrorHandler((err, req, reply) => {
     const answer = errorReply(err, bodyLimit) ?? internalReply();
-    if (answer.status >= 500) req.log.error({ err }, 'request failed');
+    // A storage fault is logged once, when it begins (storage-health.ts), not with every request.
+    if (answer.retryAfter !== undefined) reply.header('retry-after', String(answer.retryAfter));
+    else if (answer.status >= 500) req.log.error({ err }, 'request failed');
     if ((err as { code?: string }).code === 'HW_CHECK_BUSY') reply.header('retry-after', String(CHECK_RETRY_AFTER_S));
     return reply.code(answer.status).send(answer.body);
   });

@@ -3,6 +3,7 @@ import type { OperationalEvents } from '../operational.ts';
 import type { Action, Caller } from '../services/actor.ts';
 import type { ServiceDeps } from '../services/context.ts';
 import type { Services } from '../services/index.ts';
+import type { StorageFault } from '../store/faults.ts';
 import type { ApplicationRow } from '../store/types.ts';
 
 /** Everything the API needs from the rest of the server; injected so tests build it alone. */
@@ -10,6 +11,11 @@ export interface ApiDeps extends Omit<ServiceDeps, 'operational'> {
   /** Prometheus text exposition, served at /metrics. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
   bodyLimit?: number;
+  /**
+   * The storage fault that refuses writes now, if any (storage-health.ts): the health route answers
+   * 503 with it. Absent: health answers 204 whenever the API answers.
+   */
+  storageFault?: () => StorageFault | undefined;
   /** Operational webhooks; by default built on `store`. */
   operational?: OperationalEvents;
 }

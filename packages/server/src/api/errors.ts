@@ -1,6 +1,7 @@
 import { HookwardenError } from '@hookwarden/verify/errors';
 import type { FastifyError } from 'fastify';
 import { FieldError, SERVER_CODES, type ServerCode, serverCode } from '../errors.ts';
+import { STORAGE_RETRY_AFTER_SECONDS, storageFault } from '../store/faults.ts';
 
 /** One problem of a refused request, as Svix's 422 lists them. */
 export interface ValidationItem {
@@ -13,6 +14,8 @@ export interface ValidationItem {
 export interface ErrorReply {
   status: number;
   body: { code: string; detail: string | ValidationItem[] };
+  /** Seconds, answered as Retry-After. */
+  retryAfter?: number;
 }
 
 type Codes = typeof SERVER_CODES;
@@ -35,7 +38,7 @@ export const SVIX_ERRORS = Object.fromEntries(
  * Hookwarden's own failures that reach a caller with their own code, because Svix has no such
  * case: the endpoint checker, the trust document, the refusals of an endpoint's URL, TLS settings
  * or policy (422s in Svix's shape naming the field, with our code saying which rule refused it),
- * and the portal's. Any other failure is internal: answered as `server_error`, without its message.
+ * the portal's, and storage faults (store/faults.ts). Any other failure is internal: answered as `server_error`, without its message.
  */
 export const OWN_ERRORS = Object.fromEntries(
   entries.flatMap(([k, e]) => ('svix' in e || 'internal' in e ? [] : [[k, e.status]])),
@@ -88,6 +91,12 @@ function ownReply(err: HookwardenError): ErrorReply | undefined {
 export function errorReply(err: unknown, bodyLimit: number): ErrorReply | undefined {
   const e = err as FastifyError;
   if (e?.validation) return svixError('HW_VALIDATION_FAILED', schemaItems(e));
+  // Also a driver's own error, from a store that did not classify it.
+  const fault = storageFault(err);
+  if (fault) {
+    const body = { code: fault.code, detail: fault.detail };
+    return { status: fault.status, body, retryAfter: STORAGE_RETRY_AFTER_SECONDS };
+  }
   if (err instanceof HookwardenError) return ownReply(err);
   switch (e?.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -3,6 +3,7 @@ import { createDeadlineSweep, type Deadline } from '../delivery/deadlines.ts';
 import { nextAttemptDelay } from '../delivery/retry.ts';
 import type { AttemptOutcome } from '../delivery/types.ts';
 import { newId } from '../ids.ts';
+import { storageFault } from '../store/faults.ts';
 import type { ClaimedDelivery, EndpointRow, Outcome } from '../store/types.ts';
 import { Status } from '../store/types.ts';
 import { type CircuitCensus, type CircuitView, verdictOf } from './endpoint-gate.ts';
@@ -89,6 +90,9 @@ class Flight {
   }
 }
 
+/** The longest wait between tries of an outcome write refused by a storage fault. */
+const OUTCOME_BACKOFF_MAX_MS = 5_000;
+
 /** Rows of an endpoint a claim may hold for it: one more round beyond its allowance (none while it is 0). */
 const readAhead = (allowance: number) => 2 * allowance;
 
@@ -130,7 +134,14 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     wake?.();
   }
 
-  function flush(): Promise<void> {
+  /** Wait before the next try of an outcome write refused by a storage fault; 0 when none was. */
+  let backoffMs = 0;
+
+  /** Writes the outcomes held; `retry`: the backoff's timer, or stop(), which must not wait for it. */
+  function flush(retry = false): Promise<void> {
+    // While an outcome write backs off, a full batch or an idle dispatcher waits for it too: the
+    // retry takes them, or the write that succeeds first.
+    if (backoffMs > 0 && !retry) return flushing;
     if (flushTimer) {
       clearTimeout(flushTimer);
       flushTimer = undefined;
@@ -142,19 +153,38 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     flushing = flushing
       .then(() => store.recordOutcomes(batch, now()))
       .then(() => {
+        const recovered = backoffMs > 0;
+        backoffMs = 0;
+        // What came while the write backed off has no timer of its own: written now.
+        if (recovered && pending.length > 0) void flush();
         opts.onRecorded?.(batch);
         // Retries were just scheduled: let the loop recompute when it next has work.
         fresh = true;
         signal();
       })
-      .catch((err) => opts.onError?.(err));
+      .catch((err) => unwritten(batch, err));
     return flushing;
+  }
+
+  /**
+   * Outcomes the store refused. A storage fault passes (space returns, the database comes back):
+   * the batch is kept, ahead of what came since, and written again after a backoff, never dropped.
+   * Their rows' leases may expire meanwhile and the rows be delivered again (at-least-once).
+   */
+  function unwritten(batch: Outcome[], err: unknown): void {
+    opts.onError?.(err);
+    if (stopped || !storageFault(err)) return;
+    pending = batch.concat(pending);
+    backoffMs = Math.min(OUTCOME_BACKOFF_MAX_MS, Math.max(o.flushMs, backoffMs * 2));
+    clearTimeout(flushTimer);
+    flushTimer = setTimeout(() => void flush(true), backoffMs);
   }
 
   function record(outcome: Outcome): void {
     // After stop() the leases are released: a late result would race the next dispatcher's claim.
     if (stopped) return;
     pending.push(outcome);
+    if (backoffMs > 0) return;
     if (pending.length >= o.flushSize) void flush();
     else flushTimer ??= setTimeout(() => void flush(), o.flushMs);
   }
@@ -583,11 +613,15 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         }),
       ]);
       clearTimeout(timer);
-      await flush();
+      await flush(true);
       // A delivery past the deadline may have finished during that write: written too, before its
       // lease is released (queued later, it was written after the release, or to a closed store).
-      await flush();
+      await flush(true);
       stopped = true;
+      // Outcomes a storage fault still refuses are not written after the leases are released:
+      // their rows are due again at once (at-least-once).
+      clearTimeout(flushTimer);
+      flushTimer = undefined;
       // Anything still in flight past the deadline keeps no lease: it is due again at once for the
       // next dispatcher (at-least-once; receivers de-duplicate by webhook-id).
       await store.releaseLeases(workerId, now());

@@ -3,6 +3,7 @@ import { HookwardenError } from '@hookwarden/verify/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { serverCode, serverError } from '../errors.ts';
 import { CHECK_RETRY_AFTER_S } from '../services/checks.ts';
+import { STORAGE_RETRY_AFTER_SECONDS, storageFault } from '../store/faults.ts';
 import { ASSETS } from './assets.ts';
 import { parseForm } from './forms.ts';
 import { html } from './html.ts';
@@ -122,6 +123,12 @@ export async function portalScope(scope: FastifyInstance, portal: CheckedPortalO
 
   scope.setErrorHandler((err: unknown, req, reply) => {
     const e = err as { code?: string; statusCode?: number; message?: string };
+    // Its detail alone: the driver's words may name a host or a path. Logged once, by storage health.
+    const fault = storageFault(err);
+    if (fault) {
+      reply.header('retry-after', String(STORAGE_RETRY_AFTER_SECONDS));
+      return sendPage(req, reply, errorPage(fault.status, fault.detail, fault.code), fault.status);
+    }
     const known = err instanceof HookwardenError ? serverCode(err.code) : undefined;
     if (known && !known.internal) {
       if (e.code === 'HW_CHECK_BUSY') reply.header('retry-after', String(CHECK_RETRY_AFTER_S));

@@ -515,4 +515,11 @@ export interface Store {
 
   getIdempotent(scope: string, key: string, now: number): Promise<{ status: number; body: string } | undefined>;
   putIdempotent(scope: string, key: string, status: number, body: string, expiresAt: number): Promise<void>;
+
+  /**
+   * A light write that tells whether the database takes writes now, leaving nothing behind: run
+   * while storage is faulty (storage-health.ts), so that a node recovers with no traffic. Without
+   * it, storage health recovers on the next write that succeeds.
+   */
+  probeWrite?(now: number): Promise<void>;
 }

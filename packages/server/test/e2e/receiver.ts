@@ -3,6 +3,7 @@ import { tempDir } from '@hookwarden/testkit';
 import { pino } from 'pino';
 import { identityFromPem } from '../../src/identity/from-pem.ts';
 import { type PlatformIdentity, type ServerOptions, startServer } from '../../src/server.ts';
+import type { Store } from '../../src/store/types.ts';
 
 /** The platform's client identity and a receiver's private CA with a localhost server certificate. */
 export async function testPki(): Promise<{
@@ -49,6 +50,7 @@ export async function callApi(baseUrl: string, token: string, method: string, pa
  * A whole server (API and dispatcher) on a temporary data directory, allowed to deliver to
  * loopback, with the test PKI's platform identity, and an mTLS receiver that trusts it.
  * `recorded()` counts the attempts the dispatcher has recorded; `onRecorded` waits for more.
+ * `store`: a store of the test's own instead (closed with the server).
  */
 export async function startServerWithReceiver(o: {
   token: string;
@@ -56,6 +58,8 @@ export async function startServerWithReceiver(o: {
   egressCidrs?: string[];
   logger?: pino.Logger;
   portal?: ServerOptions['portal'];
+  store?: Store;
+  storageProbeMs?: number;
 }) {
   const pki = await testPki();
   const receiver = await startReceiver({
@@ -66,7 +70,8 @@ export async function startServerWithReceiver(o: {
   const dir = tempDir();
   const server = await startServer({
     port: 0,
-    dataDir: dir.path,
+    ...(o.store ? { store: o.store } : { dataDir: dir.path }),
+    ...(o.storageProbeMs !== undefined ? { storageProbeMs: o.storageProbeMs } : {}),
     adminToken: o.token,
     identity: () => pki.platform,
     allowPrivateTargets: true,
@@ -86,6 +91,7 @@ export async function startServerWithReceiver(o: {
     onRecorded: (fn: () => void) => server.events.on('recorded', fn),
     async close() {
       await server.close({ deadlineMs: 1000 });
+      await o.store?.close();
       await receiver.close();
       dir.cleanup();
     },

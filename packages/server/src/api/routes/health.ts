@@ -11,7 +11,13 @@ export async function trustOrFail(trust: () => Promise<TrustDocument | undefined
 }
 
 export function healthRoutes(api: FastifyInstance, { deps }: Routes): void {
-  api.get('/api/v1/health', { config: { public: true } }, async (_req, reply) => reply.code(204).send());
+  // Degraded while storage refuses writes: 503 with the fault's code, detail and Retry-After (the
+  // error handler answers it), so that load balancers route around the node until it heals.
+  api.get('/api/v1/health', { config: { public: true } }, async (_req, reply) => {
+    const fault = deps.storageFault?.();
+    if (fault) throw fault;
+    return reply.code(204).send();
+  });
 
   api.get('/api/v1/trust', { config: { public: true } }, async (req, reply) => {
     const doc = await trustOrFail(deps.trust);

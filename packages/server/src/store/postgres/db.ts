@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { ServerError, storeUnavailable } from '../../errors.ts';
+import { ServerError } from '../../errors.ts';
+import { storageFault } from '../faults.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -15,23 +16,6 @@ const types = {
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-/** Errors of the network or of a server that is going away: the database may be back later. */
-const CONNECTION_ERRNOS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
-// 57P01-03: admin/crash shutdown, cannot connect now (starting, recovering); 53300: too many connections.
-const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
-/** What `pg` itself says when a connection ends or cannot be had (it carries no code). */
-const CONNECTION_MESSAGE =
-  /connection terminated|timeout exceeded when trying to connect|not queryable|connection timeout/i;
-
 // Deadlock, serialisation failure: the statement was rolled back whole and may simply run again.
 const RETRIED_STATES = new Set(['40P01', '40001']);
 const RETRIES = 3;
@@ -39,16 +23,12 @@ const RETRIES = 3;
 // 22021: a NUL character (PostgreSQL text cannot hold one); 22P05: jsonb's \u0000.
 const UNSTORABLE_STATES = new Set(['22021', '22P05']);
 
-/** A driver error as the store's callers see it; anything unexpected is passed on unchanged. */
+/** A driver error as the store's callers see it (faults.ts); anything unexpected is passed on unchanged. */
 export function storeError(err: unknown): unknown {
   if (err instanceof ServerError) return err;
-  const e = err as { code?: string; message?: string };
-  const code = typeof e?.code === 'string' ? e.code : '';
-  if (CONNECTION_ERRNOS.has(code) || code.startsWith('08') || UNAVAILABLE_STATES.has(code)) {
-    return storeUnavailable(e.message ?? code, err);
-  }
-  if (!code && CONNECTION_MESSAGE.test(e?.message ?? '')) return storeUnavailable(e.message as string, err);
-  if (UNSTORABLE_STATES.has(code)) {
+  const fault = storageFault(err);
+  if (fault) return fault;
+  if (UNSTORABLE_STATES.has((err as { code?: string })?.code ?? '')) {
     return new ServerError('HW_VALIDATION_FAILED', 'a text value holds a NUL character, which cannot be stored', {
       status: 422,
       cause: err,

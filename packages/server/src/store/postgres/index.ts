@@ -9,6 +9,7 @@ import * as eventTypes from './event-types.ts';
 import * as integrations from './integrations.ts';
 import * as messages from './messages.ts';
 import { migrate } from './migrate.ts';
+import { probeWrite } from './probe.ts';
 import * as queue from './queue.ts';
 import * as retention from './retention.ts';
 import * as views from './views.ts';
@@ -18,7 +19,7 @@ export interface PostgresStoreOptions {
   url: string;
   /** Connections in the pool (default 10). */
   maxConnections?: number;
-  /** How long to wait for a connection, new or from the pool, before HW_STORE_UNAVAILABLE (default 5000 ms). */
+  /** How long to wait for a connection, new or from the pool, before HW_STORE_UNAVAILABLE or HW_STORE_BUSY (default 5000 ms). */
   connectTimeoutMs?: number;
   /** Shown in pg_stat_activity (default 'hookwarden'). */
   applicationName?: string;
@@ -50,8 +51,9 @@ function checked(o: PostgresStoreOptions) {
 /**
  * The PostgreSQL store: a `pg` pool, migrated at start (migrate.ts). Any number of processes may
  * open it on one database. Every operation is one statement (the queue's are in sql/), so none
- * holds a connection between statements. Failures to reach the database are HW_STORE_UNAVAILABLE
- * (503); a database migrated by a newer Hookwarden is refused with HW_SCHEMA_TOO_NEW.
+ * holds a connection between statements. Storage faults (the database unreachable, full, read-only,
+ * busy) are StorageFaults (faults.ts, 503); a database migrated by a newer Hookwarden is refused
+ * with HW_SCHEMA_TOO_NEW.
  */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
   const db = new Db(checked(options));
@@ -162,4 +164,6 @@ class PostgresStore implements Store {
   getIdempotent: Store['getIdempotent'] = (scope, key, now) => access.getIdempotent(this.db, scope, key, now);
   putIdempotent: Store['putIdempotent'] = (scope, key, status, body, expiresAt) =>
     access.putIdempotent(this.db, scope, key, status, body, expiresAt);
+
+  probeWrite = (now: number) => probeWrite(this.db, now);
 }

@@ -2,6 +2,8 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { conflict } from '../../errors.ts';
 import { idFloor } from '../../ids.ts';
+import { storageFault } from '../faults.ts';
+import { probeWrite } from './probe.ts';
 import type {
   ApplicationRow,
   AttemptFilter,
@@ -65,7 +67,23 @@ const LATEST_DELIVERY =
 /** Delivery `d`'s status at the instant bound to `?`: a pending row under a live lease is sending. */
 const STATUS_AT = `CASE WHEN d.status = ${Status.pending} AND d.locked_until > ? THEN ${Status.sending} ELSE d.status END`;
 
-export function openSqliteStore(path: string, options: { autoCheckpointPages?: number } = {}): Store {
+/**
+ * The store's better-sqlite3 connection, as `connection` hands it. Named here rather than
+ * imported, so that the published types need no @types/better-sqlite3; a caller that wants more
+ * of it casts to better-sqlite3's Database, which it is.
+ */
+export interface SqliteConnection {
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+}
+
+export function openSqliteStore(
+  path: string,
+  options: {
+    autoCheckpointPages?: number;
+    /** Handed the store's connection once it is open (the store thread: its pragmas). */
+    connection?: (db: SqliteConnection) => void;
+  } = {},
+): Store {
   // The database holds endpoint secrets and tenant client keys: owner-only, like every key file.
   // SQLite gives its -wal and -shm files the database file's mode.
   if (path !== ':memory:' && !existsSync(path)) closeSync(openSync(path, 'a', 0o600));
@@ -81,6 +99,7 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
     db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.autoCheckpointPages))}`);
   }
   migrate(db);
+  options.connection?.(db);
 
   const stmt = (() => {
     const cache = new Map<string, Database.Statement>();
@@ -172,10 +191,13 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
   let ingest: Ingest[] = [];
   const ingestBatch = db.transaction((batch: Ingest[]) =>
     batch.map((i) => {
-      // One bad row fails alone, not its whole batch.
+      // One bad row fails alone, not its whole batch. A storage fault fails the batch: SQLite may
+      // have rolled the whole transaction back (SQLITE_FULL does), and the rows after it would
+      // commit one by one, a message without its deliveries among them.
       try {
         return { ok: true as const, value: createMessage(i.msg, i.deliverAt, i.fanOut, i.payloadExpiresAt) };
       } catch (err) {
+        if (storageFault(err)) throw err;
         return { ok: false as const, err };
       }
     }),
@@ -968,6 +990,10 @@ export function openSqliteStore(path: string, options: { autoCheckpointPages?: n
         `INSERT INTO idempotency (scope, key, status, body, expires_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (scope, key) DO UPDATE SET status = excluded.status, body = excluded.body, expires_at = excluded.expires_at`,
       ).run(scope, key, status, body, expiresAt);
+    },
+
+    async probeWrite(now) {
+      probeWrite(db, now);
     },
   };
   return store;

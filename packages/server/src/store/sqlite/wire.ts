@@ -1,3 +1,6 @@
+import { HookwardenError } from '@hookwarden/verify/errors';
+import { ServerError } from '../../errors.ts';
+import { isStorageFaultCode, StorageFault } from '../faults.ts';
 import type { AttemptTls, ClaimedDelivery, EndpointRow, MessageRow, Outcome, StatusCode } from '../types.ts';
 
 /*
@@ -166,4 +169,32 @@ export function unpackOutcomes(p: PackedOutcomes): Outcome[] {
     out.push(o);
   }
   return out;
+}
+
+/**
+ * A failure as it crosses the store thread's boundary: structured clone keeps no class, so what
+ * rebuilds it travels. `ours`: a HookwardenError (its code and status are kept); `reason`: a
+ * storage fault's driver words (faults.ts), rebuilt as a StorageFault on the other side.
+ */
+export interface PackedError {
+  ours: boolean;
+  code?: string;
+  status?: number;
+  reason?: string;
+  message: string;
+}
+
+export function packError(err: unknown): PackedError {
+  const e = err as { code?: unknown; message?: unknown; status?: unknown } | null;
+  const packed: PackedError = { ours: err instanceof HookwardenError, message: String(e?.message ?? err) };
+  if (typeof e?.code === 'string') packed.code = e.code;
+  if (typeof e?.status === 'number') packed.status = e.status;
+  if (err instanceof StorageFault) packed.reason = err.reason;
+  return packed;
+}
+
+export function unpackError(p: PackedError): Error {
+  if (p.reason !== undefined && isStorageFaultCode(p.code)) return new StorageFault(p.code, p.reason);
+  if (p.ours && p.code) return new ServerError(p.code, p.message, p.status === undefined ? {} : { status: p.status });
+  return Object.assign(new Error(p.message), p.code ? { code: p.code } : {});
 }

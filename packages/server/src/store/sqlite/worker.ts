@@ -1,7 +1,7 @@
 import { ServerError } from '../../errors.ts';
 import type { ApplicationRow, ClaimedDelivery, Outcome, Store } from '../types.ts';
 import { startThread } from './thread.ts';
-import { type PackedClaim, packOutcomes, unpackClaim } from './wire.ts';
+import { type PackedClaim, type PackedError, packError, packOutcomes, unpackClaim, unpackError } from './wire.ts';
 
 const APP_CACHE_SIZE = 10_000;
 
@@ -74,14 +74,17 @@ const METHODS = [
   'troubledEndpoints',
 ] as const satisfies readonly Exclude<keyof Store, 'kind' | 'close'>[];
 
-type Reply = {
-  id: number;
-  value?: unknown;
-  error?: { ours: boolean; code?: string; status?: number; message: string };
-};
+type Reply = { id: number; value?: unknown; error?: PackedError };
+
+/** The store on its thread, with the calls it answers on the store's own connection. */
+export interface SqliteThreadStore extends Store {
+  probeWrite(now: number): Promise<void>;
+  /** Runs one PRAGMA on the store's connection (some hold for one connection only: max_page_count). */
+  pragma(source: string): Promise<unknown>;
+}
 
 /** The SQLite store (openSqliteStore) on a worker thread, behind the same asynchronous interface. */
-export function openSqliteStoreInWorker(path: string): Store {
+export function openSqliteStoreInWorker(path: string): SqliteThreadStore {
   const worker = startThread('worker-main', { path });
   const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   let nextId = 0;
@@ -102,14 +105,8 @@ export function openSqliteStoreInWorker(path: string): Store {
     if (!c) return;
     calls.delete(m.id);
     if (calls.size === 0) worker.unref();
-    if (m.error) {
-      const e = m.error;
-      c.reject(
-        e.ours && e.code
-          ? new ServerError(e.code, e.message, e.status === undefined ? {} : { status: e.status })
-          : Object.assign(new Error(e.message), e.code ? { code: e.code } : {}),
-      );
-    } else c.resolve(m.value);
+    if (m.error) c.reject(unpackError(m.error));
+    else c.resolve(m.value);
   };
   worker.on('error', (err) => failAll(new ServerError('HW_STORE_FAILED', `the store thread failed: ${err.message}`)));
   worker.on('exit', () => failAll(new ServerError('HW_STORE_CLOSED', 'the store is closed')));
@@ -130,12 +127,12 @@ export function openSqliteStoreInWorker(path: string): Store {
   const send = () => {
     const batch = outbox;
     outbox = [];
-    if (failure) for (const m of batch) answer({ id: m.id, error: { ours: false, message: failure.message } });
+    if (failure) for (const m of batch) answer({ id: m.id, error: packError(failure) });
     else worker.postMessage(batch);
   };
 
   const store = { kind: 'sqlite' } as Record<string, unknown>;
-  for (const method of METHODS) store[method] = (...args: unknown[]) => call(method, args);
+  for (const method of [...METHODS, 'probeWrite', 'pragma']) store[method] = (...args: unknown[]) => call(method, args);
 
   // The two calls made for every delivery cross in compact form (wire.ts).
   store.claimDeliveries = async (...args: unknown[]): Promise<ClaimedDelivery[]> =>
@@ -172,5 +169,5 @@ export function openSqliteStoreInWorker(path: string): Store {
     await call('close', []);
     await worker.terminate();
   };
-  return store as unknown as Store;
+  return store as unknown as SqliteThreadStore;
 }
