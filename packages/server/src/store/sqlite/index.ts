@@ -3,7 +3,6 @@ import Database from 'better-sqlite3';
 import { conflict } from '../../errors.ts';
 import { idFloor } from '../../ids.ts';
 import { storageFault } from '../faults.ts';
-import { probeWrite } from './probe.ts';
 import type {
   ApplicationRow,
   AttemptFilter,
@@ -26,6 +25,7 @@ import type {
 import { Status, Trigger } from '../types.ts';
 import { deliveryTimeline, troubledEndpoints } from './console.ts';
 import { nameCursorOf, nameIteratorOf, pageSql, toPage } from './page.ts';
+import { probeWrite } from './probe.ts';
 import { CLAIM_FOR_ENDPOINT, DUE_ENDPOINTS } from './queue/claim.ts';
 import { COMPLETE_DELIVERY, FAIL_RETRY_OF_DISABLED } from './queue/complete.ts';
 import { ANY_MATCHING_ENDPOINT, ENQUEUE_MESSAGE } from './queue/enqueue-message.ts';
