@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 /**
- * The portal's static files, shipped with the package beside this module (`assets/`: a build that
- * compiles src/ to dist/ copies that folder along). Read once; each is served under its content's
- * hash, so browsers may keep it for good.
+ * The portal's static files, shipped in the package's own `assets/` folder, two levels above this
+ * module both in src/portal/ and in dist/portal/ (so the compiled build needs no copy step). Read
+ * once; each is served under its content's hash, so browsers may keep it for good.
  */
 export interface Asset {
   body: Buffer;
@@ -16,7 +16,7 @@ export interface Asset {
 const TYPES: Record<string, string> = { css: 'text/css; charset=utf-8', js: 'text/javascript; charset=utf-8' };
 
 function load(name: string): Asset {
-  const body = readFileSync(new URL(`./assets/${name}`, import.meta.url));
+  const body = readFileSync(new URL(`../../assets/${name}`, import.meta.url));
   const version = createHash('sha256').update(body).digest('base64url').slice(0, 12);
   return { body, type: TYPES[name.split('.').pop() as string] as string, href: `/portal/assets/${name}?v=${version}` };
 }
