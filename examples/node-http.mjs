@@ -2,18 +2,10 @@
 // and the signature, and answers refusals with {code, detail}.
 import { createServer } from 'node:https';
 import { createVerifier } from '@hookwarden/verify';
-import { httpsServerOptions, verifiedHandler } from '@hookwarden/verify/node';
-import { accepted, host, listening, port, serverTls, socketPolicy } from './settings.mjs';
+import { httpsServerOptions } from '@hookwarden/verify/node';
+import { host, listening, port, serverTls, socketPolicy, verifiedHooks } from './settings.mjs';
 
 const verifier = createVerifier(socketPolicy());
-const handler = verifiedHandler(
-  verifier,
-  (_req, res, { facts }) => {
-    accepted(facts);
-    res.writeHead(204).end();
-  },
-  { path: '/hooks' },
-);
-createServer(httpsServerOptions(serverTls()), handler).listen(port, host, () =>
+createServer(httpsServerOptions(serverTls()), verifiedHooks(verifier)).listen(port, host, () =>
   listening(`https://localhost:${port}/hooks`),
 );

@@ -1,6 +1,7 @@
 // What every example reads from its environment. The defaults are the quickstart's file names and
 // the certificate subject of a platform started with `hookwarden serve` (`npx hookwarden ca show`).
 import { readFileSync } from 'node:fs';
+import { verifiedHandler } from '@hookwarden/verify/node';
 
 const env = process.env;
 const read = (name, fallback) => readFileSync(env[name] ?? fallback, 'utf8');
@@ -40,3 +41,14 @@ export const nginxPolicy = (proxy) => ({
 
 export const accepted = (facts) => console.log('verified', facts.webhookId, JSON.stringify(facts.payload));
 export const listening = (url) => console.log(`listening on ${url}`);
+
+/** A node:http(s) request handler: verified callbacks on /hooks answered 204, everything else refused. */
+export const verifiedHooks = (verifier) =>
+  verifiedHandler(
+    verifier,
+    (_req, res, { facts }) => {
+      accepted(facts);
+      res.writeHead(204).end();
+    },
+    { path: '/hooks' },
+  );

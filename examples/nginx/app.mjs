@@ -3,16 +3,7 @@
 // proxy_bind address (PROXY_ADDRESS, the --source-address given to proxy-config).
 import { createServer } from 'node:http';
 import { createVerifier } from '@hookwarden/verify';
-import { verifiedHandler } from '@hookwarden/verify/node';
-import { accepted, host, listening, nginxPolicy, port } from '../settings.mjs';
+import { host, listening, nginxPolicy, port, verifiedHooks } from '../settings.mjs';
 
 const verifier = createVerifier(nginxPolicy(process.env.PROXY_ADDRESS ?? '127.0.0.2'));
-const handler = verifiedHandler(
-  verifier,
-  (_req, res, { facts }) => {
-    accepted(facts);
-    res.writeHead(204).end();
-  },
-  { path: '/hooks' },
-);
-createServer(handler).listen(port, host, () => listening(`http://${host}:${port}/hooks`));
+createServer(verifiedHooks(verifier)).listen(port, host, () => listening(`http://${host}:${port}/hooks`));

@@ -75,6 +75,7 @@ export const SERVER_CODES = {
   HW_STORE_CLOSED: { status: 500, message: 'the store is closed', internal: true },
   HW_SCHEMA_TOO_NEW: { status: 500, message: 'the database schema is newer than this server', internal: true },
   HW_DATABASE_UNSUPPORTED: { status: 500, message: 'this database is not supported', internal: true },
+  HW_DATA_DIR_IN_USE: { status: 500, message: 'the data directory is in use by another process', internal: true },
   HW_MASTER_KEY_INVALID: { status: 500, message: 'the master key is invalid', internal: true },
   HW_MASTER_KEY_MISMATCH: { status: 500, message: 'the master key does not open the stored secrets', internal: true },
   HW_SEALED_INVALID: { status: 500, message: 'a stored secret is damaged', internal: true },
