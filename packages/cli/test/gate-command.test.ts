@@ -76,6 +76,14 @@ describe('hookwarden gate terminating TLS and requesting client certificates', (
     await gate.stop();
   });
 
+  test('started without --secret, it warns at start that no signature is checked', () => {
+    const warning = gate.logs.findIndex((e) => e.msg === 'no signature check');
+    assert.ok(warning >= 0, JSON.stringify(gate.logs));
+    assert.equal(gate.logs[warning]?.level, 'warn');
+    assert.match(String(gate.logs[warning]?.detail), /--secret or --public-key/);
+    assert.ok(warning < gate.logs.findIndex((e) => e.msg === 'listening'));
+  });
+
   test("the platform's certificate passes; the upstream gets the verified identity", async () => {
     const reply = await tlsCall(gate.port, { ca: m.serverCaPem, cert: m.platform.chain, key: m.platform.key });
     assert.equal(reply.status, 200, JSON.stringify(reply));
@@ -219,6 +227,10 @@ describe('hookwarden gate behind a proxy, with a signature', () => {
       'webhook-signature': sign({ msgId, timestamp, body, secrets: [secret] }),
     };
   }
+
+  test('with --secret there is no warning', () => {
+    assert.ok(!gate.logs.some((e) => e.msg === 'no signature check'));
+  });
 
   test("the proxy's headers from the proxy's address, with a valid signature, pass", async () => {
     const body = '{"type":"ping"}';

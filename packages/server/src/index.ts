@@ -3,7 +3,7 @@ export { hashToken } from './api/auth.ts';
 export { createDispatcher, type Dispatcher, type DispatcherOptions } from './dispatcher/dispatcher.ts';
 export { ServerError } from './errors.ts';
 export { identityFromPem } from './identity/from-pem.ts';
-export { createLogger } from './logger.ts';
+export { createLogger, logOutcome } from './logger.ts';
 export { type PlatformIdentity, type RunningServer, type ServerOptions, startServer } from './server.ts';
 export { newEndpoint } from './store/new-endpoint.ts';
 export { openPostgresStore, type PostgresStoreOptions } from './store/postgres/index.ts';

@@ -14,7 +14,7 @@ import { createDispatcher, type Dispatcher, type DispatcherOptions } from './dis
 import { DEFAULT_CONCURRENCY } from './dispatcher/options.ts';
 import { createEndpointChecker } from './endpoint-check.ts';
 import { invalidOption, ServerError } from './errors.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, logOutcome } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createOperationalEvents } from './operational.ts';
 import { startRetentionSweep } from './retention.ts';
@@ -239,18 +239,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     signingKeys: () => signingKeys.map((k) => k.secret),
     onOutcome: ({ outcome, delivery, final }) => {
       metrics.observe(outcome);
-      if (!outcome.ok) {
-        logger.info(
-          {
-            msgId: delivery.message.id,
-            endpointId: delivery.endpoint.id,
-            status: outcome.statusCode,
-            failure: outcome.failure?.kind,
-            final,
-          },
-          'delivery failed',
-        );
-      }
+      logOutcome(logger, delivery, outcome, final);
     },
     onRecorded: (outcomes) => {
       events.emit('recorded', outcomes);

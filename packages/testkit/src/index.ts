@@ -1,6 +1,7 @@
 export { startCaddy } from './caddy.ts';
 export { type Chromium, isLoopbackUrl, startChromium } from './chromium.ts';
 export { type PostOptions, post, type Reply } from './client.ts';
+export { type GuideBlock, type GuideRun, guideBlocks, runGuide } from './guide.ts';
 export { startHaproxy } from './haproxy.ts';
 export { HOSTILE_KINDS, type HostileEndpoint, type HostileKind, startHostileEndpoint } from './hostile.ts';
 export { type Daemon, freePort, listen, startDaemon, waitForPort } from './net.ts';

@@ -93,6 +93,15 @@ export const command: Command = {
     const config = loadGateConfig(flags as GateFlags);
     const verifier = createVerifier(config.policy);
     const log = jsonLines((line) => process.stdout.write(line));
+    if (config.policy.signature === undefined) {
+      // Legal (a proxy in front may check signatures) but rarely meant: say so before serving.
+      log({
+        msg: 'no signature check',
+        level: 'warn',
+        detail:
+          'requests are forwarded without checking that the platform signed them: give --secret or --public-key (or policy.signature in --config)',
+      });
+    }
     if (verifier.trustDocument) {
       // Until the first copy arrives every request is refused (503): the gate never fails open.
       const ok = await verifier.trustDocument.refresh();

@@ -12,6 +12,7 @@ import {
 } from '@hookwarden/server';
 import { generateEd25519Key } from '@hookwarden/verify/signature';
 import { parseCommandArgs } from '../args.ts';
+import { LOG_FORMATS, type LogFormat, logDestination } from '../log-lines.ts';
 import type { Command } from '../main.ts';
 import { stopRequested } from '../stop-request.ts';
 
@@ -38,6 +39,8 @@ Options (each also read from the environment variable shown):
   --delivery-timeouts <phase=ms,...>  HOOKWARDEN_DELIVERY_TIMEOUTS  dns, connect, tls, headers, total
                              (default dns=5000,connect=5000,tls=5000,headers=15000,total=30000)
   --log-level <level>        HOOKWARDEN_LOG_LEVEL       fatal|error|warn|info|debug (default info)
+  --log-format <format>      HOOKWARDEN_LOG_FORMAT      pretty (readable lines), json, or auto (default):
+                                                        pretty on a terminal, JSON lines otherwise
   -h, --help                 this help
 The admin token comes from HOOKWARDEN_ADMIN_TOKEN, else <data>/admin-token (created on first start).
 `;
@@ -118,6 +121,7 @@ export const command: Command = {
         'endpoint-concurrency': { type: 'string' },
         'delivery-timeouts': { type: 'string' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -129,6 +133,10 @@ export const command: Command = {
     if (!/^\d{1,5}$/.test(portText) || port > 65535) throw bad(`--port: '${portText}' is not a port number`);
     const logLevel = values['log-level'] ?? env.HOOKWARDEN_LOG_LEVEL ?? 'info';
     if (!LOG_LEVELS.includes(logLevel)) throw bad(`--log-level: '${logLevel}' is not one of ${LOG_LEVELS.join(', ')}`);
+    const logFormat = values['log-format'] ?? env.HOOKWARDEN_LOG_FORMAT ?? 'auto';
+    if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) {
+      throw bad(`--log-format: '${logFormat}' is not one of ${LOG_FORMATS.join(', ')}`);
+    }
     const databaseUrl = values['database-url'] ?? env.HOOKWARDEN_DATABASE_URL;
     if (databaseUrl) {
       throw new ServerError(
@@ -163,7 +171,7 @@ export const command: Command = {
     chmodSync(dataDir, 0o700);
     // Released by the kernel when this process ends, however it ends (a kill -9 included).
     const lock = lockDataDirectory(dataDir);
-    const logger = createLogger(logLevel);
+    const logger = createLogger(logLevel, logDestination(logFormat as LogFormat));
 
     // The client certificate: created on first start unless `hookwarden ca import` put one there.
     const pki = await openPkiStore(join(dataDir, 'pki'));

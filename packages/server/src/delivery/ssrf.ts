@@ -29,12 +29,18 @@ function isLocalhostName(hostname: string): boolean {
   return h === 'localhost' || h.endsWith('.localhost');
 }
 
+/** What lifts the refusal, by the flag that does it (serve's and check's alike). */
+export const PRIVATE_TARGETS_ADVICE =
+  'non-public targets are allowed only with --allow-private-targets (development only)';
+
 /**
  * Why a host name is refused before any lookup, or undefined. The endpoint checker asks the same
  * question, so that it never dials a name delivery would refuse.
  */
 export function nameRefusal(host: string, allowPrivateTargets: boolean): string | undefined {
-  return !allowPrivateTargets && isLocalhostName(host) ? `${host} is a loopback name (RFC 6761)` : undefined;
+  return !allowPrivateTargets && isLocalhostName(host)
+    ? `${host} is a loopback name (RFC 6761); ${PRIVATE_TARGETS_ADVICE}`
+    : undefined;
 }
 
 /**
@@ -91,10 +97,9 @@ export function addressRefusal(host: string, text: { literal: string; name: stri
 
 function forbidden(host: string, literal: boolean, address: string, reason: string): DeliveryError {
   const full = `${address}${literal ? '' : ` (resolved from ${host})`} is not a public address: ${reason}`;
-  const advice = 'only development setups may allow private targets';
   return addressRefusal(host, {
-    literal: `${full}; ${advice}`,
-    name: `${host} resolves to a non-public address; ${advice}`,
+    literal: `${full}; ${PRIVATE_TARGETS_ADVICE}`,
+    name: `${host} resolves to a non-public address; ${PRIVATE_TARGETS_ADVICE}`,
     logged: full,
   });
 }

@@ -157,6 +157,21 @@ test("a host name's refusal does not tell the caller the private address it reso
   }
 });
 
+test('a loopback endpoint is refused naming the flag that allows it, --allow-private-targets', async () => {
+  const api = await apiWithInternalDns();
+  try {
+    const app = (await api.request('POST', '/api/v1/app', { name: 'dev' })).body.id;
+    for (const url of ['https://localhost:8443/hooks', 'https://127.0.0.1:8443/hooks', 'https://[::1]:8443/hooks']) {
+      const refused = await api.request('POST', `/api/v1/app/${app}/endpoint`, { url });
+      assert.equal(refused.status, 422, url);
+      assert.equal(refused.body.code, 'HW_ENDPOINT_URL_FORBIDDEN_ADDRESS');
+      assert.match(refused.body.detail[0].msg, /allowed only with --allow-private-targets \(development only\)$/, url);
+    }
+  } finally {
+    await api.close();
+  }
+});
+
 test("headers about the body (Content-Encoding, Content-Type, ...) are the JSON body's own: refused", async () => {
   for (const name of ['Content-Encoding', 'content-type', 'Content-Language']) {
     assertRefused(

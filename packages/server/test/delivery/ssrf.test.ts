@@ -74,7 +74,7 @@ test("a host name's refusal leaves out the address it resolves to (internal DNS)
     const err = await refusal(`https://${host}/`);
     assert.equal(
       err.message,
-      `${host} resolves to a non-public address; only development setups may allow private targets`,
+      `${host} resolves to a non-public address; non-public targets are allowed only with --allow-private-targets (development only)`,
     );
     assert.match(err.logDetail ?? '', logged, host);
     assert.doesNotMatch(

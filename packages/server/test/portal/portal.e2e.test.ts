@@ -394,7 +394,7 @@ describe('the portal in Chromium', { skip }, () => {
   test('no page had a serious accessibility problem, the browser reached nothing but loopback, and no secret reached the log', () => {
     assert.deepEqual(inaccessible, []);
     assert.deepEqual(chrome.refused, []);
-    assert.match(logged, /incoming request/, 'requests were logged');
+    assert.match(logged, /"msg":"request"/, 'requests were logged');
     for (const secret of secrets) assert.ok(!logged.includes(secret), 'a secret in the log');
   });
 });
